@@ -1,0 +1,64 @@
+"""`fer-tui VERB …`: every action of the dashboard, headless.
+
+Each verb lives in `fer_core/commands/<verb>.py` with `add_arguments(parser)` and
+`run(args) -> int`; this module only dispatches and turns FerError into one line + exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from fer_core.errors import FerError
+
+VERBS = {
+    "train": "train a model (a preset, any field as --flag), or --resume a run",
+    "runs": "list runs: id, preset, state, epoch, best val acc",
+    "stop": "stop a live run (it saves last_state.ckpt first)",
+    "data": "rows per split and class of a CSV, image folder or 'demo'",
+    "presets": "list presets, or save one",
+    "eval": "accuracy, per-class precision/recall and confusion matrix of a checkpoint",
+    "checkpoints": "triage every checkpoint under a folder: size, structure, behaviour",
+    "infer": "predict the expression of one image",
+    "samples": "save correctly classified faces per class (the sample folder)",
+    "visualize": "draw face boxes and predictions on an image, video or webcam",
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag as one line (no usage dump) and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="fer-tui", description="Train and triage FER2013 expression models. "
+                           "Run without a verb for the full-screen dashboard.")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=OneLineParser)
+    for verb, help_text in VERBS.items():
+        module = import_module(f"fer_core.commands.{verb}")
+        verb_parser = sub.add_parser(verb, help=help_text, description=help_text)
+        module.add_arguments(verb_parser)
+        verb_parser.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "verb", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.run(args) or 0)
+    except FerError as error:
+        print(f"fer-tui {args.verb}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

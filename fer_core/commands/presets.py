@@ -1,0 +1,28 @@
+from fer_core import config
+
+
+def add_arguments(parser):
+    parser.add_argument("name", nargs="?", help="show this preset's values")
+    parser.add_argument("--save", metavar="NEW_NAME", help="save NAME (with --set changes) as a user preset")
+    parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("FIELD", "VALUE"),
+                        help="change a field before saving")
+    parser.add_argument("--description", default="", help="one line: what the saved preset is for")
+
+
+def run(args) -> int:
+    if not args.name:
+        for preset in config.list_presets():
+            mark = " (user)" if preset.user else ""
+            print(f"{preset.name:<18} {preset.description}{mark}")
+        return 0
+    preset = config.load_preset(args.name)
+    if args.save:
+        values = preset.config.model_dump()
+        values.update({f: config.parse_value(f, v) for f, v in args.set})
+        path = config.save_preset(args.save, config.make_config(values), args.description)
+        print(f"saved preset {args.save} to {path}")
+        return 0
+    print(f"# {preset.description}")
+    for key, value in preset.config.model_dump().items():
+        print(f"{key} = {value!r}")
+    return 0

@@ -1,0 +1,71 @@
+"""`fer-tui train`: the classic `python src/train.py --flags` line, with presets and runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fer_core import config as cfg
+from fer_core import runs
+from fer_core.config import DEMO_DATA, TrainConfig
+from fer_core.errors import ConfigError, DataError
+
+
+def add_arguments(parser):
+    parser.add_argument("--preset", default="cpu-basic", help="start from this preset (default cpu-basic)")
+    parser.add_argument("--config", type=Path, help="start from this TOML file instead of a preset")
+    parser.add_argument("--resume", metavar="RUN", help="continue a stopped or lost run from last_state.ckpt")
+    parser.add_argument("--detach", action="store_true",
+                        help="run in the background, immune to hang-ups; watch with `fer-tui`")
+    fields = parser.add_argument_group("hyperparameters (classic spellings)")
+    for name, info in TrainConfig.model_fields.items():
+        if name in cfg.BOOL_FIELDS:
+            fields.add_argument(f"--{name}", nargs="?", const="true", metavar="BOOL", help=info.description)
+            fields.add_argument(f"--no_{name}", dest=name, action="store_const", const="false",
+                                help=f"turn {name} off")
+        else:
+            fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
+
+
+def resolve_config(args) -> tuple[TrainConfig, str]:
+    """Preset (or --config file) + flags, validated as one config."""
+    if args.config:
+        base, name = cfg.load_config_file(args.config), args.config.stem
+    else:
+        base, name = cfg.load_preset(args.preset).config, args.preset
+    values = base.model_dump()
+    for field in TrainConfig.model_fields:
+        raw = getattr(args, field, None)
+        if raw is not None:
+            values[field] = cfg.parse_value(field, raw)
+    return cfg.make_config(values), name
+
+
+def check_data_path(config: TrainConfig) -> None:
+    if config.data_csv != DEMO_DATA and not Path(config.data_csv).expanduser().exists():
+        raise DataError(f"data_csv {config.data_csv}: no such file or folder")
+
+
+def run(args) -> int:
+    if args.resume:
+        run_dir = runs.resolve_run(args.resume)
+        given = [f for f in TrainConfig.model_fields if getattr(args, f, None) is not None]
+        if given:
+            raise ConfigError(f"--resume continues the run's own config; drop --{given[0]}")
+        runs.check_resumable(run_dir)
+        return _start(run_dir, args.detach, resume=True)
+    config, preset = resolve_config(args)
+    check_data_path(config)
+    run_dir = runs.create_run(config, preset)
+    return _start(run_dir, args.detach, resume=False)
+
+
+def _start(run_dir: Path, detach: bool, resume: bool) -> int:
+    if detach:
+        pid = runs.launch_detached(run_dir, resume=resume)
+        print(f"{'resumed' if resume else 'started'} {run_dir} (pid {pid}); it keeps running after you log out.")
+        print(f"watch it: fer-tui   |   tail -f {run_dir / runs.LOG}   |   stop it: fer-tui stop {run_dir}")
+        return 0
+    from fer_core import train  # imports mindspore: only when a run really starts here
+
+    print(f"run directory: {run_dir}", flush=True)
+    return train.train(run_dir, resume=resume)

@@ -1,0 +1,247 @@
+"""The one training-config schema, shared by presets, the CLI and the TUI form.
+
+Field names keep the classic FER2013 script spellings (`data_csv`, `batch_size`, …) so an
+existing `python src/train.py --batch_size 96 …` line works as `fer-tui train …`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fer_core import fileio, locations
+from fer_core.errors import ConfigError
+from fer_core.models import ARCHITECTURES
+
+DEMO_DATA = "demo"  # `data_csv = "demo"` means the built-in synthetic face set
+SPLITS = ("Training", "PublicTest", "PrivateTest")
+
+
+class TrainConfig(BaseModel):
+    """Every knob of a training run. Defaults are the classic script's."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    data_csv: str = Field("fer2013.csv", min_length=1,
+                          description="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'")
+    device_target: Literal["CPU", "GPU", "Ascend"] = Field("CPU", description="MindSpore device")
+    arch: str = Field("fer_cnn", description="Architecture from the model registry")
+    batch_size: int = Field(32, ge=1, le=4096, description="Images per training step")
+    epochs: int = Field(50, ge=1, le=10_000, description="Maximum epochs")
+    lr: float = Field(5e-4, gt=0, le=1, description="Peak learning rate (AdamWeightDecay)")
+    min_lr: float = Field(1e-6, ge=0, description="Learning rate at the end of the cosine decay")
+    warmup_epochs: int = Field(0, ge=0, description="Epochs of linear warm-up before the cosine decay")
+    weight_decay: float = Field(0.0, ge=0, le=1, description="Decoupled weight decay")
+    patience: int = Field(15, ge=0, description="Epochs without a better val accuracy before stopping (0: never)")
+    augment: bool = Field(False, description="Random shift/crop, flip, rotation, brightness/contrast, erasing")
+    mixup: bool = Field(False, description="Mix pairs of images and their labels")
+    mixup_alpha: float = Field(0.2, gt=0, le=10, description="Beta(alpha, alpha) mixing strength")
+    label_smoothing: float = Field(0.0, ge=0, lt=1, description="Share of the target spread over all classes")
+    val_split: Literal["PublicTest", "PrivateTest", "Training"] = Field(
+        "PublicTest", description="Split used for validation, model selection and early stopping")
+    tta: bool = Field(False, description="Validate with test-time augmentation (flip averaging)")
+    seed: int = Field(42, ge=0, le=2**31 - 1, description="Seed for shuffling, augmentation and init")
+    keep_checkpoints: int = Field(3, ge=0, le=1000, description="Periodic fer-<epoch>_<steps>.ckpt files kept")
+    save_dir: str = Field(".", min_length=1,
+                          description="Root of run directories (relative: under the checkpoints root)")
+
+    @field_validator("arch")
+    @classmethod
+    def _known_arch(cls, value: str) -> str:
+        if value not in ARCHITECTURES:
+            raise ValueError(f"must be one of {', '.join(ARCHITECTURES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TrainConfig":
+        if self.min_lr > self.lr:
+            raise ValueError(f"min_lr must be <= lr ({self.lr:g}), got {self.min_lr:g}")
+        if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0:
+            raise ValueError(f"warmup_epochs must be < epochs ({self.epochs}), got {self.warmup_epochs}")
+        return self
+
+    def digest(self) -> str:
+        """A short hash of the config, stored in checkpoint sidecars."""
+        blob = json.dumps(self.model_dump(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+    def diff(self, other: "TrainConfig") -> dict[str, tuple[Any, Any]]:
+        """Fields whose values differ: name -> (self's, other's)."""
+        mine, theirs = self.model_dump(), other.model_dump()
+        return {k: (mine[k], theirs[k]) for k in mine if mine[k] != theirs[k]}
+
+
+FIELDS = tuple(TrainConfig.model_fields)
+BOOL_FIELDS = tuple(n for n, f in TrainConfig.model_fields.items() if f.annotation is bool)
+
+
+# ---------------------------------------------------------------- one-line errors
+
+_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+_TYPES = {"int_parsing": "an integer", "int_from_float": "an integer", "int_type": "an integer",
+          "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false",
+          "bool_type": "true or false", "string_type": "text"}
+
+
+def explain(error: ValidationError) -> list[str]:
+    """Pydantic's errors as `lr must be > 0, got -1` lines, one per bad field."""
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "config"
+        kind, ctx, got = item["type"], item.get("ctx", {}), item.get("input")
+        if kind in _BOUNDS:
+            bound = next(iter(ctx.values()))
+            text = f"must be {_BOUNDS[kind]} {_show(bound)}"
+        elif kind in _TYPES:
+            text = f"must be {_TYPES[kind]}"
+        elif kind == "literal_error":
+            text = f"must be one of {ctx.get('expected', '').replace(chr(39), '')}"
+        elif kind == "extra_forbidden":
+            lines.append(f"unknown field '{field}' (known: {', '.join(FIELDS)})")
+            continue
+        elif kind == "string_too_short":
+            text = "must not be empty"
+        elif kind == "value_error":
+            message = str(ctx.get("error", item["msg"]))
+            if field == "config":  # cross-field rules already name their fields
+                lines.append(message)
+                continue
+            text = message
+        else:
+            text = item["msg"].lower()
+        lines.append(f"{field} {text}, got {_show(got)}")
+    return lines
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if value == "" or " " in value else value
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def make_config(values: dict[str, Any]) -> TrainConfig:
+    """Validate `values` into a TrainConfig or raise ConfigError with every problem on one line."""
+    try:
+        return TrainConfig(**values)
+    except ValidationError as error:
+        raise ConfigError("; ".join(explain(error))) from None
+
+
+def check_field(name: str, raw: str, base: TrainConfig) -> str | None:
+    """Validate one form field typed as text; return the error line or None (for the TUI)."""
+    try:
+        make_config({**base.model_dump(), name: parse_value(name, raw)})
+    except ConfigError as error:
+        return str(error)
+    return None
+
+
+def parse_value(name: str, raw: str) -> Any:
+    """Text from a flag or a form into the Python value the schema expects."""
+    if name not in TrainConfig.model_fields:
+        raise ConfigError(f"unknown field '{name}' (known: {', '.join(FIELDS)})")
+    if name in BOOL_FIELDS:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        return raw  # let the schema say what is wrong
+    return raw.strip()
+
+
+# ---------------------------------------------------------------- presets
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class Preset(BaseModel):
+    name: str
+    description: str
+    config: TrainConfig
+    path: Path
+    user: bool = False
+
+
+def _preset_files() -> dict[str, tuple[Path, bool]]:
+    found: dict[str, tuple[Path, bool]] = {}
+    for directory, user in ((locations.presets_dir(), False), (locations.user_presets_dir(), True)):
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.toml")):
+                found[path.stem] = (path, user)
+    return found
+
+
+def preset_names() -> list[str]:
+    return list(_preset_files())
+
+
+def load_preset(name: str) -> Preset:
+    files = _preset_files()
+    if name not in files:
+        raise ConfigError(f"unknown preset '{name}' (known: {', '.join(files) or 'none'})")
+    path, user = files[name]
+    return read_preset(path, user=user)
+
+
+def read_preset(path: Path, user: bool = False) -> Preset:
+    data = read_toml(path)
+    description = str(data.pop("description", ""))
+    try:
+        config = make_config(data)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    return Preset(name=path.stem, description=description, config=config, path=path, user=user)
+
+
+def list_presets() -> list[Preset]:
+    return [load_preset(name) for name in preset_names()]
+
+
+def save_preset(name: str, config: TrainConfig, description: str = "") -> Path:
+    """Write a user preset; refuses names of shipped presets so nothing shipped is overwritten."""
+    if not _NAME.match(name):
+        raise ConfigError(f"preset name must be lowercase letters, digits, '-' or '_', got {name!r}")
+    shipped = locations.presets_dir() / f"{name}.toml"
+    if shipped.exists():
+        raise ConfigError(f"preset '{name}' is shipped with fer-tui; choose another name")
+    path = locations.user_presets_dir() / f"{name}.toml"
+    fileio.write_toml(path, {"description": description or f"saved preset {name}", **config.model_dump()})
+    return path
+
+
+# ---------------------------------------------------------------- TOML files
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read ({error})") from None
+
+
+def load_config_file(path: Path) -> TrainConfig:
+    """A run's config.toml (or any TOML of schema fields)."""
+    data = read_toml(path)
+    data.pop("description", None)
+    try:
+        return make_config(data)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
+
+
+def resolve_save_dir(config: TrainConfig) -> Path:
+    save_dir = Path(config.save_dir).expanduser()
+    return save_dir if save_dir.is_absolute() else locations.checkpoints_root() / save_dir

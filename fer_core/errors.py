@@ -1,0 +1,24 @@
+"""The one exception type every user-facing error uses: a one-line message, no traceback."""
+
+
+class FerError(Exception):
+    """An error the user caused or can fix; its str() is one line that names the thing."""
+
+    def __str__(self) -> str:  # always one line, whatever was passed in
+        return " ".join(str(self.args[0] if self.args else "").split())
+
+
+class ConfigError(FerError):
+    """A bad hyperparameter, preset or config file."""
+
+
+class DataError(FerError):
+    """A bad data file, folder or image."""
+
+
+class CheckpointError(FerError):
+    """A checkpoint that cannot be read as one."""
+
+
+class RunError(FerError):
+    """A run directory that is missing, busy or not resumable."""

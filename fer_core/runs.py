@@ -1,0 +1,256 @@
+"""The run directory: the one contract between the trainer and everything that watches it.
+
+    config.toml      fully resolved TrainConfig, written before training starts
+    status.json      state, pid, heartbeat, progress (replaced atomically)
+    metrics.jsonl    one JSON object per finished epoch (appended, flushed)
+    train.log        the trainer's stdout and stderr
+    *.ckpt + *.json  checkpoints and their sidecars
+
+Nothing here imports mindspore: the TUI and the CLI read runs with this module alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fer_core import fileio
+from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
+from fer_core.errors import RunError
+
+CONFIG, STATUS, METRICS, LOG = "config.toml", "status.json", "metrics.jsonl", "train.log"
+LAST_STATE, BEST, FINAL = "last_state.ckpt", "best_model.ckpt", "final_model.ckpt"
+
+LIVE_STATES = ("starting", "running")
+END_STATES = ("finished", "stopped", "failed", "early_stopped")
+RESUMABLE_STATES = ("stopped", "failed", "lost")
+HEARTBEAT_STALE = 60.0  # seconds without a status write before a live run counts as lost
+
+
+# ---------------------------------------------------------------- creating
+
+def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = None) -> Path:
+    """Make a new, never reused run directory with config.toml and a `starting` status."""
+    root = root or resolve_save_dir(config)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunError(f"{root}: cannot create the save_dir ({error.strerror})") from None
+    if not os.access(root, os.W_OK):
+        raise RunError(f"{root}: save_dir is not writable")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 1000):
+        run_id = f"{stamp}-{preset}" + (f"-{attempt}" if attempt > 1 else "")
+        run_dir = root / run_id
+        try:
+            run_dir.mkdir()  # atomic: two runs started in the same second get different ids
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - a thousand runs in one second
+        raise RunError(f"{root}: no free run id for {stamp}-{preset}")
+    fileio.write_toml(run_dir / CONFIG, config.model_dump())
+    write_status(run_dir, {"run_id": run_id, "preset": preset, "state": "starting", "pid": None,
+                           "started": time.time(), "epoch": 0, "epochs": config.epochs,
+                           "step": 0, "steps": 0, "images_per_second": 0.0,
+                           "best_val_acc": None, "best_epoch": None, "message": ""})
+    return run_dir
+
+
+def write_status(run_dir: Path, status: dict[str, Any]) -> None:
+    status = {**status, "updated": time.time()}
+    fileio.write_json(Path(run_dir) / STATUS, status)
+
+
+# ---------------------------------------------------------------- reading
+
+def read_status(run_dir: Path) -> dict[str, Any] | None:
+    """status.json, or None if it is missing or unreadable (it is never half-written)."""
+    try:
+        data = json.loads((Path(run_dir) / STATUS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_config(run_dir: Path) -> TrainConfig:
+    return load_config_file(Path(run_dir) / CONFIG)
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """Every whole metrics line, one per epoch (a resumed epoch's later line wins)."""
+    tail = MetricsTail(Path(run_dir) / METRICS)
+    return tail.poll()
+
+
+@dataclass
+class MetricsTail:
+    """Incremental reader of metrics.jsonl: only whole lines, a partial last line waits."""
+
+    path: Path
+    offset: int = 0
+    by_epoch: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def poll(self) -> list[dict[str, Any]]:
+        """Read what was appended since the last call; return all epochs so far, in order."""
+        try:
+            with open(self.path, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size < self.offset:  # replaced: start over
+                    self.offset, self.by_epoch = 0, {}
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except OSError:
+            return self.rows()
+        end = chunk.rfind(b"\n") + 1
+        for line in chunk[:end].splitlines():
+            try:
+                row = json.loads(line)
+                self.by_epoch[int(row["epoch"])] = row
+            except (ValueError, KeyError, TypeError):
+                continue  # a damaged line is skipped, not fatal
+        self.offset += end
+        return self.rows()
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [self.by_epoch[e] for e in sorted(self.by_epoch)]
+
+
+def pid_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is not alive
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().split(b") ")[-1][:1] != b"Z"
+    except OSError:
+        return True
+
+
+def effective_state(status: dict[str, Any] | None, now: float | None = None) -> str:
+    """The state a person should see: a live state whose trainer is gone is `lost`."""
+    if not status:
+        return "unknown"
+    state = str(status.get("state", "unknown"))
+    if state in LIVE_STATES:
+        age = (now or time.time()) - float(status.get("updated") or 0)
+        if state == "starting" and status.get("pid") is None and age < HEARTBEAT_STALE:
+            return state
+        if not pid_alive(status.get("pid")) or age > HEARTBEAT_STALE:
+            return "lost"
+    return state
+
+
+@dataclass
+class RunInfo:
+    path: Path
+    status: dict[str, Any]
+    state: str
+
+    @property
+    def run_id(self) -> str:
+        return str(self.status.get("run_id") or self.path.name)
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+
+def find_runs(root: Path, max_depth: int = 3) -> list[RunInfo]:
+    """Every run directory under `root` (by its status.json), live ones first, newest first."""
+    found: list[RunInfo] = []
+    root = Path(root)
+    if not root.is_dir():
+        return found
+    stack = [(root, 0)]
+    while stack:
+        directory, depth = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        if any(e.name == STATUS for e in entries):
+            status = read_status(Path(directory))
+            if status is not None:
+                found.append(RunInfo(Path(directory), status, effective_state(status)))
+            continue
+        if depth < max_depth:
+            stack.extend((Path(e.path), depth + 1) for e in entries
+                         if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
+    found.sort(key=lambda r: (not r.live, -float(r.status.get("started") or 0)))
+    return found
+
+
+def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
+    """A run given as a path or as a run id under the checkpoints root."""
+    path = Path(spec).expanduser()
+    if (path / STATUS).exists() or (path / CONFIG).exists():
+        return path
+    from fer_core import locations
+
+    for run in find_runs(root or locations.checkpoints_root()):
+        if run.run_id == str(spec) or run.path.name == str(spec):
+            return run.path
+    raise RunError(f"{spec}: not a run directory (no {STATUS} or {CONFIG})")
+
+
+# ---------------------------------------------------------------- launching and stopping
+
+def trainer_command(run_dir: Path, resume: bool = False) -> list[str]:
+    """`python -m fer_core.train RUN_DIR`; FER_TUI_TRAINER swaps the trainer (tests use a fake)."""
+    custom = os.environ.get("FER_TUI_TRAINER")
+    base = shlex.split(custom) if custom else [sys.executable, "-m", "fer_core.train"]
+    return [*base, str(run_dir), *(["--resume"] if resume else [])]
+
+
+def launch_detached(run_dir: Path, resume: bool = False) -> int:
+    """Start the trainer in its own session: closing the terminal or the TUI never stops it."""
+    run_dir = Path(run_dir)
+    if resume:
+        check_resumable(run_dir)
+    with open(run_dir / LOG, "ab") as log:
+        process = subprocess.Popen(
+            trainer_command(run_dir, resume),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, close_fds=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    status = read_status(run_dir) or {}
+    if status.get("state") not in LIVE_STATES or not pid_alive(status.get("pid")):
+        # record the pid now so watchers see a live run before the trainer's first write
+        write_status(run_dir, {**status, "state": "starting", "pid": process.pid, "message": ""})
+    return process.pid
+
+
+def check_resumable(run_dir: Path) -> None:
+    status = read_status(run_dir)
+    state = effective_state(status)
+    if state in LIVE_STATES:
+        raise RunError(f"{run_dir}: the run is still {state} (pid {status.get('pid')})")
+    if state == "finished" or state == "early_stopped":
+        raise RunError(f"{run_dir}: the run already {state.replace('_', ' ')}; nothing to resume")
+    if not (Path(run_dir) / LAST_STATE).exists():
+        raise RunError(f"{run_dir}: no {LAST_STATE} to resume from")
+
+
+def stop_run(run_dir: Path, sig: int = signal.SIGTERM) -> int:
+    """Ask a live trainer to stop: it finishes the step, writes last_state.ckpt, says `stopped`."""
+    status = read_status(run_dir)
+    if effective_state(status) not in LIVE_STATES:
+        raise RunError(f"{run_dir}: the run is not live ({effective_state(status)})")
+    pid = int(status["pid"])
+    os.kill(pid, sig)
+    return pid

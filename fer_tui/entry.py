@@ -1,0 +1,17 @@
+"""The `fer-tui` console script: no verb opens the dashboard, a verb runs headless."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] == "ui":
+        from fer_tui.app import run_app
+
+        run_app(argv[1:])
+        return
+    from fer_core.cli import main as cli_main
+
+    sys.exit(cli_main(argv))
