@@ -1,0 +1,110 @@
+"""The fer-tui dashboard: Train (presets + form), Run (live charts), Runs (list + compare).
+
+Runs are separate detached processes; the app only reads their run directories, so quitting
+it (or losing the SSH session) never stops training. Never imports mindspore.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from fer_core import locations, runs
+
+from fer_tui.screens.runs import RunsScreen
+from fer_tui.screens.train import TrainScreen
+
+
+class FerApp(App[None]):
+    """`root` is the checkpoints root to list; `clock` is injectable so tests freeze ages."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "fer-tui"
+    MODES = {"train": TrainScreen, "runs": RunsScreen}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("t", "train", "Train"),
+        Binding("r", "runs", "Runs"),
+    ]
+
+    def __init__(self, root: Path | None = None, clock: Callable[[], float] = time.time,
+                 reattach: bool = True) -> None:
+        super().__init__()
+        self.root = Path(root) if root else locations.checkpoints_root()
+        self.clock = clock
+        self.reattach = reattach
+        self.exit_note = ""
+
+    def on_mount(self) -> None:
+        live = [run for run in runs.find_runs(self.root) if run.live] if self.reattach else []
+        if live:
+            self.open_run(live[0].path)
+            others = f" ({len(live) - 1} more live in Runs)" if len(live) > 1 else ""
+            self.notify(f"reattached to {live[0].run_id}{others}", title="Live run")
+        else:
+            self.switch_mode("train")
+
+    # ------------------------------------------------------------------ navigation
+
+    def open_run(self, run_dir: Path) -> None:
+        """Show a run on top of the Runs list (so escape lands on the list)."""
+        from fer_tui.screens.run import RunScreen
+
+        self.switch_mode("runs")
+        # drop an earlier Run/Compare screen so the stack stays Runs -> this run
+        for screen in reversed(self.screen_stack[1:]):
+            if isinstance(screen, Screen) and not screen.is_modal:
+                self.pop_screen()
+        self.push_screen(RunScreen(Path(run_dir)))
+
+    def action_train(self) -> None:
+        self.switch_mode("train")
+
+    def action_runs(self) -> None:
+        self.switch_mode("runs")
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        from fer_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        live = [run for run in runs.find_runs(self.root) if run.live]
+        if live:
+            self.exit_note = (f"{len(live)} run(s) still training, e.g. {live[0].run_id}: they keep "
+                              "going. Run fer-tui again to reattach.")
+        self.exit(message=self.exit_note or None)
+
+    # ------------------------------------------------------------------ command palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Train", "Presets and the training form", self.action_train)
+        yield SystemCommand("Runs", "Every run, live first", self.action_runs)
+        yield SystemCommand("Help: keys", "Every key binding", self.action_help)
+        # the current screen's own actions, so the palette can do what the keys do
+        for title, help_text, action in getattr(screen, "COMMANDS_HERE", ()):
+            yield SystemCommand(title, help_text, getattr(screen, action))
+
+
+def run_app(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="fer-tui", description="The fer-tui dashboard.")
+    parser.add_argument("--root", type=Path, help="checkpoints root to list and train into "
+                        "(default: $FER_TUI_CHECKPOINTS or ./checkpoints)")
+    args = parser.parse_args(argv or [])
+    if args.root:
+        # one root for the list and for new runs (create_run resolves save_dir against it)
+        os.environ["FER_TUI_CHECKPOINTS"] = str(args.root.expanduser().resolve())
+    FerApp(root=locations.checkpoints_root()).run()

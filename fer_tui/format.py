@@ -1,0 +1,100 @@
+"""Pure text helpers shared by the screens (no Textual, easy to unit-test)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+STATE_STYLES = {
+    "starting": "bold yellow", "running": "bold green", "finished": "cyan",
+    "early_stopped": "cyan", "stopped": "yellow", "failed": "bold red",
+    "lost": "red", "unknown": "dim",
+}
+
+
+def age(seconds: float) -> str:
+    """A coarse age (`45s`, `12m`, `3h`, `2d`): coarse so a table redraws rarely."""
+    seconds = max(0.0, float(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def duration(seconds: Any) -> str:
+    """An ETA such as `1h02m`, `4m05s`, `9s`; `-` when unknown."""
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        return "-"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def percent(value: Any) -> str:
+    """An accuracy in 0..1 as `68.21%`; `-` when missing."""
+    if not isinstance(value, (int, float)):
+        return "-"
+    return f"{100 * value:.2f}%"
+
+
+def number(value: Any) -> str:
+    """A config value as it would be typed in the form."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def epoch_text(status: dict[str, Any]) -> str:
+    return f"{status.get('epoch') or 0}/{status.get('epochs') or '?'}"
+
+
+def diff_text(diff: dict[str, tuple[Any, Any]], limit: int | None = None) -> str:
+    """`lr 0.003→0.01, epochs 8→4` from TrainConfig.diff (old, new)."""
+    if not diff:
+        return "no changes"
+    items = [f"{name} {number(old)}→{number(new)}" for name, (old, new) in diff.items()]
+    if limit is not None and len(items) > limit:
+        items = items[:limit] + [f"+{len(items) - limit} more"]
+    return ", ".join(items)
+
+
+def differing_fields(configs: Iterable[dict[str, Any]]) -> set[str]:
+    """Names of fields whose values are not all equal across the given config dicts."""
+    configs = list(configs)
+    names = {name for config in configs for name in config}
+    return {name for name in names if len({repr(c.get(name)) for c in configs}) > 1}
+
+
+def best_point(rows: list[dict[str, Any]]) -> tuple[int, float] | None:
+    """(epoch, val_acc) of the best epoch: the last row flagged is_best, else the max."""
+    flagged = [r for r in rows if r.get("is_best") and isinstance(r.get("val_acc"), (int, float))]
+    if flagged:
+        return int(flagged[-1]["epoch"]), float(flagged[-1]["val_acc"])
+    scored = [r for r in rows if isinstance(r.get("val_acc"), (int, float))]
+    if not scored:
+        return None
+    best = max(scored, key=lambda r: r["val_acc"])
+    return int(best["epoch"]), float(best["val_acc"])
+
+
+def series(rows: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+    """The (epochs, values) of one metric, skipping rows where it is missing."""
+    xs, ys = [], []
+    for row in rows:
+        value = row.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            xs.append(int(row["epoch"]))
+            ys.append(float(value))
+    return xs, ys
+
+
+def tail_lines(text: str, count: int) -> list[str]:
+    """The last `count` lines of a log, with carriage-return progress lines collapsed."""
+    lines = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
+    return lines[-count:] if count > 0 else []

@@ -1,0 +1,1 @@
+"""fer-tui screens and modals, one module each."""

@@ -1,0 +1,97 @@
+"""Compare: val-accuracy curves overlaid and the configs side by side, differences marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from fer_core import runs
+from fer_core.config import FIELDS
+from fer_core.errors import FerError
+
+from fer_tui.format import differing_fields, number, percent, series
+from fer_tui.widgets.metric_chart import MetricChart, Series
+
+COLORS = ("cyan", "magenta", "green", "yellow", "red", "blue")
+LETTERS = "ABCDEF"
+POLL_SECONDS = 2.0
+
+
+class CompareScreen(Screen):
+    BINDINGS = [
+        Binding("d", "toggle_diff", "Only diffs"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    COMMANDS_HERE = [("Only differences", "Show only the config fields that differ",
+                      "action_toggle_diff")]
+
+    def __init__(self, run_dirs: list[Path]) -> None:
+        super().__init__()
+        self.run_dirs = [Path(p) for p in run_dirs][: len(LETTERS)]
+        self.tails = [runs.MetricsTail(p / runs.METRICS) for p in self.run_dirs]
+        self.configs: list[dict] = []
+        self.only_diffs = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="legend")
+        yield MetricChart("val accuracy", percent=True, id="compare-chart")
+        yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"Compare {len(self.run_dirs)} runs"
+        for path in self.run_dirs:
+            try:
+                self.configs.append(runs.read_config(path).model_dump())
+            except FerError as error:
+                self.notify(str(error), severity="error")
+                self.configs.append({})
+        self.fill_table()
+        self.poll()
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    def poll(self) -> None:
+        lines, legend = [], Text(no_wrap=True, overflow="ellipsis")
+        for index, (path, tail) in enumerate(zip(self.run_dirs, self.tails)):
+            rows = tail.poll()
+            xs, ys = series(rows, "val_acc")
+            lines.append(Series(LETTERS[index], tuple(xs), tuple(ys), COLORS[index]))
+            best = max(ys) if ys else None
+            if index:
+                legend.append("\n")
+            legend.append(f"{LETTERS[index]} ", style=f"bold {COLORS[index]}")
+            legend.append(f"{path.name}  best {percent(best)}")
+        self.query_one(MetricChart).set_data(lines)
+        legend_widget = self.query_one("#legend", Static)
+        if str(legend_widget.content) != legend.plain:
+            legend_widget.update(legend)
+
+    def fill_table(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_column("field", key="field")
+        for index in range(len(self.run_dirs)):
+            table.add_column(LETTERS[index], key=LETTERS[index])
+        different = differing_fields(self.configs)
+        for name in FIELDS:
+            if self.only_diffs and name not in different:
+                continue
+            style = "bold yellow" if name in different else ""
+            cells = [Text(("≠ " if name in different else "  ") + name, style=style)]
+            cells += [Text(number(c.get(name, "-")), style=style) for c in self.configs]
+            table.add_row(*cells, key=name)
+        table.border_title = f"config: {len(different)} of {len(FIELDS)} fields differ"
+
+    def action_toggle_diff(self) -> None:
+        self.only_diffs = not self.only_diffs
+        self.fill_table()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,55 @@
+"""Pick a data file or folder; dismisses with the chosen path or None."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DirectoryTree, Input, Label
+
+
+class DataTree(DirectoryTree):
+    """Folders and the files fer-tui can read (CSV, gzipped CSV); hidden entries skipped."""
+
+    def filter_paths(self, paths):
+        return [p for p in paths if not p.name.startswith(".")
+                and (p.is_dir() or p.name.endswith((".csv", ".csv.gz")))]
+
+
+class FilePickerScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, start: Path) -> None:
+        super().__init__()
+        self.start = start if start.is_dir() else Path.cwd()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-tall"):
+            yield Label("Data: a FER2013 CSV (.csv/.csv.gz) or an image folder", classes="dialog-title")
+            yield DataTree(self.start, id="tree")
+            yield Input(str(self.start), id="path")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Use", variant="primary", id="use", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        self.dismiss(str(event.path))
+
+    def on_directory_tree_directory_selected(self, event: DirectoryTree.DirectorySelected) -> None:
+        # a folder may be an image-folder data set: offer it, Use confirms
+        self.query_one("#path", Input).value = str(event.path)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "use":
+            self.dismiss(self.query_one("#path", Input).value.strip() or None)
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

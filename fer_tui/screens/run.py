@@ -1,0 +1,132 @@
+"""Run: live charts, progress, key facts and the log of one run; Stop and Resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from fer_core import runs
+from fer_core.errors import FerError
+
+from fer_tui.format import best_point, series
+from fer_tui.watch import RunWatch
+from fer_tui.widgets.log_tail import LogTail
+from fer_tui.widgets.metric_chart import MetricChart, Series
+from fer_tui.widgets.run_facts import RunFacts
+from fer_tui.widgets.run_progress import RunProgress
+
+POLL_SECONDS = 0.5  # an epoch line shows within a second; a stat() per file per tick costs ~nothing
+
+
+class RunScreen(Screen):
+    BINDINGS = [
+        Binding("s", "stop", "Stop"),
+        Binding("u", "resume", "Resume"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    COMMANDS_HERE = [
+        ("Stop run", "Ask the trainer to stop (it saves last_state.ckpt)", "action_stop"),
+        ("Resume run", "Continue a stopped or lost run from last_state.ckpt", "action_resume"),
+    ]
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.watch = RunWatch(self.run_dir)
+        self.tail = runs.MetricsTail(self.run_dir / runs.METRICS)
+        self.status: dict = {}
+        self.state = "unknown"
+        self.device, self.arch = "-", "-"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield RunFacts(id="facts")
+        yield RunProgress(id="progress")
+        with Horizontal(id="charts-top"):
+            yield MetricChart("loss", id="loss-chart")
+            yield MetricChart("val accuracy", percent=True, id="acc-chart")
+        with Horizontal(id="charts-bottom"):
+            yield MetricChart("learning rate", id="lr-chart")
+            yield LogTail(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.run_dir.name
+        self.query_one("#log").border_title = "train.log"
+        try:
+            config = runs.read_config(self.run_dir)
+            self.device, self.arch = config.device_target, config.arch
+        except FerError as error:
+            self.notify(str(error), title="No config", severity="warning")
+        self.poll()
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    def poll(self) -> None:
+        """Re-read only the files whose stat changed; the state is re-judged every tick."""
+        changed = self.watch.poll()
+        if runs.STATUS in changed:
+            self.status = runs.read_status(self.run_dir) or {}
+        state = runs.effective_state(self.status) if self.status else "unknown"
+        if runs.STATUS in changed or state != self.state:
+            self.state = state
+            live = state in runs.LIVE_STATES
+            self.query_one(RunFacts).show(self.status, state, self.device, self.arch)
+            self.query_one(RunProgress).show(self.status, live)
+            self.set_class(live, "-live")
+        if runs.METRICS in changed:
+            self.update_charts(self.tail.poll())
+        if runs.LOG in changed:
+            self.query_one(LogTail).reload(self.run_dir / runs.LOG)
+
+    def update_charts(self, rows: list[dict]) -> None:
+        epochs, train_loss = series(rows, "train_loss")
+        val_epochs, val_loss = series(rows, "val_loss")
+        acc_epochs, val_acc = series(rows, "val_acc")
+        lr_epochs, lr = series(rows, "lr")
+        self.query_one("#loss-chart", MetricChart).set_data([
+            Series("train", tuple(epochs), tuple(train_loss), "cyan"),
+            Series("val", tuple(val_epochs), tuple(val_loss), "magenta"),
+        ])
+        self.query_one("#acc-chart", MetricChart).set_data(
+            [Series("val acc", tuple(acc_epochs), tuple(val_acc), "green")], mark=best_point(rows))
+        self.query_one("#lr-chart", MetricChart).set_data(
+            [Series("lr", tuple(lr_epochs), tuple(lr), "yellow")])
+
+    # ------------------------------------------------------------------ actions
+
+    @work
+    async def action_stop(self) -> None:
+        from fer_tui.screens.confirm import ConfirmScreen
+
+        if self.state not in runs.LIVE_STATES:
+            self.notify(f"the run is not live ({self.state})", severity="warning")
+            return
+        question = (f"Stop {self.run_dir.name}?\nThe trainer finishes its step, saves "
+                    f"last_state.ckpt and can be resumed later (u).")
+        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Stop")):
+            return
+        try:
+            pid = runs.stop_run(self.run_dir)
+        except (FerError, OSError) as error:
+            self.notify(str(error), title="Cannot stop", severity="error")
+            return
+        self.notify(f"asked pid {pid} to stop; it saves its state first", title="Stopping")
+
+    def action_resume(self) -> None:
+        try:
+            pid = runs.launch_detached(self.run_dir, resume=True)
+        except (FerError, OSError) as error:
+            self.notify(str(error), title="Cannot resume", severity="error")
+            return
+        self.notify(f"resumed (pid {pid})", title="Run resumed")
+        self.poll()
+
+    def action_back(self) -> None:
+        self.app.action_runs()

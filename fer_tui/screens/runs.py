@@ -1,0 +1,93 @@
+"""Runs: every run under the checkpoints root, live first; open, mark, compare, stop."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from fer_core import runs
+from fer_core.errors import FerError
+
+from fer_tui.widgets.runs_table import RunsTable
+
+POLL_SECONDS = 1.0
+
+
+class RunsScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=False),
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
+        Binding("s", "stop", "Stop"),
+    ]
+
+    COMMANDS_HERE = [
+        ("Compare marked runs", "Configs side by side, val accuracy overlaid", "action_compare"),
+        ("Stop run under cursor", "Ask its trainer to stop", "action_stop"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield RunsTable(id="runs-table")
+        yield Static("", id="runs-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Runs"
+        self.refresh_runs()
+        self.set_interval(POLL_SECONDS, self.refresh_runs)
+
+    def refresh_runs(self) -> None:
+        found = runs.find_runs(self.app.root)
+        table = self.query_one(RunsTable)
+        table.show(found, self.app.clock())
+        live = sum(run.live for run in found)
+        hint = (f"{len(found)} run{'s' * (len(found) != 1)} under {self.app.root}" + (f", {live} live" if live else "")
+                if found else f"no runs under {self.app.root} yet: t opens Train")
+        hint_widget = self.query_one("#runs-hint", Static)
+        if str(hint_widget.content) != hint:
+            hint_widget.update(hint)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        path = self.query_one(RunsTable).current_path()
+        if path is not None:
+            self.app.open_run(path)
+
+    def action_mark(self) -> None:
+        self.query_one(RunsTable).toggle_mark()
+
+    def action_compare(self) -> None:
+        marked = self.query_one(RunsTable).marked_paths()
+        if len(marked) < 2:
+            self.notify("mark two or more runs with space first", severity="warning")
+            return
+        from fer_tui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(marked))
+
+    @work
+    async def action_stop(self) -> None:
+        from fer_tui.screens.confirm import ConfirmScreen
+
+        table = self.query_one(RunsTable)
+        path = table.current_path()
+        run = table.runs.get(str(path)) if path else None
+        if run is None or not run.live:
+            self.notify("the run under the cursor is not live", severity="warning")
+            return
+        if not await self.app.push_screen_wait(
+                ConfirmScreen(f"Stop {run.run_id}?\nIt saves last_state.ckpt and can be resumed.",
+                              yes="Stop")):
+            return
+        try:
+            pid = runs.stop_run(run.path)
+        except (FerError, OSError) as error:
+            self.notify(str(error), title="Cannot stop", severity="error")
+            return
+        self.notify(f"asked pid {pid} to stop", title="Stopping")

@@ -1,0 +1,200 @@
+"""Train: choose a preset, edit the form (validated as you type), save it, start a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from fer_core import config as cfg
+from fer_core import runs
+from fer_core.errors import FerError
+
+from fer_tui.format import diff_text
+from fer_tui.widgets.config_form import ConfigForm
+
+
+def data_problem(value: str) -> str | None:
+    """A path the trainer could not read, said before the run starts (not after)."""
+    if value == cfg.DEMO_DATA:
+        return None
+    path = Path(value).expanduser()
+    if not path.exists():
+        return f"data_csv: {value}: no such file or folder"
+    return None
+
+
+class TrainScreen(Screen):
+    """Presets on top, the form below, the diff and the actions at the bottom."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "start", "Start", priority=True),
+        Binding("ctrl+n", "save_preset", "Save preset", priority=True),
+        Binding("ctrl+o", "pick_data", "Data file", priority=True),
+    ]
+
+    COMMANDS_HERE = [
+        ("Start run", "Launch the trainer detached with the form's config", "action_start"),
+        ("Save as preset", "Write the form as a new preset TOML", "action_save_preset"),
+        ("Pick data file", "Browse for the FER2013 CSV or an image folder", "action_pick_data"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.presets: dict[str, cfg.Preset] = {}
+        self.preset_name = "custom"
+        self.base = cfg.TrainConfig()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield OptionList(id="presets")
+        yield ConfigForm(id="form")
+        with Vertical(id="train-bottom"):
+            yield Static("", id="field-help")
+            yield Static("", id="diff")
+            with Horizontal(id="train-actions"):
+                yield Button("Start ^s", variant="success", id="start", compact=True)
+                yield Button("Save preset ^n", id="save", compact=True)
+                yield Button("Runs r", id="runs", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Train"
+        self.reload_presets()
+        presets = self.query_one("#presets", OptionList)
+        presets.border_title = "Presets"
+        self.query_one("#form").border_title = "Config"
+        presets.focus()
+
+    def reload_presets(self, select: str | None = None) -> None:
+        """(Re)read presets/ and the user presets; a broken file is reported, not fatal."""
+        self.presets.clear()
+        for name in cfg.preset_names():
+            try:
+                self.presets[name] = cfg.load_preset(name)
+            except FerError as error:
+                self.notify(str(error), title="Preset skipped", severity="error")
+        option_list = self.query_one("#presets", OptionList)
+        option_list.clear_options()
+        width = max((len(n) for n in self.presets), default=8) + 2
+        for name, preset in self.presets.items():
+            prompt = Text(no_wrap=True, overflow="ellipsis")
+            prompt.append(name.ljust(width), style="bold")
+            prompt.append(preset.description + ("  (yours)" if preset.user else ""), style="dim")
+            option_list.add_option(Option(prompt, id=name))
+        wanted = select or ("demo" if "demo" in self.presets else next(iter(self.presets), None))
+        if wanted in self.presets:
+            option_list.highlighted = list(self.presets).index(wanted)
+            self.choose(wanted)
+
+    def choose(self, name: str) -> None:
+        preset = self.presets[name]
+        self.preset_name, self.base = name, preset.config
+        self.query_one(ConfigForm).load(preset.config)
+        self.query_one("#form").border_title = f"Config · {name}"
+
+    @on(OptionList.OptionSelected, "#presets")
+    @on(OptionList.OptionHighlighted, "#presets")
+    def _preset_chosen(self, event: OptionList.OptionSelected) -> None:
+        name = event.option.id
+        selected = isinstance(event, OptionList.OptionSelected)
+        # moving the highlight previews a preset; enter also resets edits and goes to the form
+        if name and (selected or name != self.preset_name):
+            self.choose(name)
+        if selected:
+            self.query_one("#f-data_csv").focus()
+
+    @on(ConfigForm.Changed)
+    def _form_changed(self, event: ConfigForm.Changed) -> None:
+        form = event.form
+        text = Text(no_wrap=False)
+        if form.errors:
+            text.append(f"{len(form.errors)} invalid: ", style="bold red")
+            text.append("; ".join(form.errors.values()), style="red")
+        else:
+            text.append(f"vs {self.preset_name}: ", style="bold")
+            text.append(diff_text(self.base.diff(form.valid), limit=6))
+        self.query_one("#diff", Static).update(text)
+        self.query_one("#start", Button).disabled = bool(form.errors)
+
+    @on(ConfigForm.FieldFocused)
+    def _field_focused(self, event: ConfigForm.FieldFocused) -> None:
+        help_text = Text.assemble((event.name, "bold"), ": ", ConfigForm.description(event.name))
+        self.query_one("#field-help", Static).update(help_text)
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        if event.button.id == "start":
+            self.action_start()
+        elif event.button.id == "save":
+            self.action_save_preset()
+        elif event.button.id == "runs":
+            self.app.action_runs()
+        elif event.button.id == "pick-data":
+            self.action_pick_data()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_start(self) -> None:
+        form = self.query_one(ConfigForm)
+        try:
+            config = form.config()
+        except FerError as error:
+            self.notify(str(error), title="Cannot start", severity="error")
+            return
+        problem = data_problem(config.data_csv)
+        if problem:
+            self.notify(problem, title="Cannot start", severity="error")
+            return
+        try:
+            run_dir = runs.create_run(config, self.preset_name)
+            pid = runs.launch_detached(run_dir)
+        except (FerError, OSError) as error:
+            self.notify(str(error), title="Cannot start", severity="error")
+            return
+        self.notify(f"{run_dir.name} (pid {pid}) trains detached: quitting keeps it going",
+                    title="Run started")
+        self.app.open_run(run_dir)
+
+    @work
+    async def action_save_preset(self) -> None:
+        from fer_tui.screens.save_preset import SavePresetScreen
+
+        form = self.query_one(ConfigForm)
+        try:
+            config = form.config()
+        except FerError as error:
+            self.notify(str(error), title="Cannot save", severity="error")
+            return
+        answer = await self.app.push_screen_wait(SavePresetScreen(f"my-{self.preset_name}"))
+        if answer is None:
+            return
+        name, description = answer
+        try:
+            path = cfg.save_preset(name, config, description)
+        except (FerError, OSError) as error:
+            self.notify(str(error), title="Cannot save", severity="error")
+            return
+        self.notify(f"saved {path}", title="Preset saved")
+        self.reload_presets(select=name)
+
+    @work
+    async def action_pick_data(self) -> None:
+        from fer_tui.screens.file_picker import FilePickerScreen
+
+        current = Path(self.query_one(ConfigForm).raw("data_csv")).expanduser()
+        start = current if current.is_dir() else current.parent
+        chosen = await self.app.push_screen_wait(FilePickerScreen(start.resolve()))
+        if chosen:
+            form = self.query_one(ConfigForm)
+            form.set_value("data_csv", chosen)
+            problem = data_problem(chosen)
+            if problem:
+                self.notify(problem, severity="error")

@@ -1,0 +1,1 @@
+"""fer-tui widgets, one module each."""

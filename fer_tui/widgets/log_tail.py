@@ -1,0 +1,19 @@
+"""The last lines of train.log, re-read only when the file changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Static
+
+from fer_tui.format import tail_lines
+from fer_tui.watch import read_tail
+
+
+class LogTail(Static):
+    def reload(self, path: Path) -> None:
+        lines = tail_lines(read_tail(path), max(1, self.size.height or 8))
+        text = Text("\n".join(lines) or "(no output yet)", no_wrap=True, overflow="ellipsis",
+                    style="" if lines else "dim")
+        self.update(text)

@@ -1,0 +1,67 @@
+"""A plotext line chart that is rebuilt from its series on every render (so resizes redraw)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    color: str = "cyan"
+    marker: str = "braille"
+
+
+class MetricChart(PlotextPlot):
+    """Lines over epochs, plus an optional highlighted point (the best epoch)."""
+
+    def __init__(self, title: str, *, percent: bool = False, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.title = title
+        self.percent = percent
+        self.series: tuple[Series, ...] = ()
+        self.mark: tuple[float, float] | None = None
+
+    def set_data(self, series: list[Series], mark: tuple[float, float] | None = None) -> bool:
+        """Replace the data; refresh only when it changed. Returns whether it did."""
+        new = tuple(series)
+        if new == self.series and mark == self.mark:
+            return False
+        self.series, self.mark = new, mark
+        self.refresh()
+        return True
+
+    @property
+    def point_count(self) -> int:
+        return max((len(s.xs) for s in self.series), default=0)
+
+    def render(self) -> RenderResult:
+        plt = self.plt
+        plt.clear_figure()
+        plt.title(self.title)
+        drawn = False
+        for item in self.series:
+            if item.xs:
+                plt.plot(list(item.xs), list(item.ys), label=item.label,
+                         color=item.color, marker=item.marker)
+                drawn = True
+        if self.mark is not None:
+            plt.scatter([self.mark[0]], [self.mark[1]], color="yellow", marker="●")
+        if not drawn:
+            plt.text("waiting for the first epoch", 0.5, 0.5, alignment="center")
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+        else:
+            epochs = sorted({x for s in self.series for x in s.xs})
+            # a few integer ticks: plotext's default float ticks waste the narrow x axis
+            step = max(1, len(epochs) // 4)
+            plt.xticks(epochs[::step])
+        if self.percent:
+            plt.ylim(0, 1) if not drawn else None
+        return super().render()

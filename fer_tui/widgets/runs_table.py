@@ -1,0 +1,74 @@
+"""The runs table: live runs first, marks for compare, redrawn only when a row changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from fer_core.runs import RunInfo
+
+from fer_tui.format import STATE_STYLES, age, epoch_text, percent
+
+COLUMNS = ("", "run", "state", "epoch", "best", "age")
+
+
+def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
+    status = run.status
+    state = Text(("● " if run.live else "  ") + run.state.replace("_", " "),
+                 style=STATE_STYLES.get(run.state, ""))
+    started = float(status.get("started") or status.get("updated") or now)
+    return (Text("✓" if marked else " ", style="bold"), run.run_id, state, epoch_text(status),
+            percent(status.get("best_val_acc")), age(now - started))
+
+
+class RunsTable(DataTable):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.runs: dict[str, RunInfo] = {}
+        self.marked: set[str] = set()
+        self._shown: list[tuple[str, tuple]] = []
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(column, key=column or "mark")
+
+    def show(self, found: list[RunInfo], now: float) -> None:
+        """Rebuild only if some cell text changed; the cursor stays on the same run."""
+        self.runs = {str(run.path): run for run in found}
+        self.marked &= set(self.runs)
+        rows = [(key, row_cells(run, key in self.marked, now)) for key, run in self.runs.items()]
+        plain = [(key, tuple(str(c) for c in cells)) for key, cells in rows]
+        if plain == self._shown:
+            return
+        self._shown = plain
+        current = self.current_key()
+        self.clear()
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        if current in self.runs:
+            self.move_cursor(row=self.get_row_index(current))
+
+    def current_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        except Exception:  # noqa: BLE001 - an empty or shrinking table has no current row
+            return None
+
+    def current_path(self) -> Path | None:
+        key = self.current_key()
+        return Path(key) if key else None
+
+    def toggle_mark(self) -> None:
+        key = self.current_key()
+        if key is None:
+            return
+        self.marked ^= {key}
+        self.update_cell(key, "mark", Text("✓" if key in self.marked else " ", style="bold"))
+        self._shown = [(k, (("✓" if k in self.marked else " "),) + cells[1:]) for k, cells in self._shown]
+
+    def marked_paths(self) -> list[Path]:
+        return [Path(key) for key in self.runs if key in self.marked]
