@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterable
 
 STATE_STYLES = {
@@ -98,3 +99,14 @@ def tail_lines(text: str, count: int) -> list[str]:
     """The last `count` lines of a log, with carriage-return progress lines collapsed."""
     lines = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
     return lines[-count:] if count > 0 else []
+
+
+def short_path(path: Path) -> str:
+    """A path as a person would type it: relative to the cwd, else under ~, else absolute."""
+    path = Path(path)
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        if path == base:
+            return prefix.rstrip("/") or "."
+        if path.is_relative_to(base):
+            return prefix + str(path.relative_to(base))
+    return str(path)

@@ -42,6 +42,7 @@ class RunScreen(Screen):
         self.watch = RunWatch(self.run_dir)
         self.tail = runs.MetricsTail(self.run_dir / runs.METRICS)
         self.status: dict = {}
+        self.rows: list[dict] = []
         self.state = "unknown"
         self.device, self.arch = "-", "-"
 
@@ -74,14 +75,16 @@ class RunScreen(Screen):
         if runs.STATUS in changed:
             self.status = runs.read_status(self.run_dir) or {}
         state = runs.effective_state(self.status) if self.status else "unknown"
-        if runs.STATUS in changed or state != self.state:
+        if runs.METRICS in changed:
+            self.rows = self.tail.poll()
+            self.update_charts(self.rows)
+        if changed & {runs.STATUS, runs.METRICS} or state != self.state:
             self.state = state
             live = state in runs.LIVE_STATES
-            self.query_one(RunFacts).show(self.status, state, self.device, self.arch)
+            self.query_one(RunFacts).show(self.status, state, self.device, self.arch,
+                                          best_point(self.rows))
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
-        if runs.METRICS in changed:
-            self.update_charts(self.tail.poll())
         if runs.LOG in changed:
             self.query_one(LogTail).reload(self.run_dir / runs.LOG)
 

@@ -11,9 +11,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 from fer_core import runs
 from fer_core.errors import FerError
 
+from fer_tui.format import short_path
 from fer_tui.widgets.runs_table import RunsTable
 
 POLL_SECONDS = 1.0
+
 
 
 class RunsScreen(Screen):
@@ -42,11 +44,15 @@ class RunsScreen(Screen):
 
     def refresh_runs(self) -> None:
         found = runs.find_runs(self.app.root)
+        where = short_path(self.app.root)
         table = self.query_one(RunsTable)
         table.show(found, self.app.clock())
         live = sum(run.live for run in found)
-        hint = (f"{len(found)} run{'s' * (len(found) != 1)} under {self.app.root}" + (f", {live} live" if live else "")
-                if found else f"no runs under {self.app.root} yet: t opens Train")
+        if found:
+            hint = f"{len(found)} run{'s' * (len(found) != 1)} under {where}"
+            hint += f", {live} live" if live else ""
+        else:
+            hint = f"no runs under {where} yet: t opens Train"
         hint_widget = self.query_one("#runs-hint", Static)
         if str(hint_widget.content) != hint:
             hint_widget.update(hint)

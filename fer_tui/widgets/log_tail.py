@@ -12,8 +12,16 @@ from fer_tui.watch import read_tail
 
 
 class LogTail(Static):
+    path: Path | None = None
+
     def reload(self, path: Path) -> None:
+        self.path = path
         lines = tail_lines(read_tail(path), max(1, self.size.height or 8))
         text = Text("\n".join(lines) or "(no output yet)", no_wrap=True, overflow="ellipsis",
                     style="" if lines else "dim")
         self.update(text)
+
+    def on_resize(self) -> None:
+        # the number of lines shown depends on the height
+        if self.path is not None:
+            self.reload(self.path)

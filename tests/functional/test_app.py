@@ -1,0 +1,106 @@
+"""App conventions: reattach on start, q never stops a run, help, command palette, themes."""
+
+from __future__ import annotations
+
+import time
+
+from fer_core import config as cfg
+from fer_core import runs
+from fer_tui.app import FerApp
+from fer_tui.screens.help import HelpScreen
+from fer_tui.screens.run import RunScreen
+from fer_tui.screens.runs import RunsScreen
+from fer_tui.screens.train import TrainScreen
+
+from .conftest import SIZE, screen_text, wait_for
+
+
+def launch_held_run(fake_trainer, name="demo"):
+    fake_trainer.setenv("FAKE_TRAINER_HOLD", "1")
+    run_dir = runs.create_run(cfg.load_preset(name).config, name)
+    pid = runs.launch_detached(run_dir)
+    deadline = time.monotonic() + 5
+    while runs.read_status(run_dir).get("state") != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return run_dir, pid
+
+
+class TestReattach:
+    async def test_start_opens_the_live_run(self, root, fake_trainer):
+        run_dir, _ = launch_held_run(fake_trainer)
+        app = FerApp(root=root)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            assert screen.run_dir == run_dir
+            assert any("reattached" in n.message for n in app._notifications)
+            await pilot.press("escape")  # the runs list sits below it
+            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+
+    async def test_without_live_runs_start_on_train(self, root):
+        app = FerApp(root=root)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+
+
+class TestQuit:
+    async def test_q_leaves_a_live_run_going_and_says_so(self, root, fake_trainer):
+        run_dir, pid = launch_held_run(fake_trainer)
+        app = FerApp(root=root)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+            await pilot.press("q")
+            await pilot.pause()
+        assert "keep going" in app.exit_note
+        assert runs.pid_alive(pid)
+        assert runs.effective_state(runs.read_status(run_dir)) == "running"
+
+    async def test_q_without_runs_just_quits(self, root):
+        app = FerApp(root=root)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("q")
+            await pilot.pause()
+        assert app.exit_note == ""
+        assert app._exit_renderables == []
+
+
+class TestHelpAndPalette:
+    async def test_question_mark_shows_every_key(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            text = screen_text(app)
+            assert "ctrl+s" in text and "quit the UI (runs keep training)" in text
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+
+    async def test_palette_offers_the_screen_actions(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert {"Start run", "Save as preset", "Runs", "Train", "Help: keys"} <= set(titles)
+            assert any("theme" in t.lower() for t in titles)
+
+    async def test_palette_runs_command_switches_screen(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*"Runs")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+
+    async def test_t_and_r_switch_between_train_and_runs(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+            assert "Presets" in screen_text(app)

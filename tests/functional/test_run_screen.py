@@ -1,0 +1,110 @@
+"""Run screen: start a run, watch the chart gain a point, stop it (confirmed), resume it."""
+
+from __future__ import annotations
+
+import json
+
+from fer_core import fileio, runs
+from fer_tui.app import FerApp
+from fer_tui.screens.confirm import ConfirmScreen
+from fer_tui.screens.run import RunScreen
+from fer_tui.screens.runs import RunsScreen
+from fer_tui.widgets.metric_chart import MetricChart
+
+from .conftest import SIZE, make_run, metrics_row, screen_text, wait_for
+
+
+async def start_demo_run(app, pilot):
+    await pilot.pause()
+    await pilot.press("ctrl+s")
+    return await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+
+
+class TestLiveRun:
+    async def test_start_then_a_metrics_line_adds_a_chart_point(self, root, fake_trainer):
+        fake_trainer.setenv("FAKE_TRAINER_HOLD", "1")  # the test writes the epochs itself
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await start_demo_run(app, pilot)
+            run_dir = screen.run_dir
+            assert run_dir.parent == root / "demo" and run_dir.name.endswith("-demo")
+            await wait_for(pilot, lambda: screen.state == "running")
+            assert "running" in screen_text(app)
+            chart = screen.query_one("#acc-chart", MetricChart)
+            assert chart.point_count == 0
+            fileio.append_line(run_dir / runs.METRICS, json.dumps(metrics_row(1, 0.41, True)))
+            await wait_for(pilot, lambda: chart.point_count == 1, timeout=1.5)
+            assert chart.mark == (1, 0.41)
+            assert screen.query_one("#loss-chart", MetricChart).point_count == 1
+            assert "41.00%" in screen_text(app)  # the facts line follows the status
+            fileio.append_line(run_dir / runs.METRICS, '{"epoch": 2, "val_')  # partial line
+            await pilot.pause(0.7)
+            assert chart.point_count == 1
+
+    async def test_stop_asks_first_then_the_trainer_says_stopped(self, root, fake_trainer):
+        fake_trainer.setenv("FAKE_TRAINER_HOLD", "1")
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await start_demo_run(app, pilot)
+            await wait_for(pilot, lambda: screen.state == "running")
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("n")  # cancelled: still running
+            await pilot.pause(0.6)
+            assert screen.state == "running"
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: screen.state == "stopped", timeout=5)
+            assert (screen.run_dir / runs.LAST_STATE).exists()
+            assert "stopped" in screen_text(app)
+
+            await pilot.press("u")  # resume from last_state.ckpt
+            await wait_for(pilot, lambda: screen.state == "running", timeout=5)
+            assert "resuming" in (screen.run_dir / runs.LOG).read_text()
+
+    async def test_a_run_goes_to_the_end_with_curves(self, root, fake_trainer):
+        fake_trainer.setenv("FAKE_TRAINER_EPOCH_SECONDS", "0.1")
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await start_demo_run(app, pilot)
+            await wait_for(pilot, lambda: screen.state == "finished", timeout=10)
+            await wait_for(pilot, lambda: screen.query_one("#acc-chart", MetricChart).point_count
+                           == screen.status["epochs"])
+            assert "Epoch 8/8" in screen_text(app)  # the log tail shows the last line
+
+
+class TestErrors:
+    async def test_stop_on_an_ended_run_only_warns(self, root):
+        run_dir = make_run(root, "20260101-000000-demo", state="finished")
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_run(run_dir)
+            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+            await pilot.press("s")
+            await pilot.pause()
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert any("not live" in n.message for n in app._notifications)
+
+    async def test_resume_without_state_is_an_error_notification(self, root):
+        run_dir = make_run(root, "20260101-000000-demo", state="failed")
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_run(run_dir)
+            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+            await pilot.press("u")
+            await pilot.pause()
+            errors = [n.message for n in app._notifications if n.severity == "error"]
+            assert errors and "last_state.ckpt" in errors[0]
+
+    async def test_a_run_without_files_shows_unknown_instead_of_crashing(self, root):
+        empty = root / "not-a-run"
+        empty.mkdir()
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_run(empty)
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            await pilot.pause(0.6)
+            assert screen.state == "unknown"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))

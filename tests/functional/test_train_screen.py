@@ -1,0 +1,136 @@
+"""Train screen: presets fill the form, fields validate as you type, presets save, bad paths stop a start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Button, Input, OptionList, Select
+
+from fer_core import config as cfg
+from fer_core import runs
+from fer_tui.app import FerApp
+from fer_tui.screens.train import TrainScreen
+from fer_tui.widgets.config_form import ConfigForm
+
+from .conftest import SIZE, screen_text, wait_for
+
+
+async def type_into(pilot, field: str, text: str) -> None:
+    app = pilot.app
+    widget = app.screen.query_one(f"#f-{field}", Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+class TestPresets:
+    async def test_every_preset_is_listed_with_its_purpose(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, TrainScreen)
+            options = app.screen.query_one("#presets", OptionList)
+            ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+            assert ids == cfg.preset_names()
+            demo = cfg.load_preset("demo")
+            assert demo.description[:30] in screen_text(app)
+
+    async def test_choosing_a_preset_fills_the_form(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            names = cfg.preset_names()
+            target = next(n for n in names if n.startswith("gpu"))
+            options = app.screen.query_one("#presets", OptionList)
+            options.focus()
+            options.highlighted = 0
+            await pilot.press(*["down"] * names.index(target), "enter")
+            await pilot.pause()
+            expected = cfg.load_preset(target).config
+            form = app.screen.query_one(ConfigForm)
+            assert app.screen.preset_name == target
+            assert app.screen.query_one("#f-arch", Select).value == expected.arch
+            assert app.screen.query_one("#f-device_target", Select).value == expected.device_target
+            assert form.config() == expected
+            assert app.focused.id == "f-data_csv"  # enter moves on to the form
+
+
+class TestValidation:
+    async def test_a_bad_value_shows_the_schema_message_and_blocks_start(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await type_into(pilot, "lr", "-1")
+            error = app.screen.query_one("#err-lr")
+            assert error.display
+            assert "lr must be > 0, got -1" in str(error.content)
+            assert "lr must be > 0, got -1" in screen_text(app)
+            assert app.screen.query_one("#start", Button).disabled
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert not list(root.rglob(runs.STATUS)), "a run was created from an invalid form"
+
+    async def test_fixing_the_value_clears_it_and_shows_the_diff(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await type_into(pilot, "epochs", "abc")
+            assert "epochs must be an integer" in str(app.screen.query_one("#err-epochs").content)
+            await type_into(pilot, "epochs", "3")
+            assert not app.screen.query_one("#err-epochs").display
+            diff = str(app.screen.query_one("#diff").content)
+            assert "vs demo" in diff and "epochs 8→3" in diff
+
+    async def test_a_cross_field_error_clears_when_the_other_field_is_fixed(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await type_into(pilot, "min_lr", "0.5")  # demo's lr is 0.003
+            assert "min_lr must be <= lr" in app.screen.query_one(ConfigForm).errors["min_lr"]
+            await type_into(pilot, "lr", "0.9")
+            assert app.screen.query_one(ConfigForm).errors == {}
+
+    async def test_a_missing_data_file_is_an_error_notification_not_a_run(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await type_into(pilot, "data_csv", "nowhere/fer2013.csv")
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            messages = [n.message for n in app._notifications]
+            assert any("no such file" in m for m in messages), messages
+            assert any(n.severity == "error" for n in app._notifications)
+            assert not list(root.rglob(runs.STATUS))
+            assert isinstance(app.screen, TrainScreen)
+
+
+class TestSavePreset:
+    async def test_save_as_preset_writes_a_toml_and_lists_it(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await type_into(pilot, "epochs", "5")
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: app.screen.query("#description"))
+            app.screen.query_one("#name", Input).value = "short-demo"
+            app.screen.query_one("#description", Input).value = "demo, five epochs"
+            await pilot.click("#save")
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+            saved = cfg.load_preset("short-demo")
+            assert saved.user and saved.config.epochs == 5
+            assert saved.description == "demo, five epochs"
+            assert app.screen.preset_name == "short-demo"
+            assert "short-demo" in screen_text(app)
+
+    async def test_a_shipped_name_is_refused_with_a_message(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: app.screen.query("#description"))
+            app.screen.query_one("#name", Input).value = "demo"
+            await pilot.click("#save")
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+            assert any("shipped" in n.message for n in app._notifications)
+            assert not Path(cfg.locations.user_presets_dir(), "demo.toml").exists()
