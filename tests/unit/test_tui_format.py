@@ -1,0 +1,103 @@
+"""Pure helpers behind the dashboard's text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fer_core.config import TrainConfig
+from fer_tui import format as fmt
+from fer_tui.widgets.config_form import choices
+from fer_tui.widgets.run_facts import facts_text
+from fer_tui.widgets.run_progress import progress_label
+
+
+def test_age_is_coarse():
+    assert [fmt.age(s) for s in (0, 59, 60, 3599, 3600, 86400 * 3, -5)] == \
+        ["0s", "59s", "1m", "59m", "1h", "3d", "0s"]
+
+
+def test_duration():
+    assert fmt.duration(9.4) == "9s"
+    assert fmt.duration(245) == "4m05s"
+    assert fmt.duration(3720) == "1h02m"
+    assert fmt.duration(None) == "-" and fmt.duration(-1) == "-"
+
+
+@given(st.floats(min_value=0, max_value=1e7, allow_nan=False))
+def test_duration_never_raises_and_is_short(seconds):
+    assert len(fmt.duration(seconds)) <= 8
+
+
+def test_percent_and_number():
+    assert fmt.percent(0.68214) == "68.21%"
+    assert fmt.percent(None) == "-"
+    assert fmt.number(True) == "on" and fmt.number(3e-3) == "0.003" and fmt.number(8) == "8"
+
+
+def test_diff_text_orders_old_to_new_and_limits():
+    base = TrainConfig(lr=3e-3, epochs=8)
+    new = TrainConfig(lr=1e-2, epochs=4)
+    assert fmt.diff_text(base.diff(new)) == "epochs 8→4, lr 0.003→0.01"
+    assert fmt.diff_text({}) == "no changes"
+    many = {f"f{i}": (i, i + 1) for i in range(5)}
+    assert fmt.diff_text(many, limit=2).endswith("+3 more")
+
+
+def test_differing_fields():
+    configs = [{"lr": 1, "epochs": 2}, {"lr": 1, "epochs": 3}, {"lr": 1}]
+    assert fmt.differing_fields(configs) == {"epochs"}
+    assert fmt.differing_fields([{"a": 1}]) == set()
+
+
+def test_best_point_prefers_the_flag_then_the_max():
+    rows = [{"epoch": 1, "val_acc": 0.4, "is_best": True}, {"epoch": 2, "val_acc": 0.5},
+            {"epoch": 3, "val_acc": 0.45, "is_best": False}]
+    assert fmt.best_point(rows) == (1, 0.4)  # the trainer's flag wins (it may use TTA)
+    for row in rows:
+        row.pop("is_best", None)
+    assert fmt.best_point(rows) == (2, 0.5)
+    assert fmt.best_point([]) is None
+
+
+def test_series_skips_missing_values():
+    rows = [{"epoch": 1, "lr": 0.1}, {"epoch": 2}, {"epoch": 3, "lr": 0.05, "flag": True}]
+    assert fmt.series(rows, "lr") == ([1, 3], [0.1, 0.05])
+    assert fmt.series(rows, "flag") == ([], [])
+
+
+def test_tail_lines_collapses_carriage_returns():
+    assert fmt.tail_lines("a\nstep 1\rstep 2\nc\n", 2) == ["step 2", "c"]
+    assert fmt.tail_lines("a\nb", 0) == []
+
+
+def test_short_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert fmt.short_path(tmp_path / "checkpoints") == "checkpoints"
+    assert fmt.short_path(tmp_path) == "."
+    assert fmt.short_path(Path("/")) == "/"
+
+
+def test_choice_fields_come_from_the_schema():
+    assert choices("device_target") == ["CPU", "GPU", "Ascend"]
+    assert "tiny_cnn" in choices("arch")
+    assert choices("lr") is None
+
+
+def test_facts_show_state_best_and_failure_message():
+    status = {"run_id": "r1", "preset": "demo", "best_val_acc": 0.61, "best_epoch": 3,
+              "patience_left": 2, "message": "CUDA out of memory"}
+    text = facts_text(status, "failed", "GPU", "fer_cnn").plain
+    assert "failed  r1" in text and "best 61.00% @3" in text and "patience 2" in text
+    assert "CUDA out of memory" in text
+    fallback = facts_text({"run_id": "r2"}, "running", "CPU", "tiny_cnn", (4, 0.5)).plain
+    assert "best 50.00% @4" in fallback and "out of memory" not in fallback
+
+
+def test_progress_label_shows_speed_and_eta_only_when_live():
+    status = {"epoch": 3, "epochs": 8, "step": 40, "steps": 100, "images_per_second": 812.4,
+              "eta_seconds": 80}
+    assert progress_label(status, True) == "epoch 3/8 · step 40/100 · 812 img/s · ETA 1m20s"
+    assert progress_label(status, False) == "epoch 3/8 · step 40/100"

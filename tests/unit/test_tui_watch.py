@@ -1,0 +1,33 @@
+"""Change detection and log tails: the idle-CPU story depends on these."""
+
+from __future__ import annotations
+
+import os
+
+from fer_core import runs
+from fer_tui.watch import RunWatch, read_tail
+
+
+def test_poll_reports_each_file_once_per_change(tmp_path):
+    watch = RunWatch(tmp_path)
+    assert watch.poll() == {runs.STATUS, runs.METRICS, runs.LOG}  # first look: everything
+    assert watch.poll() == set()
+    (tmp_path / runs.METRICS).write_text('{"epoch": 1}\n')
+    assert watch.poll() == {runs.METRICS}
+    assert watch.poll() == set()
+    path = tmp_path / runs.STATUS
+    path.write_text("{}")
+    os.utime(path, ns=(1, 1))
+    assert watch.poll() == {runs.STATUS}
+    path.unlink()
+    assert watch.poll() == {runs.STATUS}
+
+
+def test_read_tail_keeps_whole_lines(tmp_path):
+    log = tmp_path / "train.log"
+    assert read_tail(log) == ""
+    log.write_text("".join(f"line {i}\n" for i in range(1000)))
+    tail = read_tail(log, max_bytes=100)
+    assert tail.endswith("line 999\n")
+    assert tail.splitlines()[0].startswith("line ")  # never a cut line
+    assert len(tail) <= 100
