@@ -25,7 +25,7 @@ from fer_tui.screens.train import TrainScreen
 class FerApp(App[None]):
     """`root` is the checkpoints root to list; `clock` is injectable so tests freeze ages."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere find it too
     TITLE = "fer-tui"
     MODES = {"train": TrainScreen, "runs": RunsScreen}
     BINDINGS = [

@@ -123,6 +123,8 @@ class ConfigForm(VerticalScroll):
         return message
 
     def _show_error(self, name: str, message: str | None) -> None:
+        if self.errors.get(name) == message:
+            return  # nothing to restyle (every keystroke lands here)
         if message:
             self.errors[name] = message
         else:
