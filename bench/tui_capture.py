@@ -1,0 +1,73 @@
+"""Text captures of every screen at 80x24 (for the README), from a fake run driven to the end.
+
+    .venv/bin/python bench/tui_capture.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def text(app) -> str:
+    return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips())
+
+
+async def capture(tmp: Path) -> None:
+    from fer_core import config, runs
+    from fer_tui.app import FerApp
+
+    demo = config.load_preset("demo").config
+    done = []
+    for lr in (3e-3, 1e-3):  # two finished runs to compare
+        run_dir = runs.create_run(demo.model_copy(update={"lr": lr}), "demo")
+        runs.launch_detached(run_dir)
+        done.append(run_dir)
+        time.sleep(1.1)  # distinct run ids
+    while any(runs.read_status(d).get("state") != "finished" for d in done):
+        time.sleep(0.2)
+
+    app = FerApp(reattach=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+        shots = [("Train", text(app))]
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        shots.append(("Help (?)", text(app)))
+        await pilot.press("escape", "r")
+        await pilot.pause(0.5)
+        shots.append(("Runs (r)", text(app)))
+        app.screen.query_one("#runs-table").focus()
+        await pilot.press("space", "down", "space", "c")
+        await pilot.pause(0.5)
+        shots.append(("Compare (space, space, c)", text(app)))
+        app.open_run(done[0])
+        await pilot.pause(0.8)
+        shots.append(("Run (enter on a run)", text(app)))
+    for title, shot in shots:
+        print(f"── {title} " + "─" * (76 - len(title)))
+        print(shot)
+        print()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.update({
+            "FER_TUI_CHECKPOINTS": str(Path(tmp) / "checkpoints"),
+            "FER_TUI_USER_PRESETS": str(Path(tmp) / "presets"),
+            "FER_TUI_TRAINER": f"{sys.executable} {ROOT / 'tests' / 'fake_trainer.py'}",
+            "FAKE_TRAINER_EPOCH_SECONDS": "0.2",
+        })
+        os.chdir(tmp)
+        sys.path.insert(0, str(ROOT))
+        asyncio.run(capture(Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
