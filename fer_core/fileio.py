@@ -12,6 +12,15 @@ from typing import Any, Iterator
 import tomli_w
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 @contextmanager
 def atomic_path(path: Path | str, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it over `path` if the block succeeds.
@@ -26,7 +35,8 @@ def atomic_path(path: Path | str, suffix: str = "") -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        with open(tmp_path, "rb+") as handle:
+        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp (and MindSpore) make files private
+        with open(tmp_path, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_path, path)
     finally:

@@ -1,0 +1,62 @@
+"""Writing and reading MindSpore checkpoints, always atomically and always with a sidecar."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fer_core import fileio
+from fer_core.errors import CheckpointError
+from fer_core.sidecar import expected_bytes, write_sidecar
+
+META_KEY = "fer_meta"
+
+
+def _tensors(params) -> dict[str, int]:
+    return {p.name: int(p.size) for p in params}
+
+
+def save_weights(net, path: Path, info: dict[str, Any]) -> None:
+    """Weights only (+ BatchNorm statistics): what inference needs."""
+    import mindspore as ms
+
+    params = list(net.get_parameters())
+    with fileio.atomic_path(path, suffix=".ckpt") as tmp:
+        ms.save_checkpoint(net, str(tmp))
+    write_sidecar(path, {"kind": "weights", "params": sum(p.size for p in params),
+                         "expected_bytes": expected_bytes(_tensors(params)),
+                         "mindspore_version": ms.__version__, **info})
+
+
+def save_train_state(net, optimizer, path: Path, meta: dict[str, Any], info: dict[str, Any]) -> None:
+    """Weights + optimizer moments + step + `meta` (epoch, best, RNG, history) in one file."""
+    import mindspore as ms
+
+    seen, params = set(), []
+    for p in list(net.get_parameters()) + list(optimizer.get_parameters()):
+        if p.name not in seen and p.name != "learning_rate":
+            seen.add(p.name)
+            params.append(p)
+    with fileio.atomic_path(path, suffix=".ckpt") as tmp:
+        ms.save_checkpoint([{"name": p.name, "data": p} for p in params], str(tmp),
+                           append_dict={META_KEY: json.dumps(meta)})
+    write_sidecar(path, {"kind": "train_state", "params": sum(p.size for p in net.get_parameters()),
+                         "expected_bytes": expected_bytes(_tensors(params)) + len(json.dumps(meta)) + 64,
+                         "mindspore_version": ms.__version__, **info})
+
+
+def load_train_state(path: Path, net, optimizer) -> dict[str, Any]:
+    """Restore weights and optimizer from last_state.ckpt; return its meta."""
+    import mindspore as ms
+
+    try:
+        values = ms.load_checkpoint(str(path))
+    except (RuntimeError, ValueError, OSError) as error:
+        raise CheckpointError(f"{path}: cannot load ({' '.join(str(error).split())[:200]})") from None
+    raw = values.pop(META_KEY, None)
+    if raw is None:
+        raise CheckpointError(f"{path}: not a training state (no {META_KEY})")
+    ms.load_param_into_net(net, values, strict_load=True)
+    ms.load_param_into_net(optimizer, values, strict_load=False)
+    return json.loads(str(raw))

@@ -1,0 +1,24 @@
+"""Process-wide MindSpore settings, applied once before any network is built."""
+
+from __future__ import annotations
+
+import os
+
+_configured = False
+
+
+def configure(device_target: str = "CPU") -> None:
+    """Graph mode on the chosen device; on CPU as many kernel threads as cores.
+
+    MindSpore's default of 25 CPU kernel threads oversubscribes small machines.
+    """
+    global _configured
+    if _configured:
+        return
+    import mindspore as ms
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+    ms.set_device(device_target)
+    if device_target == "CPU":
+        ms.device_context.cpu.op_tuning.threads_num(max(1, len(os.sched_getaffinity(0))))
+    _configured = True

@@ -1,0 +1,49 @@
+"""Plain convolutional networks for 48×48 grayscale faces (the CPU and demo models)."""
+
+from __future__ import annotations
+
+import mindspore.nn as nn
+import mindspore.ops as ops
+
+
+def conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Cell]:
+    return [nn.Conv2d(c_in, c_out, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False),
+            nn.BatchNorm2d(c_out), nn.ReLU()]
+
+
+class ConvNet(nn.Cell):
+    """3×3 conv-BN-ReLU layers from a compact spec, global average pool, dropout + dense.
+
+    Spec tokens: `c64` a conv with 64 channels, `c64s2` the same with stride 2, `p` a 2×2
+    max-pool. Strided convs downsample here because MindSpore 2.8's CPU weight-gradient
+    kernel is several times slower on large feature maps than on small ones (bench/).
+    """
+
+    def __init__(self, spec: str, num_classes: int = 7, dropout: float = 0.3):
+        super().__init__()
+        layers: list[nn.Cell] = []
+        c_in = 1
+        for token in spec.split():
+            if token == "p":
+                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+                continue
+            width, _, stride = token[1:].partition("s")
+            layers += conv_bn_relu(c_in, int(width), int(stride or 1))
+            c_in = int(width)
+        self.features = nn.SequentialCell(layers)
+        self.classifier = nn.SequentialCell([nn.Dropout(p=dropout), nn.Dense(c_in, num_classes)])
+
+    def construct(self, x):
+        x = self.features(x)
+        x = ops.mean(x, (2, 3))
+        return self.classifier(x)
+
+
+def tiny_cnn(num_classes: int = 7) -> nn.Cell:
+    """~61 k parameters: learns the synthetic demo set in a minute on 2 cores."""
+    return ConvNet("c16s2 c32s2 c64s2 c64", num_classes, dropout=0.1)
+
+
+def fer_cnn(num_classes: int = 7) -> nn.Cell:
+    """VGG-style with strided downsampling, ~1.2 M parameters (< 5 MB): the CPU presets."""
+    return ConvNet("c32s2 c64s2 c64 c128s2 c128 c256s2 c256", num_classes, dropout=0.4)
