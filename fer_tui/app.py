@@ -57,14 +57,16 @@ class FerApp(App[None]):
 
     def open_run(self, run_dir: Path) -> None:
         """Show a run on top of the Runs list (so escape lands on the list)."""
+        self.run_worker(self._open_run(Path(run_dir)), group="open-run", exclusive=True)
+
+    async def _open_run(self, run_dir: Path) -> None:
         from fer_tui.screens.run import RunScreen
 
-        self.switch_mode("runs")
-        # drop an earlier Run/Compare screen so the stack stays Runs -> this run
-        for screen in reversed(self.screen_stack[1:]):
-            if isinstance(screen, Screen) and not screen.is_modal:
-                self.pop_screen()
-        self.push_screen(RunScreen(Path(run_dir)))
+        # awaited one by one: popping a screen that is still resuming breaks its widgets
+        await self.switch_mode("runs")
+        while len(self.screen_stack) > 1:  # keep the stack Runs -> this run
+            await self.pop_screen()
+        await self.push_screen(RunScreen(run_dir))
 
     def action_train(self) -> None:
         self.switch_mode("train")

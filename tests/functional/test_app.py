@@ -12,7 +12,7 @@ from fer_tui.screens.run import RunScreen
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 
-from .conftest import SIZE, screen_text, wait_for
+from .conftest import SIZE, make_run, screen_text, wait_for
 
 
 def launch_held_run(fake_trainer, name="demo"):
@@ -35,6 +35,21 @@ class TestReattach:
             assert any("reattached" in n.message for n in app._notifications)
             await pilot.press("escape")  # the runs list sits below it
             await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+
+    async def test_opening_another_run_replaces_the_first(self, root):
+        first = make_run(root, "20260101-000000-demo")
+        second = make_run(root, "20260102-000000-demo")
+        app = FerApp(root=root)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.open_run(first)
+            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+            app.open_run(second)
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            assert screen.run_dir == second
+            assert [type(s) for s in app.screen_stack] == [RunsScreen, RunScreen]
 
     async def test_without_live_runs_start_on_train(self, root):
         app = FerApp(root=root)

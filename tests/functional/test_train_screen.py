@@ -80,7 +80,8 @@ class TestValidation:
             await type_into(pilot, "epochs", "3")
             assert not app.screen.query_one("#err-epochs").display
             diff = str(app.screen.query_one("#diff").content)
-            assert "vs demo" in diff and "epochs 8→3" in diff
+            epochs = cfg.load_preset("demo").config.epochs
+            assert "vs demo" in diff and f"epochs {epochs}→3" in diff
 
     async def test_a_cross_field_error_clears_when_the_other_field_is_fixed(self, root):
         app = FerApp(root=root, reattach=False)
