@@ -62,8 +62,8 @@ class TrainConfig(BaseModel):
     def _consistent(self) -> "TrainConfig":
         if self.min_lr > self.lr:
             raise ValueError(f"min_lr must be <= lr ({self.lr:g}), got {self.min_lr:g}")
-        if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0:
-            raise ValueError(f"warmup_epochs must be < epochs ({self.epochs}), got {self.warmup_epochs}")
+        if self.warmup_epochs > self.epochs:
+            raise ValueError(f"warmup_epochs must be <= epochs ({self.epochs}), got {self.warmup_epochs}")
         return self
 
     def digest(self) -> str:

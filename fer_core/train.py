@@ -35,7 +35,7 @@ def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
     total = config.epochs * steps_per_epoch
     warmup = config.warmup_epochs * steps_per_epoch
     steps = np.arange(total, dtype=np.float64)
-    progress = np.clip((steps - warmup) / max(1, total - warmup), 0, 1)
+    progress = np.clip((steps - warmup) / max(1, total - warmup - 1), 0, 1)  # last step at min_lr
     cosine = config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + np.cos(np.pi * progress))
     warm = config.lr * (steps + 1) / max(1, warmup)
     return np.where(steps < warmup, warm, cosine).astype(np.float32)

@@ -1,0 +1,38 @@
+"""The engine never imports textual; the TUI never loads mindspore (it must start fast)."""
+
+import subprocess
+import sys
+
+import pytest
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    return {name.split(".")[0] for name in out.split()}
+
+
+@pytest.mark.parametrize("module", ["fer_tui.app", "fer_tui.entry", "fer_core.cli", "fer_core.runs",
+                                    "fer_core.config", "fer_core.models", "fer_core.sidecar"])
+def test_ui_side_modules_do_not_load_mindspore(module):
+    assert "mindspore" not in _modules_after(f"import {module}")
+
+
+def test_building_the_cli_parser_does_not_load_mindspore():
+    assert "mindspore" not in _modules_after("from fer_core.cli import build_parser; build_parser()")
+
+
+@pytest.mark.parametrize("module", ["fer_core.train", "fer_core.cli", "fer_core.data", "fer_core.checkpoint_io"])
+def test_engine_does_not_load_textual(module):
+    loaded = _modules_after(f"import {module}")
+    assert not loaded & {"textual", "textual_plotext", "textual_image", "fer_tui"}
+
+
+def test_import_linter_contracts_hold():
+    linter = ROOT / ".venv" / "bin" / "lint-imports"
+    command = [str(linter)] if linter.exists() else [sys.executable, "-m", "importlinter.cli"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 2 kept, 0 broken" in result.stdout

@@ -1,0 +1,102 @@
+"""The run directory contract, read and written without mindspore."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fer_core import config, runs
+from fer_core.errors import RunError
+
+
+def test_create_run_writes_config_and_status():
+    cfg = config.make_config({"data_csv": "demo", "epochs": 3})
+    run_dir = runs.create_run(cfg, "demo")
+    assert run_dir.parent.name == "." or run_dir.parent.exists()
+    assert runs.read_config(run_dir) == cfg
+    status = runs.read_status(run_dir)
+    assert status["state"] == "starting" and status["epochs"] == 3 and status["run_id"] == run_dir.name
+
+
+def test_runs_started_in_the_same_second_get_different_directories():
+    cfg = config.TrainConfig()
+    made = {runs.create_run(cfg, "same") for _ in range(5)}
+    assert len(made) == 5
+
+
+def test_unwritable_save_dir(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    if os.access(locked, os.W_OK):  # root ignores permissions; use a file in the way instead
+        locked.chmod(0o700)
+        blocker = tmp_path / "blocker"
+        blocker.write_text("a file, not a folder")
+        cfg = config.make_config({"save_dir": str(blocker / "runs")})
+    else:
+        cfg = config.make_config({"save_dir": str(locked)})
+    with pytest.raises(RunError, match="save_dir"):
+        runs.create_run(cfg)
+
+
+def test_metrics_tail_tolerates_partial_lines_and_resume_rewrites(tmp_path):
+    path = tmp_path / runs.METRICS
+    tail = runs.MetricsTail(path)
+    assert tail.poll() == []
+    path.write_text('{"epoch": 1, "val_acc": 0.5}\n{"epoch": 2, "val')
+    assert [r["epoch"] for r in tail.poll()] == [1]
+    with open(path, "a") as handle:
+        handle.write('_acc": 0.6}\n')
+    assert [r["val_acc"] for r in tail.poll()] == [0.5, 0.6]
+    path.write_text('{"epoch": 1, "val_acc": 0.4}\n')  # replaced by a resume: start over
+    assert [r["val_acc"] for r in tail.poll()] == [0.4]
+
+
+def test_effective_state_judges_pid_and_heartbeat():
+    now = time.time()
+    me = {"state": "running", "pid": os.getpid(), "updated": now}
+    assert runs.effective_state(me) == "running"
+    assert runs.effective_state({**me, "updated": now - 3600}) == "lost"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    assert runs.effective_state({**me, "pid": dead.pid}) == "lost"
+    assert runs.effective_state({"state": "finished", "pid": None}) == "finished"
+    assert runs.effective_state(None) == "unknown"
+
+
+def test_find_runs_lists_live_first(tmp_path):
+    cfg = config.TrainConfig()
+    old = runs.create_run(cfg, "old", root=tmp_path)
+    runs.write_status(old, {**runs.read_status(old), "state": "finished", "started": 1})
+    live = runs.create_run(cfg, "live", root=tmp_path / "nested")
+    runs.write_status(live, {**runs.read_status(live), "state": "running", "pid": os.getpid()})
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / runs.STATUS).write_text("{not json")
+    found = runs.find_runs(tmp_path)
+    assert [r.path for r in found] == [live, old]
+    assert found[0].live and not found[1].live
+
+
+def test_stop_and_resume_guards():
+    cfg = config.TrainConfig()
+    run_dir = runs.create_run(cfg, "x")
+    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "finished"})
+    with pytest.raises(RunError, match="not live"):
+        runs.stop_run(run_dir)
+    with pytest.raises(RunError, match="already finished"):
+        runs.check_resumable(run_dir)
+    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "stopped"})
+    with pytest.raises(RunError, match="no last_state.ckpt"):
+        runs.check_resumable(run_dir)
+
+
+def test_status_is_written_atomically(tmp_path):
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    for n in range(50):
+        runs.write_status(run_dir, {"state": "running", "n": n, "pad": "x" * 5000})
+        assert json.loads((run_dir / runs.STATUS).read_text())["n"] == n
+    assert [p.name for p in run_dir.iterdir()] == [runs.STATUS], "no temporary files left behind"
