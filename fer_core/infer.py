@@ -1,0 +1,232 @@
+"""Inference: a `Predictor` that loads any .ckpt and returns class probabilities, plus faces.
+
+    predictor = Predictor("best_model.ckpt")           # arch from the sidecar or the weights
+    probs = predictor.predict(images_uint8_48x48)        # (N, 7), rows sum to 1
+    probs = predictor.predict(images, tta="flip")        # mean with the mirrored face
+    faces, note = find_faces(photo_gray)                 # Haar cascade, or the centre square
+
+The prediction path is the trainer's: `augment.normalise`, net in eval mode, a jit-compiled
+softmax, fixed-size batches with the last one padded so the graph compiles once.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fer_core import IMAGE_SIZE, NUM_CLASSES, augment, sidecar
+from fer_core.errors import CheckpointError, DataError
+
+TTA_MODES = (None, "flip", "ten_crop")
+CROP = 42  # ten-crop: corners + centre of 42×42, and their mirrors, resized back to 48×48
+CASCADE = "haarcascade_frontalface_default.xml"
+
+
+class Predictor:
+    """A network loaded from a checkpoint, ready to classify 48×48 uint8 faces."""
+
+    def __init__(self, ckpt: Path | str, arch: str | None = None, device_target: str = "CPU",
+                 batch_size: int = 64):
+        from fer_core import checkpoints
+
+        self.batch_size = max(1, int(batch_size))
+        self.path, self.arch = self._check(Path(ckpt), arch)
+        self.net = _build_net(self.arch, device_target)
+        _load_weights(self.net, self.path, self.arch)
+        self._compiled = _compile(self.net)
+
+    def load(self, ckpt: Path | str, arch: str | None = None) -> None:
+        """Swap in another checkpoint of the same architecture, reusing the compiled graph."""
+        path, arch = self._check(Path(ckpt), arch or self.arch)
+        if arch != self.arch:
+            raise CheckpointError(f"{path}: is {arch}, this predictor runs {self.arch}")
+        _load_weights(self.net, path, arch)
+        self.path = path
+
+    @staticmethod
+    def _check(path: Path, arch: str | None) -> tuple[Path, str]:
+        from fer_core import checkpoints
+
+        index = checkpoints.open_index(path)
+        arch = arch or checkpoints.identify(index, sidecar.read_sidecar(path)).arch
+        if arch is None:
+            raise CheckpointError(f"{path}: {checkpoints.unknown_arch_message(index)}; pass --arch")
+        problems = checkpoints.structure_problems(index, arch)
+        if problems:
+            raise CheckpointError(f"{path}: not a {arch} checkpoint: {'; '.join(problems[:3])}")
+        return path, arch
+
+    def predict(self, images: np.ndarray, tta: str | None = None, batch_size: int | None = None) -> np.ndarray:
+        """uint8 (N, 48, 48) -> float32 probabilities (N, 7)."""
+        if tta not in TTA_MODES:
+            raise ValueError(f"tta must be one of {TTA_MODES}, got {tta!r}")
+        images = np.asarray(images)
+        if images.ndim == 2:
+            images = images[None]
+        if len(images) == 0:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        views = _views(images, tta)
+        probs = [self._probs(view, batch_size or self.batch_size) for view in views]
+        return np.mean(probs, axis=0).astype(np.float32)
+
+    def _probs(self, images: np.ndarray, batch: int) -> np.ndarray:
+        import mindspore as ms
+
+        out = []
+        for start in range(0, len(images), batch):
+            chunk = images[start:start + batch]
+            pad = batch - len(chunk)
+            if pad:  # a fixed shape: the compiled graph is reused, never rebuilt
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
+            x = np.ascontiguousarray(augment.normalise(chunk))
+            out.append(self._compiled(ms.Tensor(x)).asnumpy()[:len(chunk) - pad])
+        return np.concatenate(out)
+
+
+def _views(images: np.ndarray, tta: str | None) -> list[np.ndarray]:
+    if tta is None:
+        return [images]
+    if tta == "flip":
+        return [images, np.ascontiguousarray(images[..., ::-1])]
+    import cv2
+
+    offset = IMAGE_SIZE - CROP
+    corners = [(0, 0), (0, offset), (offset, 0), (offset, offset), (offset // 2, offset // 2)]
+    views = []
+    for top, left in corners:
+        crops = images[:, top:top + CROP, left:left + CROP]
+        resized = np.stack([cv2.resize(c, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_LINEAR)
+                            for c in crops])
+        views += [resized, np.ascontiguousarray(resized[..., ::-1])]
+    return views
+
+
+def _build_net(arch: str, device_target: str):
+    from fer_core.mindspore_setup import configure
+    from fer_core.models import build_model
+
+    configure(device_target)
+    net = build_model(arch)
+    net.set_train(False)
+    return net
+
+
+def _load_weights(net, path: Path, arch: str) -> None:
+    import mindspore as ms
+
+    wanted = {p.name for p in net.get_parameters()}
+    values = _load_checkpoint(path, wanted)
+    not_loaded, _ = ms.load_param_into_net(net, values, strict_load=True)
+    if not_loaded:
+        raise CheckpointError(f"{path}: missing {len(not_loaded)} parameters of {arch}, e.g. {not_loaded[0]}")
+
+
+def _load_checkpoint(path: Path, wanted: set[str]) -> dict:
+    """ms.load_checkpoint of only the network's tensors (it insists on a .ckpt name)."""
+    import mindspore as ms
+
+    def choose(name: str) -> bool:
+        return name in wanted
+
+    try:
+        if path.suffix == ".ckpt":
+            return ms.load_checkpoint(str(path), choice_func=choose)
+        with tempfile.TemporaryDirectory() as folder:
+            link = Path(folder) / "model.ckpt"
+            os.symlink(path.resolve(), link)
+            return ms.load_checkpoint(str(link), choice_func=choose)
+    except (RuntimeError, ValueError, OSError, TypeError) as error:
+        raise CheckpointError(f"{path}: cannot load ({' '.join(str(error).split())[:160]})") from None
+
+
+def _compile(net):
+    import mindspore as ms
+    import mindspore.ops as ops
+
+    @ms.jit
+    def predict(x):
+        return ops.softmax(net(x), -1)
+
+    return predict
+
+
+# ---------------------------------------------------------------- faces in photos
+
+@dataclass
+class Face:
+    image: np.ndarray  # 48×48 uint8
+    box: tuple[int, int, int, int]  # x, y, w, h in the source image
+
+
+_cascade = None
+
+
+def detect_faces(gray: np.ndarray, min_size: int = 30) -> list[tuple[int, int, int, int]]:
+    """Face boxes (x, y, w, h) from OpenCV's bundled Haar cascade, largest first."""
+    import cv2
+
+    global _cascade
+    if _cascade is None:
+        _cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+        if _cascade.empty():
+            raise DataError(f"{cv2.data.haarcascades + CASCADE}: Haar cascade missing from OpenCV")
+    boxes = _cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_size, min_size))
+    return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: -b[2] * b[3])
+
+
+def to_face(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    import cv2
+
+    x, y, w, h = box
+    crop = gray[y:y + h, x:x + w]
+    if crop.shape == (IMAGE_SIZE, IMAGE_SIZE):
+        return np.ascontiguousarray(crop)
+    return cv2.resize(crop, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
+
+
+def is_crop(gray: np.ndarray) -> bool:
+    """A face crop already (FER's 48×48, or a small square), not a photo to search."""
+    h, w = gray.shape[:2]
+    return (h, w) == (IMAGE_SIZE, IMAGE_SIZE) or (h == w and h <= 2 * IMAGE_SIZE)
+
+
+def find_faces(gray: np.ndarray, all_faces: bool = False) -> tuple[list[Face], str]:
+    """The face(s) to classify in a grayscale image, and how they were found.
+
+    A crop is used whole; a photo goes through the Haar cascade; when the cascade finds
+    nothing (drawn faces, odd angles) the centre square is used and the note says so.
+    """
+    h, w = gray.shape[:2]
+    if is_crop(gray):
+        return [Face(to_face(gray, (0, 0, w, h)), (0, 0, w, h))], f"{w}x{h} face crop"
+    boxes = detect_faces(gray)
+    if boxes:
+        boxes = boxes if all_faces else boxes[:1]
+        found = f"{len(boxes)} face{'s' if len(boxes) > 1 else ''} found by the Haar cascade"
+        return [Face(to_face(gray, b), b) for b in boxes], found
+    side = min(h, w)
+    box = ((w - side) // 2, (h - side) // 2, side, side)
+    return [Face(to_face(gray, box), box)], f"no face found by the Haar cascade in {w}x{h}; using the centre square"
+
+
+def read_gray(path: Path | str) -> np.ndarray:
+    """Any image file as grayscale uint8, or a one-line DataError."""
+    import cv2
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such image file")
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise DataError(f"{path}: not a readable image")
+    return image
+
+
+def top_class(probs: np.ndarray) -> tuple[int, float]:
+    best = int(np.argmax(probs))
+    return best, float(probs[best])
+
