@@ -289,7 +289,7 @@ def judge_outputs(probs: np.ndarray, labels: np.ndarray | None) -> tuple[Check, 
 # ---------------------------------------------------------------- the whole inspection
 
 def inspect(path: Path | str, samples: Path | str | Samples | None = "demo", behaviour: bool = True,
-            device_target: str = "CPU", predictors: dict | None = None) -> Report:
+            device_target: str = "CPU") -> Report:
     """Every check on one checkpoint. A file that is not a checkpoint is a broken report,
     not an exception; only a missing path raises CheckpointError."""
     path = Path(path)
@@ -317,8 +317,7 @@ def inspect(path: Path | str, samples: Path | str | Samples | None = "demo", beh
                                    f"{len(index.weights)} tensors of {identity.arch}, {report.params:,} parameters"))
     report.checks.append(_size_check(index, identity.arch, report, side))
     if behaviour and report.level != "broken":
-        report.checks.append(_behaviour_check(path, identity.arch, samples, report, device_target,
-                                              {} if predictors is None else predictors))
+        report.checks.append(_behaviour_check(path, identity.arch, samples, report, device_target))
     return report
 
 
@@ -337,17 +336,14 @@ def _size_check(index: Index, arch: str, report: Report, side: dict | None) -> C
     return Check("size", level, f"size {numbers}")
 
 
-def _behaviour_check(path: Path, arch: str, samples, report: Report, device_target: str,
-                     predictors: dict) -> Check:
+def _behaviour_check(path: Path, arch: str, samples, report: Report, device_target: str) -> Check:
     from fer_core.infer import Predictor
 
     try:
         faces = samples if isinstance(samples, Samples) else load_samples(samples)
-        if arch in predictors:  # one compiled network per architecture, weights swapped in
-            predictors[arch].load(path, arch)
-        else:
-            predictors[arch] = Predictor(path, arch=arch, device_target=device_target)
-        probs = predictors[arch].predict(faces.images)
+        # A new network per file: weights loaded into an already compiled graph do not reach
+        # it (MindSpore 2.8 graph mode keeps its own copy), so each file compiles once.
+        probs = Predictor(path, arch=arch, device_target=device_target).predict(faces.images)
     except (CheckpointError, DataError) as error:
         return Check("behaviour", "broken" if isinstance(error, CheckpointError) else "skipped", str(error))
     check, facts = judge_outputs(probs, faces.labels)
@@ -360,8 +356,7 @@ def inspect_all(root: Path | str, samples: Path | str | None = "demo", behaviour
     """Every .ckpt under root (samples loaded once)."""
     paths = ckpt_index.find_checkpoints(root)
     faces = load_samples(samples) if behaviour else None
-    predictors: dict = {}
-    return [inspect(p, faces, behaviour, device_target, predictors) for p in paths]
+    return [inspect(p, faces, behaviour, device_target) for p in paths]
 
 
 def params_of(shapes: dict[str, tuple[int, ...]]) -> int:

@@ -39,14 +39,6 @@ class Predictor:
         _load_weights(self.net, self.path, self.arch)
         self._compiled = _compile(self.net)
 
-    def load(self, ckpt: Path | str, arch: str | None = None) -> None:
-        """Swap in another checkpoint of the same architecture, reusing the compiled graph."""
-        path, arch = self._check(Path(ckpt), arch or self.arch)
-        if arch != self.arch:
-            raise CheckpointError(f"{path}: is {arch}, this predictor runs {self.arch}")
-        _load_weights(self.net, path, arch)
-        self.path = path
-
     @staticmethod
     def _check(path: Path, arch: str | None) -> tuple[Path, str]:
         from fer_core import checkpoints

@@ -1,10 +1,44 @@
-"""Placeholder until this verb lands."""
-from fer_core.errors import FerError
+"""`fer-tui eval --ckpt PATH --data_csv CSV`: accuracy, per-class precision/recall, confusion matrix."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from fer_core.config import SPLITS
+from fer_core.errors import DataError
 
 
 def add_arguments(parser):
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
+    parser.add_argument("--data_csv", required=True, help="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'")
+    parser.add_argument("--split", default="PublicTest", choices=SPLITS)
+    parser.add_argument("--tta", nargs="?", const="flip", choices=("flip", "ten_crop"),
+                        help="test-time augmentation: flip (as the trainer's tta) or ten_crop")
+    parser.add_argument("--batch_size", type=int, help="images per batch (default: the training batch size)")
+    parser.add_argument("--arch", help="architecture, when the checkpoint has no sidecar and is not recognised")
+    parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
+    parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    parser.add_argument("--report", type=Path, metavar="DIR",
+                        help="write confusion_matrix.png, per_class.csv, report.json and report.txt here")
+    parser.add_argument("--force", action="store_true", help="overwrite an earlier report in --report DIR")
 
 
 def run(args) -> int:
-    raise FerError("not implemented yet")
+    from fer_core.evaluate import check_report_dir, evaluate, write_report
+
+    if args.batch_size is not None and args.batch_size < 1:
+        raise DataError(f"--batch_size must be >= 1, got {args.batch_size}")
+    if args.report:
+        check_report_dir(args.report, args.force)  # before minutes of evaluation, not after
+    os.environ.setdefault("GLOG_v", "3")
+    result = evaluate(args.ckpt, args.data_csv, args.split, args.tta, args.batch_size, args.arch, args.device_target)
+    written = write_report(result, args.report, args.force) if args.report else []
+    if args.json:
+        print(json.dumps({**result.to_dict(), "report": [str(p) for p in written]}))
+    else:
+        print("\n".join(result.lines()))
+        if written:
+            print(f"\nreport: {', '.join(str(p) for p in written)}")
+    return 0

@@ -1,10 +1,44 @@
-"""Placeholder until this verb lands."""
-from fer_core.errors import FerError
+"""`fer-tui infer --ckpt_path P --image_path IMG`: the classic one-image prediction line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from fer_core import CLASS_NAMES
+from fer_core.infer import TTA_MODES
 
 
 def add_arguments(parser):
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--ckpt_path", "--ckpt", dest="ckpt_path", required=True, help="checkpoint (.ckpt)")
+    parser.add_argument("--image_path", "--image", dest="image_path", required=True,
+                        help="a 48×48 face crop or a photo (the face is found with a Haar cascade)")
+    parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
+    parser.add_argument("--arch", help="architecture, when the checkpoint has no sidecar and is not recognised")
+    parser.add_argument("--all", action="store_true", help="also print all 7 probabilities")
+    parser.add_argument("--tta", choices=[m for m in TTA_MODES if m], help="test-time augmentation")
+    parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
 
 def run(args) -> int:
-    raise FerError("not implemented yet")
+    os.environ.setdefault("GLOG_v", "3")
+    from fer_core.infer import Predictor, find_faces, read_gray, top_class
+
+    gray = read_gray(args.image_path)  # a bad image fails before MindSpore loads
+    faces, note = find_faces(gray)
+    predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target)
+    probs = predictor.predict(faces[0].image, tta=args.tta)[0]
+    best, probability = top_class(probs)
+    if args.json:
+        print(json.dumps({"prediction": CLASS_NAMES[best], "probability": float(probability),
+                          "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
+                          "box": list(faces[0].box), "face": note, "arch": predictor.arch}))
+        return 0
+    if not note.endswith("face crop"):
+        print(f"note: {note}", file=sys.stderr)
+    print(f"Prediction: {CLASS_NAMES[best]} Probability: {probability:.4f}")
+    if args.all:
+        for name, p in zip(CLASS_NAMES, probs):
+            print(f"  {name:<9} {p:.4f}")
+    return 0
