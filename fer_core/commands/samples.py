@@ -1,10 +1,38 @@
-"""Placeholder until this verb lands."""
-from fer_core.errors import FerError
+"""`fer-tui samples --csv CSV --ckpt P --num_samples 3 --output DIR`: the sample folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fer_core import locations
+from fer_core.config import SPLITS
 
 
 def add_arguments(parser):
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--csv", "--data_csv", dest="csv", default="demo",
+                        help="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo' (default)")
+    parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt",
+                        help="keep only faces this checkpoint classifies correctly (without: faces by true class)")
+    parser.add_argument("--num_samples", type=int, default=3, help="faces per class (default 3)")
+    parser.add_argument("--output", type=Path, help="folder to fill (default: the sample folder the TUI uses)")
+    parser.add_argument("--split", choices=SPLITS, help="split to take faces from (default PublicTest)")
+    parser.add_argument("--arch", help="architecture, when the checkpoint has no sidecar and is not recognised")
+    parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
+    parser.add_argument("--force", action="store_true", help="replace samples already in --output")
 
 
 def run(args) -> int:
-    raise FerError("not implemented yet")
+    os.environ.setdefault("GLOG_v", "3")
+    from fer_core.samples import make_samples
+
+    output = args.output or locations.samples_dir()
+    result = make_samples(args.ckpt, args.csv, args.num_samples, output, split=args.split, force=args.force,
+                          device_target=args.device_target, arch=args.arch)
+    faces = [p for p in result.written if p.name.startswith("correct_sample_")]
+    print(f"{len(faces)} faces from {args.csv} {result.split} written to {output}")
+    for line in result.missing:
+        print(f"  fewer correct faces than asked: {line}")
+    if any(p.name == "overview.png" for p in result.written):
+        print(f"overview with probability bars: {output / 'overview.png'}")
+    return 0

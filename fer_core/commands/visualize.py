@@ -1,10 +1,70 @@
-"""Placeholder until this verb lands."""
-from fer_core.errors import FerError
+"""`fer-tui visualize --mode image|video|webcam --ckpt P --input PATH [--output PATH]`."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from fer_core.errors import DataError
 
 
 def add_arguments(parser):
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--mode", choices=("image", "video", "webcam"), default="image")
+    parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
+    parser.add_argument("--input", help="image or video file; for webcam a camera index (default 0)")
+    parser.add_argument("--output", type=Path,
+                        help="annotated file (default: INPUT_annotated.png / .mp4, webcam_<time>.mp4)")
+    parser.add_argument("--max_frames", type=int, help="stop after this many frames (webcam default 300)")
+    parser.add_argument("--arch", help="architecture, when the checkpoint has no sidecar and is not recognised")
+    parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
+    parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
 
 
 def run(args) -> int:
-    raise FerError("not implemented yet")
+    from fer_core import visualize
+
+    if args.mode != "webcam" and not args.input:
+        raise DataError(f"--input is required for --mode {args.mode}")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise DataError(f"--max_frames must be >= 1, got {args.max_frames}")
+    # open the input and check the output before loading MindSpore: bad input fails fast
+    if args.mode == "image":
+        source = Path(args.input)
+        if not source.is_file():
+            raise DataError(f"{source}: no such image file")
+        output = args.output or visualize.default_output(source, ".png")
+        visualize.refuse_overwrite(output, args.force)
+        predictor = _predictor(args)
+        detections = visualize.image(predictor, source, output, args.force)
+        print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {output}")
+        return 0
+    if args.mode == "video":
+        source = Path(args.input)
+        capture = visualize.open_video(source)
+        output = args.output or visualize.default_output(source, ".mp4")
+        max_frames = args.max_frames
+    else:
+        index = args.input or "0"
+        if not index.isdigit():
+            raise DataError(f"--input for webcam must be a camera index like 0, got {index!r}")
+        capture = visualize.open_camera(int(index))
+        source = f"camera {index}"
+        output = args.output or Path(f"webcam_{time.strftime('%Y%m%d-%H%M%S')}.mp4")
+        max_frames = args.max_frames or 300
+    try:
+        visualize.refuse_overwrite(output, args.force)
+        predictor = _predictor(args)
+    except BaseException:
+        capture.release()
+        raise
+    facts = visualize.video(predictor, capture, output, str(source), args.force, max_frames)
+    print(f"{facts['frames']} frames, {facts['faces']} faces annotated: {output}")
+    return 0
+
+
+def _predictor(args):
+    os.environ.setdefault("GLOG_v", "3")
+    from fer_core.infer import Predictor
+
+    return Predictor(args.ckpt, arch=args.arch, device_target=args.device_target, batch_size=8)

@@ -1,0 +1,123 @@
+"""The sample folder: a few faces per class that a model gets right, for one-key test inference.
+
+    make_samples(ckpt, "demo" | csv | folder, num_samples=3, output=DIR)
+        -> DIR/<class>/correct_sample_<n>.png (most confident correct faces first)
+           DIR/overview.png (every sample with its probability bars)
+    ensure_demo_samples(ckpt=None)
+        -> locations.samples_dir() filled from the synthetic demo set, once; with no ckpt the
+           demo faces are taken by their true class, so it works before any training.
+
+Only class sub-folders hold samples: files at the top (overview.png) are not scanned as faces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fer_core import CLASS_NAMES, NUM_CLASSES, fileio, locations
+from fer_core.errors import DataError
+
+OVERVIEW = "overview.png"
+
+
+@dataclass
+class SampleSet:
+    folder: Path
+    written: list[Path] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # classes with fewer correct faces than asked
+    split: str = ""
+
+
+def sample_file(folder: Path, label: int, n: int) -> Path:
+    return folder / CLASS_NAMES[label] / f"correct_sample_{n}.png"
+
+
+def pick(probs: np.ndarray | None, labels: np.ndarray, per_class: int) -> dict[int, list[int]]:
+    """Indices of the most confident correctly classified faces of each class (or, without
+    probabilities, the first faces of each class)."""
+    chosen = {}
+    for label in range(NUM_CLASSES):
+        index = np.flatnonzero(labels == label)
+        if probs is not None:
+            index = index[probs[index].argmax(1) == label]
+            index = index[np.argsort(-probs[index, label], kind="stable")]
+        chosen[label] = index[:per_class].tolist()
+    return chosen
+
+
+def make_samples(ckpt: Path | str | None, data: str, num_samples: int, output: Path | str,
+                 split: str | None = None, force: bool = False, device_target: str = "CPU",
+                 arch: str | None = None) -> SampleSet:
+    import cv2
+
+    from fer_core.data import load_dataset
+
+    if num_samples < 1:
+        raise DataError(f"--num_samples must be >= 1, got {num_samples}")
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise DataError(f"{output}: exists and is not a folder")
+    dataset = load_dataset(data)
+    split = split or next((s for s in ("PublicTest", "PrivateTest", "Training") if s in dataset.splits), "")
+    faces = dataset.split(split)
+    clash = [p for label in range(NUM_CLASSES) for n in range(1, num_samples + 1)
+             if (p := sample_file(output, label, n)).exists()]
+    if clash and not force:
+        raise DataError(f"{clash[0]}: already exists; choose another --output or add --force")
+    probs = None
+    if ckpt is not None:
+        from fer_core.infer import Predictor
+
+        probs = Predictor(ckpt, arch=arch, device_target=device_target).predict(faces.images)
+    chosen = pick(probs, faces.labels, num_samples)
+    result = SampleSet(output, split=split)
+    tiles = []
+    for label, indices in chosen.items():
+        if len(indices) < num_samples:
+            result.missing.append(f"{CLASS_NAMES[label]}: {len(indices)} of {num_samples}")
+        for n, i in enumerate(indices, start=1):
+            path = sample_file(output, label, n)
+            with fileio.atomic_path(path, suffix=".png") as tmp:
+                cv2.imwrite(str(tmp), faces.images[i])
+            result.written.append(path)
+            if probs is not None:
+                tiles.append(_tile(faces.images[i], probs[i], label))
+    if not result.written:
+        raise DataError(f"{data} {split}: the model classified no face correctly; no samples written")
+    if tiles:
+        with fileio.atomic_path(output / OVERVIEW, suffix=".png") as tmp:
+            cv2.imwrite(str(tmp), _grid(tiles, columns=num_samples))
+        result.written.append(output / OVERVIEW)
+    return result
+
+
+def _tile(face: np.ndarray, probs: np.ndarray, label: int) -> np.ndarray:
+    from fer_core.visualize import annotate_face
+
+    return annotate_face(face, probs, true=label)
+
+
+def _grid(tiles: list[np.ndarray], columns: int) -> np.ndarray:
+    height = max(t.shape[0] for t in tiles)
+    width = max(t.shape[1] for t in tiles)
+    rows = -(-len(tiles) // columns)
+    canvas = np.zeros((rows * (height + 4), columns * (width + 4), 3), np.uint8)
+    for k, tile in enumerate(tiles):
+        r, c = divmod(k, columns)
+        canvas[r * (height + 4):r * (height + 4) + tile.shape[0], c * (width + 4):c * (width + 4) + tile.shape[1]] = tile
+    return canvas
+
+
+def has_samples(folder: Path) -> bool:
+    return any((folder / name).is_dir() and any((folder / name).glob("*.png")) for name in CLASS_NAMES)
+
+
+def ensure_demo_samples(ckpt: Path | str | None = None, num_samples: int = 3) -> Path:
+    """The default sample folder, made from the demo set if it holds no samples yet."""
+    folder = locations.samples_dir()
+    if not has_samples(folder):
+        make_samples(ckpt, "demo", num_samples, folder)
+    return folder
