@@ -63,7 +63,7 @@ def jitter(x: np.ndarray, rng: np.random.Generator, brightness: float = 0.2, con
     return np.clip((x - mean) * c + mean + b, 0.0, 1.0)
 
 
-def random_erase(x: np.ndarray, rng: np.random.Generator, p: float = 0.5,
+def random_erase(x: np.ndarray, rng: np.random.Generator, p: float = 0.25,
                  area: tuple[float, float] = (0.02, 0.15)) -> np.ndarray:
     """Blank a random rectangle (random grey) in a share `p` of the images."""
     batch, height, width = x.shape

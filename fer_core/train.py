@@ -12,8 +12,10 @@ import argparse
 import json
 import math
 import os
+import queue
 import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -142,12 +144,13 @@ class Trainer:
             epoch_rng_state = rng.bit_generator.state  # a stopped epoch is replayed from here
             order = rng.permutation(len(labels))
             losses, correct, seen = [], 0, 0
-            for step in range(steps_per_epoch):
+            batches = Prefetcher(lambda step: self._batch(images, labels, order[step * batch:(step + 1) * batch], rng),
+                                 steps_per_epoch)
+            for step, (index, x, targets) in enumerate(batches):
                 if self.stop_signal is not None:
+                    batches.close()
                     self._save_state(net, optimizer, epoch - 1, best, best_epoch, patience_left, epoch_rng_state)
                     raise StopRequested
-                index = order[step * batch:(step + 1) * batch]
-                x, targets = self._batch(images[index], labels[index], rng)
                 loss, logits = train_step(ms.Tensor(x), ms.Tensor(targets))
                 losses.append(float(loss.asnumpy()))
                 correct += int((logits.asnumpy().argmax(1) == labels[index]).sum())
@@ -231,13 +234,13 @@ class Trainer:
 
         return train_mode, eval_mode
 
-    def _batch(self, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator):
+    def _batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray, rng: np.random.Generator):
         config = self.config
-        x = augment.augment_batch(images, rng) if config.augment else augment.normalise(images)
-        targets = augment.soft_targets(labels, NUM_CLASSES, config.label_smoothing)
+        x = augment.augment_batch(images[index], rng) if config.augment else augment.normalise(images[index])
+        targets = augment.soft_targets(labels[index], NUM_CLASSES, config.label_smoothing)
         if config.mixup:
             x, targets = augment.mixup(x, targets, rng, config.mixup_alpha)
-        return np.ascontiguousarray(x, np.float32), targets
+        return index, np.ascontiguousarray(x, np.float32), targets
 
     def _validate(self, predict, images: np.ndarray, labels: np.ndarray, batch: int) -> tuple[float, float]:
         import mindspore as ms
@@ -285,6 +288,49 @@ class Trainer:
         self.say(f"Validation Accuracy: {row['val_acc']:.4f}")
         if row["is_best"]:
             self.say(f"New best accuracy: {best:.4f} at epoch {best_epoch}")
+
+
+class Prefetcher:
+    """Makes the next batches (augmentation included) in a thread while the network trains.
+
+    One producer consumes the RNG in step order, so a run stays reproducible for its seed.
+    """
+
+    def __init__(self, make, steps: int, depth: int = 3):
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._produce, args=(make, steps), daemon=True)
+        self.thread.start()
+
+    def _produce(self, make, steps: int) -> None:
+        try:
+            for step in range(steps):
+                item = make(step)
+                while not self.closed.is_set():
+                    try:
+                        self.queue.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self.closed.is_set():
+                    return
+        except BaseException as error:  # surfaced in the training thread
+            self.queue.put(error)
+            return
+        self.queue.put(None)
+
+    def __iter__(self):
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self.closed.set()
+        self.thread.join(timeout=5)
 
 
 def predict_all(predict, ms, images: np.ndarray, batch: int, tta: bool = False) -> np.ndarray:

@@ -11,11 +11,20 @@ def conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Cell]:
             nn.BatchNorm2d(c_out), nn.ReLU()]
 
 
+class SpaceToDepth(nn.Cell):
+    """(B, C, H, W) -> (B, 4C, H/2, W/2): every 2×2 patch becomes 4 channels, losslessly."""
+
+    def construct(self, x):
+        b, c, h, w = x.shape
+        x = x.reshape(b, c, h // 2, 2, w // 2, 2).transpose(0, 1, 3, 5, 2, 4)
+        return x.reshape(b, c * 4, h // 2, w // 2)
+
+
 class ConvNet(nn.Cell):
     """3×3 conv-BN-ReLU layers from a compact spec, global average pool, dropout + dense.
 
     Spec tokens: `c64` a conv with 64 channels, `c64s2` the same with stride 2, `p` a 2×2
-    max-pool. Strided convs downsample here because MindSpore 2.8's CPU weight-gradient
+    max-pool, `d` space-to-depth (2×2 pixels to 4 channels). Strided convs downsample here because MindSpore 2.8's CPU weight-gradient
     kernel is several times slower on large feature maps than on small ones (bench/).
     """
 
@@ -24,6 +33,10 @@ class ConvNet(nn.Cell):
         layers: list[nn.Cell] = []
         c_in = 1
         for token in spec.split():
+            if token == "d":
+                layers.append(SpaceToDepth())
+                c_in *= 4
+                continue
             if token == "p":
                 layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
                 continue
@@ -45,5 +58,9 @@ def tiny_cnn(num_classes: int = 7) -> nn.Cell:
 
 
 def fer_cnn(num_classes: int = 7) -> nn.Cell:
-    """VGG-style with strided downsampling, ~1.2 M parameters (< 5 MB): the CPU presets."""
-    return ConvNet("c32s2 c64s2 c64 c128s2 c128 c256s2 c256", num_classes, dropout=0.4)
+    """VGG-style, ~1.2 M parameters (< 5 MB): the CPU presets.
+
+    The stem (space-to-depth, then a strided conv) is a 6×6, stride-4 patch embedding:
+    1.5× faster to train on 2 cores than a 3×3 conv on the full 48×48 image (bench/).
+    """
+    return ConvNet("d c32s2 c64 c64 c128s2 c128 c256s2 c256", num_classes, dropout=0.4)
