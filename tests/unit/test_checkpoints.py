@@ -1,0 +1,234 @@
+"""Checkpoint triage with real MindSpore: trained, truncated, random-init, foreign and fake files.
+
+`trained_run` trains one tiny model per test session (about 10 s) on generated faces whose
+class is their brightness, so two epochs give a model that is clearly not uniform; the other
+test modules (infer, eval, samples, visualize) import it and share the same checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fer_core import CLASS_NAMES, ckpt_index, config, runs
+from fer_core.checkpoints import identify, inspect
+from fer_core.cli import main
+
+pytestmark = pytest.mark.slow
+
+_session: dict = {}
+
+
+def write_faces(root: Path, per_class: dict[str, int], seed: int = 0) -> Path:
+    """ROOT/<split>/<class>/<n>.png: noisy 48×48 images, brightness by class (± overlap)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    for split, count in per_class.items():
+        for label, name in enumerate(CLASS_NAMES):
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for n in range(count):
+                level = 25 + 34 * label + rng.uniform(-22, 22)
+                image = np.clip(rng.normal(level, 8, (48, 48)), 0, 255).astype(np.uint8)
+                cv2.imwrite(str(folder / f"{n}.png"), image)
+    return root
+
+
+def trained_run(tmp_path_factory) -> Path:
+    """One trained tiny_cnn run directory for the whole session."""
+    if "run" not in _session:
+        from fer_core.train import train
+
+        base = tmp_path_factory.mktemp("trained")
+        data = write_faces(base / "faces", {"Training": 40, "PublicTest": 12})
+        cfg = config.make_config(dict(data_csv=str(data), arch="tiny_cnn", batch_size=16, epochs=3, lr=1e-2,
+                                      min_lr=1e-4, patience=0, augment=False, keep_checkpoints=3))
+        run_dir = runs.create_run(cfg, "test", root=base / "runs")
+        assert train(run_dir) == 0
+        _session["run"] = run_dir
+    return _session["run"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return trained_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def data_dir(run_dir):
+    return Path(runs.read_config(run_dir).data_csv)
+
+
+@pytest.fixture(scope="module")
+def sample_folder(data_dir, tmp_path_factory):
+    """The validation faces as a sample folder, plus a file that is not an image."""
+    folder = tmp_path_factory.mktemp("samples") / "faces"
+    shutil.copytree(data_dir / "PublicTest", folder)
+    (folder / "happy" / "notes.txt").write_text("not a face\n")
+    return folder
+
+
+def save_random(arch: str, path: Path) -> Path:
+    import mindspore as ms
+
+    from fer_core.mindspore_setup import configure
+    from fer_core.models import build_model
+
+    configure("CPU")
+    ms.save_checkpoint(build_model(arch), str(path))  # no sidecar: a "foreign" file
+    return path
+
+
+def test_freshly_trained_checkpoint_is_ok(run_dir, sample_folder):
+    report = inspect(run_dir / "best_model.ckpt", samples=sample_folder)
+    assert report.verdict == "ok", report.checks
+    assert (report.arch, report.arch_source, report.kind) == ("tiny_cnn", "sidecar", "weights")
+    assert report.params == 61_207
+    assert report.size == report.expected, "the size rule is exact for our own files"
+    assert report.behaviour["accuracy"] > 0.5
+    assert any("notes.txt: not an image file" in s for s in report.behaviour["skipped"])
+
+
+def test_training_state_is_recognised_with_its_optimizer_moments(run_dir):
+    report = inspect(run_dir / "last_state.ckpt", behaviour=False)
+    assert report.kind == "train_state" and report.verdict == "ok", report.checks
+    assert report.size == report.expected
+    assert report.size > 2.9 * (run_dir / "best_model.ckpt").stat().st_size  # weights + 2 moments
+
+
+def test_truncated_file_is_broken_truncated(run_dir, tmp_path):
+    for keep_sidecar in (True, False):
+        target = tmp_path / f"cut{keep_sidecar}" / "best_model.ckpt"
+        target.parent.mkdir()
+        data = (run_dir / "best_model.ckpt").read_bytes()
+        target.write_bytes(data[: len(data) * 6 // 10])
+        if keep_sidecar:
+            shutil.copy(run_dir / "best_model.json", target.with_suffix(".json"))
+        report = inspect(target)
+        assert report.verdict.startswith("broken: truncated"), report.verdict
+        assert report.arch == "tiny_cnn"
+
+
+def test_random_init_model_gives_uniform_output_warning(tmp_path):
+    report = inspect(save_random("tiny_cnn", tmp_path / "random.ckpt"))
+    assert (report.arch, report.arch_source) == ("tiny_cnn", "weights")
+    assert report.verdict.startswith("warning: uniform output"), report.verdict
+
+
+@pytest.mark.parametrize("arch", ["fer_cnn", "resnet18_attn"])
+def test_other_architectures_are_recognised_from_their_weights(arch, tmp_path):
+    path = save_random(arch, tmp_path / f"{arch}.ckpt")
+    report = inspect(path, behaviour=False)
+    assert (report.arch, report.arch_source, report.kind) == (arch, "weights", "weights")
+    assert report.verdict == "ok" and report.size == report.expected
+    if arch == "resnet18_attn":
+        assert report.params == 11_433_807
+
+
+def test_unknown_architecture_lists_the_names_it_found(tmp_path):
+    import mindspore as ms
+
+    path = tmp_path / "other.ckpt"
+    ms.save_checkpoint([{"name": "encoder.block0.w", "data": ms.Tensor(np.ones((3, 3), np.float32))},
+                        {"name": "head.w", "data": ms.Tensor(np.ones((7, 3), np.float32))}], str(path))
+    report = inspect(path)
+    assert report.verdict.startswith("broken: unknown architecture")
+    assert "encoder.block0.w" in report.verdict
+
+
+def test_wrong_shapes_and_missing_parameters_are_named(run_dir, tmp_path):
+    import mindspore as ms
+
+    values = ms.load_checkpoint(str(run_dir / "best_model.ckpt"))
+    del values["features.9.weight"]
+    values["classifier.1.weight"] = ms.Parameter(ms.Tensor(np.zeros((8, 64), np.float32)), "classifier.1.weight")
+    path = tmp_path / "damaged.ckpt"
+    ms.save_checkpoint([{"name": k, "data": v} for k, v in values.items()], str(path))
+    report = inspect(path)
+    assert report.arch == "tiny_cnn" and report.verdict.startswith("broken: not a tiny_cnn weights")
+    assert "features.9.weight" in report.verdict and "classifier.1.weight [8, 64]" in report.verdict
+
+
+def test_text_file_renamed_ckpt_and_empty_file_are_clear_errors(tmp_path, capsys):
+    text = tmp_path / "notes.ckpt"
+    text.write_text("these are my training notes\n")
+    empty = tmp_path / "empty.ckpt"
+    empty.touch()
+    assert inspect(text).verdict.startswith("broken: not a MindSpore checkpoint")
+    assert inspect(empty).verdict == "broken: empty file (0 bytes)"
+    assert main(["infer", "--ckpt_path", str(text), "--image_path", str(text)]) == 2
+    assert main(["eval", "--ckpt", str(empty), "--data_csv", "demo"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "Traceback" not in "".join(err)
+    assert err[1] == f"fer-tui eval: error: {empty}: empty file (0 bytes)"
+
+
+def test_record_index_agrees_with_mindspore(run_dir):
+    import mindspore as ms
+
+    for name in ("best_model.ckpt", "last_state.ckpt"):
+        index = ckpt_index.read_index(run_dir / name)
+        loaded = ms.load_checkpoint(str(run_dir / name))
+        assert index.error is None and set(index.entries) == set(loaded)
+        for key, value in loaded.items():
+            if not isinstance(value, str):
+                assert index.entries[key].shape == tuple(value.shape)
+        exact = sum(ckpt_index.record_bytes(n, e.shape, e.dtype, e.nbytes // ckpt_index.DTYPE_BYTES[e.dtype])
+                    for n, e in index.entries.items())
+        assert exact == index.size
+
+
+def test_identify_prefers_sidecar_then_weights(run_dir):
+    index = ckpt_index.read_index(run_dir / "best_model.ckpt")
+    assert identify(index, {"arch": "tiny_cnn"}).source == "sidecar"
+    assert identify(index, None).arch == "tiny_cnn"
+    assert math.isclose(identify(index, None).match, 1.0)
+
+
+def test_scan_lists_without_importing_mindspore(run_dir):
+    code = ("import sys, json; from fer_core.ckpt_index import scan; rows = scan(sys.argv[1]); "
+            "print(json.dumps([[r.file, r.kind, r.verdict] for r in rows])); "
+            "assert 'mindspore' not in sys.modules")
+    out = subprocess.run([sys.executable, "-c", code, str(run_dir)], capture_output=True, text=True, check=True)
+    rows = json.loads(out.stdout)
+    assert ["best_model.ckpt", "weights", "ok"] in rows and ["last_state.ckpt", "train_state", "ok"] in rows
+
+
+def test_checkpoints_verb_exits_nonzero_when_one_is_broken(run_dir, tmp_path, capsys):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(run_dir / "best_model.ckpt", folder / "good.ckpt")
+    (folder / "bad.ckpt").write_bytes((run_dir / "best_model.ckpt").read_bytes()[:1000])
+    assert main(["checkpoints", str(folder), "--json"]) == 1
+    rows = {json.loads(line)["file"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
+    assert rows["good.ckpt"]["verdict"] == "ok" and rows["bad.ckpt"]["verdict"].startswith("broken: truncated")
+    assert main(["checkpoints", str(tmp_path / "nowhere")]) == 2
+    assert main(["checkpoints", str(run_dir), "--quick"]) == 0
+    assert "best_model.ckpt" in capsys.readouterr().out
+
+
+def test_folder_inference_worker_streams_json_lines(run_dir, sample_folder):
+    worker = [sys.executable, "-m", "fer_core.folder_infer", "--ckpt", str(run_dir / "best_model.ckpt"),
+              "--folder", str(sample_folder)]
+    out = subprocess.run(worker, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert events[0]["event"] == "start" and events[0]["total"] == 84
+    images = [e for e in events if e["event"] == "image"]
+    assert len(images) == 84 and all(len(e["probs"]) == 7 and e["true"] is not None for e in images)
+    assert [e["path"].endswith("notes.txt") for e in events if e["event"] == "skipped"] == [True]
+    done = events[-1]
+    assert done["event"] == "done" and done["verdict"] == "ok"
+    assert done["accuracy"] == pytest.approx(sum(e["correct"] for e in images) / 84)
+    bad = subprocess.run(worker[:4] + [str(sample_folder / "happy" / "notes.txt"), *worker[5:]],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0
+    assert json.loads(bad.stdout.strip().splitlines()[-1])["event"] == "error"
