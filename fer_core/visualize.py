@@ -6,6 +6,7 @@ image, a video or a webcam stream an annotated mp4 (OpenCV's VideoWriter, `mp4v`
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -166,6 +167,8 @@ def open_video(path: Path):
 
     if not path.is_file():
         raise DataError(f"{path}: no such video file")
+    # FFmpeg prints its own complaint ("moov atom not found") before our one line; quiet it
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise DataError(f"{path}: not a video OpenCV can read")
