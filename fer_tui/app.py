@@ -1,4 +1,5 @@
-"""The fer-tui dashboard: Train (presets + form), Run (live charts), Runs (list + compare).
+"""The fer-tui dashboard: Train (presets + form), Run (live charts), Runs (list + compare),
+Checkpoints (verdicts, test inference on the sample folder).
 
 Runs are separate detached processes; the app only reads their run directories, so quitting
 it (or losing the SSH session) never stops training. Never imports mindspore.
@@ -22,18 +23,26 @@ from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 
 
+def checkpoints_screen() -> Screen:
+    """Imported on first use: the screen pulls in textual-image and the inference helpers."""
+    from fer_tui.screens.checkpoints import CheckpointsScreen
+
+    return CheckpointsScreen()
+
+
 class FerApp(App[None]):
     """`root` is the checkpoints root to list; `clock` is injectable so tests freeze ages."""
 
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere find it too
     TITLE = "fer-tui"
-    MODES = {"train": TrainScreen, "runs": RunsScreen}
+    MODES = {"train": TrainScreen, "runs": RunsScreen, "checkpoints": checkpoints_screen}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("t", "train", "Train"),
         Binding("r", "runs", "Runs"),
+        Binding("k", "checkpoints", "Ckpts"),
     ]
 
     def __init__(self, root: Path | None = None, clock: Callable[[], float] = time.time,
@@ -76,6 +85,9 @@ class FerApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
+    def action_checkpoints(self) -> None:
+        self.switch_mode("checkpoints")
+
     def action_help(self) -> None:
         from fer_tui.screens.help import HelpScreen
 
@@ -95,6 +107,8 @@ class FerApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Train", "Presets and the training form", self.action_train)
         yield SystemCommand("Runs", "Every run, live first", self.action_runs)
+        yield SystemCommand("Checkpoints", "Every checkpoint with its verdict; test inference",
+                            self.action_checkpoints)
         yield SystemCommand("Help: keys", "Every key binding", self.action_help)
         # the current screen's own actions, so the palette can do what the keys do
         for title, help_text, action in getattr(screen, "COMMANDS_HERE", ()):
@@ -109,4 +123,7 @@ def run_app(argv: list[str] | None = None) -> None:
     if args.root:
         # one root for the list and for new runs (create_run resolves save_dir against it)
         os.environ["FER_TUI_CHECKPOINTS"] = str(args.root.expanduser().resolve())
+    from fer_tui.widgets.face_image import preload
+
+    preload()  # textual-image asks the terminal for graphics support before Textual owns stdin
     FerApp(root=locations.checkpoints_root()).run()

@@ -110,3 +110,33 @@ def short_path(path: Path) -> str:
         if path.is_relative_to(base):
             return prefix + str(path.relative_to(base))
     return str(path)
+
+
+VERDICT_STYLES = {"ok": "bold green", "warning": "bold yellow", "broken": "bold red", "unknown": "dim"}
+
+
+def verdict_level(verdict: str) -> str:
+    """`ok`, `warning`, `broken` or `unknown` from a verdict such as `broken: truncated …`."""
+    level = verdict.split(":", 1)[0].strip()
+    return level if level in VERDICT_STYLES else "unknown"
+
+
+def prob_bar(p: Any, width: int = 10) -> str:
+    """`███████░░░ 73%`: a probability as a bar of `width` cells (eighths for the last one)."""
+    if not isinstance(p, (int, float)):
+        return "-"
+    p = min(1.0, max(0.0, float(p)))
+    eighths = round(p * width * 8)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
+    return f"{bar.ljust(width, '░')} {100 * p:3.0f}%"
+
+
+def fit(text: str, width: int) -> str:
+    """`text` in at most `width` cells, the middle replaced by `…` (run ids differ at both ends)."""
+    if len(text) <= width:
+        return text
+    if width < 3:
+        return text[:width]
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]

@@ -6,6 +6,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Everywhere", [
         ("t", "Train: presets and the form"),
         ("r", "Runs: every run, live first"),
+        ("k", "Checkpoints: verdicts, test inference"),
         ("?", "this help"),
         ("ctrl+p", "command palette (actions, themes)"),
         ("q / ctrl+q", "quit the UI (runs keep training)"),
@@ -27,5 +28,16 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("space", "mark/unmark for compare"),
         ("c", "compare the marked runs"),
         ("s", "stop the run under the cursor"),
+    ]),
+    ("Checkpoints", [
+        ("i / enter", "test inference on the sample folder"),
+        ("space", "mark/unmark (A, B) for compare"),
+        ("c", "compare A and B on the same folder"),
+        ("d", "deep check: structure, size, behaviour"),
+        ("o", "open another folder of checkpoints"),
+        ("s", "choose the sample folder"),
+        ("m", "make the sample folder (demo set)"),
+        ("escape", "cancel the running inference"),
+        ("ctrl+r", "read the folder again"),
     ]),
 ]

@@ -1,4 +1,4 @@
-"""Pick a data file or folder; dismisses with the chosen path or None."""
+"""Pick a data file or a folder; dismisses with the chosen path or None."""
 
 from __future__ import annotations
 
@@ -19,18 +19,31 @@ class DataTree(DirectoryTree):
                 and (p.is_dir() or p.name.endswith((".csv", ".csv.gz")))]
 
 
+class FolderTree(DirectoryTree):
+    """Folders only (a sample folder, a folder of checkpoints); hidden entries skipped."""
+
+    def filter_paths(self, paths):
+        return [p for p in paths if not p.name.startswith(".") and p.is_dir()]
+
+
 class FilePickerScreen(ModalScreen[str | None]):
+    """The data file by default; `folders=True` picks a folder (Use or enter on the path)."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, start: Path) -> None:
+    def __init__(self, start: Path, title: str = "Data: a FER2013 CSV (.csv/.csv.gz) or an image folder",
+                 folders: bool = False, value: Path | None = None) -> None:
         super().__init__()
         self.start = start if start.is_dir() else Path.cwd()
+        self.title_text = title
+        self.folders = folders
+        self.value = value if value is not None else self.start
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-tall"):
-            yield Label("Data: a FER2013 CSV (.csv/.csv.gz) or an image folder", classes="dialog-title")
-            yield DataTree(self.start, id="tree")
-            yield Input(str(self.start), id="path")
+            yield Label(self.title_text, classes="dialog-title")
+            yield (FolderTree if self.folders else DataTree)(self.start, id="tree")
+            yield Input(str(self.value), id="path")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Use", variant="primary", id="use", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)

@@ -1,0 +1,420 @@
+"""Checkpoints: every .ckpt under the root with its verdict; test inference on the sample folder.
+
+The table comes from `fer_core.ckpt_index.scan` (sidecars and record headers, no mindspore),
+read in a thread so the screen paints at once. Inference, the deep check and making the
+sample folder run as engine subprocesses (`fer_tui.inference`) whose JSON lines fill the
+per-image table as they arrive; escape kills them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+
+from fer_core import ckpt_index, locations
+from fer_core.ckpt_index import CheckpointInfo
+
+from fer_tui.format import VERDICT_STYLES, duration, percent, short_path, verdict_level
+from fer_tui.inference import (WorkerProcess, count_faces, deep_check_command, infer_command,
+                               run_to_end, samples_command, samples_hint)
+from fer_tui.widgets.ckpt_table import MARKS, CkptTable
+from fer_tui.widgets.face_image import FacePanel
+from fer_tui.widgets.inference_table import InferenceTable
+
+SLOT_STYLES = ("bold cyan", "bold magenta")
+
+
+@dataclass
+class Job:
+    """One inference (one checkpoint) or a comparison (two) on one folder."""
+
+    infos: list[CheckpointInfo]
+    folder: Path
+    totals: dict[int, int] = field(default_factory=dict)
+    done: dict[int, dict] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def slots(self) -> list[str]:
+        return [""] if len(self.infos) == 1 else list(MARKS[: len(self.infos)])
+
+    def expected_total(self) -> int | None:
+        if not self.totals:
+            return None
+        return sum(self.totals.values()) + max(self.totals.values()) * (len(self.infos) - len(self.totals))
+
+
+class CheckpointsScreen(Screen):
+    BINDINGS = [
+        Binding("i", "infer", "Infer"),
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
+        Binding("d", "deep_check", "Check"),
+        Binding("o", "open_folder", "Open", show=False),
+        Binding("s", "pick_samples", "Samples", show=False),
+        Binding("m", "make_samples", "Make samples", show=False),
+        Binding("ctrl+r", "rescan", "Rescan", show=False),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    COMMANDS_HERE = [
+        ("Test inference", "Run the checkpoint under the cursor on the sample folder", "action_infer"),
+        ("Compare two checkpoints", "Both marked checkpoints on the same sample folder", "action_compare"),
+        ("Deep check", "Structure, size and behaviour of the checkpoint (MindSpore, in a worker)",
+         "action_deep_check"),
+        ("Open a checkpoints folder", "List the checkpoints under another folder", "action_open_folder"),
+        ("Choose the sample folder", "The folder of faces (ROOT/<class>/*.png) inference runs on",
+         "action_pick_samples"),
+        ("Make the sample folder", "fer-tui samples on the demo set with this checkpoint", "action_make_samples"),
+        ("Rescan checkpoints", "Read the folder again", "action_rescan"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root: Path | None = None  # the app's root until the user opens another folder
+        self.samples = locations.samples_dir()
+        self.faces: int | None = None  # images in the sample folder; None until counted
+        self.job: Job | None = None
+        self.busy = ""  # what a background subprocess (deep check, samples) is doing
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield CkptTable(id="ckpt-table")
+        yield Static("", id="ckpt-detail")
+        with Horizontal(id="infer-panel"):
+            yield FacePanel(id="face-panel")
+            yield InferenceTable(id="infer-table")
+        with Horizontal(id="infer-status"):
+            yield ProgressBar(total=None, show_eta=False, id="infer-progress")
+            yield Static("", id="infer-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Checkpoints"
+        self.root = Path(self.app.root)
+        self.query_one(CkptTable).focus()
+        self.rescan()
+
+    def on_screen_resume(self) -> None:
+        if self.root is not None and not self.running:
+            self.rescan()  # back from training: new checkpoints appear
+
+    # ------------------------------------------------------------------ the list
+
+    @work(thread=True, group="scan", exclusive=True)
+    def rescan(self) -> None:
+        root, samples = self.root, self.samples
+        if root is None:
+            return
+        infos = ckpt_index.scan(root)
+        faces = count_faces(samples)
+        self.app.call_from_thread(self.show_scan, root, infos, samples, faces)
+
+    def show_scan(self, root: Path, infos: list[CheckpointInfo], samples: Path, faces: int) -> None:
+        if root != self.root or samples != self.samples:
+            return  # the user opened another folder meanwhile: a newer scan is coming
+        self.faces = faces
+        table = self.query_one(CkptTable)
+        table.show(infos)
+        self.sub_title = f"Checkpoints · {short_path(root)}"
+        self.show_detail()
+        if self.job is None and not self.busy:
+            self.set_summary(self.idle_hint())
+
+    def idle_hint(self) -> Text:
+        where = short_path(self.samples)
+        if self.faces:
+            return Text(f"i tests the checkpoint on {where} ({self.faces} faces) · "
+                        "space marks two, c compares")
+        return Text(f"no faces in {where}: m makes them from the demo set, s picks a folder",
+                    style="yellow")
+
+    def show_detail(self) -> None:
+        table = self.query_one(CkptTable)
+        info = table.current_info()
+        if info is None:
+            text = Text(f"no checkpoints under {short_path(self.root or Path('.'))}: "
+                        "t trains one, o opens another folder", style="dim")
+        else:
+            verdict = table.verdict(str(info.path))
+            text = Text(short_path(info.path), style="bold")
+            if info.arch:
+                text.append(f" · {info.arch}")
+            if isinstance(info.val_acc, (int, float)):
+                text.append(f" · val acc {percent(info.val_acc)}")
+                if info.epoch is not None:
+                    text.append(f" at epoch {info.epoch}")
+            text.append(" · ")
+            text.append(verdict, style=VERDICT_STYLES[verdict_level(verdict)])
+        self.query_one("#ckpt-detail", Static).update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if isinstance(event.data_table, CkptTable):
+            self.show_detail()
+        elif isinstance(event.data_table, InferenceTable):
+            self.show_face()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, CkptTable):
+            self.action_infer()
+
+    def action_rescan(self) -> None:
+        self.rescan()
+
+    def action_mark(self) -> None:
+        self.query_one(CkptTable).toggle_mark()
+
+    @work(group="pick")
+    async def action_open_folder(self) -> None:
+        from fer_tui.screens.file_picker import FilePickerScreen
+
+        root = self.root or Path(self.app.root)
+        start = root.parent if root.parent.is_dir() else Path.cwd()
+        chosen = await self.app.push_screen_wait(FilePickerScreen(
+            start.resolve(), title="A folder of checkpoints (searched recursively)", folders=True,
+            value=root))
+        if not chosen:
+            return
+        path = Path(chosen).expanduser()
+        if not path.exists():
+            self.notify(f"{chosen}: no such folder", title="Cannot open", severity="error")
+            return
+        self.root = path
+        self.query_one(CkptTable).marked.clear()
+        self.rescan()
+
+    @work(group="pick")
+    async def action_pick_samples(self) -> None:
+        from fer_tui.screens.file_picker import FilePickerScreen
+
+        start = self.samples.parent if self.samples.parent.is_dir() else Path.cwd()
+        chosen = await self.app.push_screen_wait(FilePickerScreen(
+            start.resolve(), title="Sample folder: faces in <class>/ sub-folders", folders=True,
+            value=self.samples))
+        if not chosen:
+            return
+        folder = Path(chosen).expanduser()
+        faces = await asyncio.to_thread(count_faces, folder)
+        if not faces:
+            self.notify(f"{short_path(folder)} holds no images (expected <class>/*.png)",
+                        title="Not a sample folder", severity="error")
+            return
+        self.samples, self.faces = folder, faces
+        if self.job is None or not self.running:
+            self.set_summary(self.idle_hint())
+        self.notify(f"{faces} faces in {short_path(folder)}", title="Sample folder")
+
+    # ------------------------------------------------------------------ inference
+
+    @property
+    def running(self) -> bool:
+        return any(w.is_running for w in self.workers if w.group == "infer")
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "cancel":
+            return True if (self.running or self.busy) else False
+        return True
+
+    def action_infer(self) -> None:
+        info = self.query_one(CkptTable).current_info()
+        if info is None:
+            self.notify("no checkpoint under the cursor", severity="warning")
+            return
+        self.start_job([info])
+
+    def action_compare(self) -> None:
+        marked = self.query_one(CkptTable).marked_infos()
+        if len(marked) < 2:
+            self.notify("mark two checkpoints with space first", severity="warning")
+            return
+        self.start_job(marked)
+
+    def start_job(self, infos: list[CheckpointInfo]) -> None:
+        if not self.faces:
+            self.faces = count_faces(self.samples)  # made or filled since the last look?
+        if not self.faces:
+            where = short_path(self.samples)
+            self.notify(f"{where} does not exist or holds no faces. Press m to make it from the demo "
+                        f"set with this checkpoint ({samples_hint(infos[0].path, self.samples)}), "
+                        "or s to pick another folder.", title="No sample folder",
+                        severity="warning", timeout=10)
+            return
+        broken = [i for i in infos if verdict_level(i.verdict) == "broken"]
+        if broken:
+            self.notify(f"{broken[0].file} is {broken[0].verdict}: inference will most likely fail",
+                        severity="warning")
+        self.run_job(Job(infos, self.samples))
+
+    @work(group="infer", exclusive=True)
+    async def run_job(self, job: Job) -> None:
+        self.job = job
+        self.add_class("-inferring")
+        panel = self.query_one("#infer-panel")
+        names = [f"{slot} {i.file} ({i.run or '.'})".strip() for slot, i in zip(job.slots, job.infos)]
+        panel.border_title = " · ".join(names) + f" on {short_path(job.folder)}"
+        self.query_one(InferenceTable).start(job.slots)
+        self.query_one(FacePanel).show(None)
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.set_summary(Text(f"starting {len(job.infos)} worker(s): loading MindSpore…", style="dim"))
+        self.refresh_bindings()
+        workers = [WorkerProcess(infer_command(i.path, job.folder, i.arch)) for i in job.infos]
+        try:
+            await asyncio.gather(*(self.consume(job, slot, w) for slot, w in enumerate(workers)))
+        except asyncio.CancelledError:
+            job.cancelled = True
+            raise
+        finally:
+            for worker in workers:
+                worker.kill()
+            self.finish(job)
+
+    async def consume(self, job: Job, slot: int, worker: WorkerProcess) -> None:
+        table = self.query_one(InferenceTable)
+        progress = self.query_one(ProgressBar)
+        async for event in worker.events():
+            kind = event.get("event")
+            if kind == "start":
+                job.totals[slot] = int(event.get("total") or 0)
+                progress.update(total=job.expected_total())
+            elif kind == "image":
+                table.add_result(slot, event)
+                table.follow()
+                progress.advance(1)
+                self.show_face()
+                self.set_summary(self.job_summary(job))
+            elif kind == "skipped":
+                job.skipped.append(f"{Path(str(event.get('path'))).name}: {event.get('reason')}")
+            elif kind == "done":
+                job.done[slot] = event
+            elif kind == "error":
+                job.errors[slot] = str(event.get("message") or "failed")
+            elif kind == "exit" and slot not in job.done and slot not in job.errors:
+                tail = event.get("stderr") or ""
+                job.errors[slot] = f"worker exited with status {event.get('status')}" + (f": {tail}" if tail else "")
+
+    def finish(self, job: Job) -> None:
+        progress = self.query_one(ProgressBar)
+        if progress.total is None:
+            progress.update(total=1, progress=0 if job.errors or job.cancelled else 1)
+        for slot, message in job.errors.items():
+            self.notify(message, title=f"Inference failed: {job.infos[slot].file}", severity="error",
+                        timeout=10)
+        if job.skipped:
+            self.notify(f"{len(job.skipped)} file(s) skipped, e.g. {job.skipped[0]}",
+                        title="Skipped", severity="warning")
+        self.set_summary(self.job_summary(job))
+        self.refresh_bindings()
+
+    def job_summary(self, job: Job) -> Text:
+        tallies = self.query_one(InferenceTable).tallies
+        text = Text(no_wrap=True, overflow="ellipsis")
+        single = len(job.infos) == 1
+        for slot, tally in enumerate(tallies):
+            if slot:
+                text.append(" · ")
+            if not single:
+                text.append(f"{job.slots[slot]} ", style=SLOT_STYLES[slot % 2])
+            total = job.totals.get(slot)
+            done = job.done.get(slot)
+            if slot in job.errors:
+                text.append("failed", style="bold red")
+                continue
+            if done is None:
+                text.append(f"{tally.seen}/{total if total is not None else '?'} ")
+            if tally.accuracy is not None:
+                text.append(("accuracy " if single else "") + percent(tally.accuracy), style="bold")
+                text.append(f" ({tally.correct}/{tally.labelled})")
+            if done is not None:
+                verdict = str(done.get("verdict") or "ok")
+                text.append(" ")
+                text.append(verdict if single else verdict_level(verdict),
+                            style=VERDICT_STYLES[verdict_level(verdict)])
+                if single and isinstance(done.get("seconds"), (int, float)):
+                    text.append(f" · {duration(done['seconds'])}", style="dim")
+        if job.cancelled:
+            text.append(" · cancelled", style="yellow")
+        return text
+
+    def show_face(self) -> None:
+        table = self.query_one(InferenceTable)
+        path = table.current_path()
+        self.query_one(FacePanel).show(path, table.caption(path))
+
+    def set_summary(self, text: Text | str) -> None:
+        self.query_one("#infer-summary", Static).update(text)
+
+    def action_cancel(self) -> None:
+        if self.running:
+            self.workers.cancel_group(self, "infer")
+        elif self.busy:
+            self.workers.cancel_group(self, "engine")
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ engine verbs
+
+    @work(group="engine", exclusive=True)
+    async def action_deep_check(self) -> None:
+        info = self.query_one(CkptTable).current_info()
+        if info is None:
+            self.notify("no checkpoint under the cursor", severity="warning")
+            return
+        samples = self.samples if self.faces else None
+        self.busy = f"deep check of {info.file}"
+        self.set_summary(Text(f"{self.busy} (MindSpore, {short_path(samples) if samples else 'demo'} faces)…",
+                              style="dim"))
+        self.refresh_bindings()
+        try:
+            status, objects, worker = await run_to_end(deep_check_command(info.path, samples))
+        finally:
+            self.busy = ""
+            self.refresh_bindings()
+        reports = [o for o in objects if "verdict" in o]
+        if not reports:
+            self.notify(worker.stderr_tail() or f"fer-tui checkpoints exited with status {status}",
+                        title=f"Deep check failed: {info.file}", severity="error", timeout=10)
+            self.set_summary(self.idle_hint())
+            return
+        report = reports[-1]
+        verdict = str(report["verdict"])
+        self.query_one(CkptTable).set_verdict(info.path, verdict)
+        self.show_detail()
+        lines = [f"{c.get('name')}: {c.get('level')} · {c.get('text')}" for c in report.get("checks", [])]
+        level = verdict_level(verdict)
+        self.notify("\n".join(lines) or verdict, title=f"{info.file}: {verdict}",
+                    severity={"broken": "error", "warning": "warning"}.get(level, "information"),
+                    timeout=12)
+        self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))
+
+    @work(group="engine", exclusive=True)
+    async def action_make_samples(self) -> None:
+        info = self.query_one(CkptTable).current_info()
+        if info is None:
+            self.notify("select the checkpoint that should pick the faces", severity="warning")
+            return
+        self.busy = "making the sample folder"
+        self.set_summary(Text(f"{samples_hint(info.path, self.samples)}…", style="dim"))
+        self.refresh_bindings()
+        try:
+            status, _, worker = await run_to_end(samples_command(info.path, self.samples))
+        finally:
+            self.busy = ""
+            self.refresh_bindings()
+        self.faces = await asyncio.to_thread(count_faces, self.samples)
+        if status != 0 or not self.faces:
+            why = worker.stderr_tail() or " ".join(worker.output)[-300:] or f"exit status {status}"
+            self.notify(why, title="Could not make the sample folder", severity="error", timeout=10)
+            self.set_summary(self.idle_hint())
+            return
+        self.notify(f"{self.faces} faces in {short_path(self.samples)}", title="Sample folder made")
+        self.start_job([info])
