@@ -35,8 +35,8 @@ def run(args) -> int:
         os.environ.setdefault("GLOG_v", "3")  # MindSpore's INFO/WARNING chatter off unless asked for
         from fer_core.checkpoints import inspect_all
 
-        rows = [_full_row(r) for r in inspect_all(root, args.samples or default_samples(),
-                                                   device_target=args.device_target)]
+        rows = [_full_row(r, root) for r in inspect_all(root, args.samples or default_samples(),
+                                                         device_target=args.device_target)]
     if not rows:
         print(f"no checkpoints under {root}")
         return 0
@@ -54,9 +54,9 @@ def _quick_row(info: ckpt_index.CheckpointInfo) -> dict:
             "val_acc": info.val_acc, "verdict": info.verdict}
 
 
-def _full_row(report) -> dict:
+def _full_row(report, root: Path) -> dict:
     data = report.to_dict()
-    data["run"] = report.path.parent.name
+    data["run"] = report.path.parent.name if report.path.parent != root else ""
     data["file"] = report.path.name
     return data
 
