@@ -7,14 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from fer_core import fileio
+from fer_core.ckpt_index import record_bytes, string_bytes
 from fer_core.errors import CheckpointError
-from fer_core.sidecar import expected_bytes, write_sidecar
+from fer_core.sidecar import write_sidecar
 
 META_KEY = "fer_meta"
 
 
-def _tensors(params) -> dict[str, int]:
-    return {p.name: int(p.size) for p in params}
+def _file_bytes(params) -> int:
+    """The exact size MindSpore writes for these parameters (dtype-aware: global_step is int32)."""
+    return sum(record_bytes(p.name, tuple(p.shape), str(p.dtype)) for p in params)
 
 
 def save_weights(net, path: Path, info: dict[str, Any]) -> None:
@@ -25,7 +27,7 @@ def save_weights(net, path: Path, info: dict[str, Any]) -> None:
     with fileio.atomic_path(path, suffix=".ckpt") as tmp:
         ms.save_checkpoint(net, str(tmp))
     write_sidecar(path, {"kind": "weights", "params": sum(p.size for p in params),
-                         "expected_bytes": expected_bytes(_tensors(params)),
+                         "expected_bytes": _file_bytes(params),
                          "mindspore_version": ms.__version__, **info})
 
 
@@ -42,7 +44,7 @@ def save_train_state(net, optimizer, path: Path, meta: dict[str, Any], info: dic
         ms.save_checkpoint([{"name": p.name, "data": p} for p in params], str(tmp),
                            append_dict={META_KEY: json.dumps(meta)})
     write_sidecar(path, {"kind": "train_state", "params": sum(p.size for p in net.get_parameters()),
-                         "expected_bytes": expected_bytes(_tensors(params)) + len(json.dumps(meta)) + 64,
+                         "expected_bytes": _file_bytes(params) + string_bytes(META_KEY, json.dumps(meta)),
                          "mindspore_version": ms.__version__, **info})
 
 

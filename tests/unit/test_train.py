@@ -59,8 +59,9 @@ def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
     assert sidecar["arch"] == "tiny_cnn" and sidecar["kind"] == "weights"
     assert sidecar["val_acc"] == best["val_acc"] and sidecar["epoch"] == best["epoch"]
     assert sidecar["bytes"] == (run_dir / "best_model.ckpt").stat().st_size
-    assert abs(sidecar["bytes"] - sidecar["expected_bytes"]) < 0.05 * sidecar["bytes"]
-    assert json.loads((run_dir / "last_state.json").read_text())["kind"] == "train_state"
+    assert sidecar["bytes"] == sidecar["expected_bytes"], "the sidecar knows the exact size"
+    state = json.loads((run_dir / "last_state.json").read_text())
+    assert state["kind"] == "train_state" and state["bytes"] == state["expected_bytes"]
 
 
 def test_early_stopping_on_a_plateau(tiny_csv):
