@@ -1,0 +1,327 @@
+"""Checkpoints screen: the verdict table, test inference on the sample folder, compare, errors.
+
+The inference tests use a REAL tiny checkpoint (one epoch of tiny_cnn on the synthetic demo
+set, trained once per session in a subprocess) and the real worker
+(`python -m fer_core.folder_infer`); the snapshot and the error paths use a fake worker with
+fixed outputs (tests/functional/fake_folder_infer.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+
+from fer_core import CLASS_NAMES, runs, sidecar
+from fer_core.config import make_config
+from fer_tui.app import FerApp
+from fer_tui.screens.checkpoints import CheckpointsScreen
+from fer_tui.screens.help import HelpScreen
+from fer_tui.widgets.ckpt_table import CkptTable
+from fer_tui.widgets.face_image import FacePanel
+from fer_tui.widgets.inference_table import InferenceTable
+
+from .conftest import NOW, SIZE, screen_text, wait_for
+
+FAKE_INFER = Path(__file__).resolve().parent / "fake_folder_infer.py"
+INFER_TIMEOUT = 60  # a real worker imports MindSpore (a few seconds; more on a busy machine)
+
+
+@dataclass
+class Trained:
+    run_dir: Path
+    samples: Path
+
+
+def write_faces(folder: Path, per_class: int = 1, seed: int = 0) -> None:
+    """Synthetic faces as folder/<class>/face_<n>.png (the layout `fer-tui samples` writes)."""
+    import cv2
+
+    from fer_core.synthetic import draw_faces
+
+    images, labels = draw_faces(per_class, seed)
+    counts = [0] * len(CLASS_NAMES)
+    for image, label in zip(images, labels):
+        counts[label] += 1
+        path = folder / CLASS_NAMES[label] / f"face_{counts[label]}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), image)
+
+
+@pytest.fixture(scope="session")
+def training(tmp_path_factory):
+    """Start training the real tiny checkpoint (1 epoch of tiny_cnn on the demo set) at once."""
+    base = tmp_path_factory.mktemp("trained")
+    env = {**os.environ, "FER_TUI_CHECKPOINTS": str(base / "checkpoints"),
+           "FER_TUI_CACHE": str(base / "cache"), "GLOG_v": "3"}
+    config = make_config({"data_csv": "demo", "arch": "tiny_cnn", "epochs": 1, "batch_size": 64,
+                          "augment": False})
+    run_dir = runs.create_run(config, "t", root=base / "checkpoints")
+    process = subprocess.Popen([sys.executable, "-m", "fer_core.train", str(run_dir)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    yield base, run_dir, process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def start_training_early(training):
+    """The tests that need no real checkpoint run first, while it trains (~15 s)."""
+
+
+@pytest.fixture(scope="session")
+def trained(training) -> Trained:
+    """The real tiny checkpoint, trained, and a 7-face sample folder."""
+    base, run_dir, process = training
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr[-2000:]
+    assert (run_dir / "best_model.ckpt").is_file()
+    samples = base / "samples"
+    write_faces(samples)
+    (samples / "happy" / "notes.txt").write_text("not a face")  # skipped and reported
+    return Trained(run_dir, samples)
+
+
+FIXED_RUN = "20260101-090000-demo"
+
+
+def fixed_ckpts(root: Path) -> Path:
+    """Checkpoint files with fixed sizes and sidecars (the quick scan reads only those) and a
+    file that is not a checkpoint at all; returns the `best_model.ckpt` of the demo run."""
+    rows = [(FIXED_RUN, "best_model.ckpt", 245_756, 245_756, "weights", 6, 0.5912),
+            (FIXED_RUN, "final_model.ckpt", 245_756, 245_756, "weights", 8, 0.5803),
+            (FIXED_RUN, "last_state.ckpt", 736_238, 736_238, "train_state", 8, 0.5803),
+            ("20251224-120000-cpu-basic", "best_model.ckpt", 600_000, 1_310_000, "weights", 31, 0.6421)]
+    for run, name, size, expected, kind, epoch, acc in rows:
+        path = root / run / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(size))
+        sidecar.write_sidecar(path, {"arch": "tiny_cnn" if size < 10**6 else "fer_cnn", "kind": kind,
+                                     "expected_bytes": expected, "epoch": epoch, "val_acc": acc})
+    (root / "20251224-120000-cpu-basic" / "model.ckpt").write_bytes(b"PK\x03\x04 a zip, not a checkpoint")
+    return root / FIXED_RUN / "best_model.ckpt"
+
+
+@pytest.fixture(autouse=True)
+def halfcell_faces(monkeypatch):
+    """Faces in coloured half blocks: the same picture on every terminal and in snapshots."""
+    monkeypatch.setenv("FER_TUI_IMAGES", "halfcell")
+
+
+@pytest.fixture
+def ckpts(root, trained) -> Path:
+    """The checkpoints root: a copy of the trained run and a truncated checkpoint beside it."""
+    shutil.copytree(trained.run_dir, root / trained.run_dir.name)
+    broken = root / "old-run" / "best_model.ckpt"
+    broken.parent.mkdir()
+    data = (trained.run_dir / "best_model.ckpt").read_bytes()
+    broken.write_bytes(data[: len(data) // 2])  # no sidecar: the record headers tell
+    return root
+
+
+@pytest.fixture
+def fixed_samples() -> Path:
+    """The default sample folder with one synthetic face per class (fixed seed)."""
+    folder = Path(os.environ["FER_TUI_SAMPLES"])
+    write_faces(folder)
+    return folder
+
+
+@pytest.fixture
+def fake_worker(monkeypatch):
+    monkeypatch.setenv("FER_TUI_INFER", f"{sys.executable} {FAKE_INFER}")
+    return monkeypatch
+
+
+@pytest.fixture
+def samples(trained) -> Path:
+    """The default sample folder (FER_TUI_SAMPLES, set per test) filled with the faces."""
+    folder = Path(os.environ["FER_TUI_SAMPLES"])
+    shutil.copytree(trained.samples, folder)
+    return folder
+
+
+async def open_checkpoints(app, pilot) -> CheckpointsScreen:
+    await pilot.pause()
+    await pilot.press("k")
+    screen = await wait_for(pilot, lambda: isinstance(app.screen, CheckpointsScreen) and app.screen)
+    await wait_for(pilot, lambda: screen.query_one(CkptTable).row_count > 0 or None, timeout=5)
+    return screen
+
+
+async def select(pilot, screen, path: Path) -> None:
+    table = screen.query_one(CkptTable)
+    table.focus()
+    assert table.select(path), f"{path} is not listed"
+    await pilot.pause()
+
+
+async def wait_until_done(pilot, screen, timeout: float = INFER_TIMEOUT) -> None:
+    await pilot.pause(0.1)
+
+    def finished():
+        """the inference worker to finish"""
+        return screen.job is not None and not screen.running
+
+    await wait_for(pilot, finished, timeout=timeout)
+    await pilot.pause()
+
+
+def notes(app) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+class TestWithoutMindSpore:
+    """Fixed checkpoint files and the fake worker: these run while the real one trains."""
+
+    def test_snapshot_after_an_inference(self, root, fixed_samples, fake_worker, snap_compare):
+        best = fixed_ckpts(root)
+
+        async def infer(pilot):
+            screen = await open_checkpoints(pilot.app, pilot)
+            await select(pilot, screen, best)
+            await pilot.press("i")
+            await wait_until_done(pilot, screen, timeout=10)
+
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        assert snap_compare(app, terminal_size=SIZE, run_before=infer)
+
+    async def test_a_foreign_file_is_broken_and_a_short_one_a_warning(self, root):
+        fixed_ckpts(root)
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            table = screen.query_one(CkptTable)
+            assert table.row_count == 5
+            foreign = table.get_cell(str(root / "20251224-120000-cpu-basic" / "model.ckpt"), "verdict")
+            assert "broken" in foreign.plain and any("red" in str(s.style) for s in foreign.spans)
+            short = table.get_cell(str(root / "20251224-120000-cpu-basic" / "best_model.ckpt"), "verdict")
+            assert "warning" in short.plain and any("yellow" in str(s.style) for s in short.spans)
+
+    async def test_k_and_the_palette_and_help_reach_the_screen(self, root):
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert "Checkpoints" in titles
+            await pilot.press("k")
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, CheckpointsScreen) and app.screen)
+            await pilot.pause(0.2)
+            assert "no checkpoints under checkpoints" in screen_text(app)
+            here = [c.title for c in app.get_system_commands(screen)]
+            assert "Test inference" in here and "Compare two checkpoints" in here
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            assert "Checkpoints: verdicts, test inference" in screen_text(app)
+
+    async def test_a_missing_sample_folder_is_a_notification_not_a_traceback(self, root):
+        best = fixed_ckpts(root)
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            await select(pilot, screen, best)
+            await pilot.press("i")
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, CheckpointsScreen) and screen.job is None
+            found = [n for n in app._notifications if n.title == "No sample folder"]
+            assert found and found[0].severity == "warning"
+            assert "fer-tui samples --csv demo --ckpt" in found[0].message
+            assert "no faces in samples: m makes them" in screen_text(app)
+
+    async def test_a_failing_worker_is_reported_and_escape_cancels_a_slow_one(
+            self, root, fixed_samples, fake_worker):
+        best = fixed_ckpts(root)
+        fake_worker.setenv("FAKE_INFER_FAIL", "1")
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            await select(pilot, screen, best)
+            await pilot.press("i")
+            await wait_until_done(pilot, screen, timeout=10)
+            failed = [n for n in app._notifications if n.title.startswith("Inference failed")]
+            assert failed and "not a MindSpore checkpoint (fake)" in failed[0].message
+            assert "failed" in screen_text(app)
+
+            fake_worker.delenv("FAKE_INFER_FAIL")
+            fake_worker.setenv("FAKE_INFER_DELAY", "5")
+            await pilot.press("i")
+            await wait_for(pilot, lambda: screen.running)
+            await pilot.press("escape")
+            await wait_until_done(pilot, screen, timeout=5)
+            assert "cancelled" in screen_text(app)
+
+
+class TestWithARealCheckpoint:
+    async def test_every_checkpoint_is_listed_and_a_truncated_one_is_broken_in_red(self, ckpts, trained):
+        app = FerApp(root=ckpts, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            table = screen.query_one(CkptTable)
+            names = {(Path(k).parent.name, Path(k).name) for k in table.infos}
+            run = trained.run_dir.name
+            assert {(run, "best_model.ckpt"), (run, "final_model.ckpt"), (run, "last_state.ckpt"),
+                    ("old-run", "best_model.ckpt")} <= names
+            broken = str(ckpts / "old-run" / "best_model.ckpt")
+            cell = table.get_cell(broken, "verdict")
+            assert isinstance(cell, Text) and "broken" in cell.plain
+            assert any("red" in str(span.style) for span in cell.spans)
+            ok = table.get_cell(str(ckpts / run / "best_model.ckpt"), "verdict")
+            assert "ok" in ok.plain and any("green" in str(s.style) for s in ok.spans)
+            assert "state" in str(table.get_cell(str(ckpts / run / "last_state.ckpt"), "kind"))
+            await select(pilot, screen, Path(broken))
+            text = screen_text(app)
+            assert "broken: truncated" in text  # the full verdict under the table
+
+    async def test_inference_fills_the_per_image_table_and_shows_the_accuracy(self, ckpts, samples, trained):
+        app = FerApp(root=ckpts, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            best = ckpts / trained.run_dir.name / "best_model.ckpt"
+            await select(pilot, screen, best)
+            await pilot.press("i")
+            await wait_until_done(pilot, screen)
+            table = screen.query_one(InferenceTable)
+            assert table.row_count == 7, notes(app)
+            trues = sorted(str(table.get_row_at(r)[1]) for r in range(7))
+            assert trues == sorted(CLASS_NAMES)
+            for row in range(7):
+                pred = table.get_row_at(row)[2]
+                assert pred.plain[0] in "✓✗" and pred.plain[2:] in CLASS_NAMES
+                assert str(table.get_row_at(row)[3]).endswith("%")
+            tally = table.tallies[0]
+            assert tally.seen == 7 and tally.labelled == 7
+            text = screen_text(app)
+            assert f"accuracy {100 * tally.correct / 7:.2f}% ({tally.correct}/7)" in text
+            assert "100%" in text  # the progress bar
+            assert "best_model.ckpt" in text and "on samples" in text
+            assert screen.query_one(FacePanel).path is not None  # the face is drawn
+            assert any("skipped" in n and "notes.txt" in n for n in notes(app))
+            assert not any("failed" in n.lower() for n in notes(app))
+
+    async def test_compare_two_checkpoints_on_the_same_folder(self, ckpts, samples, trained):
+        app = FerApp(root=ckpts, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            run = ckpts / trained.run_dir.name
+            await select(pilot, screen, run / "best_model.ckpt")
+            await pilot.press("space")
+            await select(pilot, screen, run / "final_model.ckpt")
+            await pilot.press("space", "c")
+            await wait_until_done(pilot, screen)
+            table = screen.query_one(InferenceTable)
+            assert [str(c.label) for c in table.columns.values()] == [
+                "#", "true", "A pred", "A p", "B pred", "B p"]
+            assert table.row_count == 7
+            assert all(t.seen == 7 for t in table.tallies)
+            assert all(str(table.get_row_at(r)[4]) for r in range(7))  # B filled every row
+            text = screen_text(app)
+            a, b = (f"{100 * t.correct / 7:.2f}% ({t.correct}/7)" for t in table.tallies)
+            assert f"A {a}" in text and f"B {b}" in text
+            assert "A best_model.ckpt" in text and "B final_model.ckpt" in text
