@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         module = import_module(f"fer_core.commands.{verb}")
         verb_parser = sub.add_parser(verb, help=help_text, description=help_text)
         module.add_arguments(verb_parser)
-        verb_parser.set_defaults(run=module.run)
+        # not `run`: a verb's own argument of that name (`fer-tui stop RUN`) would replace it
+        verb_parser.set_defaults(_handler=module.run)
     return parser
 
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.run(args) or 0)
+        return int(args._handler(args) or 0)
     except FerError as error:
         print(f"fer-tui {args.verb}: error: {error}", file=sys.stderr)
         return 2
