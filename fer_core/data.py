@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as handle:
                 return handle.read()
         return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:  # zlib: a corrupt deflate stream
         raise DataError(f"{path}: cannot read ({getattr(error, 'strerror', None) or error})") from None
 
 
