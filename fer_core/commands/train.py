@@ -41,8 +41,18 @@ def resolve_config(args) -> tuple[TrainConfig, str]:
 
 
 def check_data_path(config: TrainConfig) -> None:
-    if config.data_csv != DEMO_DATA and not Path(config.data_csv).expanduser().exists():
+    """The data must load (and have its splits) before a run directory exists: a bad CSV is a
+    one-line error here, not a `failed` run left behind (or, with --detach, a silent failure).
+    A CSV's parse is cached, so the trainer's own load right after is fast."""
+    if config.data_csv == DEMO_DATA:
+        return
+    if not Path(config.data_csv).expanduser().exists():
         raise DataError(f"data_csv {config.data_csv}: no such file or folder")
+    from fer_core.data import load_dataset
+
+    dataset = load_dataset(config.data_csv)
+    dataset.split("Training")
+    dataset.split(config.val_split)
 
 
 def run(args) -> int:
