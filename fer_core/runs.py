@@ -244,6 +244,11 @@ def check_resumable(run_dir: Path) -> None:
         raise RunError(f"{run_dir}: the run already {state.replace('_', ' ')}; nothing to resume")
     if not (Path(run_dir) / LAST_STATE).exists():
         raise RunError(f"{run_dir}: no {LAST_STATE} to resume from")
+    from fer_core.ckpt_index import read_index  # mindspore-free: record headers only
+
+    index = read_index(Path(run_dir) / LAST_STATE)
+    if index.error:  # said now, before a trainer starts and marks the run failed
+        raise RunError(f"{Path(run_dir) / LAST_STATE}: cannot resume from it ({index.error})")
 
 
 def stop_run(run_dir: Path, sig: int = signal.SIGTERM) -> int:
