@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fer_core.config import SPLITS
 from fer_core.errors import DataError
+from fer_core.models import ARCHITECTURES  # the registry only: no mindspore
 
 
 def add_arguments(parser):
@@ -17,7 +18,8 @@ def add_arguments(parser):
     parser.add_argument("--tta", nargs="?", const="flip", choices=("flip", "ten_crop"),
                         help="test-time augmentation: flip (as the trainer's tta) or ten_crop")
     parser.add_argument("--batch_size", type=int, help="images per batch (default: the training batch size)")
-    parser.add_argument("--arch", help="architecture, when the checkpoint has no sidecar and is not recognised")
+    parser.add_argument("--arch", choices=tuple(ARCHITECTURES),
+                        help="architecture, when the checkpoint has no sidecar and is not recognised")
     parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
     parser.add_argument("--report", type=Path, metavar="DIR",
@@ -32,6 +34,7 @@ def run(args) -> int:
         raise DataError(f"--batch_size must be >= 1, got {args.batch_size}")
     if args.report:
         check_report_dir(args.report, args.force)  # before minutes of evaluation, not after
+        _check_creatable(args.report)
     os.environ.setdefault("GLOG_v", "3")
     result = evaluate(args.ckpt, args.data_csv, args.split, args.tta, args.batch_size, args.arch, args.device_target)
     written = write_report(result, args.report, args.force) if args.report else []
@@ -42,3 +45,13 @@ def run(args) -> int:
         if written:
             print(f"\nreport: {', '.join(str(p) for p in written)}")
     return 0
+
+
+def _check_creatable(folder: Path) -> None:
+    """The report folder can be made: its nearest existing ancestor is a folder (checked
+    without creating anything, so a refused command leaves the disk as it was)."""
+    ancestor = folder.expanduser().absolute()
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise DataError(f"--report {folder}: {ancestor} is a file, not a folder")
