@@ -122,8 +122,8 @@ class CheckpointsScreen(Screen):
         self.app.call_from_thread(self.show_scan, root, infos, samples, faces)
 
     def show_scan(self, root: Path, infos: list[CheckpointInfo], samples: Path, faces: int) -> None:
-        if root != self.root or samples != self.samples:
-            return  # the user opened another folder meanwhile: a newer scan is coming
+        if not self.is_mounted or root != self.root or samples != self.samples:
+            return  # closing, or the user opened another folder meanwhile: a newer scan is coming
         self.faces = faces
         table = self.query_one(CkptTable)
         table.show(infos)
@@ -261,7 +261,8 @@ class CheckpointsScreen(Screen):
         self.job = job
         self.add_class("-inferring")
         panel = self.query_one("#infer-panel")
-        names = [f"{slot} {i.file} ({i.run or '.'})".strip() for slot, i in zip(job.slots, job.infos)]
+        names = [f"{slot} {i.file} ({i.run or i.path.parent.name})".strip()
+                 for slot, i in zip(job.slots, job.infos)]
         panel.border_title = " · ".join(names) + f" on {short_path(job.folder)}"
         self.query_one(InferenceTable).start(job.slots)
         self.query_one(FacePanel).show(None)
@@ -391,7 +392,7 @@ class CheckpointsScreen(Screen):
         self.show_detail()
         lines = [f"{c.get('name')}: {c.get('level')} · {c.get('text')}" for c in report.get("checks", [])]
         level = verdict_level(verdict)
-        self.notify("\n".join(lines) or verdict, title=f"{info.file}: {verdict}",
+        self.notify("\n".join(lines) or verdict, title=f"Deep check: {info.file} is {level}",
                     severity={"broken": "error", "warning": "warning"}.get(level, "information"),
                     timeout=12)
         self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))

@@ -42,7 +42,7 @@ def verdict_cell(verdict: str, mark: str = "") -> Text:
 def row_cells(info: CheckpointInfo, mark: str, verdict: str) -> tuple:
     acc = f"{100 * info.val_acc:.1f}%" if isinstance(info.val_acc, (int, float)) else "-"
     file = info.file[:-5] if info.file.endswith(".ckpt") else info.file
-    return (verdict_cell(verdict, mark), fit(info.run or ".", RUN_WIDTH), fit(file, FILE_WIDTH),
+    return (verdict_cell(verdict, mark), fit(info.run or info.path.parent.name, RUN_WIDTH), fit(file, FILE_WIDTH),
             Text(size_text(info.size), justify="right"),
             Text(size_text(info.expected), justify="right"),
             KINDS.get(info.kind or "", info.kind or "-"),
