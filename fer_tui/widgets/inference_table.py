@@ -75,8 +75,8 @@ class InferenceTable(DataTable):
         probs = event.get("probs") or []
         top = max(probs) if probs else None
         bar = 10 if len(self.slots) == 1 else 4
-        self.update_cell(key, f"pred{slot}", pred_cell(event))
-        self.update_cell(key, f"prob{slot}", prob_bar(top, bar))
+        self.update_cell(key, f"pred{slot}", pred_cell(event), update_width=True)
+        self.update_cell(key, f"prob{slot}", prob_bar(top, bar), update_width=True)
         tally = self.tallies[slot]
         tally.seen += 1
         if event.get("correct") is not None:
