@@ -266,15 +266,15 @@ def describe(path: Path | str, root: Path | str | None = None) -> CheckpointInfo
     size = path.stat().st_size
     run = path.parent.name if root is None or path.parent != Path(root) else ""
     info = sidecar.read_sidecar(path)
+    index = read_index(path)  # headers only (about a millisecond): a damaged file is broken, sidecar or not
     if info is not None:
         expected = info.get("expected_bytes")
-        verdict = size_verdict(size, expected)
+        verdict = f"broken: {index.error}" if index.error else size_verdict(size, expected)
         if verdict == "ok" and info.get("bytes") not in (None, size):
             verdict = f"warning: {human_bytes(size)} on disk, sidecar says {human_bytes(info['bytes'])}"
         return CheckpointInfo(path, run, path.name, size, expected, info.get("kind"), info.get("arch"),
                               info.get("epoch"), info.get("val_acc"), verdict, info)
     # no sidecar (e.g. a classic script's file): the record headers still tell kind and truncation
-    index = read_index(path)
     if index.error:
         verdict = f"broken: {index.error}"
     else:

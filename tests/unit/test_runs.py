@@ -100,3 +100,16 @@ def test_status_is_written_atomically(tmp_path):
         runs.write_status(run_dir, {"state": "running", "n": n, "pad": "x" * 5000})
         assert json.loads((run_dir / runs.STATUS).read_text())["n"] == n
     assert [p.name for p in run_dir.iterdir()] == [runs.STATUS], "no temporary files left behind"
+
+
+def test_truncated_checkpoint_with_a_sidecar_is_broken_in_the_cheap_listing(tmp_path):
+    """The table the dashboard shows reads the file's record headers, not only its sidecar."""
+    from fer_core import ckpt_index, sidecar
+
+    shipped = runs.Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn"
+    ckpt = tmp_path / "best_model.ckpt"
+    data = (shipped / "best_model.ckpt").read_bytes()
+    ckpt.write_bytes(data[: len(data) - 100])  # 99.96 % of the size: the size rule alone says ok
+    sidecar.sidecar_path(ckpt).write_text((shipped / "best_model.json").read_text())
+    (row,) = ckpt_index.scan(tmp_path)
+    assert row.verdict.startswith("broken: truncated"), row.verdict
