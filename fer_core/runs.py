@@ -242,13 +242,16 @@ def check_resumable(run_dir: Path) -> None:
         raise RunError(f"{run_dir}: the run is still {state} (pid {status.get('pid')})")
     if state == "finished" or state == "early_stopped":
         raise RunError(f"{run_dir}: the run already {state.replace('_', ' ')}; nothing to resume")
-    if not (Path(run_dir) / LAST_STATE).exists():
-        raise RunError(f"{run_dir}: no {LAST_STATE} to resume from")
+    if not (Path(run_dir) / CONFIG).exists():
+        raise RunError(f"{run_dir}: no {CONFIG}; not a run directory")
+    state_file = Path(run_dir) / LAST_STATE
+    if not state_file.exists():
+        return  # no epoch was completed yet: the trainer starts again from epoch 1
     from fer_core.ckpt_index import read_index  # mindspore-free: record headers only
 
-    index = read_index(Path(run_dir) / LAST_STATE)
+    index = read_index(state_file)
     if index.error:  # said now, before a trainer starts and marks the run failed
-        raise RunError(f"{Path(run_dir) / LAST_STATE}: cannot resume from it ({index.error})")
+        raise RunError(f"{state_file}: cannot resume from it ({index.error})")
 
 
 def stop_run(run_dir: Path, sig: int = signal.SIGTERM) -> int:

@@ -82,6 +82,7 @@ class Trainer:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a dropped SSH session never stops a run
         self.set_status(state="starting", pid=os.getpid(), message="")
+        remove_stale_temporaries(self.run_dir)
         try:
             return self._run()
         except StopRequested:
@@ -121,7 +122,10 @@ class Trainer:
 
         start_epoch, rng = 1, np.random.default_rng(config.seed)
         best, best_epoch, patience_left = -1.0, 0, config.patience
-        if self.resume:
+        if self.resume and not (self.run_dir / runs.LAST_STATE).exists():
+            self.say("No last_state.ckpt yet (stopped before the first epoch ended): starting at epoch 1")
+            fileio.write_text(self.run_dir / runs.METRICS, "")
+        elif self.resume:
             meta = load_train_state(self.run_dir / runs.LAST_STATE, net, optimizer)
             start_epoch = int(meta["epoch"]) + 1
             # the schedule continues where the last whole epoch ended
@@ -348,6 +352,22 @@ def predict_all(predict, ms, images: np.ndarray, batch: int, tta: bool = False) 
             probs = (probs + predict(ms.Tensor(np.ascontiguousarray(x[..., ::-1]))).asnumpy()) / 2
         out.append(probs[:len(chunk) - pad])
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
+
+
+def remove_stale_temporaries(run_dir: Path, min_age: float = 60.0) -> None:
+    """Delete half-written files a killed trainer left (its renames never happened).
+
+    Checkpoint temporaries are only ever written by the trainer, so all of them are stale now;
+    other temporaries (status.json's) may belong to a launcher writing this very moment, so
+    only old ones go.
+    """
+    now = time.time()
+    for path in run_dir.glob(".*"):
+        try:
+            if path.name.endswith(".ckpt") or (path.name.endswith(".tmp") and now - path.stat().st_mtime > min_age):
+                path.unlink()
+        except OSError:
+            continue
 
 
 def train(run_dir: Path, resume: bool = False) -> int:

@@ -89,8 +89,9 @@ def test_stop_and_resume_guards():
     with pytest.raises(RunError, match="already finished"):
         runs.check_resumable(run_dir)
     runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "stopped"})
-    with pytest.raises(RunError, match="no last_state.ckpt"):
-        runs.check_resumable(run_dir)
+    runs.check_resumable(run_dir)  # no last_state.ckpt yet: resuming starts at epoch 1
+    with pytest.raises(RunError, match="not a run directory"):
+        runs.check_resumable(run_dir.parent)
 
 
 def test_status_is_written_atomically(tmp_path):
