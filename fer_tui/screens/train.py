@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 
 from rich.text import Text
@@ -153,6 +155,28 @@ class TrainScreen(Screen):
         if problem:
             self.notify(problem, title="Cannot start", severity="error")
             return
+        if config.data_csv == cfg.DEMO_DATA:
+            self.launch(config)
+        else:
+            self.check_data_then_launch(config)
+
+    @work(exclusive=True, group="start")
+    async def check_data_then_launch(self, config: cfg.TrainConfig) -> None:
+        """Decode the data in a subprocess first (it is cached for the trainer): a bad row is
+        a notification now, not a failed run later."""
+        self.notify(f"checking {config.data_csv} (decoded once, then cached)…", title="Starting")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "fer_core.cli", "data", config.data_csv,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        _, stderr = await process.communicate()
+        if process.returncode != 0:
+            lines = stderr.decode(errors="replace").strip().splitlines()
+            message = lines[-1].replace("fer-tui data: error: ", "") if lines else "cannot read the data"
+            self.notify(message, title="Cannot start", severity="error")
+            return
+        self.launch(config)
+
+    def launch(self, config: cfg.TrainConfig) -> None:
         try:
             run_dir = runs.create_run(config, self.preset_name)
             pid = runs.launch_detached(run_dir)

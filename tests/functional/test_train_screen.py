@@ -106,6 +106,24 @@ class TestValidation:
             assert isinstance(app.screen, TrainScreen)
 
 
+    async def test_a_bad_csv_row_is_an_error_notification_not_a_failed_run(self, root, tmp_path):
+        from tests.helpers import fer_rows, write_csv
+
+        rows = fer_rows(1)
+        rows[3] = "9," + rows[3].split(",", 1)[1]  # label 9 on line 5
+        csv = write_csv(tmp_path / "bad.csv", rows)
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await type_into(pilot, "data_csv", str(csv))
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: any("line 5" in n.message for n in app._notifications), timeout=60)
+            error = next(n for n in app._notifications if "line 5" in n.message)
+            assert error.severity == "error" and "emotion must be 0..6, got '9'" in error.message
+            assert not list(root.rglob(runs.STATUS)), "no run directory for data that cannot train"
+            assert isinstance(app.screen, TrainScreen)
+
+
 class TestSavePreset:
     async def test_save_as_preset_writes_a_toml_and_lists_it(self, root):
         app = FerApp(root=root, reattach=False)
