@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fer_core import fileio, runs  # noqa: E402
 
 STEPS = 10
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
 
 
 def main(argv: list[str]) -> int:
@@ -51,7 +52,8 @@ def main(argv: list[str]) -> int:
     while epoch < config.epochs or hold:
         for step in range(1, STEPS + 1):
             if stop["asked"]:
-                (run_dir / runs.LAST_STATE).write_bytes(b"fake state")
+                # a real checkpoint file (the shipped demo model): resume checks its records
+                (run_dir / runs.LAST_STATE).write_bytes(SHIPPED.read_bytes())
                 runs.write_status(run_dir, {**status, "state": "stopped",
                                             "message": f"stopped at epoch {epoch + 1} step {step}"})
                 print("stopped: saved last_state.ckpt", flush=True)

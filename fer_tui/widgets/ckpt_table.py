@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from fer_core.ckpt_index import CheckpointInfo
 
 from fer_tui.format import VERDICT_STYLES, fit, verdict_level
+from fer_tui.widgets.keyed_table import KeyedTable
 
 COLUMNS = (("verdict", "verdict"), ("run", "run"), ("file", "file"),
            ("size", "size"), ("expected", "expected"), ("kind", "kind"), ("ep", "epoch"),
@@ -50,11 +50,11 @@ def row_cells(info: CheckpointInfo, mark: str, verdict: str) -> tuple:
             Text(acc, justify="right"))
 
 
-class CkptTable(DataTable):
+class CkptTable(KeyedTable):
     """`show(infos)` rebuilds; verdicts from a deep check override the quick ones."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.infos: dict[str, CheckpointInfo] = {}
         self.verdicts: dict[str, str] = {}  # deep-check verdicts, by path
         self.marked: list[str] = []  # in marking order, at most two
@@ -70,22 +70,10 @@ class CkptTable(DataTable):
         return MARKS[self.marked.index(key)] if key in self.marked else ""
 
     def show(self, infos: list[CheckpointInfo]) -> None:
-        current = self.current_key()
         self.infos = {str(info.path): info for info in infos}
         self.marked = [key for key in self.marked if key in self.infos]
-        self.clear()
-        for key, info in self.infos.items():
-            self.add_row(*row_cells(info, self.mark_of(key), self.verdict(key)), key=key)
-        if current in self.infos:
-            self.move_cursor(row=self.get_row_index(current))
-
-    def current_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-        except Exception:  # noqa: BLE001 - an empty or shrinking table has no current row
-            return None
+        self.refill([(key, row_cells(info, self.mark_of(key), self.verdict(key)))
+                     for key, info in self.infos.items()])
 
     def current_info(self) -> CheckpointInfo | None:
         key = self.current_key()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from fer_core.runs import RunInfo
 
 from fer_tui.format import STATE_STYLES, age, epoch_text, percent
+from fer_tui.widgets.keyed_table import KeyedTable
 
 COLUMNS = ("", "run", "state", "epoch", "best", "age")
 
@@ -23,9 +23,9 @@ def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
             percent(status.get("best_val_acc")), age(now - started))
 
 
-class RunsTable(DataTable):
+class RunsTable(KeyedTable):
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.runs: dict[str, RunInfo] = {}
         self.marked: set[str] = set()
         self._shown: list[tuple[str, tuple]] = []
@@ -43,20 +43,7 @@ class RunsTable(DataTable):
         if plain == self._shown:
             return
         self._shown = plain
-        current = self.current_key()
-        self.clear()
-        for key, cells in rows:
-            self.add_row(*cells, key=key)
-        if current in self.runs:
-            self.move_cursor(row=self.get_row_index(current))
-
-    def current_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-        except Exception:  # noqa: BLE001 - an empty or shrinking table has no current row
-            return None
+        self.refill(rows)
 
     def current_path(self) -> Path | None:
         key = self.current_key()

@@ -93,17 +93,20 @@ FIXED_RUN = "20260101-090000-demo"
 
 
 def fixed_ckpts(root: Path) -> Path:
-    """Checkpoint files with fixed sizes and sidecars (the quick scan reads only those) and a
-    file that is not a checkpoint at all; returns the `best_model.ckpt` of the demo run."""
-    rows = [(FIXED_RUN, "best_model.ckpt", 245_756, 245_756, "weights", 6, 0.5912),
-            (FIXED_RUN, "final_model.ckpt", 245_756, 245_756, "weights", 8, 0.5803),
-            (FIXED_RUN, "last_state.ckpt", 736_238, 736_238, "train_state", 8, 0.5803),
-            ("20251224-120000-cpu-basic", "best_model.ckpt", 600_000, 1_310_000, "weights", 31, 0.6421)]
-    for run, name, size, expected, kind, epoch, acc in rows:
+    """Real checkpoint files (the shipped demo model's bytes) with fixed sidecars, one of them
+    expected to be larger than it is, and a file that is not a checkpoint at all; returns the
+    `best_model.ckpt` of the demo run. The quick scan reads the sidecars and record headers."""
+    real = (Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn"
+            / "best_model.ckpt").read_bytes()
+    rows = [(FIXED_RUN, "best_model.ckpt", "tiny_cnn", len(real), "weights", 6, 0.5912),
+            (FIXED_RUN, "final_model.ckpt", "tiny_cnn", len(real), "weights", 8, 0.5803),
+            (FIXED_RUN, "last_state.ckpt", "tiny_cnn", len(real), "train_state", 8, 0.5803),
+            ("20251224-120000-cpu-basic", "best_model.ckpt", "fer_cnn", 400_000, "weights", 31, 0.6421)]
+    for run, name, arch, expected, kind, epoch, acc in rows:
         path = root / run / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(bytes(size))
-        sidecar.write_sidecar(path, {"arch": "tiny_cnn" if size < 10**6 else "fer_cnn", "kind": kind,
+        path.write_bytes(real)
+        sidecar.write_sidecar(path, {"arch": arch, "kind": kind,
                                      "expected_bytes": expected, "epoch": epoch, "val_acc": acc})
     (root / "20251224-120000-cpu-basic" / "model.ckpt").write_bytes(b"PK\x03\x04 a zip, not a checkpoint")
     return root / FIXED_RUN / "best_model.ckpt"

@@ -87,8 +87,8 @@ class TestErrors:
             assert not isinstance(app.screen, ConfirmScreen)
             assert any("not live" in n.message for n in app._notifications)
 
-    async def test_resume_without_state_is_an_error_notification(self, root):
-        run_dir = make_run(root, "20260101-000000-demo", state="failed")
+    async def test_resuming_a_finished_run_is_an_error_notification(self, root):
+        run_dir = make_run(root, "20260101-000000-demo", state="finished")
         app = FerApp(root=root, reattach=False)
         async with app.run_test(size=SIZE) as pilot:
             app.open_run(run_dir)
@@ -96,7 +96,7 @@ class TestErrors:
             await pilot.press("u")
             await pilot.pause()
             errors = [n.message for n in app._notifications if n.severity == "error"]
-            assert errors and "last_state.ckpt" in errors[0]
+            assert errors and "already finished" in errors[0]
 
     async def test_a_run_without_files_shows_unknown_instead_of_crashing(self, root):
         empty = root / "not-a-run"
