@@ -60,5 +60,10 @@ def load_train_state(path: Path, net, optimizer) -> dict[str, Any]:
     if raw is None:
         raise CheckpointError(f"{path}: not a training state (no {META_KEY})")
     ms.load_param_into_net(net, values, strict_load=True)
+    # the schedule is rebuilt from the config, not saved: hand the optimizer its own so
+    # MindSpore does not warn about a parameter it did not load
+    for param in optimizer.get_parameters():
+        if param.name == "learning_rate":
+            values.setdefault(param.name, param)
     ms.load_param_into_net(optimizer, values, strict_load=False)
     return json.loads(str(raw))

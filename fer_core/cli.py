@@ -7,6 +7,7 @@ Each verb lives in `fer_core/commands/<verb>.py` with `add_arguments(parser)` an
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import import_module
 
@@ -56,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._handler(args) or 0)
     except FerError as error:
         print(f"fer-tui {args.verb}: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `fer-tui runs | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as error:  # a path the system refused (not a folder, no space, no permission)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"fer-tui {args.verb}: error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -206,14 +206,16 @@ def list_presets() -> list[Preset]:
     return [load_preset(name) for name in preset_names()]
 
 
-def save_preset(name: str, config: TrainConfig, description: str = "") -> Path:
-    """Write a user preset; refuses names of shipped presets so nothing shipped is overwritten."""
+def save_preset(name: str, config: TrainConfig, description: str = "", overwrite: bool = False) -> Path:
+    """Write a user preset; refuses shipped names, and existing user presets unless `overwrite`."""
     if not _NAME.match(name):
         raise ConfigError(f"preset name must be lowercase letters, digits, '-' or '_', got {name!r}")
     shipped = locations.presets_dir() / f"{name}.toml"
     if shipped.exists():
         raise ConfigError(f"preset '{name}' is shipped with fer-tui; choose another name")
     path = locations.user_presets_dir() / f"{name}.toml"
+    if path.exists() and not overwrite:
+        raise ConfigError(f"preset '{name}' exists ({path}); choose another name or replace it (--force)")
     fileio.write_toml(path, {"description": description or f"saved preset {name}", **config.model_dump()})
     return path
 

@@ -105,7 +105,9 @@ def parse_csv(path: Path) -> Dataset:
     header = [h.strip().strip(b'"').decode("utf-8", "replace").strip().lower() for h in lines[0].split(b",")]
     for column in ("emotion", "pixels"):
         if column not in header:
-            raise DataError(f"{path} line 1: missing column '{column}' (header: {','.join(header)})")
+            found = ",".join(header)
+            found = found if len(found) <= 60 else found[:57] + "..."  # a header-less file's "header" is pixels
+            raise DataError(f"{path} line 1: missing column '{column}' (header: {found})")
     i_label, i_pixels = header.index("emotion"), header.index("pixels")
     i_usage = header.index("usage") if "usage" in header else None
     rows = lines[1:]

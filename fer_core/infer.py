@@ -22,7 +22,9 @@ from fer_core import IMAGE_SIZE, NUM_CLASSES, augment, sidecar
 from fer_core.errors import CheckpointError, DataError
 
 TTA_MODES = (None, "flip", "ten_crop")
-CROP = 42  # ten-crop: corners + centre of 42×42, and their mirrors, resized back to 48×48
+CROP = 44  # ten-crop: corners + centre of 44×44 and mirrors, resized to 48×48: a 1.09 zoom and
+# 4-pixel shifts, inside what --augment trains on (scale ±10 %, shift ±10 %); a model trained
+# without augmentation has never seen such views, and ten-crop can make it worse
 CASCADE = "haarcascade_frontalface_default.xml"
 
 

@@ -1,3 +1,5 @@
+import tomli_w
+
 from fer_core import config
 
 
@@ -7,6 +9,7 @@ def add_arguments(parser):
     parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("FIELD", "VALUE"),
                         help="change a field before saving")
     parser.add_argument("--description", default="", help="one line: what the saved preset is for")
+    parser.add_argument("--force", action="store_true", help="replace a user preset of that name")
 
 
 def run(args) -> int:
@@ -19,10 +22,8 @@ def run(args) -> int:
     if args.save:
         values = preset.config.model_dump()
         values.update({f: config.parse_value(f, v) for f, v in args.set})
-        path = config.save_preset(args.save, config.make_config(values), args.description)
+        path = config.save_preset(args.save, config.make_config(values), args.description, overwrite=args.force)
         print(f"saved preset {args.save} to {path}")
         return 0
-    print(f"# {preset.description}")
-    for key, value in preset.config.model_dump().items():
-        print(f"{key} = {value!r}")
+    print(tomli_w.dumps({"description": preset.description, **preset.config.model_dump()}), end="")
     return 0
