@@ -29,6 +29,11 @@ def checkpoints_root() -> Path:
     return _env_path("FER_TUI_CHECKPOINTS", PROJECT_ROOT / "checkpoints")
 
 
+def shipped_dir() -> Path:
+    """The models that come with fer-tui (listed in the dashboard whatever the root)."""
+    return _env_path("FER_TUI_SHIPPED", PROJECT_ROOT / "checkpoints" / "shipped")
+
+
 def cache_dir() -> Path:
     """Decoded data sets (.npy) keyed by path, size and mtime."""
     cache_home = _env_path("XDG_CACHE_HOME", Path.home() / ".cache")

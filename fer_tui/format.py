@@ -52,7 +52,13 @@ def number(value: Any) -> str:
 
 
 def epoch_text(status: dict[str, Any]) -> str:
-    return f"{status.get('epoch') or 0}/{status.get('epochs') or '?'}"
+    """`4/10`: while a run is inside an epoch, the epoch in progress (status.json counts the
+    finished ones)."""
+    epoch = int(status.get("epoch") or 0)
+    step, steps = int(status.get("step") or 0), int(status.get("steps") or 0)
+    if status.get("state") == "running" and 0 < step < steps:
+        epoch += 1
+    return f"{epoch}/{status.get('epochs') or '?'}"
 
 
 def diff_text(diff: dict[str, tuple[Any, Any]], limit: int | None = None) -> str:

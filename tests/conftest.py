@@ -12,4 +12,5 @@ def isolated_locations(tmp_path, monkeypatch):
     monkeypatch.setenv("FER_TUI_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("FER_TUI_USER_PRESETS", str(tmp_path / "user-presets"))
     monkeypatch.setenv("FER_TUI_SAMPLES", str(tmp_path / "samples"))
+    monkeypatch.setenv("FER_TUI_SHIPPED", str(tmp_path / "shipped"))
     return tmp_path

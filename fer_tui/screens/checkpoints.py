@@ -118,6 +118,9 @@ class CheckpointsScreen(Screen):
         if root is None:
             return
         infos = ckpt_index.scan(root)
+        shipped = locations.shipped_dir()
+        if shipped.is_dir() and not shipped.resolve().is_relative_to(root.resolve()):
+            infos += ckpt_index.scan(shipped)  # the shipped models are always there to compare with
         faces = count_faces(samples)
         self.app.call_from_thread(self.show_scan, root, infos, samples, faces)
 

@@ -16,8 +16,12 @@ class LogTail(Static):
 
     def reload(self, path: Path) -> None:
         self.path = path
-        lines = tail_lines(read_tail(path), max(1, self.size.height or 8))
-        text = Text("\n".join(lines) or "(no output yet)", no_wrap=True, overflow="ellipsis",
+        height, width = max(1, self.size.height or 8), max(20, self.content_size.width or 78)
+        # long epoch lines wrap (the accuracy is at their end); keep the last screenful
+        wrapped = [line[i:i + width] or "" for line in tail_lines(read_tail(path), height)
+                   for i in range(0, max(1, len(line)), width)]
+        lines = wrapped[-height:]
+        text = Text("\n".join(lines) or "(no output yet)", no_wrap=True, overflow="crop",
                     style="" if lines else "dim")
         self.update(text)
 

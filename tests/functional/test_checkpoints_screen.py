@@ -208,6 +208,18 @@ class TestWithoutMindSpore:
             short = table.get_cell(str(root / "20251224-120000-cpu-basic" / "best_model.ckpt"), "verdict")
             assert "warning" in short.plain and any("yellow" in str(s.style) for s in short.spans)
 
+    async def test_the_shipped_models_are_listed_whatever_the_root(self, root, monkeypatch):
+        shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped"
+        monkeypatch.setenv("FER_TUI_SHIPPED", str(shipped))
+        fixed_ckpts(root)
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            table = screen.query_one(CkptTable)
+            await wait_for(pilot, lambda: table.row_count == 6)
+            cell = table.get_cell(str(shipped / "demo-tiny_cnn" / "best_model.ckpt"), "verdict")
+            assert "ok" in cell.plain
+
     async def test_k_and_the_palette_and_help_reach_the_screen(self, root):
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
         async with app.run_test(size=SIZE) as pilot:
