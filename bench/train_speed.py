@@ -105,21 +105,25 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=6400)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--arch", default="fer_cnn", choices=["fer_cnn", "tiny_cnn"])
+    parser.add_argument("--arch", default="fer_cnn", choices=["fer_cnn", "tiny_cnn", "resnet18_attn"])
+    parser.add_argument("--no-torch", action="store_true", help="engine only (resnet18_attn has no torch twin here)")
     parser.add_argument("--no-augment", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         csv = subset_csv(args.csv, args.rows, Path(tmp) / "subset.csv")
         ms_speed = engine(csv, args.arch, args.batch, args.epochs, not args.no_augment)
         try:
+            if args.no_torch or args.arch == "resnet18_attn":
+                raise ImportError
             torch_speed = pytorch(csv, args.arch, args.batch, args.epochs, not args.no_augment)
         except ImportError:
             torch_speed = float("nan")
-            print("torch is not installed: pip install torch==2.13.0")
+            print("no PyTorch side (torch not installed, --no-torch, or resnet18_attn)")
     load = os.getloadavg()[0]
     print(json.dumps({"arch": args.arch, "rows": args.rows, "batch": args.batch, "augment": not args.no_augment,
                       "mindspore_img_s": round(ms_speed, 1), "pytorch_img_s": round(torch_speed, 1),
                       "ratio": round(ms_speed / torch_speed, 2) if torch_speed == torch_speed else None,
+                      "full_epoch_seconds_at_this_speed": round(28709 / ms_speed, 1),
                       "load_average": round(load, 2), "cores": os.cpu_count()}))
 
 
