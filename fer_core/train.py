@@ -96,7 +96,9 @@ class Trainer:
             return 2
         except Exception as error:  # the log keeps the traceback, the status one line
             traceback.print_exc()
-            message = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+            # MindSpore's errors run to pages (C++ stacks): status.json keeps the first line
+            first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+            message = f"{type(error).__name__}: {first}"[:300]
             self.set_status(state="failed", message=message)
             return 1
 
