@@ -206,16 +206,24 @@ def list_presets() -> list[Preset]:
     return [load_preset(name) for name in preset_names()]
 
 
-def save_preset(name: str, config: TrainConfig, description: str = "", overwrite: bool = False) -> Path:
-    """Write a user preset; refuses shipped names, and existing user presets unless `overwrite`."""
+def preset_name_problem(name: str, overwrite: bool = False) -> str | None:
+    """Why `name` cannot be saved as a user preset, or None if it can."""
     if not _NAME.match(name):
-        raise ConfigError(f"preset name must be lowercase letters, digits, '-' or '_', got {name!r}")
-    shipped = locations.presets_dir() / f"{name}.toml"
-    if shipped.exists():
-        raise ConfigError(f"preset '{name}' is shipped with fer-tui; choose another name")
+        return f"preset name must be lowercase letters, digits, '-' or '_', got {name!r}"
+    if (locations.presets_dir() / f"{name}.toml").exists():
+        return f"preset '{name}' is shipped with fer-tui; choose another name"
     path = locations.user_presets_dir() / f"{name}.toml"
     if path.exists() and not overwrite:
-        raise ConfigError(f"preset '{name}' exists ({path}); choose another name or replace it (--force)")
+        return f"preset '{name}' exists ({path}); choose another name or replace it (--force)"
+    return None
+
+
+def save_preset(name: str, config: TrainConfig, description: str = "", overwrite: bool = False) -> Path:
+    """Write a user preset; refuses shipped names, and existing user presets unless `overwrite`."""
+    problem = preset_name_problem(name, overwrite)
+    if problem:
+        raise ConfigError(problem)
+    path = locations.user_presets_dir() / f"{name}.toml"
     fileio.write_toml(path, {"description": description or f"saved preset {name}", **config.model_dump()})
     return path
 

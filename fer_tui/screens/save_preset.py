@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from fer_core.config import preset_name_problem
+
 
 class SavePresetScreen(ModalScreen[tuple[str, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -36,8 +38,9 @@ class SavePresetScreen(ModalScreen[tuple[str, str] | None]):
 
     def _save(self) -> None:
         name = self.query_one("#name", Input).value.strip()
-        if not name:
-            self.notify("Give the preset a name", severity="error")
+        problem = preset_name_problem(name) if name else "Give the preset a name"
+        if problem:  # the dialog stays open with what was typed
+            self.notify(problem, severity="error")
             return
         self.dismiss((name, self.query_one("#description", Input).value.strip()))
 

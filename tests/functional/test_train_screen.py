@@ -150,6 +150,12 @@ class TestSavePreset:
             await wait_for(pilot, lambda: app.screen.query("#description"))
             app.screen.query_one("#name", Input).value = "demo"
             await pilot.click("#save")
-            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
-            assert any("shipped" in n.message for n in app._notifications)
+            await wait_for(pilot, lambda: any("shipped" in n.message for n in app._notifications))
+            assert app.screen.query("#description"), "the dialog stays open to pick another name"
             assert not Path(cfg.locations.user_presets_dir(), "demo.toml").exists()
+            name = app.screen.query_one("#name", Input)
+            name.value = "demo-2"
+            name.focus()
+            await pilot.press("enter")  # a toast may cover the Save button now
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+            assert cfg.load_preset("demo-2").user
