@@ -22,6 +22,8 @@ def run(args) -> int:
         epoch = f"{s.get('epoch', 0)}/{s.get('epochs', '?')}"
         print(f"{info.run_id:<40} {str(s.get('preset', '')):<16} {info.state:<13} {epoch:>7} "
               f"{(f'{best:.4f}' if isinstance(best, (int, float)) else '-'):>9}  {age}")
+        if info.state in ("failed", "lost") and s.get("message"):
+            print(f"  └ {s['message']}")
     return 0
 
 

@@ -114,3 +114,14 @@ def test_truncated_checkpoint_with_a_sidecar_is_broken_in_the_cheap_listing(tmp_
     sidecar.sidecar_path(ckpt).write_text((shipped / "best_model.json").read_text())
     (row,) = ckpt_index.scan(tmp_path)
     assert row.verdict.startswith("broken: truncated"), row.verdict
+
+
+def test_runs_verb_says_why_a_run_failed(capsys):
+    from fer_core.cli import main
+
+    run_dir = runs.create_run(config.TrainConfig(), "broken")
+    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "failed",
+                                "message": "data_csv x.csv: no such file or folder"})
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert "failed" in out and "└ data_csv x.csv: no such file or folder" in out
