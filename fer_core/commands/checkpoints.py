@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from fer_core.commands import add_model_arguments
 from fer_core import ckpt_index, locations
 from fer_core.ckpt_index import human_bytes
 from fer_core.errors import CheckpointError
@@ -17,7 +18,7 @@ def add_arguments(parser):
                         "(default: the sample folder if it exists, else 'demo')")
     parser.add_argument("--quick", action="store_true", help="sidecars and sizes only: no MindSpore, no inference")
     parser.add_argument("--json", action="store_true", help="one JSON object per checkpoint")
-    parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
+    add_model_arguments(parser, arch=False)
 
 
 def default_samples() -> str:

@@ -6,9 +6,9 @@ import json
 import os
 from pathlib import Path
 
+from fer_core.commands import add_model_arguments
 from fer_core.config import SPLITS
 from fer_core.errors import DataError
-from fer_core.models import ARCHITECTURES  # the registry only: no mindspore
 
 
 def add_arguments(parser):
@@ -18,9 +18,7 @@ def add_arguments(parser):
     parser.add_argument("--tta", nargs="?", const="flip", choices=("flip", "ten_crop"),
                         help="test-time augmentation: flip (as the trainer's tta) or ten_crop")
     parser.add_argument("--batch_size", type=int, help="images per batch (default: the training batch size)")
-    parser.add_argument("--arch", choices=tuple(ARCHITECTURES),
-                        help="architecture, when the checkpoint has no sidecar and is not recognised")
-    parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
+    add_model_arguments(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
     parser.add_argument("--report", type=Path, metavar="DIR",
                         help="write confusion_matrix.png, per_class.csv, report.json and report.txt here")

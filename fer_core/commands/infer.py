@@ -6,18 +6,16 @@ import json
 import os
 import sys
 
+from fer_core.commands import add_model_arguments
 from fer_core import CLASS_NAMES
 from fer_core.infer import TTA_MODES
-from fer_core.models import ARCHITECTURES  # the registry only: no mindspore
 
 
 def add_arguments(parser):
     parser.add_argument("--ckpt_path", "--ckpt", dest="ckpt_path", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--image_path", "--image", dest="image_path", required=True,
                         help="a 48×48 face crop or a photo (the face is found with a Haar cascade)")
-    parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
-    parser.add_argument("--arch", choices=tuple(ARCHITECTURES),
-                        help="architecture, when the checkpoint has no sidecar and is not recognised")
+    add_model_arguments(parser)
     parser.add_argument("--all", action="store_true", help="also print all 7 probabilities")
     parser.add_argument("--tta", choices=[m for m in TTA_MODES if m], help="test-time augmentation")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fer_core.commands import add_model_arguments
 from fer_core import locations
 from fer_core.config import SPLITS
-from fer_core.models import ARCHITECTURES  # the registry only: no mindspore
 
 
 def add_arguments(parser):
@@ -18,9 +18,7 @@ def add_arguments(parser):
     parser.add_argument("--num_samples", type=int, default=3, help="faces per class (default 3)")
     parser.add_argument("--output", type=Path, help="folder to fill (default: the sample folder the TUI uses)")
     parser.add_argument("--split", choices=SPLITS, help="split to take faces from (default PublicTest)")
-    parser.add_argument("--arch", choices=tuple(ARCHITECTURES),
-                        help="architecture, when the checkpoint has no sidecar and is not recognised")
-    parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
+    add_model_arguments(parser)
     parser.add_argument("--force", action="store_true", help="replace samples already in --output")
 
 

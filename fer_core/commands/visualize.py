@@ -6,8 +6,8 @@ import os
 import time
 from pathlib import Path
 
+from fer_core.commands import add_model_arguments
 from fer_core.errors import DataError
-from fer_core.models import ARCHITECTURES  # the registry only: no mindspore
 
 
 def add_arguments(parser):
@@ -17,9 +17,7 @@ def add_arguments(parser):
     parser.add_argument("--output", type=Path,
                         help="annotated file (default: INPUT_annotated.png / .mp4, webcam_<time>.mp4)")
     parser.add_argument("--max_frames", type=int, help="stop after this many frames (webcam default 300)")
-    parser.add_argument("--arch", choices=tuple(ARCHITECTURES),
-                        help="architecture, when the checkpoint has no sidecar and is not recognised")
-    parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
+    add_model_arguments(parser)
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
 
 
