@@ -233,12 +233,21 @@ def scan_class_folder(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
         if label is None:
             skipped.append(f"{class_dir}: not a class name (expected one of {', '.join(CLASS_NAMES)} or 0..6)")
             continue
-        for file in sorted(class_dir.iterdir()):
-            if file.is_file() and file.suffix.lower() in IMAGE_SUFFIXES:
-                found.append((file, label))
-            elif file.is_file() and not file.name.startswith("."):
-                skipped.append(f"{file}: not an image file")
+        images, others = image_files(class_dir)
+        found += [(file, label) for file in images]
+        skipped += others
     return found, skipped
+
+
+def image_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """The image files directly in `folder`, and "path: not an image file" for the other files."""
+    images, skipped = [], []
+    for file in sorted(folder.iterdir()):
+        if file.is_file() and file.suffix.lower() in IMAGE_SUFFIXES:
+            images.append(file)
+        elif file.is_file() and not file.name.startswith("."):
+            skipped.append(f"{file}: not an image file")
+    return images, skipped
 
 
 def load_folder(root: Path, skip_bad: bool = False) -> Dataset:

@@ -40,20 +40,15 @@ def emit(event: str, **fields) -> None:
 
 def folder_files(folder: Path) -> tuple[list[tuple[Path, int | None]], list[str]]:
     """(file, true label or None) in a class folder or a flat folder, plus skipped entries."""
-    from fer_core.data import IMAGE_SUFFIXES, scan_class_folder
+    from fer_core.data import image_files, scan_class_folder
 
     if not folder.is_dir():
         raise FerError(f"{folder}: no such sample folder")
     pairs, skipped = scan_class_folder(folder)
     if pairs:
         return [(f, label) for f, label in pairs], skipped
-    flat, skipped = [], []
-    for file in sorted(folder.iterdir()):
-        if file.is_file() and file.suffix.lower() in IMAGE_SUFFIXES:
-            flat.append((file, None))
-        elif file.is_file() and not file.name.startswith("."):
-            skipped.append(f"{file}: not an image file")
-    return flat, skipped
+    images, skipped = image_files(folder)
+    return [(file, None) for file in images], skipped
 
 
 def run(ckpt: Path, folder: Path, arch: str | None = None, device_target: str = "CPU",
