@@ -39,7 +39,9 @@ class TrainConfig(BaseModel):
     warmup_epochs: int = Field(0, ge=0, description="Epochs of linear warm-up before the cosine decay")
     weight_decay: float = Field(0.0, ge=0, le=1, description="Decoupled weight decay")
     patience: int = Field(15, ge=0, description="Epochs without a better val accuracy before stopping (0: never)")
-    augment: bool = Field(False, description="Random shift/crop, flip, rotation, brightness/contrast, erasing")
+    augment: bool = Field(False, description="Augment training images (how: augment_policy)")
+    augment_policy: Literal["crop_flip", "full"] = Field(
+        "full", description="crop_flip: padded random crop + mirror; full: affine, brightness/contrast, erasing")
     mixup: bool = Field(False, description="Mix pairs of images and their labels")
     mixup_alpha: float = Field(0.2, gt=0, le=10, description="Beta(alpha, alpha) mixing strength")
     label_smoothing: float = Field(0.0, ge=0, lt=1, description="Share of the target spread over all classes")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_core import IMAGE_SIZE, NUM_CLASSES, augment, sidecar
+from fer_core import IMAGE_SIZE, NUM_CLASSES, augment, readback, sidecar
 from fer_core.errors import CheckpointError, DataError
 
 TTA_MODES = (None, "flip", "ten_crop")
@@ -77,7 +77,8 @@ class Predictor:
             if pad:  # a fixed shape: the compiled graph is reused, never rebuilt
                 chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
             x = np.ascontiguousarray(augment.normalise(chunk))
-            out.append(self._compiled(ms.Tensor(x)).asnumpy()[:len(chunk) - pad])
+            (probs,) = readback.to_numpy(self._compiled(ms.Tensor(x)))
+            out.append(probs[:len(chunk) - pad])
         return np.concatenate(out)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from fer_core import NUM_CLASSES, augment, fileio, runs
+from fer_core import NUM_CLASSES, augment, fileio, readback, runs
 from fer_core.checkpoint_io import load_train_state, save_train_state, save_weights
 from fer_core.config import TrainConfig
 from fer_core.data import load_dataset
@@ -157,9 +157,9 @@ class Trainer:
                     batches.close()
                     self._save_state(net, optimizer, epoch - 1, best, best_epoch, patience_left, epoch_rng_state)
                     raise StopRequested
-                loss, logits = train_step(ms.Tensor(x), ms.Tensor(targets))
-                losses.append(float(loss.asnumpy()))
-                correct += int((logits.asnumpy().argmax(1) == labels[index]).sum())
+                loss, logits = readback.to_numpy(*train_step(ms.Tensor(x), ms.Tensor(targets)))
+                losses.append(float(loss))
+                correct += int((logits.argmax(1) == labels[index]).sum())
                 seen += len(index)
                 self._progress(epoch, step + 1, steps_per_epoch, seen / (time.time() - started), started)
             train_seconds = time.time() - started
@@ -242,7 +242,10 @@ class Trainer:
 
     def _batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray, rng: np.random.Generator):
         config = self.config
-        x = augment.augment_batch(images[index], rng) if config.augment else augment.normalise(images[index])
+        if config.augment:
+            x = augment.augment_batch(images[index], rng, config.augment_policy)
+        else:
+            x = augment.normalise(images[index])
         targets = augment.soft_targets(labels[index], NUM_CLASSES, config.label_smoothing)
         if config.mixup:
             x, targets = augment.mixup(x, targets, rng, config.mixup_alpha)
@@ -349,9 +352,10 @@ def predict_all(predict, ms, images: np.ndarray, batch: int, tta: bool = False) 
         if pad:
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
         x = augment.normalise(chunk)
-        probs = predict(ms.Tensor(x)).asnumpy()
+        (probs,) = readback.to_numpy(predict(ms.Tensor(x)))
         if tta:
-            probs = (probs + predict(ms.Tensor(np.ascontiguousarray(x[..., ::-1]))).asnumpy()) / 2
+            (mirrored,) = readback.to_numpy(predict(ms.Tensor(np.ascontiguousarray(x[..., ::-1]))))
+            probs = (probs + mirrored) / 2
         out.append(probs[:len(chunk) - pad])
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
 

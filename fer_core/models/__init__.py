@@ -19,7 +19,9 @@ ARCHITECTURES: dict[str, ArchInfo] = {
     for info in (
         ArchInfo("tiny_cnn", "4 strided conv layers, ~61 k parameters: the synthetic demo and tests",
                  61_207, "fer_core.models.cnn:tiny_cnn"),
-        ArchInfo("fer_cnn", "VGG-style CNN, ~1.2 M parameters: the CPU presets",
+        ArchInfo("fer_vgg", "Full-resolution VGG, 8 convs at 48→3 pixels, ~1.18 M parameters: the CPU presets",
+                 1_176_359, "fer_core.models.cnn:fer_vgg"),
+        ArchInfo("fer_cnn", "VGG-style CNN with a stride-4 stem, ~1.2 M parameters: the first CPU model",
                  1_167_879, "fer_core.models.cnn:fer_cnn"),
         ArchInfo("resnet18_attn", "ResNet-18 with squeeze-excitation and spatial attention: the GPU presets",
                  11_433_807, "fer_core.models.resnet:resnet18_attn"),
