@@ -78,7 +78,7 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return np.bincount(labels * NUM_CLASSES + predicted, minlength=NUM_CLASSES ** 2).reshape(NUM_CLASSES, NUM_CLASSES)
 
 
-def evaluate(ckpt: Path | str, data: str, split: str = "PublicTest", tta: str | None = None,
+def evaluate(ckpt: Path | str, data: str, split: str = "PublicTest", tta: str | None = "auto",
              batch_size: int | None = None, arch: str | None = None, device_target: str = "CPU") -> EvalResult:
     from fer_core.data import load_dataset
     from fer_core.infer import Predictor
@@ -88,6 +88,7 @@ def evaluate(ckpt: Path | str, data: str, split: str = "PublicTest", tta: str | 
     # the trainer's batch size by default: same batches, same numbers
     batch = batch_size or int((side.get("config") or {}).get("batch_size") or 64)
     predictor = Predictor(ckpt, arch=arch, device_target=device_target, batch_size=min(batch, len(faces)))
+    tta = predictor.resolve_tta(tta)  # the report names the views really used
     probs = predictor.predict(faces.images, tta=tta)
     return EvalResult(str(ckpt), str(data), split, tta, predictor.arch,
                       confusion_matrix(faces.labels, probs.argmax(1)))

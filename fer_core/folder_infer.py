@@ -1,7 +1,7 @@
 """Test inference on a sample folder, as a worker the TUI runs in a subprocess.
 
     python -m fer_core.folder_infer --ckpt P --folder DIR [--arch A] [--device_target CPU]
-                                    [--tta flip|ten_crop]
+                                    [--tta auto|none|flip|ten_crop]
 
 DIR is ROOT/<class>/*.png (class names or 0..6; the true class comes from the sub-folder) or
 a flat folder of images (true class unknown). Prints one JSON object per line on stdout,
@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_core.errors import FerError
+from fer_core.infer import TTA_CHOICES
 
 BATCH = 32  # images per forward pass: progress events arrive in steps of this size
 
@@ -52,7 +53,7 @@ def folder_files(folder: Path) -> tuple[list[tuple[Path, int | None]], list[str]
 
 
 def run(ckpt: Path, folder: Path, arch: str | None = None, device_target: str = "CPU",
-        tta: str | None = None) -> int:
+        tta: str | None = "auto") -> int:
     from fer_core.checkpoints import judge_outputs
     from fer_core.data import read_face
     from fer_core.infer import Predictor
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--arch")
     parser.add_argument("--device_target", default="CPU", choices=("CPU", "GPU", "Ascend"))
-    parser.add_argument("--tta", choices=("flip", "ten_crop"))
+    parser.add_argument("--tta", default="auto", choices=TTA_CHOICES)
     args = parser.parse_args(argv)
     os.environ.setdefault("GLOG_v", "3")
     try:

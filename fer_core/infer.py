@@ -3,6 +3,8 @@
     predictor = Predictor("best_model.ckpt")           # arch from the sidecar or the weights
     probs = predictor.predict(images_uint8_48x48)        # (N, 7), rows sum to 1
     probs = predictor.predict(images, tta="flip")        # mean with the mirrored face
+    probs = predictor.predict(images, tta=None)          # one view; the default (AUTO) is the
+                                                         # TTA the checkpoint's run validated with
     faces, note = find_faces(photo_gray)                 # Haar cascade, or the centre square
 
 The prediction path is the trainer's: `augment.normalise`, net in eval mode, a jit-compiled
@@ -22,6 +24,9 @@ from fer_core import IMAGE_SIZE, NUM_CLASSES, augment, readback, sidecar
 from fer_core.errors import CheckpointError, DataError
 
 TTA_MODES = (None, "flip", "ten_crop")
+AUTO = "auto"  # the TTA the checkpoint's run validated with (its config's `tta`), so the accuracy
+# a run logged is what eval, infer and the dashboard give by default
+TTA_CHOICES = ("auto", "none", "flip", "ten_crop")  # as flags say them
 CROP = 44  # ten-crop: corners + centre of 44×44 and mirrors, resized to 48×48: a 1.09 zoom and
 # 4-pixel shifts, inside what --augment trains on (scale ±10 %, shift ±10 %); a model trained
 # without augmentation has never seen such views, and ten-crop can make it worse
@@ -40,6 +45,7 @@ class Predictor:
         self.net = _build_net(self.arch, device_target)
         _load_weights(self.net, self.path, self.arch)
         self._compiled = _compile(self.net)
+        self.trained_tta = trained_tta(sidecar.read_sidecar(self.path))
 
     @staticmethod
     def _check(path: Path, arch: str | None) -> tuple[Path, str]:
@@ -54,8 +60,15 @@ class Predictor:
             raise CheckpointError(f"{path}: not a {arch} checkpoint: {'; '.join(problems[:3])}")
         return path, arch
 
-    def predict(self, images: np.ndarray, tta: str | None = None, batch_size: int | None = None) -> np.ndarray:
+    def resolve_tta(self, tta: str | None) -> str | None:
+        """AUTO -> the checkpoint's own TTA; a flag's "none" -> None."""
+        if tta == AUTO:
+            return self.trained_tta
+        return None if tta == "none" else tta
+
+    def predict(self, images: np.ndarray, tta: str | None = AUTO, batch_size: int | None = None) -> np.ndarray:
         """uint8 (N, 48, 48) -> float32 probabilities (N, 7)."""
+        tta = self.resolve_tta(tta)
         if tta not in TTA_MODES:
             raise ValueError(f"tta must be one of {TTA_MODES}, got {tta!r}")
         images = np.asarray(images)
@@ -80,6 +93,12 @@ class Predictor:
             (probs,) = readback.to_numpy(self._compiled(ms.Tensor(x)))
             out.append(probs[:len(chunk) - pad])
         return np.concatenate(out)
+
+
+def trained_tta(side: dict | None) -> str | None:
+    """"flip" when the checkpoint's run validated flip-averaged (config `tta`), else None."""
+    config = (side or {}).get("config") or {}
+    return "flip" if isinstance(config, dict) and config.get("tta") is True else None
 
 
 def _views(images: np.ndarray, tta: str | None) -> list[np.ndarray]:

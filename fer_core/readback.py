@@ -39,8 +39,13 @@ def _serve(jobs: queue.SimpleQueue) -> None:
 
 
 def call(work: Callable[[], Any]) -> Any:
-    """Run `work` in the low-priority waiting thread; the caller sleeps until it returns."""
+    """Run `work` in the low-priority waiting thread; the caller sleeps until it returns.
+
+    FER_TUI_READBACK=direct runs it in the caller (the spin again): for bench/readback_speed.py.
+    """
     global _jobs
+    if os.environ.get("FER_TUI_READBACK") == "direct":
+        return work()
     with _lock:
         if _jobs is None:
             _jobs = queue.SimpleQueue()

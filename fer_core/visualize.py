@@ -65,7 +65,7 @@ def annotate_face(face: np.ndarray, probs: np.ndarray, true: int | None = None, 
     return panel
 
 
-def annotate_frame(frame: np.ndarray, predictor, fallback: bool = False, tta: str | None = None) -> tuple[np.ndarray, list[dict]]:
+def annotate_frame(frame: np.ndarray, predictor, fallback: bool = False, tta: str | None = "auto") -> tuple[np.ndarray, list[dict]]:
     """Boxes, labels and bars for every face in a BGR frame. With `fallback`, a frame where the
     cascade finds no face is classified as its centre square (and labelled so)."""
     import cv2
@@ -108,7 +108,7 @@ def refuse_overwrite(path: Path, force: bool) -> None:
         raise DataError(f"{path}: already exists; choose another --output or add --force")
 
 
-def image(predictor, input_path: Path, output: Path, force: bool = False, tta: str | None = None) -> list[dict]:
+def image(predictor, input_path: Path, output: Path, force: bool = False, tta: str | None = "auto") -> list[dict]:
     import cv2
 
     refuse_overwrite(output, force)
@@ -123,7 +123,7 @@ def image(predictor, input_path: Path, output: Path, force: bool = False, tta: s
 
 
 def video(predictor, capture, output: Path, source: str, force: bool = False, max_frames: int | None = None,
-          tta: str | None = None) -> dict:
+          tta: str | None = "auto") -> dict:
     """Annotate every frame of an opened cv2.VideoCapture into an mp4 at `output`."""
     import cv2
 

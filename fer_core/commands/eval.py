@@ -9,14 +9,16 @@ from pathlib import Path
 from fer_core.commands import add_model_arguments
 from fer_core.config import SPLITS
 from fer_core.errors import DataError
+from fer_core.infer import TTA_CHOICES
 
 
 def add_arguments(parser):
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--data_csv", required=True, help="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'")
     parser.add_argument("--split", default="PublicTest", choices=SPLITS)
-    parser.add_argument("--tta", nargs="?", const="flip", choices=("flip", "ten_crop"),
-                        help="test-time augmentation: flip (as the trainer's tta) or ten_crop")
+    parser.add_argument("--tta", nargs="?", const="flip", default="auto", choices=TTA_CHOICES,
+                        help="test-time augmentation: auto (default: as the checkpoint's run validated), "
+                             "none, flip or ten_crop")
     parser.add_argument("--batch_size", type=int, help="images per batch (default: the training batch size)")
     add_model_arguments(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")

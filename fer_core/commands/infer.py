@@ -8,7 +8,7 @@ import sys
 
 from fer_core.commands import add_model_arguments
 from fer_core import CLASS_NAMES
-from fer_core.infer import TTA_MODES
+from fer_core.infer import TTA_CHOICES
 
 
 def add_arguments(parser):
@@ -17,7 +17,8 @@ def add_arguments(parser):
                         help="a 48×48 face crop or a photo (the face is found with a Haar cascade)")
     add_model_arguments(parser)
     parser.add_argument("--all", action="store_true", help="also print all 7 probabilities")
-    parser.add_argument("--tta", choices=[m for m in TTA_MODES if m], help="test-time augmentation")
+    parser.add_argument("--tta", default="auto", choices=TTA_CHOICES,
+                        help="test-time augmentation (default auto: as the checkpoint's run validated)")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
 

@@ -26,7 +26,8 @@ BAD_VALUES = [
     ("seed", -5, "seed must be >= 0, got -5"),
     ("val_split", "Test", "val_split must be one of PublicTest, PrivateTest or Training, got Test"),
     ("augment", "maybe", "augment must be true or false, got maybe"),
-    ("arch", "vgg99", "arch must be one of tiny_cnn, fer_cnn, resnet18_attn, got vgg99"),
+    ("augment_policy", "heavy", "augment_policy must be one of crop_flip or full, got heavy"),
+    ("arch", "vgg99", "arch must be one of tiny_cnn, fer_vgg, fer_cnn, resnet18_attn, got vgg99"),
     ("data_csv", "", "data_csv must not be empty, got ''"),
     ("save_dir", "", "save_dir must not be empty, got ''"),
 ]

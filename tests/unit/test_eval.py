@@ -87,3 +87,22 @@ def test_bad_input_is_one_line_and_exit_2(case, run_dir, data, tmp_path, capsys)
     assert main(["eval", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fer-tui eval: error: ")
+
+
+def test_eval_defaults_to_the_tta_the_run_validated_with(tmp_path, capsys):
+    """A run that validated flip-averaged is evaluated flip-averaged unless told otherwise, so
+    its logged val_acc is what `eval` prints; `--tta none` gives the single view."""
+    from fer_core import config
+    from fer_core.train import train
+    from tests.unit.test_checkpoints import write_faces
+
+    data = write_faces(tmp_path / "faces", {"Training": 40, "PublicTest": 12})
+    cfg = config.make_config(dict(data_csv=str(data), arch="tiny_cnn", batch_size=16, epochs=2, lr=1e-2,
+                                  patience=0, tta=True, keep_checkpoints=0))
+    run = runs.create_run(cfg, "tta", root=tmp_path / "runs")
+    assert train(run) == 0
+    best = max(runs.read_metrics(run), key=lambda row: row["val_acc"])
+    result = evaluate(run / "best_model.ckpt", str(data), "PublicTest")
+    assert result.tta == "flip" and abs(result.accuracy - best["val_acc"]) <= 1e-6
+    assert main(["eval", "--ckpt", str(run / "best_model.ckpt"), "--data_csv", str(data), "--tta", "none"]) == 0
+    assert "no TTA" in capsys.readouterr().out
