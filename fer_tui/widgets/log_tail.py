@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
-from fer_tui.format import tail_lines
+from fer_tui.format import tail_lines, wrap_tail
 from fer_tui.watch import read_tail
 
 
@@ -17,10 +17,8 @@ class LogTail(Static):
     def reload(self, path: Path) -> None:
         self.path = path
         height, width = max(1, self.size.height or 8), max(20, self.content_size.width or 78)
-        # long epoch lines wrap (the accuracy is at their end); keep the last screenful
-        wrapped = [line[i:i + width] or "" for line in tail_lines(read_tail(path), height)
-                   for i in range(0, max(1, len(line)), width)]
-        lines = wrapped[-height:]
+        # long epoch lines wrap at words (the accuracy is at their end); whole lines only
+        lines = wrap_tail(tail_lines(read_tail(path), height), width, height)
         text = Text("\n".join(lines) or "(no output yet)", no_wrap=True, overflow="crop",
                     style="" if lines else "dim")
         self.update(text)

@@ -46,6 +46,13 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+def region_text(app, widget) -> list[str]:
+    """The rows a widget's content area shows on the screen, as plain text."""
+    region = widget.content_region
+    rows = screen_text(app).splitlines()[region.y:region.bottom]
+    return [row[region.x:region.right] for row in rows]
+
+
 async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
     """Let the app run until `predicate()` is truthy; fail with a clear message if it never is."""
     deadline = time.monotonic() + timeout

@@ -11,7 +11,7 @@ from fer_tui.screens.run import RunScreen
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.widgets.metric_chart import MetricChart
 
-from .conftest import SIZE, make_run, metrics_row, screen_text, wait_for
+from .conftest import SIZE, make_run, metrics_row, region_text, screen_text, wait_for
 
 
 async def start_demo_run(app, pilot):
@@ -73,6 +73,28 @@ class TestLiveRun:
                            == screen.status["epochs"])
             epochs = screen.status["epochs"]
             assert f"Epoch {epochs}/{epochs}" in screen_text(app)  # the log tail's last lines
+
+
+LONG_LOG = "".join(f"Epoch {e}/10 - Loss: 0.{e}302 Validation Accuracy: 0.6{e}01\n"
+                   f"New best accuracy: 0.9738 at epoch {e}\n" for e in range(1, 9))
+
+
+class TestLogTail:
+    async def test_lines_wrap_at_words_and_the_tail_starts_at_a_line(self, root):
+        run_dir = make_run(root, "20260101-000000-demo", log=LONG_LOG)
+        for size in (SIZE, (120, 40)):
+            app = FerApp(root=root, reattach=False)
+            async with app.run_test(size=size) as pilot:
+                app.open_run(run_dir)
+                screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+                log = screen.query_one("#log")
+                await wait_for(pilot, lambda: "epoch 8" in "".join(region_text(app, log)))
+                rows = [row.rstrip() for row in region_text(app, log) if row.strip()]
+                assert rows[-1].strip() == "New best accuracy: 0.9738 at epoch 8"
+                # the first row shown starts a log line; later rows are whole words
+                assert rows[0].startswith(("Epoch", "New best")), rows
+                words = set(LONG_LOG.split())
+                assert all(set(row.split()) <= words for row in rows), rows
 
 
 class TestErrors:

@@ -73,6 +73,16 @@ def test_tail_lines_collapses_carriage_returns():
     assert fmt.tail_lines("a\nb", 0) == []
 
 
+def test_wrap_tail_wraps_at_words_and_keeps_whole_lines():
+    lines = ["Epoch 1/10 - Loss: 0.9 Validation Accuracy: 0.5012",
+             "New best accuracy: 0.9738 at epoch 1", "finished"]
+    rows = fmt.wrap_tail(lines, 24, 4)
+    assert rows == ["New best accuracy:", "  0.9738 at epoch 1", "finished"]  # epoch 1 not cut
+    assert fmt.wrap_tail(lines, 80, 10) == lines
+    assert fmt.wrap_tail(["x " * 40], 20, 2) == ["  x x x x x x x x x", "  x x x"]  # its end
+    assert fmt.wrap_tail(lines, 20, 0) == []
+
+
 def test_short_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert fmt.short_path(tmp_path / "checkpoints") == "checkpoints"
