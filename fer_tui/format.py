@@ -6,20 +6,14 @@ import textwrap
 from pathlib import Path
 from typing import Any, Iterable
 
+# one wording for a run's epoch and age, shared with `fer-tui runs`
+from fer_core.commands.runs import age, epoch_text, updated_text  # noqa: F401 - re-exported
+
 STATE_STYLES = {
     "starting": "bold yellow", "running": "bold green", "finished": "cyan",
     "early_stopped": "cyan", "stopped": "yellow", "failed": "bold red",
     "lost": "red", "unknown": "dim",
 }
-
-
-def age(seconds: float) -> str:
-    """A coarse age (`45s`, `12m`, `3h`, `2d`): coarse so a table redraws rarely."""
-    seconds = max(0.0, float(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
 
 
 def duration(seconds: Any) -> str:
@@ -50,16 +44,6 @@ def number(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def epoch_text(status: dict[str, Any]) -> str:
-    """`4/10`: while a run is inside an epoch, the epoch in progress (status.json counts the
-    finished ones)."""
-    epoch = int(status.get("epoch") or 0)
-    step, steps = int(status.get("step") or 0), int(status.get("steps") or 0)
-    if status.get("state") == "running" and 0 < step < steps:
-        epoch += 1
-    return f"{epoch}/{status.get('epochs') or '?'}"
 
 
 def diff_text(diff: dict[str, tuple[Any, Any]], limit: int | None = None) -> str:

@@ -1,11 +1,43 @@
+"""`fer-tui runs`: every run, live first. The dashboard's Runs table shows the same two
+columns through the helpers below, so both say the same thing about a run at the same moment."""
+
 import time
 
 from fer_core import locations
 from fer_core.runs import find_runs
 
+# the column headers and what they mean (the README quotes them)
+EPOCH_HEADER = "epoch"  # the epoch in progress while running, else the last one completed
+UPDATED_HEADER = "updated"  # time since the trainer last wrote status.json (its heartbeat)
+
 
 def add_arguments(parser):
     parser.add_argument("root", nargs="?", help="folder to scan (default: the checkpoints root)")
+
+
+def epoch_text(status, state: str | None = None) -> str:
+    """`7/10`: while a run is inside an epoch, the epoch in progress (status.json counts the
+    finished ones, so a running run would otherwise look one epoch behind its log). `state` is
+    the judged one (a `running` status whose trainer died is lost: its epoch never ended)."""
+    epoch = int(status.get("epoch") or 0)
+    step, steps = int(status.get("step") or 0), int(status.get("steps") or 0)
+    if (state or status.get("state")) == "running" and 0 < step < steps:
+        epoch += 1
+    return f"{epoch}/{status.get('epochs') or '?'}"
+
+
+def age(seconds: float) -> str:
+    """A coarse age (`45s`, `12m`, `3h`, `2d`): coarse so a table redraws rarely."""
+    seconds = max(0.0, float(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def updated_text(status, now: float) -> str:
+    """`5s ago`: since the trainer last wrote its status (its heartbeat; an ended run's end)."""
+    return age(now - float(status.get("updated") or status.get("started") or now)) + " ago"
 
 
 def run(args) -> int:
@@ -14,21 +46,16 @@ def run(args) -> int:
     if not runs:
         print(f"no runs under {root}")
         return 0
-    print(f"{'run':<40} {'preset':<16} {'state':<13} {'epoch':>7} {'best val':>9}  age")
+    now = time.time()
+    print(f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {'best val':>9}  "
+          f"{UPDATED_HEADER}")
     for info in runs:
         s = info.status
         best = s.get("best_val_acc")
-        age = _age(time.time() - float(s.get("updated") or s.get("started") or 0))
-        epoch = f"{s.get('epoch', 0)}/{s.get('epochs', '?')}"
-        print(f"{info.run_id:<40} {str(s.get('preset', '')):<16} {info.state:<13} {epoch:>7} "
-              f"{(f'{best:.4f}' if isinstance(best, (int, float)) else '-'):>9}  {age}")
+        print(f"{info.run_id:<40} {str(s.get('preset', '')):<16} {info.state:<13} "
+              f"{epoch_text(s, info.state):>7} {(f'{best:.4f}' if isinstance(best, (int, float)) else '-'):>9}  "
+              f"{updated_text(s, now)}")
         if info.state in ("failed", "lost") and s.get("message"):
             print(f"  └ {s['message']}")
     return 0
 
-
-def _age(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"

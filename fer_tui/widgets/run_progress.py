@@ -12,7 +12,7 @@ from fer_tui.format import duration, epoch_text
 
 
 def progress_label(status: dict[str, Any], live: bool) -> str:
-    parts = [f"epoch {epoch_text(status)}"]
+    parts = [f"epoch {epoch_text(status, None if live else 'ended')}"]
     steps = status.get("steps") or 0
     if steps:
         parts.append(f"step {status.get('step') or 0}/{steps}")

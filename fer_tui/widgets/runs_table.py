@@ -6,21 +6,22 @@ from pathlib import Path
 
 from rich.text import Text
 
+from fer_core.commands.runs import EPOCH_HEADER, UPDATED_HEADER
 from fer_core.runs import RunInfo
 
-from fer_tui.format import STATE_STYLES, age, epoch_text, percent
+from fer_tui.format import STATE_STYLES, epoch_text, percent, updated_text
 from fer_tui.widgets.keyed_table import KeyedTable
 
-COLUMNS = ("", "run", "state", "epoch", "best", "age")
+COLUMNS = ("", "run", "state", EPOCH_HEADER, "best", UPDATED_HEADER)  # as `fer-tui runs` says
 
 
 def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
     status = run.status
     state = Text(("● " if run.live else "  ") + run.state.replace("_", " "),
                  style=STATE_STYLES.get(run.state, ""))
-    started = float(status.get("started") or status.get("updated") or now)
-    return (Text("✓" if marked else " ", style="bold"), run.run_id, state, epoch_text(status),
-            percent(status.get("best_val_acc")), age(now - started))
+    return (Text("✓" if marked else " ", style="bold"), run.run_id, state,
+            epoch_text(status, run.state), percent(status.get("best_val_acc")),
+            updated_text(status, now))
 
 
 class RunsTable(KeyedTable):

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
+from types import SimpleNamespace
 
 from textual.widgets import DataTable
+
+from fer_core import fileio
+from fer_core.cli import main as cli_main
 
 from fer_tui.app import FerApp
 from fer_tui.screens.compare import CompareScreen
@@ -41,7 +47,7 @@ class TestListing:
             table = screen.query_one(RunsTable)
             assert table.row_count == 3
             text = screen_text(app)
-            assert "20260102-000000-cpu-basic" in text and "55.00%" in text and "10m" in text
+            assert "20260102-000000-cpu-basic" in text and "55.00%" in text and "1h ago" in text
             # a 'running' status whose pid is gone is shown as lost, not as live
             assert "lost" in text
             first = str(table.get_row_at(0)[1])
@@ -61,6 +67,29 @@ class TestListing:
             assert str(table.get_row_at(0)[1]) == "20250101-000000-demo"
             assert "● running" in screen_text(app)
             assert "1 live" in screen_text(app)
+
+    async def test_the_table_and_fer_tui_runs_say_the_same_epoch_and_updated(self, root, monkeypatch,
+                                                                             capsys):
+        run_dir = make_run(root, "20260101-000000-demo", state="running", pid=os.getpid())
+        heartbeat = time.time()  # fresh: the run is live; both displays see "now" 125 s later
+        status = {**json.loads((run_dir / "status.json").read_text()), "epoch": 6, "step": 4,
+                  "steps": 10, "updated": heartbeat}
+        fileio.write_json(run_dir / "status.json", status)
+        later = SimpleNamespace(time=lambda: heartbeat + 125)
+        monkeypatch.setattr("fer_core.commands.runs.time", later)
+        assert cli_main(["runs", str(root)]) == 0
+        header, row = capsys.readouterr().out.splitlines()[:2]
+        cli = row.split()
+        assert cli[2:4] == ["running", "7/8"] and cli[-2:] == ["2m", "ago"]  # in epoch 7 of 8
+        app = FerApp(root=root, reattach=False, clock=lambda: heartbeat + 125)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_runs(app, pilot)
+            table = screen.query_one(RunsTable)
+            cells = [str(c) for c in table.get_row_at(0)]
+            labels = [str(c.label) for c in table.columns.values()]
+            assert labels[3:] == ["epoch", "best", "updated"]
+            assert header.split()[-4:] == ["epoch", "best", "val", "updated"]
+            assert cells[3] == "7/8" and cells[5] == "2m ago"
 
     async def test_a_new_run_appears_without_a_key_press(self, root):
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
