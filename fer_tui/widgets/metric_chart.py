@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
+from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
+
+MARK_COLOR = "yellow"
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,10 @@ class Series:
 
 
 class MetricChart(PlotextPlot):
-    """Lines over epochs, plus an optional highlighted point (the best epoch)."""
+    """Lines over epochs, plus an optional highlighted point (the best epoch).
+
+    The legend is in the title row, not plotext's box in the plot (that hid the data under it).
+    """
 
     def __init__(self, title: str, *, percent: bool = False, id: str | None = None,
                  classes: str | None = None) -> None:
@@ -48,11 +55,10 @@ class MetricChart(PlotextPlot):
         drawn = False
         for item in self.series:
             if item.xs:
-                plt.plot(list(item.xs), list(item.ys), label=item.label,
-                         color=item.color, marker=item.marker)
+                plt.plot(list(item.xs), list(item.ys), color=item.color, marker=item.marker)
                 drawn = True
         if self.mark is not None:
-            plt.scatter([self.mark[0]], [self.mark[1]], color="yellow", marker="●")
+            plt.scatter([self.mark[0]], [self.mark[1]], color=MARK_COLOR, marker="●")
         if not drawn:
             plt.text("waiting for the first epoch", 0.5, 0.5, alignment="center")
             plt.xlim(0, 1)
@@ -64,4 +70,32 @@ class MetricChart(PlotextPlot):
             plt.xticks(epochs[::step])
         if self.percent:
             plt.ylim(0, 1) if not drawn else None
-        return super().render()
+        return self._with_legend(super().render())
+
+    def legend(self) -> Text:
+        """`loss  ━ train ━ val`: the title, then each line's colour (when there are several)."""
+        text = Text(self.title, style="bold")
+        keys = [(s.label, s.color) for s in self.series if s.xs] if len(self.series) > 1 else []
+        for label, color in keys:
+            text.append("  ━ ", style=f"bold {color}")
+            text.append(label)
+        if self.mark is not None:
+            text.append("  ● ", style=f"bold {MARK_COLOR}")
+            text.append("best")
+        return text
+
+    def _with_legend(self, rendered: RenderResult) -> RenderResult:
+        """Swap plotext's title row (the first) for the coloured legend, centred the same way."""
+        if not isinstance(rendered, Text) or "\n" not in rendered.plain:
+            return rendered
+        width = rendered.plain.index("\n")
+        legend = self.legend()
+        legend.truncate(width, overflow="ellipsis")
+        row = Text(" " * max(0, (width - legend.cell_len) // 2)).append_text(legend)
+        row.pad_right(width - row.cell_len)
+        # plotext paints the row in the theme's background: keep it
+        backgrounds = [span.style.bgcolor for span in rendered.spans
+                       if span.start == 0 and not isinstance(span.style, str) and span.style.bgcolor]
+        if backgrounds:
+            row.stylize(Style(bgcolor=backgrounds[0]))
+        return Text("\n").join([row, rendered[width + 1:]])

@@ -97,6 +97,30 @@ class TestLogTail:
                 assert all(set(row.split()) <= words for row in rows), rows
 
 
+def braille(text: str) -> bool:
+    return any("\u2800" < ch <= "\u28ff" for ch in text)
+
+
+class TestCharts:
+    async def test_the_legend_is_in_the_title_row_and_hides_no_data(self, root):
+        run_dir = make_run(root, "20260101-000000-demo", accs=(0.31, 0.44, 0.52, 0.57, 0.59, 0.58))
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_run(run_dir)
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            loss = screen.query_one("#loss-chart", MetricChart)
+            await wait_for(pilot, lambda: loss.point_count == 6)
+            await pilot.pause(0.2)
+            title, *plot = region_text(app, loss)
+            assert "loss  ━ train  ━ val" in title
+            assert not any("train" in row or " val" in row for row in plot)
+            # the highest loss (epoch 1, top left) is drawn, not covered by a legend box
+            first_row = plot[1]
+            assert braille(first_row[first_row.index("┤") + 1:][:4]), plot[:3]
+            acc_title = region_text(app, screen.query_one("#acc-chart", MetricChart))[0]
+            assert "val accuracy  ● best" in acc_title
+
+
 class TestErrors:
     async def test_stop_on_an_ended_run_only_warns(self, root):
         run_dir = make_run(root, "20260101-000000-demo", state="finished")
