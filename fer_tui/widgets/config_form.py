@@ -27,6 +27,20 @@ def choices(name: str) -> list[str] | None:
     return None
 
 
+class OnOff(Checkbox):
+    """A checkbox that says `on` or `off` and shows its X only when on: readable without colour
+    (the stock one differs only by the X's colour, and with no label it was cut to `▐X…`)."""
+
+    def __init__(self, value: bool, **kwargs) -> None:
+        super().__init__("on" if value else "off", value, **kwargs)
+        self.BUTTON_INNER = "X" if value else " "
+
+    def watch_value(self) -> None:
+        super().watch_value()
+        self.BUTTON_INNER = "X" if self.value else " "
+        self.label = "on" if self.value else "off"
+
+
 class ConfigForm(VerticalScroll):
     """Every schema field; keeps `valid` (the last config without errors) and `errors`."""
 
@@ -61,7 +75,7 @@ class ConfigForm(VerticalScroll):
         value = getattr(self.valid, name)
         options = choices(name)
         if name in BOOL_FIELDS:
-            editor = Checkbox("", value, compact=True, id=f"f-{name}")
+            editor = OnOff(value, compact=True, id=f"f-{name}")
         elif options is not None:
             editor = Select([(o, o) for o in options], value=str(value), allow_blank=False,
                             compact=True, id=f"f-{name}")

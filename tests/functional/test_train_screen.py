@@ -12,7 +12,7 @@ from fer_tui.app import FerApp
 from fer_tui.screens.train import TrainScreen
 from fer_tui.widgets.config_form import ConfigForm
 
-from .conftest import SIZE, screen_text, wait_for
+from .conftest import SIZE, region_text, screen_text, wait_for
 
 
 async def type_into(pilot, field: str, text: str) -> None:
@@ -122,6 +122,28 @@ class TestValidation:
             assert error.severity == "error" and "emotion must be 0..6, got '9'" in error.message
             assert not list(root.rglob(runs.STATUS)), "no run directory for data that cannot train"
             assert isinstance(app.screen, TrainScreen)
+
+
+class TestSwitches:
+    async def test_a_switch_reads_on_or_off_in_full_at_80_columns(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            switch = app.screen.query_one("#f-mixup")
+            switch.focus()
+            app.screen.query_one(ConfigForm).scroll_to_widget(switch, animate=False)
+            await pilot.pause()
+            row = app.screen.query_one("#row-mixup")
+
+            def shown() -> str:
+                return region_text(app, row)[0]
+
+            was = switch.value
+            assert shown().split()[1:] == (["▐X▌", "on"] if was else ["▐", "▌", "off"]), shown()
+            await pilot.press("space")
+            await wait_for(pilot, lambda: ("off" if was else "on") in shown())
+            assert ("X" in shown()) != was and "…" not in shown()
+            assert app.screen.query_one(ConfigForm).config().mixup is not was
 
 
 class TestSavePreset:
