@@ -14,16 +14,18 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fer_core import fileio
+from fer_core import fileio, runlock
 from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
 from fer_core.errors import RunError
 
@@ -56,13 +58,19 @@ def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = 
             break
         except FileExistsError:
             continue
+        except OSError as error:
+            raise RunError(f"{run_dir}: cannot create the run directory ({error.strerror})") from None
     else:  # pragma: no cover - a thousand runs in one second
         raise RunError(f"{root}: no free run id for {stamp}-{preset}")
-    fileio.write_toml(run_dir / CONFIG, config.model_dump())
-    write_status(run_dir, {"run_id": run_id, "preset": preset, "state": "starting", "pid": None,
-                           "started": time.time(), "epoch": 0, "epochs": config.epochs,
-                           "step": 0, "steps": 0, "images_per_second": 0.0,
-                           "best_val_acc": None, "best_epoch": None, "message": ""})
+    try:
+        fileio.write_toml(run_dir / CONFIG, config.model_dump())
+        write_status(run_dir, {"run_id": run_id, "preset": preset, "state": "starting", "pid": None,
+                               "started": time.time(), "epoch": 0, "epochs": config.epochs,
+                               "step": 0, "steps": 0, "images_per_second": 0.0,
+                               "best_val_acc": None, "best_epoch": None, "message": ""})
+    except OSError as error:  # e.g. no space: leave no half-made run behind
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise RunError(f"{run_dir}: cannot create the run ({error.strerror or error})") from None
     return run_dir
 
 
@@ -195,15 +203,19 @@ def find_runs(root: Path, max_depth: int = 3) -> list[RunInfo]:
 
 
 def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
-    """A run given as a path or as a run id under the checkpoints root."""
+    """A run given as a path or as a run id under the checkpoints root (refused if ambiguous)."""
     path = Path(spec).expanduser()
     if (path / STATUS).exists() or (path / CONFIG).exists():
         return path
     from fer_core import locations
 
-    for run in find_runs(root or locations.checkpoints_root()):
-        if run.run_id == str(spec) or run.path.name == str(spec):
-            return run.path
+    root = root or locations.checkpoints_root()
+    found = [run.path for run in find_runs(root) if str(spec) in (run.run_id, run.path.name)]
+    if len(found) > 1:  # the same id in two save_dirs: never guess which one was meant
+        raise RunError(f"{spec}: {len(found)} runs have this id ({', '.join(map(str, found))}); "
+                       "give the run directory instead")
+    if found:
+        return found[0]
     raise RunError(f"{spec}: not a run directory (no {STATUS} or {CONFIG})")
 
 
@@ -217,34 +229,61 @@ def trainer_command(run_dir: Path, resume: bool = False) -> list[str]:
 
 
 def launch_detached(run_dir: Path, resume: bool = False) -> int:
-    """Start the trainer in its own session: closing the terminal or the TUI never stops it."""
+    """Start the trainer in its own session: closing the terminal or the TUI never stops it.
+
+    The run's lock is taken before the checks and handed to the trainer, so of two launches
+    of one run only one trainer ever starts (the other gets a one-line RunError).
+    """
     run_dir = Path(run_dir)
     if resume:
-        check_resumable(run_dir)
-    with open(run_dir / LOG, "ab") as log:
-        process = subprocess.Popen(
-            trainer_command(run_dir, resume),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    status = read_status(run_dir) or {}
-    if status.get("state") not in LIVE_STATES or not pid_alive(status.get("pid")):
-        # record the pid now so watchers see a live run before the trainer's first write
-        write_status(run_dir, {**status, "state": "starting", "pid": process.pid, "message": ""})
+        check_resumable(run_dir)  # the plain refusals first: they leave no lock file behind
+    lock = runlock.acquire(run_dir)
+    try:
+        if resume:
+            check_resumable(run_dir, holding_lock=True)  # again: another launch may have won meanwhile
+        # the trainer reads this pipe to EOF before its first write, so the status written
+        # below never races its start-up (which deletes every temporary in the directory)
+        ready_read, ready_write = os.pipe()
+        try:
+            with open(run_dir / LOG, "ab") as log:
+                process = subprocess.Popen(
+                    trainer_command(run_dir, resume),
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, close_fds=True, pass_fds=(lock.fd, ready_read),
+                    env={**os.environ, "PYTHONUNBUFFERED": "1", runlock.LOCK_FD_ENV: str(lock.fd),
+                         runlock.READY_FD_ENV: str(ready_read)},
+                )
+        finally:
+            os.close(ready_read)
+        try:
+            lock.record_pid(process.pid)
+            # the pid now, so watchers see a live run before the trainer's first write
+            write_status(run_dir, {**(read_status(run_dir) or {}), "state": "starting",
+                                   "pid": process.pid, "message": ""})
+        finally:
+            os.close(ready_write)
+    finally:
+        lock.release()  # the trainer holds its inherited copy for its whole life
+    # a long-lived launcher (the dashboard) collects the exit status: no <defunct> trainers
+    threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
     return process.pid
 
 
-def check_resumable(run_dir: Path) -> None:
+def check_resumable(run_dir: Path, holding_lock: bool = False) -> None:
+    """Refuse a resume that cannot work, in one line, before any trainer starts."""
+    run_dir = Path(run_dir)
     status = read_status(run_dir)
     state = effective_state(status)
     if state in LIVE_STATES:
         raise RunError(f"{run_dir}: the run is still {state} (pid {status.get('pid')})")
+    if not holding_lock and runlock.is_held(run_dir):
+        raise RunError(runlock.busy_message(run_dir))
     if state == "finished" or state == "early_stopped":
         raise RunError(f"{run_dir}: the run already {state.replace('_', ' ')}; nothing to resume")
-    if not (Path(run_dir) / CONFIG).exists():
+    if not (run_dir / CONFIG).exists():
         raise RunError(f"{run_dir}: no {CONFIG}; not a run directory")
-    state_file = Path(run_dir) / LAST_STATE
+    read_config(run_dir)  # an edited or unreadable config.toml: ConfigError naming the file
+    state_file = run_dir / LAST_STATE
     if not state_file.exists():
         return  # no epoch was completed yet: the trainer starts again from epoch 1
     from fer_core.ckpt_index import read_index  # mindspore-free: record headers only
@@ -254,11 +293,46 @@ def check_resumable(run_dir: Path) -> None:
         raise RunError(f"{state_file}: cannot resume from it ({index.error})")
 
 
+def trainer_pid(run_dir: Path) -> int:
+    """The pid of the process training this run, proven by the run's lock, or RunError.
+
+    status.json's pid alone is not trusted: after a kill -9 it may belong to some other
+    process, and the file can be edited. The trainer is the process that has the run's lock
+    file open while the lock is held; trainers older than the lock are recognised by their
+    command line naming the run directory.
+    """
+    run_dir = Path(run_dir)
+    status = read_status(run_dir) or {}
+    candidates = [p for p in (status.get("pid"), runlock.holder_pid(run_dir)) if isinstance(p, int) and p > 0]
+    if runlock.lock_path(run_dir).exists():
+        if not runlock.is_held(run_dir):
+            state = effective_state(status)
+            why = "starting: try again in a moment" if state == "starting" else state
+            raise RunError(f"{run_dir}: the run is not live ({why}); nothing to stop")
+        for pid in candidates:
+            if runlock.process_has_lock_open(pid, run_dir):
+                return pid
+        raise RunError(f"{run_dir}: pid {candidates[0] if candidates else 'none'} in {STATUS} is not the process "
+                       f"holding the run's lock; not signalled")
+    for pid in candidates[:1]:  # a trainer from before the lock existed
+        line = _cmdline(pid)
+        if pid_alive(pid) and (str(run_dir) in line or str(run_dir.resolve()) in line):
+            return pid
+    state = effective_state(status)
+    if state == "starting" and not candidates:
+        raise RunError(f"{run_dir}: the trainer has not started yet (no pid recorded); try again in a moment")
+    raise RunError(f"{run_dir}: the run is not live ({state}); nothing to stop")
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def stop_run(run_dir: Path, sig: int = signal.SIGTERM) -> int:
     """Ask a live trainer to stop: it finishes the step, writes last_state.ckpt, says `stopped`."""
-    status = read_status(run_dir)
-    if effective_state(status) not in LIVE_STATES:
-        raise RunError(f"{run_dir}: the run is not live ({effective_state(status)})")
-    pid = int(status["pid"])
+    pid = trainer_pid(run_dir)
     os.kill(pid, sig)
     return pid

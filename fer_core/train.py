@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from fer_core import NUM_CLASSES, augment, fileio, readback, runs
+from fer_core import NUM_CLASSES, augment, fileio, readback, runlock, runs, trainer_os
 from fer_core.checkpoint_io import load_train_state, save_train_state, save_weights
 from fer_core.config import TrainConfig
 from fer_core.data import load_dataset
-from fer_core.errors import FerError
+from fer_core.errors import FerError, RunError
+from fer_core.trainer_os import remove_stale_temporaries
 
 STATUS_INTERVAL = 1.0  # seconds between heartbeats while training
 
@@ -73,34 +74,69 @@ class Trainer:
         print(line, flush=True)
 
     def _on_signal(self, signum, _frame) -> None:
+        if signum == signal.SIGHUP:  # the terminal is gone: keep training, write to train.log
+            self._leave_terminal("terminal hung up")
+            return
         self.stop_signal = signum
+
+    def _leave_terminal(self, why: str) -> None:
+        """Point stdout and stderr at train.log: a dead terminal (EIO) must not end the run."""
+        if not getattr(self, "left_terminal", False):
+            self.left_terminal, self.interactive = True, False
+            trainer_os.redirect_output(self.run_dir / runs.LOG, why)
 
     # ------------------------------------------------------------ the run
 
     def run(self) -> int:
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a dropped SSH session never stops a run
-        self.set_status(state="starting", pid=os.getpid(), message="")
-        remove_stale_temporaries(self.run_dir)
+        # one trainer per run directory, for its whole life (train() refuses a second one)
+        lock = getattr(self, "lock", None) or runlock.adopt_or_acquire(self.run_dir)
         try:
+            runlock.wait_for_launcher()  # its status write must land before ours
+            lock.record_pid(os.getpid())
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+            signal.signal(signal.SIGHUP, self._on_signal)  # a dropped SSH session never stops a run
+            if self.interactive:
+                sys.stdout = trainer_os.TerminalGuard(sys.stdout, self._leave_terminal)
+            return self._guarded_run()
+        finally:
+            lock.release()
+
+    def _guarded_run(self) -> int:
+        try:
+            self.set_status(state="starting", pid=os.getpid(), message="")
+            remove_stale_temporaries(self.run_dir)  # we hold the lock: no other writer is alive
             return self._run()
         except StopRequested:
-            self.say(f"Stopped by signal {self.stop_signal}; last_state.ckpt saved, resume with "
+            name = signal.Signals(self.stop_signal).name
+            self.say(f"Stopped by {name}; last_state.ckpt saved, resume with "
                      f"`fer-tui train --resume {self.run_dir}`")
-            self.set_status(state="stopped", message=f"stopped by signal {self.stop_signal}")
-            return 0
+            self.set_status(state="stopped", message=f"stopped by {name}")
+            return 128 + self.stop_signal  # the shell's convention: `train && next` does not go on
         except FerError as error:
             self.say(f"error: {error}")
             self.set_status(state="failed", message=str(error))
             return 2
         except Exception as error:  # the log keeps the traceback, the status one line
+            if trainer_os.no_space(error):
+                return self._out_of_space()
             traceback.print_exc()
             # MindSpore's errors run to pages (C++ stacks): status.json keeps the first line
             first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
             message = f"{type(error).__name__}: {first}"[:300]
             self.set_status(state="failed", message=message)
             return 1
+
+    def _out_of_space(self) -> int:
+        """A full disk: free what our half-written files took, then say so in status.json."""
+        remove_stale_temporaries(self.run_dir)  # MindSpore's own .tmp too; the lock makes all ours
+        message = f"no space left on {self.run_dir}"
+        try:
+            self.say(f"error: {message}")
+            self.set_status(state="failed", message=message)
+        except OSError:  # not even a status fits: at least the log or terminal says it
+            print(f"error: {message} (status.json could not be written)", file=sys.stderr, flush=True)
+        return 1
 
     def _run(self) -> int:
         config = self.config
@@ -360,24 +396,22 @@ def predict_all(predict, ms, images: np.ndarray, batch: int, tta: bool = False) 
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
 
 
-def remove_stale_temporaries(run_dir: Path, min_age: float = 60.0) -> None:
-    """Delete half-written files a killed trainer left (its renames never happened).
-
-    Checkpoint temporaries are only ever written by the trainer, so all of them are stale now;
-    other temporaries (status.json's) may belong to a launcher writing this very moment, so
-    only old ones go.
-    """
-    now = time.time()
-    for path in run_dir.glob(".*"):
-        try:
-            if path.name.endswith(".ckpt") or (path.name.endswith(".tmp") and now - path.stat().st_mtime > min_age):
-                path.unlink()
-        except OSError:
-            continue
-
-
-def train(run_dir: Path, resume: bool = False) -> int:
-    return Trainer(run_dir, resume).run()
+def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = None) -> int:
+    """Train the run; `lock` is the run's lock when the caller already holds it."""
+    try:
+        lock = lock or runlock.adopt_or_acquire(run_dir)
+    except RunError as error:  # a second trainer for this run: it touches nothing
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return 2
+    try:
+        trainer = Trainer(run_dir, resume)
+    except FerError as error:  # config.toml edited or unreadable after the launcher checked it
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        runs.write_status(run_dir, {**(runs.read_status(run_dir) or {}), "state": "failed", "message": str(error)})
+        lock.release()
+        return 2
+    trainer.lock = lock
+    return trainer.run()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fer_core import config as cfg
-from fer_core import runs
+from fer_core import runlock, runs
 from fer_core.config import DEMO_DATA, TrainConfig
 from fer_core.errors import ConfigError, DataError
 
@@ -75,7 +75,14 @@ def _start(run_dir: Path, detach: bool, resume: bool) -> int:
         print(f"{'resumed' if resume else 'started'} {run_dir} (pid {pid}); it keeps running after you log out.")
         print(f"watch it: fer-tui   |   tail -f {run_dir / runs.LOG}   |   stop it: fer-tui stop {run_dir}")
         return 0
+    lock = runlock.acquire(run_dir)  # this process is the trainer: it holds the run's lock
+    try:
+        if resume:
+            runs.check_resumable(run_dir, holding_lock=True)  # again under the lock: another resume may have won
+    except BaseException:
+        lock.release()
+        raise
     from fer_core import train  # imports mindspore: only when a run really starts here
 
     print(f"run directory: {run_dir}", flush=True)
-    return train.train(run_dir, resume=resume)
+    return train.train(run_dir, resume=resume, lock=lock)

@@ -1,0 +1,70 @@
+"""What the trainer needs from the operating system beyond MindSpore: its temporaries, a full
+disk, and a terminal that may hang up. (Its lock is `fer_core.runlock`.)"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from fer_core import runlock
+
+
+def remove_stale_temporaries(run_dir: Path) -> None:
+    """Delete every half-written file in the run directory (hidden names: renames that never
+    happened). Called only with the run's lock held, so no other writer can be mid-write."""
+    for path in Path(run_dir).glob(".*"):
+        if path.name == runlock.LOCK_NAME or not path.is_file():
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            continue
+
+
+def no_space(error: BaseException | None) -> bool:
+    """ENOSPC anywhere in the chain (MindSpore re-raises, and may wrap, the OSError)."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        if "No space left on device" in str(error):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
+class TerminalGuard:
+    """stdout on a terminal that may hang up: the first write that fails calls `on_gone`
+    (the trainer moves its output to train.log and keeps training) instead of raising EIO."""
+
+    def __init__(self, stream, on_gone):
+        self.stream, self.on_gone = stream, on_gone
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError:
+            self.on_gone("terminal gone")
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError:
+            self.on_gone("terminal gone")
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def redirect_output(log: Path, why: str) -> None:
+    """stdout and stderr (the file descriptors, so C libraries follow) append to `log`."""
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError:
+        fd = os.open(os.devnull, os.O_WRONLY)
+    for target in (1, 2):
+        os.dup2(fd, target)
+    os.close(fd)
+    os.write(1, f"{why}: the output goes on here\n".encode())
