@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import Any, Iterable
@@ -136,6 +137,14 @@ def prob_bar(p: Any, width: int = 10) -> str:
     full, part = divmod(eighths, 8)
     bar = "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
     return f"{bar.ljust(width, '░')} {100 * p:3.0f}%"
+
+
+def run_label(run_id: str, width: int) -> str:
+    """A run id in `width` cells, keeping what tells runs apart: the date goes first
+    (`20261127-153012-gpu-recommended` → `153012-gpu-reco…`), then the end is cut."""
+    if len(run_id) > width and re.match(r"\d{8}-\d{6}-", run_id):
+        run_id = run_id[9:]
+    return run_id if len(run_id) <= width else run_id[: width - 1] + "…"
 
 
 def fit(text: str, width: int) -> str:

@@ -35,6 +35,16 @@ class RunWatch:
         return changed
 
 
+def checkpoint_stamps(root: Path) -> frozenset:
+    """(path, mtime_ns, size) of every .ckpt and .json under root: changes when a trainer
+    writes a checkpoint or its sidecar (epoch and val acc live there)."""
+    root = Path(root)
+    if not root.is_dir():
+        return frozenset()
+    paths = [p for pattern in ("*.ckpt", "*.json") for p in root.rglob(pattern)]
+    return frozenset((str(p), *now) for p in paths if (now := stamp(p)) is not None)
+
+
 def read_tail(path: Path, max_bytes: int = 8192) -> str:
     """The last `max_bytes` of a text file (the log can be large); '' if missing."""
     try:

@@ -9,7 +9,6 @@ per-image table as they arrive; escape kills them.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.text import Text
@@ -23,36 +22,16 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from fer_core import ckpt_index, locations
 from fer_core.ckpt_index import CheckpointInfo
 
-from fer_tui.format import VERDICT_STYLES, duration, percent, short_path, verdict_level
+from fer_tui.format import VERDICT_STYLES, percent, short_path, verdict_level
 from fer_tui.inference import (WorkerProcess, count_faces, deep_check_command, infer_command,
                                run_to_end, samples_command, samples_hint)
-from fer_tui.widgets.ckpt_table import MARKS, CkptTable
+from fer_tui.infer_job import Job, job_summary
+from fer_tui.watch import checkpoint_stamps
+from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel
 from fer_tui.widgets.inference_table import InferenceTable
 
-SLOT_STYLES = ("bold cyan", "bold magenta")
-
-
-@dataclass
-class Job:
-    """One inference (one checkpoint) or a comparison (two) on one folder."""
-
-    infos: list[CheckpointInfo]
-    folder: Path
-    totals: dict[int, int] = field(default_factory=dict)
-    done: dict[int, dict] = field(default_factory=dict)
-    errors: dict[int, str] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-    cancelled: bool = False
-
-    @property
-    def slots(self) -> list[str]:
-        return [""] if len(self.infos) == 1 else list(MARKS[: len(self.infos)])
-
-    def expected_total(self) -> int | None:
-        if not self.totals:
-            return None
-        return sum(self.totals.values()) + max(self.totals.values()) * (len(self.infos) - len(self.totals))
+WATCH_SECONDS = 2.0  # a stat walk of the root; checkpoints change once an epoch at most
 
 
 class CheckpointsScreen(Screen):
@@ -87,6 +66,7 @@ class CheckpointsScreen(Screen):
         self.faces: int | None = None  # images in the sample folder; None until counted
         self.job: Job | None = None
         self.busy = ""  # what a background subprocess (deep check, samples) is doing
+        self.stamps: frozenset | None = None  # the checkpoint files as of the last scan
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -105,6 +85,21 @@ class CheckpointsScreen(Screen):
         self.root = Path(self.app.root)
         self.query_one(CkptTable).focus()
         self.rescan()
+        self.set_interval(WATCH_SECONDS, self.watch_files)
+
+    def watch_files(self) -> None:
+        """A run training meanwhile writes checkpoints and sidecars: rescan when any changed."""
+        if self.root is not None and self.app.screen is self and not self.scanning:
+            self.check_files(self.root)
+
+    @property
+    def scanning(self) -> bool:
+        return any(w.is_running for w in self.workers if w.group in ("scan", "watch"))
+
+    @work(thread=True, group="watch", exclusive=True)
+    def check_files(self, root: Path) -> None:
+        if checkpoint_stamps(root) != self.stamps:
+            self.app.call_from_thread(self.rescan)
 
     def on_screen_resume(self) -> None:
         if self.root is not None and not self.running:
@@ -117,17 +112,19 @@ class CheckpointsScreen(Screen):
         root, samples = self.root, self.samples
         if root is None:
             return
+        stamps = checkpoint_stamps(root)  # before the scan: a write during it shows next time
         infos = ckpt_index.scan(root)
         shipped = locations.shipped_dir()
         if shipped.is_dir() and not shipped.resolve().is_relative_to(root.resolve()):
             infos += ckpt_index.scan(shipped)  # the shipped models are always there to compare with
         faces = count_faces(samples)
-        self.app.call_from_thread(self.show_scan, root, infos, samples, faces)
+        self.app.call_from_thread(self.show_scan, root, infos, samples, faces, stamps)
 
-    def show_scan(self, root: Path, infos: list[CheckpointInfo], samples: Path, faces: int) -> None:
+    def show_scan(self, root: Path, infos: list[CheckpointInfo], samples: Path, faces: int,
+                  stamps: frozenset = frozenset()) -> None:
         if not self.is_mounted or root != self.root or samples != self.samples:
             return  # closing, or the user opened another folder meanwhile: a newer scan is coming
-        self.faces = faces
+        self.faces, self.stamps = faces, stamps
         table = self.query_one(CkptTable)
         table.show(infos)
         self.sub_title = f"Checkpoints · {short_path(root)}"
@@ -321,34 +318,7 @@ class CheckpointsScreen(Screen):
         self.refresh_bindings()
 
     def job_summary(self, job: Job) -> Text:
-        tallies = self.query_one(InferenceTable).tallies
-        text = Text(no_wrap=True, overflow="ellipsis")
-        single = len(job.infos) == 1
-        for slot, tally in enumerate(tallies):
-            if slot:
-                text.append(" · ")
-            if not single:
-                text.append(f"{job.slots[slot]} ", style=SLOT_STYLES[slot % 2])
-            total = job.totals.get(slot)
-            done = job.done.get(slot)
-            if slot in job.errors:
-                text.append("failed", style="bold red")
-                continue
-            if done is None:
-                text.append(f"{tally.seen}/{total if total is not None else '?'} ")
-            if tally.accuracy is not None:
-                text.append(("accuracy " if single else "") + percent(tally.accuracy), style="bold")
-                text.append(f" ({tally.correct}/{tally.labelled})")
-            if done is not None:
-                verdict = str(done.get("verdict") or "ok")
-                text.append(" ")
-                text.append(verdict if single else verdict_level(verdict),
-                            style=VERDICT_STYLES[verdict_level(verdict)])
-                if single and isinstance(done.get("seconds"), (int, float)):
-                    text.append(f" · {duration(done['seconds'])}", style="dim")
-        if job.cancelled:
-            text.append(" · cancelled", style="yellow")
-        return text
+        return job_summary(job, self.query_one(InferenceTable).tallies)
 
     def show_face(self) -> None:
         table = self.query_one(InferenceTable)

@@ -8,13 +8,13 @@ from rich.text import Text
 
 from fer_core.ckpt_index import CheckpointInfo
 
-from fer_tui.format import VERDICT_STYLES, fit, verdict_level
+from fer_tui.format import VERDICT_STYLES, fit, run_label, verdict_level
 from fer_tui.widgets.keyed_table import KeyedTable
 
 COLUMNS = (("verdict", "verdict"), ("run", "run"), ("file", "file"),
            ("size", "size"), ("expected", "expected"), ("kind", "kind"), ("ep", "epoch"),
            ("acc", "val_acc"))  # 80 columns: the detail line under the table says "val acc"
-RUN_WIDTH = 16  # run ids are long (20261127-153012-gpu-recommended): middle-cropped
+RUN_WIDTH = 18  # run ids are long (20261127-153012-gpu-recommended): the date goes
 FILE_WIDTH = 14  # without the .ckpt every file here has
 KINDS = {"train_state": "state", "weights": "weights"}
 MARKS = "AB"  # compare runs the first two marked: A and B
@@ -42,7 +42,8 @@ def verdict_cell(verdict: str, mark: str = "") -> Text:
 def row_cells(info: CheckpointInfo, mark: str, verdict: str) -> tuple:
     acc = f"{100 * info.val_acc:.1f}%" if isinstance(info.val_acc, (int, float)) else "-"
     file = info.file[:-5] if info.file.endswith(".ckpt") else info.file
-    return (verdict_cell(verdict, mark), fit(info.run or info.path.parent.name, RUN_WIDTH), fit(file, FILE_WIDTH),
+    run = run_label(info.run or info.path.parent.name, RUN_WIDTH)
+    return (verdict_cell(verdict, mark), run, fit(file, FILE_WIDTH),
             Text(size_text(info.size), justify="right"),
             Text(size_text(info.expected), justify="right"),
             KINDS.get(info.kind or "", info.kind or "-"),

@@ -83,6 +83,14 @@ def test_wrap_tail_wraps_at_words_and_keeps_whole_lines():
     assert fmt.wrap_tail(lines, 20, 0) == []
 
 
+def test_run_label_drops_the_date_and_keeps_what_tells_runs_apart():
+    assert fmt.run_label("20261128-000626-demo", 16) == "000626-demo"
+    assert fmt.run_label("20261128-001544-demo", 16) == "001544-demo"
+    assert fmt.run_label("20261127-153012-gpu-recommended", 18) == "153012-gpu-recomm…"
+    assert fmt.run_label("20261127-153012-t", 40) == "20261127-153012-t"  # room: the whole id
+    assert fmt.run_label("cpu-tuned-fer_cnn", 16) == "cpu-tuned-fer_c…"
+
+
 def test_short_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert fmt.short_path(tmp_path / "checkpoints") == "checkpoints"

@@ -1,0 +1,68 @@
+"""One inference job (one checkpoint, or two compared) on a folder, and its summary line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.text import Text
+
+from fer_core.ckpt_index import CheckpointInfo
+
+from fer_tui.format import VERDICT_STYLES, duration, percent, verdict_level
+from fer_tui.widgets.ckpt_table import MARKS
+
+SLOT_STYLES = ("bold cyan", "bold magenta")
+
+
+@dataclass
+class Job:
+    """One inference (one checkpoint) or a comparison (two) on one folder."""
+
+    infos: list[CheckpointInfo]
+    folder: Path
+    totals: dict[int, int] = field(default_factory=dict)
+    done: dict[int, dict] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def slots(self) -> list[str]:
+        return [""] if len(self.infos) == 1 else list(MARKS[: len(self.infos)])
+
+    def expected_total(self) -> int | None:
+        if not self.totals:
+            return None
+        return sum(self.totals.values()) + max(self.totals.values()) * (len(self.infos) - len(self.totals))
+
+
+def job_summary(job: Job, tallies) -> Text:
+    """The line under the inference table: per slot, progress, accuracy and verdict."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    single = len(job.infos) == 1
+    for slot, tally in enumerate(tallies):
+        if slot:
+            text.append(" · ")
+        if not single:
+            text.append(f"{job.slots[slot]} ", style=SLOT_STYLES[slot % 2])
+        total = job.totals.get(slot)
+        done = job.done.get(slot)
+        if slot in job.errors:
+            text.append("failed", style="bold red")
+            continue
+        if done is None:
+            text.append(f"{tally.seen}/{total if total is not None else '?'} ")
+        if tally.accuracy is not None:
+            text.append(("accuracy " if single else "") + percent(tally.accuracy), style="bold")
+            text.append(f" ({tally.correct}/{tally.labelled})")
+        if done is not None:
+            verdict = str(done.get("verdict") or "ok")
+            text.append(" ")
+            text.append(verdict if single else verdict_level(verdict),
+                        style=VERDICT_STYLES[verdict_level(verdict)])
+            if single and isinstance(done.get("seconds"), (int, float)):
+                text.append(f" · {duration(done['seconds'])}", style="dim")
+    if job.cancelled:
+        text.append(" · cancelled", style="yellow")
+    return text

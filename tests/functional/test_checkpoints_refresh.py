@@ -1,0 +1,46 @@
+"""Checkpoints screen while a run trains: new and rewritten checkpoints show without a key.
+
+Kept apart from test_checkpoints_screen.py, whose module fixture trains a real model.
+"""
+
+from __future__ import annotations
+
+from fer_core import sidecar
+from fer_tui.app import FerApp
+from fer_tui.widgets.ckpt_table import CkptTable
+
+from .conftest import NOW, SIZE, wait_for
+from .test_checkpoints_screen import FIXED_RUN, fixed_ckpts, open_checkpoints
+
+
+def cell(table: CkptTable, path, column: str) -> str:
+    return str(table.get_cell(str(path), column))
+
+
+class TestRefresh:
+    async def test_a_rewritten_and_a_new_checkpoint_show_without_a_key(self, root):
+        best = fixed_ckpts(root)
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            table = screen.query_one(CkptTable)
+            await wait_for(pilot, lambda: table.row_count == 5)
+            assert cell(table, best, "epoch") == "6"
+            # the trainer saves a better epoch: new bytes, new sidecar; and a periodic checkpoint
+            best.write_bytes(best.read_bytes())
+            sidecar.write_sidecar(best, {**sidecar.read_sidecar(best), "epoch": 7, "val_acc": 0.6123})
+            periodic = best.with_name("fer-7_10.ckpt")
+            periodic.write_bytes(best.read_bytes())
+            await wait_for(pilot, lambda: table.row_count == 6, timeout=15)
+            await wait_for(pilot, lambda: cell(table, best, "epoch") == "7", timeout=15)
+            assert cell(table, best, "val_acc") == "61.2%"
+
+    async def test_the_run_column_keeps_the_time_and_preset_not_the_date(self, root):
+        fixed_ckpts(root)
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            table = screen.query_one(CkptTable)
+            await wait_for(pilot, lambda: table.row_count == 5)
+            runs = {cell(table, key, "run") for key in table.infos}
+            assert runs == {FIXED_RUN[9:], "120000-cpu-basic"}  # 20251224-120000-cpu-basic
