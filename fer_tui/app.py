@@ -77,6 +77,12 @@ class FerApp(App[None]):
             await self.pop_screen()
         await self.push_screen(RunScreen(run_dir))
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The key of the screen already shown does nothing: off the footer, which then fits."""
+        if action in ("train", "runs", "checkpoints") and action == self.current_mode:
+            return len(self.screen_stack) > 1  # r on a run still goes back to the list
+        return True
+
     def action_train(self) -> None:
         self.switch_mode("train")
 

@@ -78,7 +78,7 @@ class CheckpointsScreen(Screen):
         with Horizontal(id="infer-status"):
             yield ProgressBar(total=None, show_eta=False, id="infer-progress")
             yield Static("", id="infer-summary")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = "Checkpoints"
@@ -224,6 +224,8 @@ class CheckpointsScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "cancel":
             return True if (self.running or self.busy) else False
+        if action in ("infer", "compare"):
+            return not self.running  # escape first; its key takes their place in the footer
         return True
 
     def action_infer(self) -> None:

@@ -43,7 +43,7 @@ class CompareScreen(Screen):
         yield Static("", id="legend")
         yield MetricChart("val accuracy", percent=True, id="compare-chart")
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = f"Compare {len(self.run_dirs)} runs"

@@ -56,7 +56,7 @@ class RunScreen(Screen):
         with Horizontal(id="charts-bottom"):
             yield MetricChart("learning rate", id="lr-chart")
             yield LogTail(id="log")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = self.run_dir.name

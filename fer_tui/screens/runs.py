@@ -35,7 +35,7 @@ class RunsScreen(Screen):
         yield Header()
         yield RunsTable(id="runs-table")
         yield Static("", id="runs-hint")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = "Runs"

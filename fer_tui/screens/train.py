@@ -65,7 +65,7 @@ class TrainScreen(Screen):
                 yield Button("Start ^s", variant="success", id="start", compact=True)
                 yield Button("Save preset ^n", id="save", compact=True)
                 yield Button("Runs r", id="runs", compact=True)
-        yield Footer()
+        yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = "Train"

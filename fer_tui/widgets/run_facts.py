@@ -1,9 +1,11 @@
-"""The run's key facts in two lines: id, preset, device, state, best, patience."""
+"""The run's key facts in two lines (id, preset, device, state, best, patience), then why it
+ended if it failed, was lost or stopped."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
@@ -27,9 +29,14 @@ def facts_text(status: dict[str, Any], state: str, device: str, arch: str,
     patience = status.get("patience_left")
     if patience is not None:
         text.append(f" · patience {patience}")
-    if status.get("message") and state in ("failed", "lost", "stopped"):
-        text.append(f"\n{status['message']}", style="red" if state == "failed" else "yellow")
     return text
+
+
+def message_text(status: dict[str, Any], state: str) -> Text | None:
+    """Why a run ended badly, wrapped at words (cut at 80 columns it said nothing)."""
+    if not (status.get("message") and state in ("failed", "lost", "stopped")):
+        return None
+    return Text(str(status["message"]), style="red" if state == "failed" else "yellow")
 
 
 class RunFacts(Static):
@@ -38,6 +45,8 @@ class RunFacts(Static):
     def show(self, status: dict[str, Any], state: str, device: str, arch: str,
              metrics_best: tuple[int, float] | None = None) -> None:
         text = facts_text(status, state, device, arch, metrics_best)
-        if text.plain != getattr(self, "_plain", None):
-            self._plain = text.plain
-            self.update(text)
+        message = message_text(status, state)
+        plain = text.plain + (f"\n{message.plain}" if message else "")
+        if plain != getattr(self, "_plain", None):
+            self._plain = plain
+            self.update(Group(text, message) if message else text)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from fer_core.config import TrainConfig
 from fer_tui import format as fmt
 from fer_tui.widgets.config_form import choices
-from fer_tui.widgets.run_facts import facts_text
+from fer_tui.widgets.run_facts import facts_text, message_text
 from fer_tui.widgets.run_progress import progress_label
 
 
@@ -109,7 +109,8 @@ def test_facts_show_state_best_and_failure_message():
               "patience_left": 2, "message": "CUDA out of memory"}
     text = facts_text(status, "failed", "GPU", "fer_cnn").plain
     assert "failed  r1" in text and "best 61.00% @3" in text and "patience 2" in text
-    assert "CUDA out of memory" in text
+    assert "CUDA out of memory" in message_text(status, "failed").plain
+    assert message_text(status, "finished") is None
     fallback = facts_text({"run_id": "r2"}, "running", "CPU", "tiny_cnn", (4, 0.5)).plain
     assert "best 50.00% @4" in fallback and "out of memory" not in fallback
 

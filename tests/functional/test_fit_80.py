@@ -1,0 +1,111 @@
+"""Nothing is cut at 80 columns: every footer key, the progress line's ETA, why a run failed."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from textual.widgets._footer import FooterKey
+
+from fer_core import fileio
+from fer_tui.app import FerApp
+from fer_tui.screens.checkpoints import CheckpointsScreen
+from fer_tui.screens.compare import CompareScreen
+from fer_tui.screens.run import RunScreen
+from fer_tui.screens.runs import RunsScreen
+from fer_tui.screens.train import TrainScreen
+from fer_tui.widgets.runs_table import RunsTable
+
+from .conftest import NOW, SIZE, make_run, screen_text, wait_for
+from .test_checkpoints_screen import (fake_worker, fixed_ckpts, fixed_samples,  # noqa: F401
+                                      open_checkpoints, select)
+
+
+async def footer_cut(app, pilot) -> list[str]:
+    """The footer keys not shown whole on the bottom row, left of the palette key."""
+    await wait_for(pilot, lambda: app.screen.query(FooterKey))  # composed once bindings settle
+    await pilot.pause(0.1)
+    shown = screen_text(app).splitlines()[-1].split("▏")[0]
+    keys = [f"{k.key_display} {k.description}" for k in app.screen.query(FooterKey)
+            if not k.has_class("-command-palette")]
+    return [key for key in keys if key not in shown]
+
+
+def set_status(run_dir, **changes) -> None:
+    status = json.loads((run_dir / "status.json").read_text())
+    fileio.write_json(run_dir / "status.json", {**status, **changes})
+
+
+async def open_run(app, pilot, run_dir) -> RunScreen:
+    app.open_run(run_dir)
+    return await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+
+
+class TestFooters:
+    async def test_every_screen_shows_all_its_keys(self, root):
+        run_dir = make_run(root, "20260101-090000-demo")
+        make_run(root, "20260102-090000-cpu-basic", preset="cpu-basic")
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+            await pilot.pause(0.2)
+            assert await footer_cut(app, pilot) == []
+            assert "t Train" not in screen_text(app)  # the key of the screen shown is off
+            await pilot.press("r")
+            runs = await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)
+            await pilot.pause(0.2)
+            assert await footer_cut(app, pilot) == []
+            runs.query_one(RunsTable).focus()
+            await pilot.press("space", "down", "space", "c")
+            await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+            await pilot.pause(0.2)
+            assert await footer_cut(app, pilot) == []
+            await open_run(app, pilot, run_dir)
+            await pilot.pause(0.2)
+            assert (await footer_cut(app, pilot)) == [] and "r Runs" in screen_text(app)  # r: back to the list
+            await pilot.press("k")
+            await wait_for(pilot, lambda: isinstance(app.screen, CheckpointsScreen))
+            await pilot.pause(0.2)
+            assert await footer_cut(app, pilot) == []
+
+    async def test_the_checkpoints_footer_while_an_inference_runs(self, root, fixed_samples,
+                                                                  fake_worker):
+        best = fixed_ckpts(root)
+        fake_worker.setenv("FAKE_INFER_DELAY", "5")
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            await select(pilot, screen, best)
+            await pilot.press("i")
+            await wait_for(pilot, lambda: screen.running)
+            await wait_for(pilot, lambda: "esc Cancel" in screen_text(app))
+            assert await footer_cut(app, pilot) == []
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not screen.running, timeout=10)
+
+
+class TestRunText:
+    async def test_a_long_progress_line_keeps_its_eta(self, root):
+        run_dir = make_run(root, "20260101-090000-demo", state="running", pid=os.getpid())
+        set_status(run_dir, epoch=11, epochs=50, step=120, steps=449, images_per_second=1234.5,
+                   eta_seconds=7260, updated=1e12)  # a heartbeat in the future: live
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_run(app, pilot, run_dir)
+            await wait_for(pilot, lambda: screen.state == "running")
+            expected = "epoch 12/50 · step 120/449 · 1,234 img/s · ETA 2h01m"
+            await wait_for(pilot, lambda: expected in screen_text(app))
+
+    async def test_why_a_run_failed_is_shown_whole(self, root):
+        why = ("RuntimeError: device GPU is not available on this machine (no CUDA driver found); "
+               "train with --device_target CPU or install the GPU build of MindSpore 2.8.0")
+        run_dir = make_run(root, "20260101-090000-demo", state="failed")
+        set_status(run_dir, message=why)
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_run(app, pilot, run_dir)
+            await wait_for(pilot, lambda: screen.state == "failed")
+            await pilot.pause(0.2)
+            shown = " ".join(line.strip() for line in screen_text(app).splitlines()[:6])
+            assert why in shown, shown
+            assert "…" not in shown
