@@ -15,12 +15,16 @@ from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from fer_core import locations, runs
 
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
+
+
+NOTIFY_SECONDS = {"information": 3.0, "warning": 6.0, "error": 10.0}
 
 
 def checkpoints_screen() -> Screen:
@@ -76,6 +80,13 @@ class FerApp(App[None]):
         while len(self.screen_stack) > 1:  # keep the stack Runs -> this run
             await self.pop_screen()
         await self.push_screen(RunScreen(run_dir))
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Toasts cover part of a screen: news goes quickly, problems stay long enough to read."""
+        if timeout is None:
+            timeout = NOTIFY_SECONDS[severity]
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The key of the screen already shown does nothing: off the footer, which then fits."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from textual.widgets._toast import Toast
+
 from fer_core import config as cfg
 from fer_core import runs
 from fer_tui.app import FerApp
@@ -77,6 +79,40 @@ class TestQuit:
             await pilot.pause()
         assert app.exit_note == ""
         assert app._exit_renderables == []
+
+
+def toasts(app) -> list:
+    return [t for t in app.screen.query(Toast) if t.region.area]
+
+
+class TestNotifications:
+    async def test_a_toast_on_a_run_leaves_the_log_visible(self, root):
+        run_dir = make_run(root, "20260101-000000-demo")
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            app.open_run(run_dir)
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            await pilot.pause(0.2)
+            app.notify("asked pid 4242 to stop; it saves its state first", title="Stopping")
+            app.notify("the run is not live (finished)", severity="warning")
+            shown = await wait_for(pilot, lambda: len(toasts(app)) == 2 and toasts(app))
+            log = screen.query_one("#log").region
+            assert all(not toast.region.overlaps(log) for toast in shown)
+            assert [n.timeout for n in app._notifications] == [3.0, 6.0]  # news goes quickly
+
+    async def test_toasts_wait_behind_the_help_screen(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            app.notify("a new preset was saved", title="Preset saved", severity="error")
+            await wait_for(pilot, lambda: app.screen.query(Toast))
+            await pilot.pause(0.2)
+            assert "a new preset was saved" not in screen_text(app)
+            assert "quit the UI (runs keep training)" in screen_text(app)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: "a new preset was saved" in screen_text(app))
 
 
 class TestHelpAndPalette:
