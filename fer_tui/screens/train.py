@@ -56,8 +56,10 @@ class TrainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield OptionList(id="presets")
-        yield ConfigForm(id="form")
+        # side by side: every preset stays in view at 80x24 and the form keeps its height
+        with Horizontal(id="train-top"):
+            yield OptionList(id="presets")
+            yield ConfigForm(id="form")
         with Vertical(id="train-bottom"):
             yield Static("", id="field-help")
             yield Static("", id="diff")
@@ -85,16 +87,18 @@ class TrainScreen(Screen):
                 self.notify(str(error), title="Preset skipped", severity="error")
         option_list = self.query_one("#presets", OptionList)
         option_list.clear_options()
-        width = max((len(n) for n in self.presets), default=8) + 2
-        for name, preset in self.presets.items():
-            prompt = Text(no_wrap=True, overflow="ellipsis")
-            prompt.append(name.ljust(width), style="bold")
-            prompt.append(preset.description + ("  (yours)" if preset.user else ""), style="dim")
-            option_list.add_option(Option(prompt, id=name))
+        for name in self.presets:
+            option_list.add_option(Option(Text(name, no_wrap=True, overflow="ellipsis"), id=name))
         wanted = select or ("demo" if "demo" in self.presets else next(iter(self.presets), None))
         if wanted in self.presets:
             option_list.highlighted = list(self.presets).index(wanted)
             self.choose(wanted)
+
+    def preset_help(self, name: str) -> Text:
+        """The line under the form while the presets have focus: the highlighted one's purpose."""
+        preset = self.presets[name]
+        return Text.assemble((name, "bold"), ": ", preset.description,
+                             ("  (yours)" if preset.user else "", "dim"))
 
     def choose(self, name: str) -> None:
         preset = self.presets[name]
@@ -107,6 +111,8 @@ class TrainScreen(Screen):
     def _preset_chosen(self, event: OptionList.OptionSelected) -> None:
         name = event.option.id
         selected = isinstance(event, OptionList.OptionSelected)
+        if name in self.presets:
+            self.query_one("#field-help", Static).update(self.preset_help(name))
         # moving the highlight previews a preset; enter also resets edits and goes to the form
         if name and (selected or name != self.preset_name):
             self.choose(name)
@@ -125,6 +131,12 @@ class TrainScreen(Screen):
             text.append(diff_text(self.base.diff(form.valid), limit=6))
         self.query_one("#diff", Static).update(text)
         self.query_one("#start", Button).disabled = bool(form.errors)
+
+    def on_descendant_focus(self, event) -> None:
+        if event.widget.id == "presets":  # back on the list: its purpose again, not a field's
+            name = self.preset_name if self.preset_name in self.presets else None
+            if name:
+                self.query_one("#field-help", Static).update(self.preset_help(name))
 
     @on(ConfigForm.FieldFocused)
     def _field_focused(self, event: ConfigForm.FieldFocused) -> None:

@@ -56,6 +56,42 @@ class TestPresets:
             assert app.focused.id == "f-data_csv"  # enter moves on to the form
 
 
+EIGHT = ("cpu-augment", "cpu-basic", "cpu-best", "cpu-fast", "cpu-tuned", "demo", "gpu-fast",
+         "gpu-recommended")
+
+
+class TestPresetsAt80x24:
+    async def test_eight_presets_and_one_of_yours_are_all_in_view(self, root, tmp_path, monkeypatch):
+        from fer_core import fileio
+
+        shipped = tmp_path / "presets"
+        for name in EIGHT:
+            fileio.write_toml(shipped / f"{name}.toml", {"description": f"{name}: " + "purpose " * 12,
+                                                         "data_csv": "demo", "epochs": 3})
+        monkeypatch.setenv("FER_TUI_PRESETS", str(shipped))
+        cfg.save_preset("my-gpu-recommended", cfg.TrainConfig(), "mine")
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            presets = app.screen.query_one("#presets", OptionList)
+            await wait_for(pilot, lambda: presets.option_count == 9)
+            shown = [row.strip() for row in region_text(app, presets)]
+            assert [row for row in shown if row] == [*EIGHT, "my-gpu-recommended"]
+            # the highlighted preset's purpose is under the form, and follows the highlight
+            assert "demo: demo: purpose" in screen_text(app)
+            presets.focus()
+            await pilot.press("end")
+            await wait_for(pilot, lambda: "my-gpu-recommended: mine  (yours)" in screen_text(app))
+            assert app.screen.query_one(ConfigForm).size.height >= 12  # the form kept its rows
+
+    async def test_every_shipped_preset_is_in_view(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            shown = " ".join(region_text(app, app.screen.query_one("#presets", OptionList)))
+            assert all(name in shown.split() for name in cfg.preset_names()), shown
+
+
 class TestValidation:
     async def test_a_bad_value_shows_the_schema_message_and_blocks_start(self, root):
         app = FerApp(root=root, reattach=False)
