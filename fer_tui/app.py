@@ -121,12 +121,13 @@ class FerApp(App[None]):
     # ------------------------------------------------------------------ command palette
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's "Keys" panel would repeat the help screen under the same name: ours replaces it
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         yield SystemCommand("Train", "Presets and the training form", self.action_train)
         yield SystemCommand("Runs", "Every run, live first", self.action_runs)
         yield SystemCommand("Checkpoints", "Every checkpoint with its verdict; test inference",
                             self.action_checkpoints)
-        yield SystemCommand("Help: keys", "Every key binding", self.action_help)
+        yield SystemCommand("Keys", "Every key binding, by screen (the ? help)", self.action_help)
         # the current screen's own actions, so the palette can do what the keys do
         for title, help_text, action in getattr(screen, "COMMANDS_HERE", ()):
             yield SystemCommand(title, help_text, getattr(screen, action))
