@@ -135,8 +135,8 @@ class CheckpointsScreen(Screen):
     def idle_hint(self) -> Text:
         where = short_path(self.samples)
         if self.faces:
-            return Text(f"i tests the checkpoint on {where} ({self.faces} faces) · "
-                        "space marks two, c compares")
+            # the keys first: a long folder path is what gets cut at 80 columns
+            return Text(f"i tests, space marks two, c compares · {self.faces} faces in {where}")
         return Text(f"no faces in {where}: m makes them from the demo set, s picks a folder",
                     style="yellow")
 

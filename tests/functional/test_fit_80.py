@@ -16,7 +16,7 @@ from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 from fer_tui.widgets.runs_table import RunsTable
 
-from .conftest import NOW, SIZE, make_run, screen_text, wait_for
+from .conftest import NOW, SIZE, make_run, region_text, screen_text, wait_for
 from .test_checkpoints_screen import (fake_worker, fixed_ckpts, fixed_samples,  # noqa: F401
                                       open_checkpoints, select)
 
@@ -82,6 +82,21 @@ class TestFooters:
             assert await footer_cut(app, pilot) == []
             await pilot.press("escape")
             await wait_for(pilot, lambda: not screen.running, timeout=10)
+
+
+class TestCheckpointsText:
+    async def test_the_detail_and_the_hint_are_whole(self, root, fixed_samples):
+        best = fixed_ckpts(root)
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            await select(pilot, screen, best)
+            await wait_for(pilot, lambda: "faces in" in screen_text(app))
+            detail = screen.query_one("#ckpt-detail")
+            wanted = " ".join(str(detail.content).split())
+            assert "at epoch 6 · " in wanted
+            assert " ".join(" ".join(region_text(app, detail)).split()) == wanted
+            assert "i tests, space marks two, c compares · 7 faces in" in screen_text(app)
 
 
 class TestRunText:
