@@ -10,6 +10,13 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 MARK_COLOR = "yellow"
+# plotext names ANSI yellow "orange" (and draws an unknown "yellow" in another colour): the
+# legend uses Rich's names, so the plot translates them
+PLOTEXT_COLORS = {"yellow": "orange"}
+
+
+def plotext_color(color: str) -> str:
+    return PLOTEXT_COLORS.get(color, color)
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,11 @@ class MetricChart(PlotextPlot):
         drawn = False
         for item in self.series:
             if item.xs:
-                plt.plot(list(item.xs), list(item.ys), color=item.color, marker=item.marker)
+                plt.plot(list(item.xs), list(item.ys), color=plotext_color(item.color),
+                         marker=item.marker)
                 drawn = True
         if self.mark is not None:
-            plt.scatter([self.mark[0]], [self.mark[1]], color=MARK_COLOR, marker="●")
+            plt.scatter([self.mark[0]], [self.mark[1]], color=plotext_color(MARK_COLOR), marker="●")
         if not drawn:
             plt.text("waiting for the first epoch", 0.5, 0.5, alignment="center")
             plt.xlim(0, 1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from rich.style import Style
+
 from fer_core import fileio, runs
 from fer_tui.app import FerApp
 from fer_tui.screens.confirm import ConfirmScreen
@@ -101,6 +103,13 @@ def braille(text: str) -> bool:
     return any("\u2800" < ch <= "\u28ff" for ch in text)
 
 
+def glyph_colors(text, glyph: str) -> list[int]:
+    """The ANSI colour number of every span holding `glyph` in a rendered chart."""
+    styles = [Style.parse(span.style) if isinstance(span.style, str) else span.style
+              for span in text.spans if glyph in text.plain[span.start:span.end]]
+    return [style.color.number for style in styles if style.color is not None]
+
+
 class TestCharts:
     async def test_the_legend_is_in_the_title_row_and_hides_no_data(self, root):
         run_dir = make_run(root, "20260101-000000-demo", accs=(0.31, 0.44, 0.52, 0.57, 0.59, 0.58))
@@ -117,8 +126,11 @@ class TestCharts:
             # the highest loss (epoch 1, top left) is drawn, not covered by a legend box
             first_row = plot[1]
             assert braille(first_row[first_row.index("┤") + 1:][:4]), plot[:3]
-            acc_title = region_text(app, screen.query_one("#acc-chart", MetricChart))[0]
-            assert "val accuracy  ● best" in acc_title
+            acc = screen.query_one("#acc-chart", MetricChart)
+            assert "val accuracy  ● best" in region_text(app, acc)[0]
+            # the legend's colours are the plot's: ● in the title row and on the curve match
+            assert len(set(glyph_colors(acc.render(), "●"))) == 1
+            assert len(glyph_colors(loss.render(), "━")) == 2
 
 
 class TestErrors:
