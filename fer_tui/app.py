@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from fer_core import locations, runs
 
@@ -91,7 +91,8 @@ class FerApp(App[None]):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The key of the screen already shown does nothing: off the footer, which then fits."""
         if action in ("train", "runs", "checkpoints") and action == self.current_mode:
-            return len(self.screen_stack) > 1  # r on a run still goes back to the list
+            shown = [s for s in self.screen_stack if not isinstance(s, ModalScreen)]
+            return len(shown) > 1  # r on a run still goes back to the list; help changes nothing
         return True
 
     def action_train(self) -> None:

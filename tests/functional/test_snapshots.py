@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fer_core import fileio
 from fer_tui.app import FerApp
 
-from .conftest import NOW, SIZE, make_run
+from .conftest import NOW, SIZE, make_run, wait_for
 
 PRESETS = {
     "demo": {"description": "Synthetic faces, tiny model, CPU: a minute, no download",
@@ -16,6 +18,9 @@ PRESETS = {
     "cpu-basic": {"description": "CPU, no augmentation: the classic 50-epoch baseline",
                   "data_csv": "fer2013.csv", "arch": "fer_cnn", "epochs": 50},
 }
+# eight presets, as shipped: the list must show them all at 80x24
+PRESETS.update({name: {"description": f"{name}: a preset", "data_csv": "fer2013.csv"} for name in
+                ("cpu-augment", "cpu-best", "cpu-fast", "cpu-tuned", "gpu-fast", "gpu-recommended")})
 
 
 @pytest.fixture
@@ -31,6 +36,16 @@ def fixed(root, monkeypatch, tmp_path):
              accs=(0.28, 0.39, 0.47, 0.51), config={"lr": 1e-3, "batch_size": 64, "epochs": 50},
              started=NOW - 600)
     return root
+
+
+async def opened(pilot, run_dir, state: str) -> None:
+    """Open a run and wait (however loaded the machine) until its charts and log are drawn."""
+    from fer_tui.screens.run import RunScreen
+
+    pilot.app.open_run(run_dir)
+    screen = await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen)
+    await wait_for(pilot, lambda: screen.state == state and screen.query_one("#log").path)
+    await pilot.pause(0.2)
 
 
 def app_for(root):
@@ -56,8 +71,21 @@ class TestTrainSnapshots:
 class TestRunSnapshots:
     def test_run_screen_of_an_ended_run(self, fixed, snap_compare):
         async def open_run(pilot):
-            pilot.app.open_run(fixed / "20260101-090000-demo")
-            await pilot.pause(0.3)
+            await opened(pilot, fixed / "20260101-090000-demo", "finished")
+
+        assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=open_run)
+
+
+    def test_run_screen_of_a_failed_run(self, fixed, snap_compare):
+        failed = make_run(fixed, "20260103-090000-demo", state="failed", accs=(0.31, 0.44),
+                          started=NOW - 300)
+        status = json.loads((failed / "status.json").read_text())
+        fileio.write_json(failed / "status.json", {**status, "message": (
+            "RuntimeError: device GPU is not available on this machine (no CUDA driver found); "
+            "train with --device_target CPU or install the GPU build of MindSpore 2.8.0")})
+
+        async def open_run(pilot):
+            await opened(pilot, failed, "failed")
 
         assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=open_run)
 
