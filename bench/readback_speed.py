@@ -1,12 +1,16 @@
-"""The waiting thread's gain: training steps with and without it, alternating in one process.
+"""How the engine waits for a step: three ways side by side, alternating in one process.
 
     .venv/bin/python bench/readback_speed.py [--arch fer_vgg fer_cnn tiny_cnn] [--batch 128]
+                                             [--load N --load-nice 19]
 
-For each architecture: the trainer's own compiled step (AdamWeightDecay, soft-target loss) on
-one random batch, timed over `--steps` steps per round, rounds alternating `direct` (asnumpy in
-the training thread: MindSpore's busy-wait competes with its kernels) and `thread` (fer_core's
-SCHED_IDLE waiting thread). Prints the median images/s of each and their ratio. Run it on a
-quiet machine: anything else on the cores changes both sides.
+For each architecture: the trainer's compiled step (AdamWeightDecay, soft-target loss) on one
+random batch, `--steps` steps a round, rounds alternating
+  direct   asnumpy in the training thread (MindSpore's busy-wait competes with its kernels),
+  thread   the nice-19 waiting thread, spinning for the whole step,
+  waiter   what the trainer does: sleep through most of the learned step time, then the thread.
+Prints the median images/s of each and the ratios to `direct`. Run it on a quiet machine;
+`--load N` adds N busy-looping processes at `--load-nice` to see how each way copes with
+other work on the cores.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,14 +55,23 @@ def step_function(arch: str):
     return train_step
 
 
+MODES = ("direct", "thread", "waiter")
+
+
 def images_per_second(train_step, x, targets, steps: int, mode: str) -> float:
     from fer_core import readback
 
     os.environ["FER_TUI_READBACK"] = mode
+    waiter = readback.Waiter()
     started = time.perf_counter()
     for _ in range(steps):
-        readback.to_numpy(*train_step(x, targets))
+        waiter.numpy(*train_step(x, targets))
     return steps * x.shape[0] / (time.perf_counter() - started)
+
+
+def start_load(count: int, nice: int) -> list[subprocess.Popen]:
+    spin = f"import os; os.nice({nice}); exec('while True: pass')"
+    return [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(count)]
 
 
 def main() -> None:
@@ -66,7 +80,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--load", type=int, default=0, help="busy-looping processes beside the bench")
+    parser.add_argument("--load-nice", type=int, default=19)
     args = parser.parse_args()
+    burners = start_load(args.load, args.load_nice)
+    try:
+        run(args)
+    finally:
+        for burner in burners:
+            burner.kill()
+
+
+def run(args) -> None:
     import mindspore as ms
 
     from fer_core.mindspore_setup import configure
@@ -78,13 +103,14 @@ def main() -> None:
     for arch in args.arch:
         train_step = step_function(arch)
         images_per_second(train_step, x, targets, 3, "thread")  # compile and warm up
-        speeds: dict[str, list[float]] = {"direct": [], "thread": []}
+        speeds: dict[str, list[float]] = {mode: [] for mode in MODES}
         for _ in range(args.rounds):
-            for mode in speeds:
+            for mode in MODES:
                 speeds[mode].append(images_per_second(train_step, x, targets, args.steps, mode))
-        direct, thread = (statistics.median(speeds[m]) for m in ("direct", "thread"))
-        print(json.dumps({"arch": arch, "batch": args.batch, "direct_img_s": round(direct, 1),
-                          "thread_img_s": round(thread, 1), "ratio": round(thread / direct, 2),
+        median = {mode: statistics.median(speeds[mode]) for mode in MODES}
+        print(json.dumps({"arch": arch, "batch": args.batch, "load": f"{args.load} at nice {args.load_nice}",
+                          **{f"{mode}_img_s": round(median[mode], 1) for mode in MODES},
+                          **{f"{mode}_ratio": round(median[mode] / median["direct"], 2) for mode in MODES[1:]},
                           "rounds": args.rounds, "load_average": round(os.getloadavg()[0], 2)}), flush=True)
 
 

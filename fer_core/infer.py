@@ -45,6 +45,7 @@ class Predictor:
         self.net = _build_net(self.arch, device_target)
         _load_weights(self.net, self.path, self.arch)
         self._compiled = _compile(self.net)
+        self._waiter = readback.Waiter()
         self.trained_tta = trained_tta(sidecar.read_sidecar(self.path))
 
     @staticmethod
@@ -90,7 +91,7 @@ class Predictor:
             if pad:  # a fixed shape: the compiled graph is reused, never rebuilt
                 chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
             x = np.ascontiguousarray(augment.normalise(chunk))
-            (probs,) = readback.to_numpy(self._compiled(ms.Tensor(x)))
+            (probs,) = self._waiter.numpy(self._compiled(ms.Tensor(x)))
             out.append(probs[:len(chunk) - pad])
         return np.concatenate(out)
 
