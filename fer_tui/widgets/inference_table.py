@@ -12,8 +12,12 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import DataTable
 
+from fer_core import CLASS_NAMES
+
 from fer_tui.format import prob_bar
 from fer_tui.inference import class_name
+
+NAME_WIDTH = max(len(name) for name in CLASS_NAMES)  # "surprise"
 
 
 @dataclass
@@ -54,10 +58,12 @@ class InferenceTable(DataTable):
         self.events = {}
         self.clear(columns=True)
         self.add_column("#", key="index")
-        self.add_column("true", key="true")
+        # sized for the longest class name up front: widths grown as rows arrive could lag
+        # behind the last row and cut it (`surpris`)
+        self.add_column("true", key="true", width=NAME_WIDTH)
         bar = 10 if len(slots) == 1 else 4
         for index, slot in enumerate(slots):
-            self.add_column(f"{slot} pred".strip(), key=f"pred{index}")
+            self.add_column(f"{slot} pred".strip(), key=f"pred{index}", width=NAME_WIDTH + 2)
             self.add_column(f"{slot} probability".strip() if bar > 4 else f"{slot} p".strip(),
                             key=f"prob{index}", width=bar + 5)
 
@@ -75,8 +81,8 @@ class InferenceTable(DataTable):
         probs = event.get("probs") or []
         top = max(probs) if probs else None
         bar = 10 if len(self.slots) == 1 else 4
-        self.update_cell(key, f"pred{slot}", pred_cell(event), update_width=True)
-        self.update_cell(key, f"prob{slot}", prob_bar(top, bar), update_width=True)
+        self.update_cell(key, f"pred{slot}", pred_cell(event))
+        self.update_cell(key, f"prob{slot}", prob_bar(top, bar))
         tally = self.tallies[slot]
         tally.seen += 1
         if event.get("correct") is not None:
