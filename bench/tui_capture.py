@@ -1,4 +1,6 @@
-"""Text captures of every screen at 80x24 (for the README), from a fake run driven to the end.
+"""Text captures of every screen at 80x24 (for the README), from two fake runs driven to the end,
+and the Checkpoints screen after one real test inference of the shipped demo model on the
+sample folder (a MindSpore worker: a few seconds).
 
     .venv/bin/python bench/tui_capture.py
 """
@@ -50,10 +52,28 @@ async def capture(tmp: Path) -> None:
         app.open_run(done[0])
         await pilot.pause(0.8)
         shots.append(("Run (enter on a run)", text(app)))
+        shots.append(("Checkpoints (k, then i)", await checkpoints_after_inference(app, pilot)))
     for title, shot in shots:
         print(f"── {title} " + "─" * (76 - len(title)))
         print(shot)
         print()
+
+
+async def checkpoints_after_inference(app, pilot) -> str:
+    from fer_core import locations
+    from fer_tui.widgets.ckpt_table import CkptTable
+
+    await pilot.press("k")
+    while not app.screen.query(CkptTable) or not app.screen.query_one(CkptTable).row_count:
+        await pilot.pause(0.2)
+    screen = app.screen
+    screen.query_one(CkptTable).select(locations.shipped_dir() / "demo-tiny_cnn" / "best_model.ckpt")
+    await pilot.press("i")
+    await pilot.pause(0.5)
+    while screen.running:
+        await pilot.pause(0.2)
+    await pilot.pause(0.5)
+    return text(app)
 
 
 def main() -> None:
