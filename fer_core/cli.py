@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from importlib import import_module
 
@@ -48,6 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv)[:1] != ["train"]:
+        return _main(argv)
+    # a foreground run trains in this process: its signals are taken by one thread from the
+    # start, before numpy's threads exist (MindSpore would turn ctrl+c into SIGTERM)
+    from fer_core import trainer_os
+
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, trainer_os.STOP_SIGNALS)
+    trainer_os.block_stop_signals()
+    try:
+        return _main(argv)
+    finally:  # a caller that goes on (tests call main in-process) gets its mask back
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "verb", None):

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fer_core import fileio, runlock
+from fer_core import fileio, runlock, trainer_os
 from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
 from fer_core.errors import RunError
 
@@ -245,7 +245,7 @@ def launch_detached(run_dir: Path, resume: bool = False) -> int:
         # below never races its start-up (which deletes every temporary in the directory)
         ready_read, ready_write = os.pipe()
         try:
-            with open(run_dir / LOG, "ab") as log:
+            with open(run_dir / LOG, "ab") as log, trainer_os.signals_unblocked():
                 process = subprocess.Popen(
                     trainer_command(run_dir, resume),
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

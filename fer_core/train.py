@@ -8,6 +8,11 @@ SIGTERM finish the current step, save last_state.ckpt and end with status `stopp
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # before numpy starts a thread that could take a signal: see trainer_os
+    from fer_core.trainer_os import block_stop_signals
+
+    block_stop_signals()
+
 import argparse
 import json
 import math
@@ -93,9 +98,7 @@ class Trainer:
         try:
             runlock.wait_for_launcher()  # its status write must land before ours
             lock.record_pid(os.getpid())
-            signal.signal(signal.SIGTERM, self._on_signal)
-            signal.signal(signal.SIGINT, self._on_signal)
-            signal.signal(signal.SIGHUP, self._on_signal)  # a dropped SSH session never stops a run
+            trainer_os.route_signals(self._on_signal)  # a dropped SSH session never stops a run
             if self.interactive:
                 sys.stdout = trainer_os.TerminalGuard(sys.stdout, self._leave_terminal)
             return self._guarded_run()
