@@ -301,7 +301,12 @@ def inspect(path: Path | str, samples: Path | str | Samples | None = "demo", beh
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    index = ckpt_index.read_index(path)
+    try:
+        index = ckpt_index.read_index(path)
+    except OSError as error:  # one unreadable file is one broken row, not the end of the table
+        report = Report(path, path.stat().st_size)
+        report.checks.append(Check("structure", "broken", ckpt_index.unreadable(error)))
+        return report
     side = sidecar.read_sidecar(path)
     report = Report(path, index.size, kind=index.kind if index.entries else (side or {}).get("kind"),
                     epoch=(side or {}).get("epoch"), val_acc=(side or {}).get("val_acc"))

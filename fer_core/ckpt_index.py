@@ -182,7 +182,28 @@ def read_index(path: Path | str) -> Index:
             else:
                 index.entries[name] = Entry(name, shape, dtype, nbytes)
             pos = end
+    index.error = content_problem(index.entries.values())
     return index
+
+
+def needed_bytes(entry: Entry) -> int | None:
+    """Bytes a tensor's dims and dtype call for (None for strings, whose length is free).
+    MindSpore writes a scalar with dims [0] and reads dims [0] back as shape ()."""
+    if entry.dtype == "str":
+        return None
+    count = 1 if entry.shape in ((), (0,)) else math.prod(entry.shape)
+    return count * DTYPE_BYTES[entry.dtype]
+
+
+def content_problem(entries) -> str | None:
+    """The first tensor whose bytes do not fill its shape: MindSpore's loader would read past
+    them (SIGSEGV) or make garbage of them, so no such file may reach it."""
+    for entry in entries:
+        need = needed_bytes(entry)
+        if need is not None and entry.nbytes != need:
+            shape = "x".join(map(str, entry.shape)) or "scalar"
+            return f"{entry.name} has {entry.nbytes} bytes, shape {shape} {entry.dtype} needs {need}"
+    return None
 
 
 # ---------------------------------------------------------------- exact sizes
@@ -299,6 +320,15 @@ def scan(root: Path | str) -> list[CheckpointInfo]:
     for path in find_checkpoints(root):
         try:
             rows.append(describe(path, root))
-        except OSError:  # vanished between listing and stat (a trainer replacing it)
+        except FileNotFoundError:  # vanished between listing and stat (a trainer replacing it)
             continue
+        except OSError as error:  # e.g. chmod 000: a row that says so, never a silent gap
+            size = path.stat().st_size if path.exists() else 0
+            run = path.parent.name if path.parent != Path(root) else ""
+            rows.append(CheckpointInfo(path, run, path.name, size, None, None, None, None, None,
+                                       f"broken: {unreadable(error)}"))
     return rows
+
+
+def unreadable(error: OSError) -> str:
+    return f"unreadable ({error.strerror or error})"
