@@ -210,7 +210,7 @@ def list_presets() -> list[Preset]:
 
 def preset_name_problem(name: str, overwrite: bool = False) -> str | None:
     """Why `name` cannot be saved as a user preset, or None if it can."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):  # not match: `$` also matches before a trailing newline
         return f"preset name must be lowercase letters, digits, '-' or '_', got {name!r}"
     if (locations.presets_dir() / f"{name}.toml").exists():
         return f"preset '{name}' is shipped with fer-tui; choose another name"

@@ -1,6 +1,7 @@
 import tomli_w
 
 from fer_core import config
+from fer_core.errors import ConfigError
 
 
 def add_arguments(parser):
@@ -14,10 +15,17 @@ def add_arguments(parser):
 
 def run(args) -> int:
     if not args.name:
-        for preset in config.list_presets():
+        broken = 0
+        for name in config.preset_names():
+            try:  # one bad user preset is one line, not the end of the listing
+                preset = config.load_preset(name)
+            except ConfigError as error:
+                broken += 1
+                print(f"{name:<18} broken: {error}")
+                continue
             mark = " (user)" if preset.user else ""
             print(f"{preset.name:<18} {preset.description}{mark}")
-        return 0
+        return 1 if broken else 0
     preset = config.load_preset(args.name)
     if args.save:
         values = preset.config.model_dump()

@@ -55,6 +55,28 @@ def check_data_path(config: TrainConfig) -> None:
     dataset.split(config.val_split)
 
 
+# the library MindSpore needs for each device; without it set_device fails after minutes of
+# start-up, with pages of its own errors (the CPU needs nothing)
+DEVICE_LIBRARIES = {"GPU": ("libcuda.so.1", "libcuda.so"), "Ascend": ("libascendcl.so",)}
+
+
+def check_device(device: str) -> None:
+    """A device this machine cannot drive is one line before anything is created."""
+    names = DEVICE_LIBRARIES.get(device)
+    if not names:
+        return
+    import ctypes
+
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+            return
+        except OSError:
+            continue
+    raise ConfigError(f"device_target {device}: this machine has no {device} driver ({names[0]} not found); "
+                      "use --device_target CPU")
+
+
 def run(args) -> int:
     if args.resume:
         run_dir = runs.resolve_run(args.resume)
@@ -62,8 +84,10 @@ def run(args) -> int:
         if given:
             raise ConfigError(f"--resume continues the run's own config; drop --{given[0]}")
         runs.check_resumable(run_dir)
+        check_device(runs.read_config(run_dir).device_target)
         return _start(run_dir, args.detach, resume=True)
     config, preset = resolve_config(args)
+    check_device(config.device_target)
     check_data_path(config)
     run_dir = runs.create_run(config, preset)
     return _start(run_dir, args.detach, resume=False)

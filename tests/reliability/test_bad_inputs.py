@@ -361,7 +361,7 @@ def _bad_values(name: str) -> list[str]:
         values += ["nan"] if name != "min_lr" else []
     if name == "arch":
         values += ["resnet9000", "TINY_CNN", "tiny cnn"]
-    if name in ("device_target", "val_split"):
+    if name in ("device_target", "val_split", "augment_policy"):
         values += ["TPU", "cpu", "Public Test"]
     return values
 

@@ -1,0 +1,79 @@
+"""A disk that fills up under a running trainer (issue 12, class 3).
+
+The run lives on a small tmpfs of its own (root only: skipped elsewhere). After epoch 2 a
+careless admin fills it, leaving less than one checkpoint of room: the next checkpoint write
+hits ENOSPC after MindSpore's temporary took the last bytes. The trainer must delete its
+partial temporaries first, then end `failed: no space left on <dir>`; the earlier checkpoints
+stay whole; once space is freed the run resumes to the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from fer_core import ckpt_index, runlock, runs
+from tests.reliability.conftest import reap, tiny_config, wait_until
+
+pytestmark = pytest.mark.slow
+SLACK = 100_000  # bytes left free: room for status.json heartbeats, not for a 246 KB checkpoint
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def _metrics(run_dir) -> list[int]:
+    path = run_dir / runs.METRICS
+    text = path.read_text() if path.exists() else ""
+    return [json.loads(line)["epoch"] for line in text.splitlines() if line.strip()]
+
+
+def _fill(mount, leave: int) -> int:
+    """Write a filler file until only `leave` bytes are free; returns its size."""
+    info = os.statvfs(mount)
+    size = max(0, info.f_bavail * info.f_frsize - leave)
+    with open(mount / "filler.bin", "wb") as handle:
+        chunk = b"\0" * (1 << 20)
+        written = 0
+        while written < size:
+            written += handle.write(chunk[:min(len(chunk), size - written)])
+    return size
+
+
+def test_enospc_ends_the_run_failed_with_the_reason_and_no_temporaries(tiny_csv, small_fs, procs):
+    run_dir = procs.watch(runs.create_run(tiny_config(tiny_csv, epochs=12), "full", root=small_fs))
+    pid = procs.add(runs.launch_detached(run_dir))
+    wait_until(lambda: len(_metrics(run_dir)) >= 2, 300, 0.02, "epoch 2")
+    _fill(small_fs, SLACK)
+    wait_until(lambda: not runs.pid_alive(pid), 300, 0.1, "the trainer to end")
+    reap(pid)
+    status = runs.read_status(run_dir)
+    log = (run_dir / runs.LOG).read_text()
+    assert status["state"] == "failed", (status, log[-2000:])
+    assert status["message"] == f"no space left on {run_dir}", status
+    hidden = [p.name for p in run_dir.iterdir() if p.name.startswith(".") and p.name != runlock.LOCK_NAME]
+    assert hidden == [], f"partial temporaries left on a full disk: {hidden}"
+    kept = [p for p in run_dir.glob("*.ckpt")]
+    assert any(p.name == runs.LAST_STATE for p in kept), kept
+    for ckpt in kept:
+        assert ckpt_index.read_index(ckpt).error is None, ckpt
+    # space comes back: the run resumes from the last whole epoch and finishes
+    (small_fs / "filler.bin").unlink()
+    done = _metrics(run_dir)
+    pid = procs.add(runs.launch_detached(run_dir, resume=True))
+    wait_until(lambda: runs.read_status(run_dir).get("state") in runs.END_STATES and not runs.pid_alive(pid),
+               300, 0.2, "the resumed run to end")
+    assert runs.read_status(run_dir)["state"] == "finished", (run_dir / runs.LOG).read_text()[-2000:]
+    assert _metrics(run_dir) == list(range(1, 13)) and len(done) >= 2

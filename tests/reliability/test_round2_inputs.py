@@ -1,0 +1,151 @@
+"""Bad input the first round missed (issue 12, classes 5, 11 and 12): each is one line
+naming the thing, exit 2 (or a listing that goes on), and nothing on disk changed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fer_core import cli, runs
+from tests.helpers import small_csv
+from tests.reliability.conftest import tiny_config
+from tests.reliability.test_bad_inputs import rejects, snapshot
+
+FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
+FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
+
+
+@pytest.fixture
+def area(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FER_TUI_TRAINER", f"{sys.executable} {FAKE_TRAINER}")
+    (tmp_path / "in").mkdir()
+    return tmp_path
+
+
+def _stopped_run(area: Path, save_dir: str = "runs") -> Path:
+    csv = small_csv(area / "in" / f"data-{save_dir}.csv")
+    run_dir = runs.create_run(tiny_config(csv, save_dir=save_dir), "r2")
+    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "stopped"})
+    return run_dir
+
+
+# ---------------------------------------------------------------- class 5: config.toml on resume
+
+@pytest.mark.parametrize("damage", ["lr = -1.0", "epochs = 'ten'", b"\xff\xfe not text", "a folder"])
+def test_resume_validates_config_toml_before_spawning(capfd, area, damage):
+    run_dir = _stopped_run(area)
+    config = run_dir / runs.CONFIG
+    if damage == "a folder":
+        config.unlink()
+        config.mkdir()
+    elif isinstance(damage, bytes):
+        config.write_bytes(damage)
+    else:
+        key = damage.split(" = ")[0]
+        lines = [line for line in config.read_text().splitlines() if not line.startswith(f"{key} =")]
+        config.write_text("\n".join([*lines, damage]) + "\n")
+    rejects(capfd, area, ["train", "--resume", str(run_dir), "--detach"], [str(config)], "r2: bad config.toml on --resume")
+    assert runs.read_status(run_dir)["state"] == "stopped"
+
+
+def test_resume_with_a_bad_config_through_the_console_script(area):
+    run_dir = _stopped_run(area)
+    (run_dir / runs.CONFIG).write_text((run_dir / runs.CONFIG).read_text().replace("lr = ", "lr = -"))
+    result = subprocess.run([FER_TUI, "train", "--resume", run_dir.name, "--detach"], capture_output=True,
+                            text=True, timeout=120, env={**os.environ})
+    assert result.returncode == 2 and "resumed" not in result.stdout, result
+    assert len(result.stderr.strip().splitlines()) == 1 and "config.toml" in result.stderr, result.stderr
+
+
+# ---------------------------------------------------------------- class 11: the smaller ones
+
+def test_preset_name_with_a_trailing_newline_is_refused(capfd, area):
+    rejects(capfd, area, ["presets", "demo", "--save", "mine\n"], ["preset name", "'mine\\n'"], "r2: preset name")
+
+
+def test_one_bad_user_preset_does_not_hide_the_others(area):
+    presets = Path(os.environ["FER_TUI_USER_PRESETS"])
+    presets.mkdir(parents=True, exist_ok=True)
+    (presets / "broken-one.toml").write_text("lr = 'fast'\n")
+    result = subprocess.run([FER_TUI, "presets"], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("demo ") for line in lines), result.stdout
+    broken = [line for line in lines if line.startswith("broken-one")]
+    assert len(broken) == 1 and "broken:" in broken[0] and "lr" in broken[0], result.stdout
+    assert result.returncode == 1
+
+
+def test_an_id_two_runs_share_is_refused_not_guessed(capfd, area):
+    for _ in range(20):  # two save_dirs, the same second: the same run id
+        first, second = _stopped_run(area, "left"), _stopped_run(area, "right")
+        if first.name == second.name:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.skip("could not create two runs within one second")
+    for argv in (["train", "--resume", first.name, "--detach"], ["stop", first.name]):
+        line = rejects(capfd, area, argv, [first.name, str(first), str(second)], "r2: ambiguous run id")
+        assert "2 runs" in line
+
+
+SETPRIV = shutil.which("setpriv")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SETPRIV, reason="needs root and setpriv to drop the read override")
+def test_an_unreadable_checkpoint_is_one_row(tmp_path):
+    """chmod 000 on one .ckpt: `checkpoints --quick` and the full check list it as unreadable
+    and go on with the others (run without CAP_DAC_OVERRIDE: root reads anything)."""
+    shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn"
+    folder = tmp_path / "ckpts"
+    folder.mkdir()
+    for name in ("good.ckpt", "locked.ckpt"):
+        shutil.copy(shipped / "best_model.ckpt", folder / name)
+    (folder / "locked.ckpt").chmod(0)
+    env = {**os.environ, "GLOG_v": "3"}
+    for extra in (["--quick"], ["--samples", "demo"]):
+        result = subprocess.run([SETPRIV, "--bounding-set", "-dac_override,-dac_read_search", FER_TUI,
+                                 "checkpoints", str(folder), *extra], capture_output=True, text=True,
+                                timeout=600, env=env)
+        assert "Traceback" not in result.stderr, result.stderr[-2000:]
+        rows = [line for line in result.stdout.splitlines() if ".ckpt" in line]
+        assert len(rows) == 2, (extra, result.stdout, result.stderr[-2000:])
+        locked = next(r for r in rows if "locked.ckpt" in r)
+        assert "broken: unreadable (Permission denied)" in locked, (extra, result.stdout)
+        assert "broken" not in next(r for r in rows if "good.ckpt" in r), (extra, result.stdout)
+        assert result.returncode == 1
+
+
+# ---------------------------------------------------------------- class 12: the device
+
+def _has_cuda() -> bool:
+    for name in ("libcuda.so.1", "libcuda.so"):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.skipif(_has_cuda(), reason="this machine has a CUDA driver")
+def test_a_gpu_preset_without_cuda_is_refused_before_a_run_exists(capfd, area):
+    root = Path(os.environ["FER_TUI_CHECKPOINTS"])
+    line = rejects(capfd, area, ["train", "--preset", "demo", "--device_target", "GPU", "--detach"],
+                   ["device_target GPU", "libcuda"], "r2: device without a driver")
+    assert not root.exists() or not any(root.iterdir()), line
+    before = snapshot(area)
+    result = subprocess.run([FER_TUI, "train", "--preset", "demo", "--device_target", "GPU"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert snapshot(area) == before
+    assert cli  # the in-process and the console-script paths are the same code
