@@ -96,6 +96,7 @@ def parse_csv(path: Path) -> Dataset:
     raw = _read_bytes(path)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    budget = len(raw) // (2 * PIXELS - 1) + 1  # a whole row takes >= 2,304 digits + spaces
     lines = raw.split(b"\n")
     del raw
     while lines and not lines[-1].strip():
@@ -114,7 +115,9 @@ def parse_csv(path: Path) -> Dataset:
     if not rows:
         raise DataError(f"{path}: no data rows after the header")
 
-    values = np.empty((len(rows), PIXELS), dtype=np.int32)
+    # sized by what the bytes can hold, not by the line count: a million short lines must be
+    # a one-line error at line 2, not a request for gigabytes (a short row fails before the end)
+    values = np.empty((min(len(rows), budget), PIXELS), dtype=np.uint8)
     labels = np.empty(len(rows), dtype=np.int64)
     usages = np.empty(len(rows), dtype=object)
     with warnings.catch_warnings():
@@ -125,22 +128,23 @@ def parse_csv(path: Path) -> Dataset:
                 raise DataError(f"{path} line {n + 2}: expected {len(header)} columns, "
                                 f"got {line.count(b',') + 1}")
             label = fields[i_label].strip().strip(b'"')
-            if not label.isdigit() or int(label) >= NUM_CLASSES:
-                raise DataError(f"{path} line {n + 2}: emotion must be 0..6, "
-                                f"got {label.decode('utf-8', 'replace')!r}")
-            labels[n] = int(label)
+            digits = label.lstrip(b"0") or b"0"  # int() of thousands of digits raises, so look first
+            if not label.isdigit() or len(digits) > 1 or int(digits) >= NUM_CLASSES:
+                raise DataError(f"{path} line {n + 2}: emotion must be 0..6, got {_shown(label)}")
+            labels[n] = int(digits)
             pixels = _parse_row(path, n + 2, fields[i_pixels])
             if pixels.size != PIXELS:
                 raise DataError(f"{path} line {n + 2}: expected {PIXELS} pixel values, got {pixels.size}")
+            if pixels.view(np.uint64).max() > 255:  # negatives are huge as unsigned: one pass
+                column = int(np.flatnonzero((pixels < 0) | (pixels > 255))[0])
+                token = fields[i_pixels].strip(b'" ').split()[column]  # the text, not a wrapped number
+                raise DataError(f"{path} line {n + 2}: pixel values must be 0..255, "
+                                f"got {_shown(token, quote=False)} at position {column + 1}")
             values[n] = pixels
             usages[n] = fields[i_usage].strip().strip(b'"').decode("utf-8", "replace") if i_usage is not None else "Training"
     for n in np.flatnonzero(~np.isin(usages, SPLITS))[:1]:
         raise DataError(f"{path} line {n + 2}: Usage must be one of {', '.join(SPLITS)}, got {usages[n]!r}")
-    if values.min() < 0 or values.max() > 255:
-        row, column = np.argwhere((values < 0) | (values > 255))[0]
-        raise DataError(f"{path} line {row + 2}: pixel values must be 0..255, "
-                        f"got {values[row, column]} at position {column + 1}")
-    images = values.astype(np.uint8).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+    images = values.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     splits = {name: Split(images[usages == name], labels[usages == name]) for name in SPLITS if (usages == name).any()}
     return Dataset(str(path), splits)
 
@@ -154,9 +158,16 @@ def _split_fields(line: bytes, count: int) -> list[bytes] | None:
     return line.split(b",")
 
 
+def _shown(text: bytes, quote: bool = True, limit: int = 24) -> str:
+    """A value from the file as it is written (cut, with its length, if it is long)."""
+    shown = text[:limit].decode("utf-8", "replace")
+    shown = repr(shown) if quote else shown
+    return shown + (f"… ({len(text)} characters)" if len(text) > limit else "")
+
+
 def _parse_row(path: Path, lineno: int, field: bytes) -> np.ndarray:
-    try:
-        return np.fromstring(field.strip(b'" '), dtype=np.int32, sep=" ")
+    try:  # int64: 4294967296 stays itself (int32 wrapped it to 0); longer numbers saturate
+        return np.fromstring(field.strip(b'" '), dtype=np.int64, sep=" ")
     except (DeprecationWarning, ValueError):
         for position, token in enumerate(field.strip(b'" ').split()):
             if not token.lstrip(b"-").isdigit():

@@ -20,7 +20,7 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fer_core import cli, config as cfg
@@ -114,11 +114,17 @@ def test_csv_wrong_pixel_count(capfd, area, n):
 
 @HYPO
 @given(value=st.one_of(st.integers(max_value=-1), st.integers(min_value=256)), where=st.integers(0, 2303))
+@example(value=2**32, where=0).via("int32 wrapped it to 0")
+@example(value=2**32 + 100, where=7).via("int32 wrapped it to 100")
+@example(value=10**23 - 1, where=2303).via("int32 showed it as -1")
+@example(value=-(10**30), where=1)
 def test_csv_pixel_out_of_range(capfd, area, value, where):
+    """Named with its row and its text as written, whatever its size (never a wrapped number)."""
     pixels = ["9"] * 2304
     pixels[where] = str(value)
     path = write_csv(fresh(area, ".csv"), fer_rows(1) + [f"2,{' '.join(pixels)},PublicTest"])
-    _both_commands(capfd, area, path, [path.name, "line 9"], "csv: pixel out of range")
+    _both_commands(capfd, area, path, [path.name, "line 9", str(value)[:24], f"position {where + 1}"],
+                   "csv: pixel out of range")
 
 
 @HYPO

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fer_core import cli, runs
-from tests.helpers import small_csv
+from tests.helpers import fer_rows, small_csv, write_csv
 from tests.reliability.conftest import tiny_config
 from tests.reliability.test_bad_inputs import rejects, snapshot
 
@@ -64,6 +65,34 @@ def test_resume_with_a_bad_config_through_the_console_script(area):
                             text=True, timeout=120, env={**os.environ})
     assert result.returncode == 2 and "resumed" not in result.stdout, result
     assert len(result.stderr.strip().splitlines()) == 1 and "config.toml" in result.stderr, result.stderr
+
+
+# ---------------------------------------------------------------- class 7: CSV numbers
+
+def test_a_label_of_thousands_of_digits_is_one_line(capfd, area):
+    label = "7" * 5000  # int() of it raises ValueError (Python's digit limit)
+    path = write_csv(area / "in" / "long-label.csv", [*fer_rows(1), f"{label},{' '.join(['9'] * 2304)},Training"])
+    line = rejects(capfd, area, ["data", str(path)], [path.name, "line 9", "emotion must be 0..6", "5000 characters"],
+                   "r2: csv label of 5000 digits")
+    assert len(line) < 300
+
+
+def _limit_memory() -> None:
+    """2 GB of address space: the file's content fits many times, 25.7 GiB does not."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def test_millions_of_short_lines_are_refused_in_bounded_memory(area):
+    """3,000,000 two-field lines (12 MB): one line naming line 2, not a 25.7 GiB allocation."""
+    path = area / "in" / "short-lines.csv"
+    path.write_bytes(b"emotion,pixels,Usage\n" + b"0,1\n" * 3_000_000)
+    process = subprocess.Popen([FER_TUI, "data", str(path), "--no-cache"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, preexec_fn=_limit_memory)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 2, err[-2000:]
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "line 2" in lines[0] and path.name in lines[0], err[-2000:]
+    assert "Traceback" not in err and "MemoryError" not in err
 
 
 # ---------------------------------------------------------------- class 11: the smaller ones
