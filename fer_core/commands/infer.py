@@ -8,6 +8,7 @@ import sys
 
 from fer_core.commands import add_model_arguments
 from fer_core import CLASS_NAMES
+from fer_core.imagesize import check_image_size
 from fer_core.infer import TTA_CHOICES
 
 
@@ -26,6 +27,7 @@ def run(args) -> int:
     os.environ.setdefault("GLOG_v", "3")
     from fer_core.infer import Predictor, find_faces, read_gray, top_class
 
+    check_image_size(args.image_path)  # from the header, before anything decodes it
     gray = read_gray(args.image_path)  # a bad image fails before MindSpore loads
     faces, note = find_faces(gray)
     predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fer_core.commands import add_model_arguments
 from fer_core.errors import DataError
+from fer_core.imagesize import check_image_size
 
 
 def add_arguments(parser):
@@ -33,6 +34,7 @@ def run(args) -> int:
         source = Path(args.input)
         if not source.is_file():
             raise DataError(f"{source}: no such image file")
+        check_image_size(source)  # from the header, before anything decodes it
         output = args.output or visualize.default_output(source, ".png")
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)

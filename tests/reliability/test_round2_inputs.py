@@ -8,9 +8,11 @@ import ctypes
 import os
 import resource
 import shutil
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,41 @@ def test_millions_of_short_lines_are_refused_in_bounded_memory(area):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "line 2" in lines[0] and path.name in lines[0], err[-2000:]
     assert "Traceback" not in err and "MemoryError" not in err
+
+
+# ---------------------------------------------------------------- class 8: image size
+
+@pytest.fixture(scope="module")
+def huge_png(tmp_path_factory) -> Path:
+    """A real, valid 20000×20000 grayscale PNG of ~400 KB (400 M pixels once decoded)."""
+    side = 20000
+    packer = zlib.compressobj(9)
+    row = b"\0" * (side + 1)  # filter byte + one row of black
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    path = tmp_path_factory.mktemp("huge") / "huge.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_huge_image_is_refused_from_its_header(capfd, area, huge_png):
+    shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
+    folder = area / "in" / "faces" / "happy"
+    folder.mkdir(parents=True)
+    shutil.copy(huge_png, folder / "face.png")
+    names = ["20000×20000", "megapixel limit"]
+    started = time.monotonic()
+    rejects(capfd, area, ["infer", "--ckpt_path", str(shipped), "--image_path", str(huge_png)],
+            [str(huge_png), *names], "r2: image over the pixel limit")
+    rejects(capfd, area, ["data", str(area / "in" / "faces")], [str(folder / "face.png"), *names],
+            "r2: image over the pixel limit")
+    rejects(capfd, area, ["visualize", "--ckpt", str(shipped), "--input", str(huge_png),
+                          "--output", str(area / "out.png")], [str(huge_png), *names], "r2: image over the pixel limit")
+    assert time.monotonic() - started < 60, "the refusals must not decode the image"
 
 
 # ---------------------------------------------------------------- class 11: the smaller ones

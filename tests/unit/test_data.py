@@ -154,3 +154,16 @@ def test_missing_split(tmp_path):
     dataset = data.load_dataset(small_csv(tmp_path / "f.csv"))
     with pytest.raises(DataError, match=r"no rows in split PrivateTest \(splits found: Training \(21\), PublicTest \(7\)\)"):
         dataset.split("PrivateTest")
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".webp", ".tif", ".pgm"])
+def test_image_size_is_read_from_the_header_of_every_format_read(tmp_path, suffix):
+    """The pixel limit is judged from the header: it must be the size the decoder sees."""
+    import cv2
+
+    from fer_core.imagesize import image_size
+
+    image = np.zeros((37, 53), np.uint8)
+    path = tmp_path / f"face{suffix}"
+    assert cv2.imwrite(str(path), image)
+    assert image_size(path) == (53, 37)
