@@ -77,3 +77,19 @@ def test_enospc_ends_the_run_failed_with_the_reason_and_no_temporaries(tiny_csv,
                300, 0.2, "the resumed run to end")
     assert runs.read_status(run_dir)["state"] == "finished", (run_dir / runs.LOG).read_text()[-2000:]
     assert _metrics(run_dir) == list(range(1, 13)) and len(done) >= 2
+
+
+def test_no_space_while_creating_a_run_leaves_nothing_and_names_the_path(tiny_csv, small_fs, capfd):
+    """The save_dir's file system is full when `fer-tui train` creates the run: one line with
+    the run directory's path, exit 2, and no empty run directory left behind."""
+    from fer_core import cli
+
+    _fill(small_fs, 0)
+    before = sorted(p.name for p in small_fs.iterdir())
+    capfd.readouterr()
+    code = cli.main(["train", "--detach", "--preset", "demo", "--data_csv", str(tiny_csv), "--save_dir", str(small_fs)])
+    _, err = capfd.readouterr()
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and str(small_fs) in lines[0] and "No space left" in lines[0], err
+    assert sorted(p.name for p in small_fs.iterdir()) == before, "a half-made run directory was left"
