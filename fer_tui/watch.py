@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fer_core import runs
+from fer_core import runs, sidecar
 
 
 def stamp(path: Path) -> tuple[int, int] | None:
@@ -36,12 +36,10 @@ class RunWatch:
 
 
 def checkpoint_stamps(root: Path) -> frozenset:
-    """(path, mtime_ns, size) of every .ckpt and .json under root: changes when a trainer
-    writes a checkpoint or its sidecar (epoch and val acc live there)."""
-    root = Path(root)
-    if not root.is_dir():
-        return frozenset()
-    paths = [p for pattern in ("*.ckpt", "*.json") for p in root.rglob(pattern)]
+    """(path, mtime_ns, size) of every .ckpt under root and of its sidecar (epoch and val acc
+    live there): changes when a trainer writes a checkpoint, not at every status.json write."""
+    ckpts = list(Path(root).rglob("*.ckpt")) if Path(root).is_dir() else []
+    paths = ckpts + [sidecar.sidecar_path(ckpt) for ckpt in ckpts]
     return frozenset((str(p), *now) for p in paths if (now := stamp(p)) is not None)
 
 

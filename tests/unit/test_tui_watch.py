@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from fer_core import runs
-from fer_tui.watch import RunWatch, read_tail
+from fer_tui.watch import RunWatch, checkpoint_stamps, read_tail
 
 
 def test_poll_reports_each_file_once_per_change(tmp_path):
@@ -31,3 +31,19 @@ def test_read_tail_keeps_whole_lines(tmp_path):
     assert tail.endswith("line 999\n")
     assert tail.splitlines()[0].startswith("line ")  # never a cut line
     assert len(tail) <= 100
+
+
+def test_checkpoint_stamps_follow_checkpoints_and_sidecars_not_status(tmp_path):
+    run = tmp_path / "20260101-000000-demo"
+    run.mkdir()
+    (run / "status.json").write_text("{}")
+    before = checkpoint_stamps(tmp_path)
+    assert before == frozenset()
+    (run / "best_model.ckpt").write_bytes(b"x")
+    with_ckpt = checkpoint_stamps(tmp_path)
+    assert len(with_ckpt) == 1
+    (run / "status.json").write_text('{"step": 2}')  # every step: no rescan
+    assert checkpoint_stamps(tmp_path) == with_ckpt
+    (run / "best_model.json").write_text('{"epoch": 2}')  # its sidecar: rescan
+    assert checkpoint_stamps(tmp_path) != with_ckpt
+    assert checkpoint_stamps(tmp_path / "missing") == frozenset()
