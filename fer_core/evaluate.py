@@ -79,7 +79,8 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 
 def evaluate(ckpt: Path | str, data: str, split: str = "PublicTest", tta: str | None = "auto",
-             batch_size: int | None = None, arch: str | None = None, device_target: str = "CPU") -> EvalResult:
+             batch_size: int | None = None, arch: str | None = None, device_target: str = "CPU",
+             backend: str = "auto") -> EvalResult:
     from fer_core.data import load_dataset
     from fer_core.infer import Predictor
 
@@ -87,7 +88,8 @@ def evaluate(ckpt: Path | str, data: str, split: str = "PublicTest", tta: str | 
     side = sidecar.read_sidecar(ckpt) or {}
     # the trainer's batch size by default: same batches, same numbers
     batch = batch_size or int((side.get("config") or {}).get("batch_size") or 64)
-    predictor = Predictor(ckpt, arch=arch, device_target=device_target, batch_size=min(batch, len(faces)))
+    predictor = Predictor(ckpt, arch=arch, device_target=device_target, batch_size=min(batch, len(faces)),
+                          backend=backend)
     tta = predictor.resolve_tta(tta)  # the report names the views really used
     probs = predictor.predict(faces.images, tta=tta)
     return EvalResult(str(ckpt), str(data), split, tta, predictor.arch,

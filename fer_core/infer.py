@@ -13,14 +13,12 @@ softmax, fixed-size batches with the last one padded so the graph compiles once.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from fer_core import IMAGE_SIZE, NUM_CLASSES, augment, readback, sidecar
+from fer_core import IMAGE_SIZE, NUM_CLASSES, augment, sidecar
 from fer_core.errors import CheckpointError, DataError
 
 TTA_MODES = (None, "flip", "ten_crop")
@@ -37,29 +35,14 @@ class Predictor:
     """A network loaded from a checkpoint, ready to classify 48×48 uint8 faces."""
 
     def __init__(self, ckpt: Path | str, arch: str | None = None, device_target: str = "CPU",
-                 batch_size: int = 64):
-        from fer_core import checkpoints
+                 batch_size: int = 64, backend: str = "auto"):
+        from fer_core.runners import check_checkpoint, choose_backend, make_runner
 
         self.batch_size = max(1, int(batch_size))
-        self.path, self.arch = self._check(Path(ckpt), arch)
-        self.net = _build_net(self.arch, device_target)
-        _load_weights(self.net, self.path, self.arch)
-        self._compiled = _compile(self.net)
-        self._waiter = readback.Waiter()
+        self.path, self.arch = check_checkpoint(Path(ckpt), arch)
         self.trained_tta = trained_tta(sidecar.read_sidecar(self.path))
-
-    @staticmethod
-    def _check(path: Path, arch: str | None) -> tuple[Path, str]:
-        from fer_core import checkpoints
-
-        index = checkpoints.open_index(path)
-        arch = arch or checkpoints.identify(index, sidecar.read_sidecar(path)).arch
-        if arch is None:
-            raise CheckpointError(f"{path}: {checkpoints.unknown_arch_message(index)}; pass --arch")
-        problems = checkpoints.structure_problems(index, arch)
-        if problems:
-            raise CheckpointError(f"{path}: not a {arch} checkpoint: {'; '.join(problems[:3])}")
-        return path, arch
+        self.backend = choose_backend(backend, device_target)
+        self._runner = make_runner(self.backend, self.path, self.arch, device_target)
 
     def resolve_tta(self, tta: str | None) -> str | None:
         """AUTO -> the checkpoint's own TTA; a flag's "none" -> None."""
@@ -82,16 +65,13 @@ class Predictor:
         return np.mean(probs, axis=0).astype(np.float32)
 
     def _probs(self, images: np.ndarray, batch: int) -> np.ndarray:
-        import mindspore as ms
-
         out = []
         for start in range(0, len(images), batch):
             chunk = images[start:start + batch]
             pad = batch - len(chunk)
-            if pad:  # a fixed shape: the compiled graph is reused, never rebuilt
+            if pad:  # a fixed shape: the compiled graph (or export) is reused, never rebuilt
                 chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
-            x = np.ascontiguousarray(augment.normalise(chunk))
-            (probs,) = self._waiter.numpy(self._compiled(ms.Tensor(x)))
+            probs = self._runner(np.ascontiguousarray(augment.normalise(chunk)))
             out.append(probs[:len(chunk) - pad])
         return np.concatenate(out)
 
@@ -118,55 +98,6 @@ def _views(images: np.ndarray, tta: str | None) -> list[np.ndarray]:
                             for c in crops])
         views += [resized, np.ascontiguousarray(resized[..., ::-1])]
     return views
-
-
-def _build_net(arch: str, device_target: str):
-    from fer_core.mindspore_setup import configure
-    from fer_core.models import build_model
-
-    configure(device_target)
-    net = build_model(arch)
-    net.set_train(False)
-    return net
-
-
-def _load_weights(net, path: Path, arch: str) -> None:
-    import mindspore as ms
-
-    wanted = {p.name for p in net.get_parameters()}
-    values = _load_checkpoint(path, wanted)
-    not_loaded, _ = ms.load_param_into_net(net, values, strict_load=True)
-    if not_loaded:
-        raise CheckpointError(f"{path}: missing {len(not_loaded)} parameters of {arch}, e.g. {not_loaded[0]}")
-
-
-def _load_checkpoint(path: Path, wanted: set[str]) -> dict:
-    """ms.load_checkpoint of only the network's tensors (it insists on a .ckpt name)."""
-    import mindspore as ms
-
-    def choose(name: str) -> bool:
-        return name in wanted
-
-    try:
-        if path.suffix == ".ckpt":
-            return ms.load_checkpoint(str(path), choice_func=choose)
-        with tempfile.TemporaryDirectory() as folder:
-            link = Path(folder) / "model.ckpt"
-            os.symlink(path.resolve(), link)
-            return ms.load_checkpoint(str(link), choice_func=choose)
-    except (RuntimeError, ValueError, OSError, TypeError) as error:
-        raise CheckpointError(f"{path}: cannot load ({' '.join(str(error).split())[:160]})") from None
-
-
-def _compile(net):
-    import mindspore as ms
-    import mindspore.ops as ops
-
-    @ms.jit
-    def predict(x):
-        return ops.softmax(net(x), -1)
-
-    return predict
 
 
 # ---------------------------------------------------------------- faces in photos

@@ -4,11 +4,16 @@
 DEVICES = ("CPU", "GPU", "Ascend")
 
 
-def add_model_arguments(parser, arch: bool = True) -> None:
-    """`--arch` and `--device_target`, the same for every verb that loads a checkpoint."""
+def add_model_arguments(parser, arch: bool = True, backend: bool = False) -> None:
+    """`--arch`, `--device_target` (and `--backend`), the same for every verb that loads a
+    checkpoint."""
     from fer_core.models import ARCHITECTURES
 
     if arch:
         parser.add_argument("--arch", choices=tuple(ARCHITECTURES),
                             help="architecture, when the checkpoint has no sidecar and is not recognised")
     parser.add_argument("--device_target", default="CPU", choices=DEVICES)
+    if backend:
+        parser.add_argument("--backend", default="auto", choices=("auto", "onnx", "mindspore"),
+                            help="what runs the network: auto (ONNX Runtime on CPU when installed), "
+                                 "onnx, or mindspore (the reference)")

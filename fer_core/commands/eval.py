@@ -20,7 +20,7 @@ def add_arguments(parser):
                         help="test-time augmentation: auto (default: as the checkpoint's run validated), "
                              "none, flip or ten_crop")
     parser.add_argument("--batch_size", type=int, help="images per batch (default: the training batch size)")
-    add_model_arguments(parser)
+    add_model_arguments(parser, backend=True)
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
     parser.add_argument("--report", type=Path, metavar="DIR",
                         help="write confusion_matrix.png, per_class.csv, report.json and report.txt here")
@@ -36,7 +36,8 @@ def run(args) -> int:
         check_report_dir(args.report, args.force)  # before minutes of evaluation, not after
         _check_creatable(args.report)
     os.environ.setdefault("GLOG_v", "3")
-    result = evaluate(args.ckpt, args.data_csv, args.split, args.tta, args.batch_size, args.arch, args.device_target)
+    result = evaluate(args.ckpt, args.data_csv, args.split, args.tta, args.batch_size, args.arch, args.device_target,
+                      args.backend)
     written = write_report(result, args.report, args.force) if args.report else []
     if args.json:
         print(json.dumps({**result.to_dict(), "report": [str(p) for p in written]}))

@@ -16,7 +16,7 @@ def add_arguments(parser):
     parser.add_argument("--ckpt_path", "--ckpt", dest="ckpt_path", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--image_path", "--image", dest="image_path", required=True,
                         help="a 48×48 face crop or a photo (the face is found with a Haar cascade)")
-    add_model_arguments(parser)
+    add_model_arguments(parser, backend=True)
     parser.add_argument("--all", action="store_true", help="also print all 7 probabilities")
     parser.add_argument("--tta", default="auto", choices=TTA_CHOICES,
                         help="test-time augmentation (default auto: as the checkpoint's run validated)")
@@ -30,7 +30,8 @@ def run(args) -> int:
     check_image_size(args.image_path)  # from the header, before anything decodes it
     gray = read_gray(args.image_path)  # a bad image fails before MindSpore loads
     faces, note = find_faces(gray)
-    predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target)
+    predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1,
+                          backend=args.backend)
     probs = predictor.predict(faces[0].image, tta=args.tta)[0]
     best, probability = top_class(probs)
     if args.json:

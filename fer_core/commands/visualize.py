@@ -18,7 +18,7 @@ def add_arguments(parser):
     parser.add_argument("--output", type=Path,
                         help="annotated file (default: INPUT_annotated.png / .mp4, webcam_<time>.mp4)")
     parser.add_argument("--max_frames", type=int, help="stop after this many frames (webcam default 300)")
-    add_model_arguments(parser)
+    add_model_arguments(parser, backend=True)
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
 
 
@@ -69,4 +69,5 @@ def _predictor(args):
     os.environ.setdefault("GLOG_v", "3")
     from fer_core.infer import Predictor
 
-    return Predictor(args.ckpt, arch=args.arch, device_target=args.device_target, batch_size=8)
+    return Predictor(args.ckpt, arch=args.arch, device_target=args.device_target, batch_size=8,
+                     backend=args.backend)

@@ -1,0 +1,39 @@
+"""`fer-tui export --ckpt X.ckpt --format ONNX|MINDIR --output F`: the file a deployment loads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fer_core.commands import add_model_arguments
+from fer_core.errors import DataError
+
+
+def add_arguments(parser):
+    parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
+    parser.add_argument("--format", dest="file_format", default="ONNX", type=str.upper, choices=("ONNX", "MINDIR"),
+                        help="ONNX (ONNX Runtime, default) or MINDIR (MindSpore / MindSpore Lite)")
+    parser.add_argument("--output", type=Path, help="file to write (default: beside the checkpoint)")
+    parser.add_argument("--batch", type=int, default=1, help="the batch size the graph takes (default 1)")
+    parser.add_argument("--force", action="store_true", help="replace an existing output file")
+    add_model_arguments(parser, arch=True)
+
+
+def run(args) -> int:
+    from fer_core.export import FORMATS, export
+    from fer_core.runners import check_checkpoint
+
+    if args.batch < 1:
+        raise DataError(f"--batch must be >= 1, got {args.batch}")
+    ckpt = Path(args.ckpt)
+    check_checkpoint(ckpt, args.arch)  # a broken checkpoint is its triage line, before MindSpore loads
+    output = args.output or ckpt.with_suffix(FORMATS[args.file_format])
+    if output.exists() and not args.force:
+        raise DataError(f"--output {output}: exists; pass --force to replace it")
+    if output.is_dir():
+        raise DataError(f"--output {output}: is a folder")
+    os.environ.setdefault("GLOG_v", "3")
+    written = export(ckpt, output, args.file_format, args.arch, args.batch)
+    print(f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as (x/255 - 0.5)/0.5, "
+          f"output {args.batch}x7 probabilities); sidecar {written.name}.json")
+    return 0
