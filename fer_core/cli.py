@@ -25,6 +25,7 @@ VERBS = {
     "infer": "predict the expression of one image",
     "samples": "save correctly classified faces per class (the sample folder)",
     "visualize": "draw face boxes and predictions on an image, video or webcam",
+    "export": "write a checkpoint as ONNX or MINDIR, with a sidecar, for deployment",
 }
 
 
