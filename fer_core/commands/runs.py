@@ -52,9 +52,9 @@ def run(args) -> int:
     for info in runs:
         s = info.status
         best = s.get("best_val_acc")
+        best = f"{best:.4f}" if isinstance(best, (int, float)) else "-"
         print(f"{info.run_id:<40} {str(s.get('preset', '')):<16} {info.state:<13} "
-              f"{epoch_text(s, info.state):>7} {(f'{best:.4f}' if isinstance(best, (int, float)) else '-'):>9}  "
-              f"{updated_text(s, now)}")
+              f"{epoch_text(s, info.state):>7} {best:>9}  {updated_text(s, now)}")
         if info.state in ("failed", "lost") and s.get("message"):
             print(f"  └ {s['message']}")
     return 0
