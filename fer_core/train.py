@@ -183,6 +183,7 @@ class Trainer:
                         best_val_acc=best if best >= 0 else None, best_epoch=best_epoch or None,
                         patience_left=patience_left)
         images, labels = train_split.images, train_split.labels
+        waiter = readback.Waiter()
         end_state = "finished"
         for epoch in range(start_epoch, config.epochs + 1):
             started = time.time()
@@ -196,7 +197,7 @@ class Trainer:
                     batches.close()
                     self._save_state(net, optimizer, epoch - 1, best, best_epoch, patience_left, epoch_rng_state)
                     raise StopRequested
-                loss, logits = readback.to_numpy(*train_step(ms.Tensor(x), ms.Tensor(targets)))
+                loss, logits = waiter.numpy(*train_step(ms.Tensor(x), ms.Tensor(targets)))
                 losses.append(float(loss))
                 correct += int((logits.argmax(1) == labels[index]).sum())
                 seen += len(index)
@@ -384,16 +385,16 @@ class Prefetcher:
 def predict_all(predict, ms, images: np.ndarray, batch: int, tta: bool = False) -> np.ndarray:
     """Class probabilities for every image, in fixed-size batches (the last one padded) so the
     compiled graph never sees a new shape. `tta` averages with the mirrored image."""
-    out = []
+    out, waiter = [], readback.Waiter()
     for start in range(0, len(images), batch):
         chunk = images[start:start + batch]
         pad = batch - len(chunk)
         if pad:
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
         x = augment.normalise(chunk)
-        (probs,) = readback.to_numpy(predict(ms.Tensor(x)))
+        (probs,) = waiter.numpy(predict(ms.Tensor(x)))
         if tta:
-            (mirrored,) = readback.to_numpy(predict(ms.Tensor(np.ascontiguousarray(x[..., ::-1]))))
+            (mirrored,) = waiter.numpy(predict(ms.Tensor(np.ascontiguousarray(x[..., ::-1]))))
             probs = (probs + mirrored) / 2
         out.append(probs[:len(chunk) - pad])
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
