@@ -14,6 +14,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Train", [
         ("↑↓ enter", "choose a preset (fills the form)"),
         ("tab", "next field; errors show under the field"),
+        ("space", "turn a switch on or off"),
         ("ctrl+o", "pick the data file"),
         ("ctrl+s", "start the run (detached) and watch it"),
         ("ctrl+n", "save the form as a new preset"),
