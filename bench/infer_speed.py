@@ -1,0 +1,90 @@
+"""Inference speed: ONNX Runtime against MindSpore on the same checkpoint, alternating in one run.
+
+    .venv/bin/python bench/infer_speed.py [--ckpt checkpoints/shipped/<model>/best_model.ckpt]
+                                          [--csv ../shared/data/fer2013-dev.csv.gz] [--rounds 3]
+
+Prints, for batch 64 and batch 1, faces/s of each backend on PublicTest faces (median of
+`--rounds` alternations, after a warm-up that pays for compilation and the cached export),
+their ratio, and whether both gave the same class on every face. Then the dashboard's
+one-key inference end to end: `python -m fer_core.folder_infer` on the sample folder, from
+start to its `done` event, with the export already cached (median of `--rounds`).
+Run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_CSV = ROOT.parent / "shared" / "data" / "fer2013-dev.csv.gz"
+
+
+def default_ckpt() -> Path:
+    shipped = sorted((ROOT / "checkpoints" / "shipped").glob("fer_*/best_model.ckpt"))
+    return shipped[0]
+
+
+def faces_per_second(predictor, faces: np.ndarray, batch: int) -> tuple[float, np.ndarray]:
+    started = time.perf_counter()
+    probs = predictor.predict(faces, tta=None, batch_size=batch)
+    return len(faces) / (time.perf_counter() - started), probs
+
+
+def folder_seconds(ckpt: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "fer_core.folder_infer", "--ckpt", str(ckpt), "--folder",
+                    str(ROOT / "samples")], check=True, capture_output=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ckpt", type=Path, default=None)
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--faces", type=int, default=3584, help="PublicTest faces at batch 64")
+    parser.add_argument("--single", type=int, default=256, help="faces one at a time at batch 1")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("GLOG_v", "3")
+    from fer_core.data import load_dataset
+    from fer_core.infer import Predictor
+
+    ckpt = args.ckpt or default_ckpt()
+    faces = load_dataset(str(args.csv)).split("PublicTest").images
+    for batch, count in ((64, args.faces), (1, args.single)):
+        subset = faces[:count]
+        predictors = {name: Predictor(ckpt, batch_size=batch, backend=name) for name in ("onnx", "mindspore")}
+        speeds: dict[str, list[float]] = {name: [] for name in predictors}
+        classes = {}
+        for name, predictor in predictors.items():  # warm-up: compile, export, first session run
+            classes[name] = faces_per_second(predictor, subset[:batch * 2], batch)[1].argmax(1)
+        for _ in range(args.rounds):
+            for name, predictor in predictors.items():
+                speed, probs = faces_per_second(predictor, subset, batch)
+                speeds[name].append(speed)
+                classes[name] = probs.argmax(1)
+        median = {name: statistics.median(values) for name, values in speeds.items()}
+        print(json.dumps({"ckpt": str(ckpt), "batch": batch, "faces": len(subset),
+                          "onnxruntime_faces_s": round(median["onnx"], 1),
+                          "mindspore_faces_s": round(median["mindspore"], 1),
+                          "ratio": round(median["onnx"] / median["mindspore"], 2),
+                          "same_class_share": float(np.mean(classes["onnx"] == classes["mindspore"])),
+                          "load_average": round(os.getloadavg()[0], 2)}), flush=True)
+    folder_seconds(ckpt)  # the export for the worker's batch is cached now
+    seconds = statistics.median(folder_seconds(ckpt) for _ in range(args.rounds))
+    print(json.dumps({"ckpt": str(ckpt), "folder_inference_seconds": round(seconds, 2),
+                      "faces": 21, "what": "python -m fer_core.folder_infer, start to done, export cached"}))
+
+
+if __name__ == "__main__":
+    main()
