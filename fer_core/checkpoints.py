@@ -363,10 +363,15 @@ def _behaviour_check(path: Path, arch: str, samples, report: Report, device_targ
 
 
 def inspect_all(root: Path | str, samples: Path | str | None = "demo", behaviour: bool = True,
-                device_target: str = "CPU") -> list[Report]:
-    """Every .ckpt under root (samples loaded once)."""
+                device_target: str = "CPU", isolated: bool = True) -> list[Report]:
+    """Every .ckpt under root (samples loaded once). `isolated`: the loads run in a worker
+    process, so a file that crashes MindSpore is one broken row, not the end of the table."""
     paths = ckpt_index.find_checkpoints(root)
-    faces = load_samples(samples) if behaviour else None
+    faces = load_samples(samples) if behaviour else None  # a bad sample folder: one line, here
+    if isolated and paths:
+        from fer_core.checkpoint_worker import inspect_isolated
+
+        return inspect_isolated(paths, None if samples is None else str(samples), behaviour, device_target)
     return [inspect(p, faces, behaviour, device_target) for p in paths]
 
 

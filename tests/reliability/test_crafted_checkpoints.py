@@ -119,3 +119,56 @@ def test_triage_and_infer_judge_them_without_crashing(crafted, tmp_path):
         assert result.returncode == 2, (name, result.returncode, result.stderr[-2000:])
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and f"{param} has " in lines[0], result.stderr[-2000:]
+
+
+CRASH_HOOK = '''
+"""Test hook: inspecting a file named crash.ckpt dies of SIGSEGV, as MindSpore's loader did."""
+import importlib.abc, importlib.machinery, os, signal, sys
+
+
+class _Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "fer_core.checkpoints":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            real = module.inspect
+
+            def inspect(ckpt, *args, **kwargs):
+                if str(ckpt).endswith("crash.ckpt"):
+                    os.kill(os.getpid(), signal.SIGSEGV)
+                return real(ckpt, *args, **kwargs)
+
+            module.inspect = inspect
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _Hook())
+'''
+
+
+@pytest.mark.slow
+def test_a_file_that_crashes_the_loader_is_one_broken_row(crafted, tmp_path):
+    """Whatever a file does to MindSpore's loader, the table survives it: the deep check loads
+    in a worker process; the file it died on is `broken` with the signal, the others are judged."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(CRASH_HOOK)
+    folder = tmp_path / "ckpts"
+    folder.mkdir()
+    for name in ("a_good.ckpt", "crash.ckpt", "z_good.ckpt"):
+        (folder / name).write_bytes(crafted["good"].read_bytes())
+    env = {**os.environ, "GLOG_v": "3", "PYTHONPATH": f"{hook}:{os.environ.get('PYTHONPATH', '')}"}
+    table = subprocess.run([FER_TUI, "checkpoints", str(folder), "--samples", "demo"],
+                           capture_output=True, text=True, timeout=600, env=env)
+    rows = {next(w for w in line.split() if w.endswith(".ckpt")): line
+            for line in table.stdout.splitlines()[1:] if ".ckpt" in line}
+    assert table.returncode == 1, (table.returncode, table.stdout, table.stderr[-2000:])
+    assert "broken: MindSpore's loader crashed on it (SIGSEGV)" in rows["crash.ckpt"], rows
+    assert "broken" not in rows["a_good.ckpt"] and "broken" not in rows["z_good.ckpt"], rows
