@@ -30,28 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def step_function(arch: str):
-    import mindspore as ms
     import mindspore.nn as nn
-    import mindspore.ops as ops
 
     from fer_core.models import build_model
+    from fer_core.train import compile_steps
 
     net = build_model(arch)
-    optimizer = nn.AdamWeightDecay(net.trainable_params(), learning_rate=1e-3)
-
-    def forward(x, targets):
-        logits = net(x)
-        return -(targets * ops.log_softmax(logits, -1)).sum(-1).mean(), logits
-
-    grad_fn = ms.value_and_grad(forward, None, optimizer.parameters, has_aux=True)
-
-    @ms.jit
-    def train_step(x, targets):
-        (loss, logits), grads = grad_fn(x, targets)
-        optimizer(grads)
-        return loss, logits
-
-    net.set_train(True)
+    train_step, _ = compile_steps(net, nn.AdamWeightDecay(net.trainable_params(), learning_rate=1e-3))
     return train_step
 
 

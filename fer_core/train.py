@@ -159,7 +159,7 @@ class Trainer:
         steps_per_epoch = len(train_split) // batch
         schedule = lr_schedule(config, steps_per_epoch)
         optimizer = self._optimizer(net, schedule)
-        train_step, predict = self._compile(net, optimizer)
+        train_step, predict = compile_steps(net, optimizer)
 
         start_epoch, rng = 1, np.random.default_rng(config.seed)
         best, best_epoch, patience_left = -1.0, 0, config.patience
@@ -249,37 +249,6 @@ class Trainer:
                   {"params": rest, "weight_decay": 0.0}]
         return nn.AdamWeightDecay(groups, learning_rate=ms.Tensor(schedule))
 
-    def _compile(self, net, optimizer):
-        import mindspore as ms
-        import mindspore.ops as ops
-
-        def forward(x, targets):
-            logits = net(x)
-            loss = -(targets * ops.log_softmax(logits, -1)).sum(-1).mean()
-            return loss, logits
-
-        grad_fn = ms.value_and_grad(forward, None, optimizer.parameters, has_aux=True)
-
-        @ms.jit
-        def train_step(x, targets):
-            (loss, logits), grads = grad_fn(x, targets)
-            optimizer(grads)
-            return loss, logits
-
-        @ms.jit
-        def predict(x):
-            return ops.softmax(net(x), -1)
-
-        def train_mode(x, targets):
-            net.set_train(True)
-            return train_step(x, targets)
-
-        def eval_mode(x):
-            net.set_train(False)
-            return predict(x)
-
-        return train_mode, eval_mode
-
     def _batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray, rng: np.random.Generator):
         config = self.config
         if config.augment:
@@ -337,6 +306,40 @@ class Trainer:
         self.say(f"Validation Accuracy: {row['val_acc']:.4f}")
         if row["is_best"]:
             self.say(f"New best accuracy: {best:.4f} at epoch {best_epoch}")
+
+
+def compile_steps(net, optimizer):
+    """(train_step, predict): the jit-compiled step (soft-target cross-entropy, optimizer update)
+    and eval-mode softmax; each sets the network's mode before it runs."""
+    import mindspore as ms
+    import mindspore.ops as ops
+
+    def forward(x, targets):
+        logits = net(x)
+        loss = -(targets * ops.log_softmax(logits, -1)).sum(-1).mean()
+        return loss, logits
+
+    grad_fn = ms.value_and_grad(forward, None, optimizer.parameters, has_aux=True)
+
+    @ms.jit
+    def train_step(x, targets):
+        (loss, logits), grads = grad_fn(x, targets)
+        optimizer(grads)
+        return loss, logits
+
+    @ms.jit
+    def predict(x):
+        return ops.softmax(net(x), -1)
+
+    def train_mode(x, targets):
+        net.set_train(True)
+        return train_step(x, targets)
+
+    def eval_mode(x):
+        net.set_train(False)
+        return predict(x)
+
+    return train_mode, eval_mode
 
 
 class Prefetcher:
