@@ -125,3 +125,31 @@ def test_runs_verb_says_why_a_run_failed(capsys):
     assert main(["runs"]) == 0
     out = capsys.readouterr().out
     assert "failed" in out and "└ data_csv x.csv: no such file or folder" in out
+
+
+def test_run_lock_is_exclusive_and_dies_with_its_holder(tmp_path):
+    """The lock a trainer holds: a second taker is refused naming the holder; a holder killed
+    with -9 frees it (the kernel drops flock locks with the last descriptor)."""
+    import signal
+
+    from fer_core import runlock
+
+    run_dir = runs.create_run(config.TrainConfig(), "lock")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from fer_core import runlock; "
+        f"lock = runlock.acquire({str(run_dir)!r}); lock.record_pid(__import__('os').getpid()); "
+        "print('held', flush=True); time.sleep(120)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert runlock.is_held(run_dir) and runlock.holder_pid(run_dir) == holder.pid
+        assert runlock.process_has_lock_open(holder.pid, run_dir)
+        assert not runlock.process_has_lock_open(os.getpid(), run_dir)
+        with pytest.raises(RunError, match=f"in use by trainer pid {holder.pid}"):
+            runlock.acquire(run_dir, wait=0.2)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+        lock = runlock.acquire(run_dir, wait=5)
+        lock.release()
+    finally:
+        holder.kill()
+        holder.wait(30)
