@@ -65,15 +65,21 @@ class Predictor:
         return np.mean(probs, axis=0).astype(np.float32)
 
     def _probs(self, images: np.ndarray, batch: int) -> np.ndarray:
-        out = []
-        for start in range(0, len(images), batch):
-            chunk = images[start:start + batch]
-            pad = batch - len(chunk)
-            if pad:  # a fixed shape: the compiled graph (or export) is reused, never rebuilt
-                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
-            probs = self._runner(np.ascontiguousarray(augment.normalise(chunk)))
-            out.append(probs[:len(chunk) - pad])
-        return np.concatenate(out)
+        return predict_batches(self._runner, images, batch)
+
+
+def predict_batches(run, images: np.ndarray, batch: int) -> np.ndarray:
+    """`run` (normalised (batch, 1, 48, 48) -> probabilities) over uint8 faces in fixed-size
+    batches, the last one padded, so a compiled graph or an export never sees a new shape.
+    The trainer's validation and every Predictor go through here: they agree by construction."""
+    out = []
+    for start in range(0, len(images), batch):
+        chunk = images[start:start + batch]
+        pad = batch - len(chunk)
+        if pad:
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
+        out.append(run(np.ascontiguousarray(augment.normalise(chunk)))[:len(chunk) - pad])
+    return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
 
 
 def trained_tta(side: dict | None) -> str | None:

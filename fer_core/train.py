@@ -386,21 +386,19 @@ class Prefetcher:
 
 
 def predict_all(predict, ms, images: np.ndarray, batch: int, tta: bool = False) -> np.ndarray:
-    """Class probabilities for every image, in fixed-size batches (the last one padded) so the
-    compiled graph never sees a new shape. `tta` averages with the mirrored image."""
-    out, waiter = [], readback.Waiter()
-    for start in range(0, len(images), batch):
-        chunk = images[start:start + batch]
-        pad = batch - len(chunk)
-        if pad:
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
-        x = augment.normalise(chunk)
-        (probs,) = waiter.numpy(predict(ms.Tensor(x)))
-        if tta:
-            (mirrored,) = waiter.numpy(predict(ms.Tensor(np.ascontiguousarray(x[..., ::-1]))))
-            probs = (probs + mirrored) / 2
-        out.append(probs[:len(chunk) - pad])
-    return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
+    """Class probabilities for every image, as `fer-tui eval` computes them; `tta` averages
+    with the mirrored image."""
+    from fer_core.infer import predict_batches
+
+    waiter = readback.Waiter()
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return waiter.numpy(predict(ms.Tensor(x)))[0]
+
+    probs = predict_batches(run, images, batch)
+    if tta:
+        probs = (probs + predict_batches(run, np.ascontiguousarray(images[..., ::-1]), batch)) / 2
+    return probs
 
 
 def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = None) -> int:
