@@ -1,11 +1,17 @@
-"""Where fer-tui keeps things. Every location can be moved with an environment variable."""
+"""Where fer-tui keeps things. Every location can be moved with an environment variable.
+
+What ships (presets, the sample folder, the shipped models) is package data of
+`fer_core.assets`, read through importlib.resources: the same files whether fer-tui runs from
+a checkout (editable install) or from a wheel. What the user makes goes under the current
+directory (runs in ./checkpoints, as the classic scripts did) or their home, never inside the
+installed package.
+"""
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -13,9 +19,17 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser() if value else default
 
 
+def shipped_data(name: str) -> Path:
+    """A folder of package data (`presets`, `samples` or `shipped`), as a real path."""
+    # a regular package installed on disk (wheel or editable) is a plain directory; the
+    # str() round trip turns the Traversable into the Path the callers glob and open, and
+    # resolve() shows a checkout's real folder (samples/, not fer_core/assets/samples)
+    return Path(str(files("fer_core.assets") / name)).resolve()
+
+
 def presets_dir() -> Path:
     """The presets shipped with fer-tui."""
-    return _env_path("FER_TUI_PRESETS", PROJECT_ROOT / "presets")
+    return _env_path("FER_TUI_PRESETS", shipped_data("presets"))
 
 
 def user_presets_dir() -> Path:
@@ -25,13 +39,15 @@ def user_presets_dir() -> Path:
 
 
 def checkpoints_root() -> Path:
-    """The root the runs live under; a relative `save_dir` is resolved against it."""
-    return _env_path("FER_TUI_CHECKPOINTS", PROJECT_ROOT / "checkpoints")
+    """The root the runs live under: ./checkpoints in the current directory unless
+    FER_TUI_CHECKPOINTS (or `--root`, which sets it) says otherwise; a relative `save_dir`
+    is resolved against it."""
+    return _env_path("FER_TUI_CHECKPOINTS", Path.cwd() / "checkpoints")
 
 
 def shipped_dir() -> Path:
     """The models that come with fer-tui (listed in the dashboard whatever the root)."""
-    return _env_path("FER_TUI_SHIPPED", PROJECT_ROOT / "checkpoints" / "shipped")
+    return _env_path("FER_TUI_SHIPPED", shipped_data("shipped"))
 
 
 def cache_dir() -> Path:
@@ -41,5 +57,5 @@ def cache_dir() -> Path:
 
 
 def samples_dir() -> Path:
-    """The default sample folder for one-key test inference."""
-    return _env_path("FER_TUI_SAMPLES", PROJECT_ROOT / "samples")
+    """The default sample folder for one-key test inference (the shipped one)."""
+    return _env_path("FER_TUI_SAMPLES", shipped_data("samples"))

@@ -16,7 +16,8 @@ def add_arguments(parser):
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt",
                         help="keep only faces this checkpoint classifies correctly (without: faces by true class)")
     parser.add_argument("--num_samples", type=int, default=3, help="faces per class (default 3)")
-    parser.add_argument("--output", type=Path, help="folder to fill (default: the sample folder the TUI uses)")
+    parser.add_argument("--output", type=Path, help="folder to fill (default: $FER_TUI_SAMPLES, the sample "
+                        "folder the TUI then uses, else ./samples: the shipped one is never written)")
     parser.add_argument("--split", choices=SPLITS, help="split to take faces from (default PublicTest)")
     add_model_arguments(parser)
     parser.add_argument("--force", action="store_true", help="replace samples already in --output")
@@ -26,7 +27,8 @@ def run(args) -> int:
     os.environ.setdefault("GLOG_v", "3")
     from fer_core.samples import make_samples
 
-    output = args.output or locations.samples_dir()
+    # the shipped sample folder is package data: a wheel's copy lives in site-packages
+    output = args.output or (locations.samples_dir() if os.environ.get("FER_TUI_SAMPLES") else Path("samples"))
     result = make_samples(args.ckpt, args.csv, args.num_samples, output, split=args.split, force=args.force,
                           device_target=args.device_target, arch=args.arch)
     faces = [p for p in result.written if p.name.startswith("correct_sample_")]
