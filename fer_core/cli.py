@@ -7,10 +7,12 @@ Each verb lives in `fer_core/commands/<verb>.py` with `add_arguments(parser)` an
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import signal
 import sys
 from importlib import import_module
+from pathlib import Path
 
 from fer_core.errors import FerError
 
@@ -30,15 +32,89 @@ VERBS = {
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad flag as one line (no usage dump) and exits 2."""
+    """argparse that reports a bad flag as one line (no usage dump) and exits 2, takes
+    `--no-cache` and `--no_cache` alike, takes choices in any case (`--device_target gpu`),
+    and names the closest flag when one is misspelt."""
+
+    def add_argument(self, *names, **kwargs):
+        choices = kwargs.get("choices")
+        if choices and "type" not in kwargs and all(isinstance(c, str) for c in choices):
+            kwargs["type"] = _any_case(tuple(choices))
+        return super().add_argument(*names, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        namespace, extras = super().parse_known_args(self._respell(args), namespace)
+        if extras:  # argparse would report them at the top, without the verb or a hint
+            self.error(f"unrecognized argument{'s' if len(extras) > 1 else ''}: {' '.join(extras)}"
+                       + self._hint(extras))
+        return namespace, extras
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
 
+    def _long_options(self) -> list[str]:
+        return [o for o in self._option_string_actions if o.startswith("--")]
+
+    def _respell(self, args: list[str]) -> list[str]:
+        """`--no_cache` for `--no-cache` and `--batch-size` for `--batch_size`: one spelling
+        is defined, both are understood (only before `--`, only for flags of this parser)."""
+        known, out = set(self._long_options()), []
+        for k, arg in enumerate(args):
+            if arg == "--":
+                return out + args[k:]
+            name, eq, value = arg.partition("=")
+            if arg.startswith("--") and name not in known:
+                for other in (name[:2] + name[2:].replace("-", "_"), name[:2] + name[2:].replace("_", "-")):
+                    if other in known:
+                        arg = other + eq + value
+                        break
+            out.append(arg)
+        return out
+
+    def _hint(self, extras: list[str]) -> str:
+        flag = next((e.partition("=")[0] for e in extras if e.startswith("--")), None)
+        best = closest_flag(flag, self._long_options()) if flag else None
+        return f"; did you mean {best}?" if best else ""
+
+
+def _any_case(choices: tuple[str, ...]):
+    """argparse `type` that turns `gpu` into `GPU`; anything else goes on to argparse's own
+    'invalid choice' message."""
+    canonical = {c.lower(): c for c in choices}
+
+    def convert(value: str) -> str:
+        return canonical.get(value.lower(), value)
+
+    convert.__name__ = "choice"  # argparse names the type in some messages
+    return convert
+
+
+def closest_flag(given: str, options: list[str]) -> str | None:
+    """The defined flag a misspelt one most likely meant: the same initials
+    (`--learning_rate` -> `--lr`, `--bs` -> `--batch_size`), else the nearest spelling."""
+    def norm(flag: str) -> str:
+        return flag.lstrip("-").replace("-", "_").lower()
+
+    def initials(name: str) -> str:
+        return "".join(part[0] for part in name.split("_") if part)
+
+    by_name = {norm(o): o for o in options if norm(o) not in ("help",)}
+    wanted = norm(given)
+    for name, option in by_name.items():
+        if ("_" in wanted and initials(wanted) == name) or ("_" in name and initials(name) == wanted):
+            return option
+    close = difflib.get_close_matches(wanted, list(by_name), n=1, cutoff=0.6)
+    return by_name[close[0]] if close else None
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="fer-tui", description="Train and triage FER2013 expression models. "
-                           "Run without a verb for the full-screen dashboard.")
+                           "Run without a verb (or with `ui`) for the full-screen dashboard.")
+    # dest differs from the verbs' own `root` arguments (`runs DIR`), which would overwrite it
+    parser.add_argument("--root", dest="global_root", type=Path, metavar="DIR",
+                        help="checkpoints root: where runs are written and listed "
+                             "(default: $FER_TUI_CHECKPOINTS, else ./checkpoints in the current directory)")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=OneLineParser)
     for verb, help_text in VERBS.items():
         module = import_module(f"fer_core.commands.{verb}")
@@ -67,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.global_root:
+        use_root(args.global_root)
     if not getattr(args, "verb", None):
         parser.print_help()
         return 0
@@ -84,6 +162,11 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def use_root(root: Path) -> None:
+    """`--root DIR`: the checkpoints root of this process and of the runs it launches."""
+    os.environ["FER_TUI_CHECKPOINTS"] = str(root.expanduser().resolve())
 
 
 if __name__ == "__main__":

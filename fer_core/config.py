@@ -11,7 +11,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -157,6 +157,10 @@ def parse_value(name: str, raw: str) -> Any:
         if lowered in ("0", "false", "no", "off"):
             return False
         return raw  # let the schema say what is wrong
+    annotation = TrainConfig.model_fields[name].annotation
+    if get_origin(annotation) is Literal:
+        # `--device_target gpu`, `--val_split publictest`: a choice in any case is that choice
+        return next((c for c in get_args(annotation) if c.lower() == raw.strip().lower()), raw.strip())
     return raw.strip()
 
 

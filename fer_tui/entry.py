@@ -1,4 +1,8 @@
-"""The `fer-tui` console script: no verb opens the dashboard, a verb runs headless."""
+"""The `fer-tui` console script: no verb opens the dashboard, a verb runs headless.
+
+`--root DIR` may come first either way: `fer-tui --root DIR` opens the dashboard on it,
+`fer-tui --root DIR runs` lists it (the CLI takes it as a global option).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,21 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] == "ui" or argv[0].startswith("--root"):
+    rest = _after_root(argv)
+    if not rest or rest[0] == "ui":
         from fer_tui.app import run_app
 
-        run_app(argv[1:] if argv and argv[0] == "ui" else argv)
+        run_app([*argv[:len(argv) - len(rest)], *rest[1:]])
         return
     from fer_core.cli import main as cli_main
 
     sys.exit(cli_main(argv))
+
+
+def _after_root(argv: list[str]) -> list[str]:
+    """What follows a leading `--root DIR` / `--root=DIR` (all of argv if there is none)."""
+    if argv[:1] == ["--root"]:
+        return argv[2:]
+    if argv and argv[0].startswith("--root="):
+        return argv[1:]
+    return argv

@@ -32,6 +32,9 @@ def run(args) -> int:
     # open the input and check the output before loading MindSpore: bad input fails fast
     if args.mode == "image":
         source = Path(args.input)
+        if source.is_dir():
+            raise DataError(f"{source}: is a folder; visualize annotates one image "
+                            f"(for a prediction per image in a folder: fer-tui infer --image_path {source})")
         if not source.is_file():
             raise DataError(f"{source}: no such image file")
         check_image_size(source)  # from the header, before anything decodes it

@@ -56,3 +56,117 @@ def test_a_csv_without_header_names_the_problem_briefly(tmp_path):
     result = run("data", str(csv))
     assert result.returncode == 2 and "missing column 'emotion'" in result.stderr
     assert len(result.stderr) < 250, "the pixels of a header-less first row are not pasted into the error"
+
+
+# ---------------------------------------------------------------- flags as users type them
+
+def parse(*argv):
+    from fer_core.cli import build_parser
+
+    return build_parser().parse_args(list(argv))
+
+
+def one_line_error(capsys, *argv) -> str:
+    from fer_core.cli import main
+
+    with __import__("pytest").raises(SystemExit) as stop:
+        main(list(argv))
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_a_misspelt_flag_names_the_verb_and_the_closest_flag(capsys):
+    err = one_line_error(capsys, "train", "--learning_rate", "1e-3")
+    assert err == "fer-tui train: error: unrecognized arguments: --learning_rate 1e-3; did you mean --lr?\n"
+    assert "did you mean --batch_size?" in one_line_error(capsys, "train", "--batchsize", "8")
+    assert "fer-tui eval: error" in one_line_error(capsys, "eval", "--ckpt", "x", "--data_csv", "demo", "--spilt", "a")
+    assert "did you mean" not in one_line_error(capsys, "runs", "--zzzzzz")
+
+
+def test_closest_flag():
+    from fer_core.cli import closest_flag
+
+    flags = ["--lr", "--batch_size", "--label_smoothing", "--epochs", "--weight_decay", "--help"]
+    assert closest_flag("--learning_rate", flags) == "--lr"
+    assert closest_flag("--bs", flags) == "--batch_size"
+    assert closest_flag("--label-smooth", flags) == "--label_smoothing"
+    assert closest_flag("--weightdecay", flags) == "--weight_decay"
+    assert closest_flag("--colour", flags) is None
+
+
+def test_choices_are_taken_in_any_case():
+    from fer_core.commands.train import resolve_config
+
+    args = parse("eval", "--ckpt", "x", "--data_csv", "demo", "--split", "publictest", "--device_target", "gpu")
+    assert (args.split, args.device_target) == ("PublicTest", "GPU")
+    config, _ = resolve_config(parse("train", "--preset", "demo", "--device_target", "gpu",
+                                     "--val_split", "PUBLICTEST", "--augment_policy", "Crop_Flip"))
+    assert (config.device_target, config.val_split, config.augment_policy) == ("GPU", "PublicTest", "crop_flip")
+
+
+def test_a_wrong_choice_is_still_refused_in_one_line(capsys):
+    err = one_line_error(capsys, "eval", "--ckpt", "x", "--data_csv", "demo", "--split", "publik")
+    assert "invalid choice: 'publik'" in err and "PublicTest" in err
+
+
+def test_hyphens_and_underscores_are_the_same_flag():
+    assert parse("data", "demo", "--no_cache").no_cache is True
+    assert parse("data", "demo", "--no-cache").no_cache is True
+    assert parse("train", "--batch-size", "8").batch_size == "8"
+    assert parse("train", "--batch-size=9", "--no-augment").batch_size == "9"
+    assert parse("infer", "--ckpt-path", "a", "--image-path", "b").image_path == "b"
+    # after `--` nothing is a flag any more
+    assert parse("data", "--", "--no_cache").path == "--no_cache"
+
+
+def test_root_is_listed_and_moves_the_root_of_every_verb(capsys, tmp_path, monkeypatch):
+    from fer_core.cli import main
+
+    with __import__("pytest").raises(SystemExit):
+        main(["--help"])
+    assert "--root DIR" in capsys.readouterr().out
+    assert main(["--root", str(tmp_path / "elsewhere"), "runs"]) == 0
+    assert f"no runs under {tmp_path / 'elsewhere'}" in capsys.readouterr().out
+
+
+def test_the_console_script_sends_root_and_a_verb_to_the_cli(monkeypatch):
+    import fer_core.cli
+    from fer_tui import entry
+
+    seen = []
+    monkeypatch.setattr(fer_core.cli, "main", lambda argv: seen.append(argv) or 0)
+    for argv in (["--root", "d", "runs"], ["--root=d", "train", "--preset", "demo"]):
+        with __import__("pytest").raises(SystemExit):
+            entry.main(argv)
+    assert seen == [["--root", "d", "runs"], ["--root=d", "train", "--preset", "demo"]]
+
+
+def test_visualize_says_a_folder_is_a_folder(tmp_path):
+    result = run("visualize", "--ckpt", str(SHIPPED / "best_model.ckpt"), "--input", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "is a folder" in result.stderr and "infer --image_path" in result.stderr
+
+
+def test_infer_on_a_folder_predicts_every_image_in_it(tmp_path):
+    import shutil
+
+    samples = SHIPPED.parents[2] / "samples"
+    for name in ("happy", "surprise"):
+        shutil.copy(samples / name / "correct_sample_1.png", tmp_path / f"{name}.png")
+    (tmp_path / "notes.txt").write_text("not an image: skipped")
+    result = run("infer", "--ckpt_path", str(SHIPPED / "best_model.ckpt"), "--image_path", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["happy.png", "surprise.png"]
+    assert all(" Prediction: " in line and " Probability: " in line for line in lines)
+    (tmp_path / "broken.png").write_text("not a png")
+    again = run("infer", "--ckpt_path", str(SHIPPED / "best_model.ckpt"), "--image_path", str(tmp_path))
+    assert again.returncode == 2 and len(again.stdout.splitlines()) == 2
+    assert again.stderr.count("\n") == 1 and "broken.png: not a readable image" in again.stderr
+
+
+def test_infer_on_a_folder_without_images_says_so(tmp_path):
+    result = run("infer", "--ckpt_path", str(SHIPPED / "best_model.ckpt"), "--image_path", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "no images directly in it" in result.stderr
