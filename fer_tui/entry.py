@@ -23,8 +23,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _after_root(argv: list[str]) -> list[str]:
-    """What follows a leading `--root DIR` / `--root=DIR` (all of argv if there is none)."""
-    if argv[:1] == ["--root"]:
+    """What follows a leading `--root DIR` / `--root=DIR` (all of argv if there is none; a
+    `--root` without its DIR goes to the CLI, whose error is one line)."""
+    if argv[:1] == ["--root"] and len(argv) > 1:
         return argv[2:]
     if argv and argv[0].startswith("--root="):
         return argv[1:]

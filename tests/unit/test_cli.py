@@ -134,12 +134,16 @@ def test_the_console_script_sends_root_and_a_verb_to_the_cli(monkeypatch):
     import fer_core.cli
     from fer_tui import entry
 
-    seen = []
+    seen, real = [], fer_core.cli.main
     monkeypatch.setattr(fer_core.cli, "main", lambda argv: seen.append(argv) or 0)
     for argv in (["--root", "d", "runs"], ["--root=d", "train", "--preset", "demo"]):
         with __import__("pytest").raises(SystemExit):
             entry.main(argv)
     assert seen == [["--root", "d", "runs"], ["--root=d", "train", "--preset", "demo"]]
+    monkeypatch.setattr(fer_core.cli, "main", real)
+    with __import__("pytest").raises(SystemExit) as stop:
+        entry.main(["--root"])  # not the dashboard's usage dump: one line
+    assert stop.value.code == 2
 
 
 def test_visualize_says_a_folder_is_a_folder(tmp_path):
