@@ -44,8 +44,12 @@ def _build_wheel(tmp_path: Path) -> Path:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, target)
-    isolation = [] if importlib.util.find_spec("wheel") else ["--build-isolation"]  # a venv without wheel: ask the index
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", *(isolation or ["--no-build-isolation"]),
+    # build with this venv's setuptools (no network); one that cannot make a wheel by itself
+    # (setuptools < 70.1 without the wheel package, as a fresh venv has) gets pip's isolated build
+    import setuptools
+
+    can_build = importlib.util.find_spec("wheel") or tuple(map(int, setuptools.__version__.split(".")[:2])) >= (70, 1)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", *(["--no-build-isolation"] if can_build else []),
                "-q", "-w", str(tmp_path / "dist"), str(source)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
     assert result.returncode == 0, result.stderr
