@@ -36,11 +36,11 @@ class OneLineParser(argparse.ArgumentParser):
     `--no-cache` and `--no_cache` alike, takes choices in any case (`--device_target gpu`),
     and names the closest flag when one is misspelt."""
 
-    def add_argument(self, *names, **kwargs):
-        choices = kwargs.get("choices")
-        if choices and "type" not in kwargs and all(isinstance(c, str) for c in choices):
-            kwargs["type"] = _any_case(tuple(choices))
-        return super().add_argument(*names, **kwargs)
+    def take_choices_in_any_case(self) -> None:
+        """Every string `choices` of this parser (argument groups included) in any case."""
+        for action in self._actions:
+            if action.choices and action.type is None and all(isinstance(c, str) for c in action.choices):
+                action.type = _any_case(tuple(action.choices))
 
     def parse_known_args(self, args=None, namespace=None):
         args = sys.argv[1:] if args is None else list(args)
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         module = import_module(f"fer_core.commands.{verb}")
         verb_parser = sub.add_parser(verb, help=help_text, description=help_text)
         module.add_arguments(verb_parser)
+        verb_parser.take_choices_in_any_case()
         # not `run`: a verb's own argument of that name (`fer-tui stop RUN`) would replace it
         verb_parser.set_defaults(_handler=module.run)
     return parser
