@@ -99,8 +99,8 @@ class Trainer:
             runlock.wait_for_launcher()  # its status write must land before ours
             lock.record_pid(os.getpid())
             trainer_os.route_signals(self._on_signal)  # a dropped SSH session never stops a run
-            if self.interactive:
-                sys.stdout = trainer_os.TerminalGuard(sys.stdout, self._leave_terminal)
+            # a terminal that hangs up or a pipe whose reader left: output moves to train.log
+            sys.stdout = trainer_os.TerminalGuard(sys.stdout, self._leave_terminal)
             return self._guarded_run()
         finally:
             lock.release()

@@ -49,14 +49,14 @@ class TerminalGuard:
         try:
             return self.stream.write(text)
         except OSError:
-            self.on_gone("terminal gone")
+            self.on_gone("output gone (terminal hung up or pipe closed)")
             return len(text)
 
     def flush(self) -> None:
         try:
             self.stream.flush()
         except OSError:
-            self.on_gone("terminal gone")
+            self.on_gone("output gone (terminal hung up or pipe closed)")
 
     def __getattr__(self, name: str):
         return getattr(self.stream, name)

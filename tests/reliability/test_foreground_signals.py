@@ -73,3 +73,21 @@ def test_a_foreground_run_outlives_its_terminal(tiny_csv, tmp_path, procs):
     finally:
         reap(session.pid, timeout=30)
         session.kill()
+
+
+def test_a_foreground_run_outlives_a_closed_pipe(tiny_csv, tmp_path, procs):
+    """`fer-tui train … | head -1`: the reader leaves after one line; the run trains to the end
+    (it used to die of EPIPE at its next print) and the rest of its output goes to train.log."""
+    root = Path(os.environ["FER_TUI_CHECKPOINTS"])
+    cfg_file = tmp_path / "tiny.toml"
+    fileio.write_toml(cfg_file, tiny_config(tiny_csv, epochs=3).model_dump())
+    process = subprocess.Popen([FER_TUI, "train", "--config", str(cfg_file)], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+    procs.add(process.pid)
+    assert process.stdout.readline().startswith(b"run directory: ")
+    process.stdout.close()  # `head -1` exits
+    assert process.wait(timeout=300) == 0
+    run_dir = _only_run(root)
+    log = (run_dir / runs.LOG).read_text()
+    assert runs.read_status(run_dir)["state"] == "finished", log[-2000:]
+    assert "output gone" in log and "Epoch 3/3" in log, log[-2000:]
