@@ -253,6 +253,9 @@ def launch_detached(run_dir: Path, resume: bool = False) -> int:
                     env={**os.environ, "PYTHONUNBUFFERED": "1", runlock.LOCK_FD_ENV: str(lock.fd),
                          runlock.READY_FD_ENV: str(ready_read)},
                 )
+        except BaseException:
+            os.close(ready_write)
+            raise
         finally:
             os.close(ready_read)
         try:
