@@ -71,7 +71,10 @@ def redirect_output(log: Path, why: str) -> None:
     for target in (1, 2):
         os.dup2(fd, target)
     os.close(fd)
-    os.write(1, f"{why}: the output goes on here\n".encode())
+    try:
+        os.write(1, f"{why}: the output goes on here\n".encode())
+    except OSError:  # a full disk: the run goes on without its log
+        pass
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
