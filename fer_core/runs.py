@@ -148,8 +148,10 @@ def pid_alive(pid: Any) -> bool:
         return True
 
 
-def effective_state(status: dict[str, Any] | None, now: float | None = None) -> str:
-    """The state a person should see: a live state whose trainer is gone is `lost`."""
+def effective_state(status: dict[str, Any] | None, now: float | None = None, run_dir: Path | None = None) -> str:
+    """The state a person should see: a live state whose trainer is gone is `lost`. With
+    `run_dir`, a run whose lock file exists but is held by no one is lost at once, even if
+    another process now has its old pid."""
     if not status:
         return "unknown"
     state = str(status.get("state", "unknown"))
@@ -158,6 +160,8 @@ def effective_state(status: dict[str, Any] | None, now: float | None = None) -> 
         if state == "starting" and status.get("pid") is None and age < HEARTBEAT_STALE:
             return state
         if not pid_alive(status.get("pid")) or age > HEARTBEAT_STALE:
+            return "lost"
+        if run_dir is not None and runlock.lock_path(run_dir).exists() and not runlock.is_held(run_dir):
             return "lost"
     return state
 
@@ -193,7 +197,7 @@ def find_runs(root: Path, max_depth: int = 3) -> list[RunInfo]:
         if any(e.name == STATUS for e in entries):
             status = read_status(Path(directory))
             if status is not None:
-                found.append(RunInfo(Path(directory), status, effective_state(status)))
+                found.append(RunInfo(Path(directory), status, effective_state(status, run_dir=Path(directory))))
             continue
         if depth < max_depth:
             stack.extend((Path(e.path), depth + 1) for e in entries
@@ -276,7 +280,7 @@ def check_resumable(run_dir: Path, holding_lock: bool = False) -> None:
     """Refuse a resume that cannot work, in one line, before any trainer starts."""
     run_dir = Path(run_dir)
     status = read_status(run_dir)
-    state = effective_state(status)
+    state = effective_state(status, run_dir=None if holding_lock else run_dir)
     if state in LIVE_STATES:
         raise RunError(f"{run_dir}: the run is still {state} (pid {status.get('pid')})")
     if not holding_lock and runlock.is_held(run_dir):

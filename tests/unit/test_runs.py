@@ -153,3 +153,21 @@ def test_run_lock_is_exclusive_and_dies_with_its_holder(tmp_path):
     finally:
         holder.kill()
         holder.wait(30)
+
+
+def test_a_live_looking_status_whose_lock_is_free_is_lost():
+    """After a kill -9 the trainer's pid may be reused at once: status.json still says running
+    with a live pid and a fresh heartbeat, but nobody holds the run's lock."""
+    from fer_core import runlock
+
+    run_dir = runs.create_run(config.TrainConfig(), "reused")
+    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "running", "pid": os.getpid()})
+    assert runs.effective_state(runs.read_status(run_dir), run_dir=run_dir) == "running"  # no lock file: as before
+    runlock.acquire(run_dir).release()  # a trainer held it once, and is gone
+    assert runs.effective_state(runs.read_status(run_dir), run_dir=run_dir) == "lost"
+    assert [r.state for r in runs.find_runs(run_dir.parent)] == ["lost"]
+    lock = runlock.acquire(run_dir)
+    try:
+        assert runs.effective_state(runs.read_status(run_dir), run_dir=run_dir) == "running"
+    finally:
+        lock.release()
