@@ -122,24 +122,13 @@ class Trainer:
             return 2
         except Exception as error:  # the log keeps the traceback, the status one line
             if trainer_os.no_space(error):
-                return self._out_of_space()
+                return trainer_os.out_of_space(self.run_dir, self.say, self.set_status)
             traceback.print_exc()
             # MindSpore's errors run to pages (C++ stacks): status.json keeps the first line
             first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
             message = f"{type(error).__name__}: {first}"[:300]
             self.set_status(state="failed", message=message)
             return 1
-
-    def _out_of_space(self) -> int:
-        """A full disk: free what our half-written files took, then say so in status.json."""
-        remove_stale_temporaries(self.run_dir)  # MindSpore's own .tmp too; the lock makes all ours
-        message = f"no space left on {self.run_dir}"
-        try:
-            self.say(f"error: {message}")
-            self.set_status(state="failed", message=message)
-        except OSError:  # not even a status fits: at least the log or terminal says it
-            print(f"error: {message} (status.json could not be written)", file=sys.stderr, flush=True)
-        return 1
 
     def _run(self) -> int:
         config = self.config

@@ -7,6 +7,7 @@ import _thread
 import errno
 import os
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,19 @@ def remove_stale_temporaries(run_dir: Path) -> None:
             path.unlink()
         except OSError:
             continue
+
+
+def out_of_space(run_dir: Path, say, set_status) -> int:
+    """A full disk: free what our half-written files took (MindSpore's own `.tmp` too: the
+    lock makes every temporary ours), then say so in status.json. Returns the exit status."""
+    remove_stale_temporaries(run_dir)
+    message = f"no space left on {run_dir}"
+    try:
+        say(f"error: {message}")
+        set_status(state="failed", message=message)
+    except OSError:  # not even a status fits: at least stderr says it
+        print(f"error: {message} (status.json could not be written)", file=sys.stderr, flush=True)
+    return 1
 
 
 def no_space(error: BaseException | None) -> bool:
