@@ -1,7 +1,8 @@
 """One exclusive lock per run directory, held by the live trainer for its whole life.
 
-`RUN_DIR/.trainer.lock` is locked with `flock`. The kernel drops the lock when the last
-descriptor of it closes, so a trainer killed with -9 frees it and a stale lock cannot exist.
+`RUN_DIR/trainer.lock` is locked with `flock` (not a hidden name: hidden names are the
+temporaries a starting trainer deletes). The kernel drops the lock when the last descriptor
+of it closes, so a trainer killed with -9 frees it and a stale lock cannot exist.
 A launcher takes the lock before it checks the run and hands the locked descriptor to the
 trainer it spawns (`pass_fds` + FER_TUI_LOCK_FD): there is no moment between "checked" and
 "running" when a second resume could slip in. The file holds the holder's pid, as a hint for
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from fer_core.errors import RunError
 
-LOCK_NAME = ".trainer.lock"
+LOCK_NAME = "trainer.lock"
 LOCK_FD_ENV = "FER_TUI_LOCK_FD"
 READY_FD_ENV = "FER_TUI_READY_FD"  # a pipe the launcher closes once its own writes are done
 WAIT = 1.0  # seconds an acquire retries: a watcher's probe holds the lock for microseconds
