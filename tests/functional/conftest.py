@@ -53,7 +53,7 @@ def region_text(app, widget) -> list[str]:
     return [row[region.x:region.right] for row in rows]
 
 
-async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
     """Let the app run until `predicate()` is truthy; fail with a clear message if it never is."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -62,6 +62,14 @@ async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 5.0) ->
             return value
         await pilot.pause(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {predicate.__doc__ or predicate}")
+
+
+async def wait_for_screen(pilot, screen_type: type, timeout: float = 15.0) -> Any:
+    """The app's screen once it is a `screen_type` *and* mounted, so its widgets can be queried
+    (a screen is current before its compose has run)."""
+    app = pilot.app
+    return await wait_for(pilot, lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted and app.screen,
+                          timeout)
 
 
 def metrics_row(epoch: int, val_acc: float, is_best: bool = False, lr: float = 3e-3) -> dict:

@@ -14,7 +14,7 @@ from fer_tui.screens.run import RunScreen
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 
-from .conftest import SIZE, make_run, screen_text, wait_for
+from .conftest import SIZE, make_run, screen_text, wait_for, wait_for_screen
 
 
 def launch_held_run(fake_trainer, name="demo"):
@@ -32,7 +32,7 @@ class TestReattach:
         run_dir, _ = launch_held_run(fake_trainer)
         app = FerApp(root=root)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            screen = await wait_for_screen(pilot, RunScreen)
             assert screen.run_dir == run_dir
             assert any("reattached" in n.message for n in app._notifications)
             await pilot.press("escape")  # the runs list sits below it
@@ -49,7 +49,7 @@ class TestReattach:
             await pilot.press("t")
             await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
             app.open_run(second)
-            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            screen = await wait_for_screen(pilot, RunScreen)
             assert screen.run_dir == second
             assert [type(s) for s in app.screen_stack] == [RunsScreen, RunScreen]
 
@@ -91,7 +91,7 @@ class TestNotifications:
         app = FerApp(root=root, reattach=False)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             app.open_run(run_dir)
-            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            screen = await wait_for_screen(pilot, RunScreen)
             await pilot.pause(0.2)
             app.notify("asked pid 4242 to stop; it saves its state first", title="Stopping")
             app.notify("the run is not live (finished)", severity="warning")

@@ -27,7 +27,7 @@ from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel
 from fer_tui.widgets.inference_table import InferenceTable
 
-from .conftest import NOW, SIZE, screen_text, wait_for
+from .conftest import NOW, SIZE, screen_text, wait_for, wait_for_screen
 
 FAKE_INFER = Path(__file__).resolve().parent / "fake_folder_infer.py"
 INFER_TIMEOUT = 60  # a real worker imports MindSpore (a few seconds; more on a busy machine)
@@ -154,7 +154,7 @@ def samples(trained) -> Path:
 async def open_checkpoints(app, pilot) -> CheckpointsScreen:
     await pilot.pause()
     await pilot.press("k")
-    screen = await wait_for(pilot, lambda: isinstance(app.screen, CheckpointsScreen) and app.screen)
+    screen = await wait_for_screen(pilot, CheckpointsScreen)
     await wait_for(pilot, lambda: screen.query_one(CkptTable).row_count > 0 or None, timeout=5)
     return screen
 
@@ -228,7 +228,7 @@ class TestWithoutMindSpore:
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert "Checkpoints" in titles
             await pilot.press("k")
-            screen = await wait_for(pilot, lambda: isinstance(app.screen, CheckpointsScreen) and app.screen)
+            screen = await wait_for_screen(pilot, CheckpointsScreen)
             await pilot.pause(0.2)
             assert "no checkpoints under checkpoints" in screen_text(app)
             here = [c.title for c in app.get_system_commands(screen)]

@@ -16,7 +16,7 @@ from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 from fer_tui.widgets.runs_table import RunsTable
 
-from .conftest import NOW, SIZE, make_run, region_text, screen_text, wait_for
+from .conftest import NOW, SIZE, make_run, region_text, screen_text, wait_for, wait_for_screen
 from .test_checkpoints_screen import (fake_worker, fixed_ckpts, fixed_samples,  # noqa: F401
                                       open_checkpoints, select)
 
@@ -38,7 +38,7 @@ def set_status(run_dir, **changes) -> None:
 
 async def open_run(app, pilot, run_dir) -> RunScreen:
     app.open_run(run_dir)
-    return await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+    return await wait_for_screen(pilot, RunScreen)
 
 
 class TestFooters:
@@ -52,7 +52,7 @@ class TestFooters:
             assert await footer_cut(app, pilot) == []
             assert "t Train" not in screen_text(app)  # the key of the screen shown is off
             await pilot.press("r")
-            runs = await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)
+            runs = await wait_for_screen(pilot, RunsScreen)
             await pilot.pause(0.2)
             assert await footer_cut(app, pilot) == []
             runs.query_one(RunsTable).focus()

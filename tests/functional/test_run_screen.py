@@ -13,13 +13,13 @@ from fer_tui.screens.run import RunScreen
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.widgets.metric_chart import MetricChart
 
-from .conftest import SIZE, make_run, metrics_row, region_text, screen_text, wait_for
+from .conftest import SIZE, make_run, metrics_row, region_text, screen_text, wait_for, wait_for_screen
 
 
 async def start_demo_run(app, pilot):
     await pilot.pause()
     await pilot.press("ctrl+s")
-    return await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+    return await wait_for_screen(pilot, RunScreen)
 
 
 class TestLiveRun:
@@ -88,7 +88,7 @@ class TestLogTail:
             app = FerApp(root=root, reattach=False)
             async with app.run_test(size=size) as pilot:
                 app.open_run(run_dir)
-                screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+                screen = await wait_for_screen(pilot, RunScreen)
                 log = screen.query_one("#log")
                 await wait_for(pilot, lambda: "epoch 8" in "".join(region_text(app, log)))
                 rows = [row.rstrip() for row in region_text(app, log) if row.strip()]
@@ -116,7 +116,7 @@ class TestCharts:
         app = FerApp(root=root, reattach=False)
         async with app.run_test(size=SIZE) as pilot:
             app.open_run(run_dir)
-            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            screen = await wait_for_screen(pilot, RunScreen)
             loss = screen.query_one("#loss-chart", MetricChart)
             await wait_for(pilot, lambda: loss.point_count == 6)
             await pilot.pause(0.2)
@@ -162,7 +162,7 @@ class TestErrors:
         app = FerApp(root=root, reattach=False)
         async with app.run_test(size=SIZE) as pilot:
             app.open_run(empty)
-            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            screen = await wait_for_screen(pilot, RunScreen)
             await pilot.pause(0.6)
             assert screen.state == "unknown"
             await pilot.press("escape")

@@ -20,7 +20,7 @@ from fer_tui.screens.runs import RunsScreen
 from fer_tui.widgets.metric_chart import MetricChart
 from fer_tui.widgets.runs_table import RunsTable
 
-from .conftest import NOW, SIZE, make_run, screen_text, wait_for
+from .conftest import NOW, SIZE, make_run, screen_text, wait_for, wait_for_screen
 
 
 def three_runs(root):
@@ -35,7 +35,7 @@ def three_runs(root):
 async def open_runs(app, pilot):
     await pilot.pause()
     await pilot.press("r")
-    return await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)
+    return await wait_for_screen(pilot, RunsScreen)
 
 
 class TestListing:
@@ -107,7 +107,7 @@ class TestListing:
             table = screen.query_one(RunsTable)
             table.focus()
             await pilot.press("down", "enter")
-            run_screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            run_screen = await wait_for_screen(pilot, RunScreen)
             assert run_screen.run_dir == new
             await wait_for(pilot, lambda: run_screen.query_one("#acc-chart", MetricChart).point_count == 3)
             await pilot.press("escape")
@@ -122,7 +122,7 @@ class TestCompare:
             screen = await open_runs(app, pilot)
             screen.query_one(RunsTable).focus()
             await pilot.press("down", "space", "down", "space", "c")
-            compare = await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen)
+            compare = await wait_for_screen(pilot, CompareScreen)
             assert set(compare.run_dirs) == {old, new}
             chart = compare.query_one(MetricChart)
             assert sorted(len(s.xs) for s in chart.series) == [2, 3]
@@ -155,10 +155,10 @@ class TestStopFromList:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             await pilot.press("ctrl+s")
-            run_screen = await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen)
+            run_screen = await wait_for_screen(pilot, RunScreen)
             await wait_for(pilot, lambda: run_screen.state == "running")
             await pilot.press("escape")
-            screen = await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen)
+            screen = await wait_for_screen(pilot, RunsScreen)
             screen.query_one(RunsTable).focus()
             await pilot.press("s")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
