@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from textual.widgets import Button, Input, OptionList, Select
 
 from fer_core import config as cfg
@@ -141,6 +143,25 @@ class TestValidation:
             assert not list(root.rglob(runs.STATUS))
             assert isinstance(app.screen, TrainScreen)
 
+
+    async def test_a_device_this_machine_lacks_is_an_error_notification_not_a_run(self, root):
+        from fer_core.commands.train import check_device
+        from fer_core.errors import ConfigError
+
+        try:
+            check_device("GPU")
+            pytest.skip("this machine has a GPU driver")
+        except ConfigError:
+            pass
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.screen.query_one("#f-device_target", Select).value = "GPU"
+            await type_into(pilot, "data_csv", "demo")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: any("no GPU driver" in n.message for n in app._notifications))
+            assert not list(root.rglob(runs.STATUS)), "no run directory for a device this machine lacks"
+            assert isinstance(app.screen, TrainScreen)
 
     async def test_a_bad_csv_row_is_an_error_notification_not_a_failed_run(self, root, tmp_path):
         from tests.helpers import fer_rows, write_csv
