@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from fer_core import NUM_CLASSES, augment, fileio, readback, runlock, runs, trainer_os
-from fer_core.checkpoint_io import load_train_state, save_train_state, save_weights
+from fer_core.checkpoint_io import load_train_state
+from fer_core.checkpoint_policy import CheckpointPolicy
 from fer_core.config import TrainConfig
 from fer_core.data import load_dataset
 from fer_core.errors import FerError, RunError
@@ -150,6 +151,7 @@ class Trainer:
         optimizer = self._optimizer(net, schedule)
         train_step, predict = compile_steps(net, optimizer)
 
+        saver = CheckpointPolicy(self.run_dir, config, self.status.get("run_id"))
         start_epoch, rng = 1, np.random.default_rng(config.seed)
         best, best_epoch, patience_left = -1.0, 0, config.patience
         if self.resume and not (self.run_dir / runs.LAST_STATE).exists():
@@ -184,7 +186,8 @@ class Trainer:
             for step, (index, x, targets) in enumerate(batches):
                 if self.stop_signal is not None:
                     batches.close()
-                    self._save_state(net, optimizer, epoch - 1, best, best_epoch, patience_left, epoch_rng_state)
+                    saver.save_state(net, optimizer, self._state(epoch - 1, best, best_epoch, patience_left,
+                                                                 epoch_rng_state))
                     raise StopRequested
                 loss, logits = waiter.numpy(*train_step(ms.Tensor(x), ms.Tensor(targets)))
                 losses.append(float(loss))
@@ -203,12 +206,9 @@ class Trainer:
                    "seconds": time.time() - started, "images_per_second": seen / train_seconds,
                    "is_best": is_best, "patience_left": patience_left}
             self.history.append(row)
-            info = {"epoch": epoch, "val_acc": val_acc, "step": epoch * steps_per_epoch}
-            if is_best:
-                save_weights(net, self.run_dir / runs.BEST, self._sidecar(info))
-            self._save_periodic(net, epoch, steps_per_epoch, info)
             # last_state carries the history, so it and metrics.jsonl can never disagree
-            self._save_state(net, optimizer, epoch, best, best_epoch, patience_left, rng.bit_generator.state)
+            saver.end_of_epoch(net, optimizer, epoch, steps_per_epoch, val_acc, is_best,
+                               self._state(epoch, best, best_epoch, patience_left, rng.bit_generator.state))
             fileio.append_line(self.run_dir / runs.METRICS, json.dumps(row))
             self._report(row, best, best_epoch)
             self.set_status(epoch=epoch, step=steps_per_epoch, best_val_acc=best, best_epoch=best_epoch,
@@ -218,9 +218,8 @@ class Trainer:
                 self.say(f"Early stopping: no better validation accuracy for {config.patience} epochs")
                 end_state = "early_stopped"
                 break
-        last = self.history[-1]["epoch"] if self.history else 0
-        save_weights(net, self.run_dir / runs.FINAL, self._sidecar({"epoch": last, "val_acc": self.history[-1]["val_acc"]
-                                                                    if self.history else None}))
+        last = self.history[-1] if self.history else {"epoch": 0, "val_acc": None}
+        saver.finish(net, last["epoch"], last["val_acc"])
         self.say(f"Training {end_state.replace('_', ' ')}: best validation accuracy {best:.4f} at epoch {best_epoch}")
         self.set_status(state=end_state, eta_seconds=0)
         return 0
@@ -256,24 +255,10 @@ class Trainer:
         picked = np.clip(probs[np.arange(len(labels)), labels], 1e-7, 1.0)
         return float(-np.log(picked).mean()), float((probs.argmax(1) == labels).mean())
 
-    def _sidecar(self, info: dict[str, Any]) -> dict[str, Any]:
-        return {"arch": self.config.arch, "config_hash": self.config.digest(),
-                "config": self.config.model_dump(), "run_id": self.status.get("run_id"), **info}
-
-    def _save_periodic(self, net, epoch: int, steps: int, info: dict[str, Any]) -> None:
-        keep = self.config.keep_checkpoints
-        if keep <= 0:
-            return
-        save_weights(net, self.run_dir / f"fer-{epoch}_{steps}.ckpt", self._sidecar(info))
-        periodic = sorted(self.run_dir.glob("fer-*_*.ckpt"), key=lambda p: int(p.stem[4:].split("_")[0]))
-        for old in periodic[:-keep]:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".json").unlink(missing_ok=True)
-
-    def _save_state(self, net, optimizer, epoch, best, best_epoch, patience_left, rng_state) -> None:
-        meta = {"epoch": epoch, "best_val_acc": best, "best_epoch": best_epoch, "patience_left": patience_left,
+    def _state(self, epoch, best, best_epoch, patience_left, rng_state) -> dict[str, Any]:
+        """What last_state.ckpt holds besides the tensors: enough to resume exactly."""
+        return {"epoch": epoch, "best_val_acc": best, "best_epoch": best_epoch, "patience_left": patience_left,
                 "rng_state": rng_state, "history": [r for r in self.history if r["epoch"] <= epoch]}
-        save_train_state(net, optimizer, self.run_dir / runs.LAST_STATE, meta, self._sidecar({"epoch": epoch}))
 
     def _progress(self, epoch: int, step: int, steps: int, speed: float, started: float) -> None:
         if self.interactive:
