@@ -42,6 +42,11 @@ def samples_hint(ckpt: Path | None, output: Path) -> str:
     return f"fer-tui samples --csv demo{ckpt_arg} --output {shlex.quote(str(output))}"
 
 
+def export_command(ckpt: Path) -> list[str]:
+    """`fer-tui export` to ONNX beside the checkpoint (never over an existing file)."""
+    return [sys.executable, "-m", "fer_core.cli", "export", "--ckpt", str(ckpt)]
+
+
 def deep_check_command(ckpt: Path, samples: Path | None) -> list[str]:
     command = [sys.executable, "-m", "fer_core.cli", "checkpoints", str(ckpt), "--json"]
     return command + ["--samples", str(samples) if samples else "demo"]

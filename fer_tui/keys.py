@@ -38,6 +38,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("o", "open another folder of checkpoints"),
         ("s", "choose the sample folder"),
         ("m", "make the sample folder (demo set)"),
+        ("x", "export to ONNX beside the checkpoint"),
         ("escape", "cancel the running inference"),
         ("ctrl+r", "read the folder again"),
     ]),

@@ -23,7 +23,7 @@ from fer_core import ckpt_index, locations
 from fer_core.ckpt_index import CheckpointInfo
 
 from fer_tui.format import VERDICT_STYLES, percent, short_path, verdict_level
-from fer_tui.inference import (WorkerProcess, count_faces, deep_check_command, infer_command,
+from fer_tui.inference import (WorkerProcess, count_faces, deep_check_command, export_command, infer_command,
                                run_to_end, samples_command, samples_hint)
 from fer_tui.infer_job import Job, job_summary
 from fer_tui.watch import checkpoint_stamps
@@ -43,6 +43,7 @@ class CheckpointsScreen(Screen):
         Binding("o", "open_folder", "Open", show=False),
         Binding("s", "pick_samples", "Samples", show=False),
         Binding("m", "make_samples", "Make samples", show=False),
+        Binding("x", "export", "Export", show=False),
         Binding("ctrl+r", "rescan", "Rescan", show=False),
         Binding("escape", "cancel", "Cancel"),
     ]
@@ -394,3 +395,25 @@ class CheckpointsScreen(Screen):
             return
         self.notify(f"{self.faces} faces in {short_path(self.samples)}", title="Sample folder made")
         self.start_job([info])
+
+    @work(group="engine", exclusive=True)
+    async def action_export(self) -> None:
+        """The checkpoint as ONNX beside it, for deployment (`fer-tui export`)."""
+        info = self.query_one(CkptTable).current_info()
+        if info is None:
+            self.notify("no checkpoint under the cursor", severity="warning")
+            return
+        self.busy = f"exporting {info.file} to ONNX"
+        self.set_summary(Text(f"{self.busy} (MindSpore)…", style="dim"))
+        self.refresh_bindings()
+        try:
+            status, _, worker = await run_to_end(export_command(info.path))
+        finally:
+            self.busy = ""
+            self.refresh_bindings()
+        if status == 0:
+            self.notify(" ".join(worker.output)[-300:], title="Exported", timeout=8)
+        else:
+            why = worker.stderr_tail().replace("fer-tui export: error: ", "") or f"exit status {status}"
+            self.notify(why, title=f"Cannot export {info.file}", severity="error", timeout=10)
+        self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))

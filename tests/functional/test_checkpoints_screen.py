@@ -155,7 +155,7 @@ async def open_checkpoints(app, pilot) -> CheckpointsScreen:
     await pilot.pause()
     await pilot.press("k")
     screen = await wait_for_screen(pilot, CheckpointsScreen)
-    await wait_for(pilot, lambda: screen.query_one(CkptTable).row_count > 0 or None, timeout=5)
+    await wait_for(pilot, lambda: screen.query_one(CkptTable).row_count > 0 or None)
     return screen
 
 
@@ -345,3 +345,19 @@ class TestWithARealCheckpoint:
             a, b = (f"{100 * t.correct / 7:.2f}% ({t.correct}/7)" for t in table.tallies)
             assert f"A {a}" in text and f"B {b}" in text
             assert "A best_model.ckpt" in text and "B final_model.ckpt" in text
+
+    async def test_x_exports_the_checkpoint_to_onnx_beside_it_and_never_over_a_file(self, ckpts, trained):
+        app = FerApp(root=ckpts, reattach=False, clock=lambda: NOW)
+        best = ckpts / trained.run_dir.name / "best_model.ckpt"
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            await select(pilot, screen, best)
+            await pilot.press("x")
+            await wait_for(pilot, lambda: any(n.title == "Exported" for n in app._notifications), timeout=120)
+            assert best.with_suffix(".onnx").stat().st_size > 10_000
+            assert best.with_name("best_model.onnx.json").exists()
+            await pilot.press("x")  # again: the file exists, so it is refused, not replaced
+            await wait_for(pilot, lambda: any("Cannot export" in (n.title or "") for n in app._notifications),
+                           timeout=120)
+            refusal = next(n for n in app._notifications if "Cannot export" in (n.title or ""))
+            assert "exists" in refusal.message and refusal.severity == "error"
