@@ -340,6 +340,17 @@ class CheckpointsScreen(Screen):
 
     # ------------------------------------------------------------------ engine verbs
 
+    async def run_engine(self, busy: str, detail: str, command: list[str], shown: str | None = None):
+        """Run an engine verb in a subprocess, the screen marked busy (escape cancels) meanwhile."""
+        self.busy = busy
+        self.set_summary(Text(f"{shown or (busy + ' ' + detail).strip()}…", style="dim"))
+        self.refresh_bindings()
+        try:
+            return await run_to_end(command)
+        finally:
+            self.busy = ""
+            self.refresh_bindings()
+
     @work(group="engine", exclusive=True)
     async def action_deep_check(self) -> None:
         info = self.query_one(CkptTable).current_info()
@@ -347,15 +358,9 @@ class CheckpointsScreen(Screen):
             self.notify("no checkpoint under the cursor", severity="warning")
             return
         samples = self.samples if self.faces else None
-        self.busy = f"deep check of {info.file}"
-        self.set_summary(Text(f"{self.busy} (MindSpore, {short_path(samples) if samples else 'demo'} faces)…",
-                              style="dim"))
-        self.refresh_bindings()
-        try:
-            status, objects, worker = await run_to_end(deep_check_command(info.path, samples))
-        finally:
-            self.busy = ""
-            self.refresh_bindings()
+        status, objects, worker = await self.run_engine(
+            f"deep check of {info.file}", f"(MindSpore, {short_path(samples) if samples else 'demo'} faces)",
+            deep_check_command(info.path, samples))
         reports = [o for o in objects if "verdict" in o]
         if not reports:
             self.notify(worker.stderr_tail() or f"fer-tui checkpoints exited with status {status}",
@@ -379,14 +384,9 @@ class CheckpointsScreen(Screen):
         if info is None:
             self.notify("select the checkpoint that should pick the faces", severity="warning")
             return
-        self.busy = "making the sample folder"
-        self.set_summary(Text(f"{samples_hint(info.path, self.samples)}…", style="dim"))
-        self.refresh_bindings()
-        try:
-            status, _, worker = await run_to_end(samples_command(info.path, self.samples))
-        finally:
-            self.busy = ""
-            self.refresh_bindings()
+        status, _, worker = await self.run_engine("making the sample folder", "",
+                                                  samples_command(info.path, self.samples),
+                                                  shown=samples_hint(info.path, self.samples))
         self.faces = await asyncio.to_thread(count_faces, self.samples)
         if status != 0 or not self.faces:
             why = worker.stderr_tail() or " ".join(worker.output)[-300:] or f"exit status {status}"
@@ -403,14 +403,8 @@ class CheckpointsScreen(Screen):
         if info is None:
             self.notify("no checkpoint under the cursor", severity="warning")
             return
-        self.busy = f"exporting {info.file} to ONNX"
-        self.set_summary(Text(f"{self.busy} (MindSpore)…", style="dim"))
-        self.refresh_bindings()
-        try:
-            status, _, worker = await run_to_end(export_command(info.path))
-        finally:
-            self.busy = ""
-            self.refresh_bindings()
+        status, _, worker = await self.run_engine(f"exporting {info.file} to ONNX", "(MindSpore)",
+                                                  export_command(info.path))
         if status == 0:
             self.notify(" ".join(worker.output)[-300:], title="Exported", timeout=8)
         else:
