@@ -56,12 +56,16 @@ def engine(csv: Path, arch: str, batch: int, epochs: int, augment: bool) -> floa
 def torch_net(arch: str):
     import torch.nn as nn
 
-    specs = {"fer_cnn": "d c32s2 c64 c64 c128s2 c128 c256s2 c256", "tiny_cnn": "c16s2 c32s2 c64s2 c64"}
+    specs = {"fer_cnn": "d c32s2 c64 c64 c128s2 c128 c256s2 c256", "tiny_cnn": "c16s2 c32s2 c64s2 c64",
+             "fer_vgg": "c32 c32 p c64 c64 p c128 c128 p c256 c256 p"}
     layers, c_in = [], 1
     for token in specs[arch].split():
         if token == "d":
             layers.append(nn.PixelUnshuffle(2))
             c_in *= 4
+            continue
+        if token == "p":
+            layers.append(nn.MaxPool2d(2))
             continue
         width, _, stride = token[1:].partition("s")
         layers += [nn.Conv2d(c_in, int(width), 3, stride=int(stride or 1), padding=1, bias=False),
@@ -105,7 +109,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=6400)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--arch", default="fer_cnn", choices=["fer_cnn", "tiny_cnn", "resnet18_attn"])
+    parser.add_argument("--arch", default="fer_cnn", choices=["fer_vgg", "fer_cnn", "tiny_cnn", "resnet18_attn"])
     parser.add_argument("--no-torch", action="store_true", help="engine only (resnet18_attn has no torch twin here)")
     parser.add_argument("--no-augment", action="store_true")
     args = parser.parse_args()
