@@ -30,6 +30,10 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("c", "compare the marked runs"),
         ("s", "stop the run under the cursor"),
     ]),
+    ("Compare", [
+        ("d", "only the fields that differ"),
+        ("escape", "back to the runs"),
+    ]),
     ("Checkpoints", [
         ("i / enter", "test inference on the sample folder"),
         ("space", "mark/unmark (A, B) for compare"),

@@ -57,6 +57,7 @@ class CheckpointsScreen(Screen):
         ("Choose the sample folder", "The folder of faces (ROOT/<class>/*.png) inference runs on",
          "action_pick_samples"),
         ("Make the sample folder", "fer-tui samples on the demo set with this checkpoint", "action_make_samples"),
+        ("Export to ONNX", "The checkpoint under the cursor as ONNX beside it, for deployment", "action_export"),
         ("Rescan checkpoints", "Read the folder again", "action_rescan"),
     ]
 
