@@ -21,16 +21,16 @@ FORMATS = {"ONNX": ".onnx", "MINDIR": ".mindir"}
 CACHE_KEEP = 32  # cached exports kept (newest first); each is about the checkpoint's size
 
 
-def export(ckpt: Path | str, output: Path | str, file_format: str = "ONNX", arch: str | None = None,
-           batch: int = 1) -> Path:
-    """Write `output` (atomically) and its sidecar; MindSpore builds the graph."""
+def export(ckpt: Path | str, output: Path | str, file_format: str, arch: str, batch: int = 1) -> Path:
+    """Write `output` (atomically) and its sidecar; MindSpore builds the graph. `arch` as
+    `runners.check_checkpoint` returned it."""
     from fer_core.runners import load_network
 
     file_format = file_format.upper()
     if file_format not in FORMATS:
         raise CheckpointError(f"--format must be one of {', '.join(FORMATS)}, got {file_format}")
     output = Path(output)
-    net, arch = load_network(Path(ckpt), arch)
+    net = load_network(Path(ckpt), arch)
     _write_graph(net, output, file_format, batch)
     fileio.write_json(output.with_name(output.name + ".json"), {
         "format": file_format, "file": output.name, "arch": arch, "source": str(ckpt),

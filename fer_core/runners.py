@@ -82,7 +82,7 @@ class MindSporeRunner:
         import mindspore as ms
         import mindspore.ops as ops
 
-        net, _ = load_network(path, arch, device_target)
+        net = load_network(path, arch, device_target)
 
         @ms.jit
         def predict(x):
@@ -110,14 +110,14 @@ def check_checkpoint(path: Path, arch: str | None) -> tuple[Path, str]:
     return path, arch
 
 
-def load_network(path: Path, arch: str | None, device_target: str = "CPU"):
-    """(MindSpore network in eval mode with the checkpoint's weights, its architecture)."""
+def load_network(path: Path, arch: str, device_target: str = "CPU"):
+    """MindSpore network in eval mode with the checkpoint's weights; `path` and `arch` as
+    `check_checkpoint` returned them (every caller checks first, once)."""
     import mindspore as ms
 
     from fer_core.mindspore_setup import configure
     from fer_core.models import build_model
 
-    path, arch = check_checkpoint(Path(path), arch)
     configure(device_target)
     net = build_model(arch)
     net.set_train(False)
@@ -125,7 +125,7 @@ def load_network(path: Path, arch: str | None, device_target: str = "CPU"):
     not_loaded, _ = ms.load_param_into_net(net, values, strict_load=True)
     if not_loaded:
         raise CheckpointError(f"{path}: missing {len(not_loaded)} parameters of {arch}, e.g. {not_loaded[0]}")
-    return net, arch
+    return net
 
 
 def _load_checkpoint(path: Path, wanted: set[str]) -> dict:

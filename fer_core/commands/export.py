@@ -26,14 +26,14 @@ def run(args) -> int:
     if args.batch < 1:
         raise DataError(f"--batch must be >= 1, got {args.batch}")
     ckpt = Path(args.ckpt)
-    check_checkpoint(ckpt, args.arch)  # a broken checkpoint is its triage line, before MindSpore loads
+    _, arch = check_checkpoint(ckpt, args.arch)  # a broken checkpoint is its triage line, before MindSpore loads
     output = args.output or ckpt.with_suffix(FORMATS[args.file_format])
     if output.exists() and not args.force:
         raise DataError(f"--output {output}: exists; pass --force to replace it")
     if output.is_dir():
         raise DataError(f"--output {output}: is a folder")
     os.environ.setdefault("GLOG_v", "3")
-    written = export(ckpt, output, args.file_format, args.arch, args.batch)
+    written = export(ckpt, output, args.file_format, arch, args.batch)
     print(f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as (x/255 - 0.5)/0.5, "
           f"output {args.batch}x7 probabilities); sidecar {written.name}.json")
     return 0
