@@ -1,11 +1,13 @@
-"""Inference speed: ONNX Runtime against MindSpore on the same checkpoint, alternating in one run.
+"""Inference speed: ONNX Runtime against MindSpore (and PyTorch) on the same weights, alternating in one run.
 
     .venv/bin/python bench/infer_speed.py [--ckpt checkpoints/shipped/<model>/best_model.ckpt]
                                           [--csv ../shared/data/fer2013-dev.csv.gz] [--rounds 3]
 
 Prints, for batch 64 and batch 1, faces/s of each backend on PublicTest faces (median of
 `--rounds` alternations, after a warm-up that pays for compilation and the cached export),
-their ratio, and whether both gave the same class on every face. Then the dashboard's
+their ratios, and whether each gave ONNX Runtime's class on every face. Where torch imports
+(`pip install torch==2.13.0`, the `bench` extra), a PyTorch twin of the net (bench/train_speed.py)
+gets the checkpoint's weights and runs under `torch.inference_mode()` as a third side. Then the dashboard's
 one-key inference end to end: `python -m fer_core.folder_infer` on the sample folder, from
 start to its `done` event, with the export already cached (median of `--rounds`).
 Run it on a quiet machine.
@@ -40,6 +42,49 @@ def faces_per_second(predictor, faces: np.ndarray, batch: int) -> tuple[float, n
     return len(faces) / (time.perf_counter() - started), probs
 
 
+class TorchPredictor:
+    """The checkpoint's weights in bench/train_speed.py's PyTorch twin, eval mode, same normalisation."""
+
+    def __init__(self, ckpt: Path, arch: str):
+        import mindspore as ms
+        import torch
+
+        from train_speed import torch_net
+
+        self.torch = torch
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+        self.net = torch_net(arch).eval()
+        # Same layouts (OIHW, out×in); put the checkpoint's names in the net's order (the file's
+        # is alphabetical: features.10 before features.2, beta before gamma). PyTorch adds a
+        # BN step counter.
+        rank = {"weight": 0, "gamma": 0, "beta": 1, "bias": 1, "moving_mean": 2, "moving_variance": 3}
+        params = {k: v for k, v in ms.load_checkpoint(str(ckpt)).items() if k.startswith(("features.", "classifier."))}
+        order = sorted(params, key=lambda k: (k.split(".")[0] == "classifier", int(k.split(".")[1]), rank[k.split(".")[2]]))
+        ours = [params[k].asnumpy() for k in order]
+        state = self.net.state_dict()
+        names = [k for k in state if not k.endswith("num_batches_tracked")]
+        assert [state[k].shape for k in names] == [torch.Size(a.shape) for a in ours], "layouts differ"
+        self.net.load_state_dict({**state, **{k: torch.from_numpy(a) for k, a in zip(names, ours)}})
+
+    def predict(self, images: np.ndarray, tta=None, batch_size: int = 64) -> np.ndarray:
+        from fer_core.augment import normalise
+
+        out = []
+        with self.torch.inference_mode():
+            for start in range(0, len(images), batch_size):
+                x = self.torch.from_numpy(np.ascontiguousarray(normalise(images[start:start + batch_size])))
+                out.append(self.torch.softmax(self.net(x), -1).numpy())
+        return np.concatenate(out)
+
+
+def torch_side(ckpt: Path, arch: str):
+    try:
+        return TorchPredictor(ckpt, arch)
+    except ImportError:
+        print("no PyTorch side (torch not installed)")
+        return None
+
+
 def folder_seconds(ckpt: Path) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "fer_core.folder_infer", "--ckpt", str(ckpt), "--folder",
@@ -64,6 +109,9 @@ def main() -> None:
     for batch, count in ((64, args.faces), (1, args.single)):
         subset = faces[:count]
         predictors = {name: Predictor(ckpt, batch_size=batch, backend=name) for name in ("onnx", "mindspore")}
+        twin = torch_side(ckpt, predictors["onnx"].arch)
+        if twin is not None:
+            predictors["pytorch"] = twin
         speeds: dict[str, list[float]] = {name: [] for name in predictors}
         classes = {}
         for name, predictor in predictors.items():  # warm-up: compile, export, first session run
@@ -74,12 +122,13 @@ def main() -> None:
                 speeds[name].append(speed)
                 classes[name] = probs.argmax(1)
         median = {name: statistics.median(values) for name, values in speeds.items()}
-        print(json.dumps({"ckpt": str(ckpt), "batch": batch, "faces": len(subset),
-                          "onnxruntime_faces_s": round(median["onnx"], 1),
-                          "mindspore_faces_s": round(median["mindspore"], 1),
-                          "ratio": round(median["onnx"] / median["mindspore"], 2),
-                          "same_class_share": float(np.mean(classes["onnx"] == classes["mindspore"])),
-                          "load_average": round(os.getloadavg()[0], 2)}), flush=True)
+        report = {"ckpt": str(ckpt), "batch": batch, "faces": len(subset)}
+        for name in predictors:
+            report[f"{name}_faces_s"] = round(median[name], 1)
+            if name != "onnx":
+                report[f"onnx_over_{name}"] = round(median["onnx"] / median[name], 2)
+                report[f"{name}_same_class_share"] = float(np.mean(classes["onnx"] == classes[name]))
+        print(json.dumps({**report, "load_average": round(os.getloadavg()[0], 2)}), flush=True)
     folder_seconds(ckpt)  # the export for the worker's batch is cached now
     seconds = statistics.median(folder_seconds(ckpt) for _ in range(args.rounds))
     print(json.dumps({"ckpt": str(ckpt), "folder_inference_seconds": round(seconds, 2),

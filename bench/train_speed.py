@@ -7,6 +7,7 @@ Both sides train `--epochs` epochs on the same first `--rows` Training rows with
 batch size and the same numpy augmentation (fer_core.augment); the figure is images/s of the
 last epoch (data + augmentation + step; the first epoch pays for graph compilation). The
 engine runs exactly as `fer-tui train` does (python -m fer_core.train on a run directory).
+`--rounds` alternations (engine, then PyTorch); the medians and their ratio are printed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -112,20 +114,25 @@ def main() -> None:
     parser.add_argument("--arch", default="fer_cnn", choices=["fer_vgg", "fer_cnn", "tiny_cnn", "resnet18_attn"])
     parser.add_argument("--no-torch", action="store_true", help="engine only (resnet18_attn has no torch twin here)")
     parser.add_argument("--no-augment", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations; medians are printed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         csv = subset_csv(args.csv, args.rows, Path(tmp) / "subset.csv")
-        ms_speed = engine(csv, args.arch, args.batch, args.epochs, not args.no_augment)
-        try:
-            if args.no_torch or args.arch == "resnet18_attn":
-                raise ImportError
-            torch_speed = pytorch(csv, args.arch, args.batch, args.epochs, not args.no_augment)
-        except ImportError:
-            torch_speed = float("nan")
+        ms_runs, torch_runs = [], []
+        for _ in range(args.rounds):
+            ms_runs.append(engine(csv, args.arch, args.batch, args.epochs, not args.no_augment))
+            try:
+                if args.no_torch or args.arch == "resnet18_attn":
+                    raise ImportError
+                torch_runs.append(pytorch(csv, args.arch, args.batch, args.epochs, not args.no_augment))
+            except ImportError:
+                torch_runs.append(float("nan"))
+        ms_speed, torch_speed = statistics.median(ms_runs), statistics.median(torch_runs)
+        if torch_speed != torch_speed:
             print("no PyTorch side (torch not installed, --no-torch, or resnet18_attn)")
     load = os.getloadavg()[0]
     print(json.dumps({"arch": args.arch, "rows": args.rows, "batch": args.batch, "augment": not args.no_augment,
-                      "mindspore_img_s": round(ms_speed, 1), "pytorch_img_s": round(torch_speed, 1),
+                      "rounds": args.rounds, "mindspore_img_s": round(ms_speed, 1), "pytorch_img_s": round(torch_speed, 1),
                       "ratio": round(ms_speed / torch_speed, 2) if torch_speed == torch_speed else None,
                       "full_epoch_seconds_at_this_speed": round(28709 / ms_speed, 1),
                       "load_average": round(load, 2), "cores": os.cpu_count()}))
