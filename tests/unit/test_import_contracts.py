@@ -15,7 +15,8 @@ def _modules_after(code: str) -> set[str]:
 
 
 @pytest.mark.parametrize("module", ["fer_tui.app", "fer_tui.entry", "fer_core.cli", "fer_core.runs",
-                                    "fer_core.config", "fer_core.models", "fer_core.sidecar", "fer_core.ckpt_index",
+                                    "fer_core.config", "fer_core.records", "fer_core.reporter",
+                                    "fer_core.models", "fer_core.sidecar", "fer_core.ckpt_index",
                                     "fer_core.checkpoints", "fer_core.infer", "fer_core.folder_infer",
                                     "fer_core.samples", "fer_core.visualize", "fer_core.evaluate"])
 def test_ui_side_modules_do_not_load_mindspore(module):
