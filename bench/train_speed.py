@@ -52,7 +52,7 @@ def engine(csv: Path, arch: str, batch: int, epochs: int, augment: bool) -> floa
         subprocess.run([sys.executable, "-m", "fer_core.train", str(run_dir)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rows = runs.read_metrics(run_dir)
-        return float(rows[-1]["images_per_second"])
+        return rows[-1].images_per_second
 
 
 def torch_net(arch: str):

@@ -32,7 +32,7 @@ async def capture(tmp: Path) -> None:
         runs.launch_detached(run_dir)
         done.append(run_dir)
         time.sleep(1.1)  # distinct run ids
-    while any(runs.read_status(d).get("state") != "finished" for d in done):
+    while any(runs.read_status(d).state != "finished" for d in done):
         time.sleep(0.2)
 
     app = FerApp(reattach=False)

@@ -1,8 +1,8 @@
 """The run directory: the one contract between the trainer and everything that watches it.
 
     config.toml      fully resolved TrainConfig, written before training starts
-    status.json      state, pid, heartbeat, progress (replaced atomically)
-    metrics.jsonl    one JSON object per finished epoch (appended, flushed)
+    status.json      state, pid, heartbeat, progress (replaced atomically): records.RunStatus
+    metrics.jsonl    one JSON object per finished epoch (appended, flushed): records.EpochRow
     train.log        the trainer's stdout and stderr
     *.ckpt + *.json  checkpoints and their sidecars
 
@@ -28,6 +28,7 @@ from typing import Any
 from fer_core import fileio, runlock, trainer_os
 from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
 from fer_core.errors import RunError
+from fer_core.records import EpochRow, RunStatus
 
 CONFIG, STATUS, METRICS, LOG = "config.toml", "status.json", "metrics.jsonl", "train.log"
 LAST_STATE, BEST, FINAL = "last_state.ckpt", "best_model.ckpt", "final_model.ckpt"
@@ -64,37 +65,43 @@ def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = 
         raise RunError(f"{root}: no free run id for {stamp}-{preset}")
     try:
         fileio.write_toml(run_dir / CONFIG, config.model_dump())
-        write_status(run_dir, {"run_id": run_id, "preset": preset, "state": "starting", "pid": None,
-                               "started": time.time(), "epoch": 0, "epochs": config.epochs,
-                               "step": 0, "steps": 0, "images_per_second": 0.0,
-                               "best_val_acc": None, "best_epoch": None, "message": ""})
+        write_status(run_dir, RunStatus(run_id=run_id, preset=preset, state="starting",
+                                        started=time.time(), epochs=config.epochs))
     except OSError as error:  # e.g. no space: leave no half-made run behind
         shutil.rmtree(run_dir, ignore_errors=True)
         raise RunError(f"{run_dir}: cannot create the run ({error.strerror or error})") from None
     return run_dir
 
 
-def write_status(run_dir: Path, status: dict[str, Any]) -> None:
-    status = {**status, "updated": time.time()}
-    fileio.write_json(Path(run_dir) / STATUS, status)
+def write_status(run_dir: Path, status: RunStatus) -> RunStatus:
+    """Replace status.json with `status`, stamped `updated` now (the heartbeat); returns it."""
+    status = status.evolve(updated=time.time())
+    fileio.write_json(Path(run_dir) / STATUS, status.model_dump())
+    return status
+
+
+def update_status(run_dir: Path, **fields: Any) -> RunStatus:
+    """Change some fields of status.json and keep the rest (a missing file starts empty)."""
+    return write_status(run_dir, (read_status(run_dir) or RunStatus()).evolve(**fields))
 
 
 # ---------------------------------------------------------------- reading
 
-def read_status(run_dir: Path) -> dict[str, Any] | None:
-    """status.json, or None if it is missing or unreadable (it is never half-written)."""
+def read_status(run_dir: Path) -> RunStatus | None:
+    """status.json, or None if it is missing, unreadable or not a status (it is never
+    half-written, so that is a file someone else made or broke)."""
     try:
         data = json.loads((Path(run_dir) / STATUS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return RunStatus.model_validate(data)
+    except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
         return None
-    return data if isinstance(data, dict) else None
 
 
 def read_config(run_dir: Path) -> TrainConfig:
     return load_config_file(Path(run_dir) / CONFIG)
 
 
-def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+def read_metrics(run_dir: Path) -> list[EpochRow]:
     """Every whole metrics line, one per epoch (a resumed epoch's later line wins)."""
     tail = MetricsTail(Path(run_dir) / METRICS)
     return tail.poll()
@@ -106,9 +113,9 @@ class MetricsTail:
 
     path: Path
     offset: int = 0
-    by_epoch: dict[int, dict[str, Any]] = field(default_factory=dict)
+    by_epoch: dict[int, EpochRow] = field(default_factory=dict)
 
-    def poll(self) -> list[dict[str, Any]]:
+    def poll(self) -> list[EpochRow]:
         """Read what was appended since the last call; return all epochs so far, in order."""
         try:
             with open(self.path, "rb") as handle:
@@ -121,14 +128,14 @@ class MetricsTail:
         end = chunk.rfind(b"\n") + 1
         for line in chunk[:end].splitlines():
             try:
-                row = json.loads(line)
-                self.by_epoch[int(row["epoch"])] = row
-            except (ValueError, KeyError, TypeError):
+                row = EpochRow.from_line(line)
+            except ValueError:
                 continue  # a damaged line is skipped, not fatal
+            self.by_epoch[row.epoch] = row
         self.offset += end
         return self.rows()
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self) -> list[EpochRow]:
         return [self.by_epoch[e] for e in sorted(self.by_epoch)]
 
 
@@ -148,18 +155,18 @@ def pid_alive(pid: Any) -> bool:
         return True
 
 
-def effective_state(status: dict[str, Any] | None, now: float | None = None, run_dir: Path | None = None) -> str:
+def effective_state(status: RunStatus | None, now: float | None = None, run_dir: Path | None = None) -> str:
     """The state a person should see: a live state whose trainer is gone is `lost`. With
     `run_dir`, a run whose lock file exists but is held by no one is lost at once, even if
     another process now has its old pid."""
-    if not status:
+    if status is None or status.state is None:
         return "unknown"
-    state = str(status.get("state", "unknown"))
+    state = status.state
     if state in LIVE_STATES:
-        age = (now or time.time()) - float(status.get("updated") or 0)
-        if state == "starting" and status.get("pid") is None and age < HEARTBEAT_STALE:
+        age = (now or time.time()) - (status.updated or 0)
+        if state == "starting" and status.pid is None and age < HEARTBEAT_STALE:
             return state
-        if not pid_alive(status.get("pid")) or age > HEARTBEAT_STALE:
+        if not pid_alive(status.pid) or age > HEARTBEAT_STALE:
             return "lost"
         if run_dir is not None and runlock.lock_path(run_dir).exists() and not runlock.is_held(run_dir):
             return "lost"
@@ -169,12 +176,12 @@ def effective_state(status: dict[str, Any] | None, now: float | None = None, run
 @dataclass
 class RunInfo:
     path: Path
-    status: dict[str, Any]
+    status: RunStatus
     state: str
 
     @property
     def run_id(self) -> str:
-        return str(self.status.get("run_id") or self.path.name)
+        return self.status.run_id or self.path.name
 
     @property
     def live(self) -> bool:
@@ -202,7 +209,7 @@ def find_runs(root: Path, max_depth: int = 3) -> list[RunInfo]:
         if depth < max_depth:
             stack.extend((Path(e.path), depth + 1) for e in entries
                          if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
-    found.sort(key=lambda r: (not r.live, -float(r.status.get("started") or 0)))
+    found.sort(key=lambda r: (not r.live, -(r.status.started or 0)))
     return found
 
 
@@ -265,8 +272,7 @@ def launch_detached(run_dir: Path, resume: bool = False) -> int:
         try:
             lock.record_pid(process.pid)
             # the pid now, so watchers see a live run before the trainer's first write
-            write_status(run_dir, {**(read_status(run_dir) or {}), "state": "starting",
-                                   "pid": process.pid, "message": ""})
+            update_status(run_dir, state="starting", pid=process.pid, message="")
         finally:
             os.close(ready_write)
     finally:
@@ -282,7 +288,7 @@ def check_resumable(run_dir: Path, holding_lock: bool = False) -> None:
     status = read_status(run_dir)
     state = effective_state(status, run_dir=None if holding_lock else run_dir)
     if state in LIVE_STATES:
-        raise RunError(f"{run_dir}: the run is still {state} (pid {status.get('pid')})")
+        raise RunError(f"{run_dir}: the run is still {state} (pid {status.pid})")
     if not holding_lock and runlock.is_held(run_dir):
         raise RunError(runlock.busy_message(run_dir))
     if state == "finished" or state == "early_stopped":
@@ -309,8 +315,9 @@ def trainer_pid(run_dir: Path) -> int:
     command line naming the run directory.
     """
     run_dir = Path(run_dir)
-    status = read_status(run_dir) or {}
-    candidates = [p for p in (status.get("pid"), runlock.holder_pid(run_dir)) if isinstance(p, int) and p > 0]
+    status = read_status(run_dir)
+    pids = (status.pid if status else None, runlock.holder_pid(run_dir))
+    candidates = [p for p in pids if isinstance(p, int) and p > 0]
     if runlock.lock_path(run_dir).exists():
         if not runlock.is_held(run_dir):
             state = effective_state(status)

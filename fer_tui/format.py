@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 # one wording for a run's epoch and age, shared with `fer-tui runs`
 from fer_core.commands.runs import age, epoch_text, updated_text  # noqa: F401 - re-exported
+from fer_core.records import EpochRow
 
 STATE_STYLES = {
     "starting": "bold yellow", "running": "bold green", "finished": "cyan",
@@ -64,27 +65,22 @@ def differing_fields(configs: Iterable[dict[str, Any]]) -> set[str]:
     return {name for name in names if len({repr(c.get(name)) for c in configs}) > 1}
 
 
-def best_point(rows: list[dict[str, Any]]) -> tuple[int, float] | None:
+def best_point(rows: list[EpochRow]) -> tuple[int, float] | None:
     """(epoch, val_acc) of the best epoch: the last row flagged is_best, else the max."""
-    flagged = [r for r in rows if r.get("is_best") and isinstance(r.get("val_acc"), (int, float))]
+    scored = [r for r in rows if r.val_acc is not None]
+    flagged = [r for r in scored if r.is_best]
     if flagged:
-        return int(flagged[-1]["epoch"]), float(flagged[-1]["val_acc"])
-    scored = [r for r in rows if isinstance(r.get("val_acc"), (int, float))]
+        return flagged[-1].epoch, flagged[-1].val_acc
     if not scored:
         return None
-    best = max(scored, key=lambda r: r["val_acc"])
-    return int(best["epoch"]), float(best["val_acc"])
+    best = max(scored, key=lambda r: r.val_acc)
+    return best.epoch, best.val_acc
 
 
-def series(rows: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
-    """The (epochs, values) of one metric, skipping rows where it is missing."""
-    xs, ys = [], []
-    for row in rows:
-        value = row.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            xs.append(int(row["epoch"]))
-            ys.append(float(value))
-    return xs, ys
+def series(rows: list[EpochRow], metric: str) -> tuple[list[int], list[float]]:
+    """The (epochs, values) of one metric (an EpochRow field), skipping rows that lack it."""
+    kept = [(row.epoch, value) for row in rows if (value := getattr(row, metric)) is not None]
+    return [epoch for epoch, _ in kept], [value for _, value in kept]
 
 
 def tail_lines(text: str, count: int) -> list[str]:

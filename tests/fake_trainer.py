@@ -9,7 +9,6 @@ SIGINT: write last_state.ckpt, status `stopped`, exit 0 — as the real trainer 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import signal
@@ -20,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fer_core import fileio, runs  # noqa: E402
+from fer_core.records import EpochRow, RunStatus  # noqa: E402
 
 STEPS = 10
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     pace = float(os.environ.get("FAKE_TRAINER_EPOCH_SECONDS", "0.3"))
     hold = os.environ.get("FAKE_TRAINER_HOLD") == "1"
     config = runs.read_config(run_dir)
-    status = runs.read_status(run_dir) or {}
+    status = runs.read_status(run_dir) or RunStatus()
     stop = {"asked": False}
 
     def on_signal(signum, frame):
@@ -41,11 +41,11 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, on_signal)
 
     done = runs.read_metrics(run_dir) if resume else []
-    best = max((r["val_acc"] for r in done), default=None)
-    best_epoch = next((r["epoch"] for r in done if r["val_acc"] == best), None)
-    status.update(state="running", pid=os.getpid(), epochs=config.epochs, steps=STEPS,
-                  step=0, images_per_second=0.0, eta_seconds=None, message="",
-                  best_val_acc=best, best_epoch=best_epoch, patience_left=config.patience)
+    best = max((r.val_acc for r in done), default=None)
+    best_epoch = next((r.epoch for r in done if r.val_acc == best), None)
+    status = status.evolve(state="running", pid=os.getpid(), epochs=config.epochs, steps=STEPS,
+                           step=0, images_per_second=0.0, eta_seconds=None, message="",
+                           best_val_acc=best, best_epoch=best_epoch, patience_left=config.patience)
     print(f"fake trainer pid {os.getpid()} {'resuming' if resume else 'starting'} {run_dir.name}",
           flush=True)
     epoch = len(done)
@@ -54,13 +54,13 @@ def main(argv: list[str]) -> int:
             if stop["asked"]:
                 # a real checkpoint file (the shipped demo model): resume checks its records
                 (run_dir / runs.LAST_STATE).write_bytes(SHIPPED.read_bytes())
-                runs.write_status(run_dir, {**status, "state": "stopped",
-                                            "message": f"stopped at epoch {epoch + 1} step {step}"})
+                runs.write_status(run_dir, status.evolve(state="stopped",
+                                                         message=f"stopped at epoch {epoch + 1} step {step}"))
                 print("stopped: saved last_state.ckpt", flush=True)
                 return 0
             time.sleep(pace / STEPS)
-            status.update(epoch=epoch + 1, step=step, images_per_second=1234.0,
-                          eta_seconds=round(pace * (config.epochs - epoch) - pace * step / STEPS, 1))
+            status = status.evolve(epoch=epoch + 1, step=step, images_per_second=1234.0,
+                                   eta_seconds=round(pace * (config.epochs - epoch) - pace * step / STEPS, 1))
             runs.write_status(run_dir, status)
         if hold:
             continue
@@ -69,16 +69,16 @@ def main(argv: list[str]) -> int:
         is_best = best is None or val_acc > best
         if is_best:
             best, best_epoch = val_acc, epoch
-        row = {"epoch": epoch, "train_loss": round(1.9 * math.exp(-epoch / 4), 4),
-               "train_acc": round(val_acc + 0.05, 4), "val_loss": round(2.0 * math.exp(-epoch / 5), 4),
-               "val_acc": val_acc, "lr": config.lr * (0.5 + 0.5 * math.cos(math.pi * epoch / config.epochs)),
-               "seconds": pace, "images_per_second": 1234.0, "is_best": is_best,
-               "patience_left": config.patience}
-        fileio.append_line(run_dir / runs.METRICS, json.dumps(row))
-        status.update(best_val_acc=best, best_epoch=best_epoch)
-        print(f"Epoch {epoch}/{config.epochs} - Loss: {row['train_loss']:.4f} "
+        row = EpochRow(epoch=epoch, train_loss=round(1.9 * math.exp(-epoch / 4), 4),
+                       train_acc=round(val_acc + 0.05, 4), val_loss=round(2.0 * math.exp(-epoch / 5), 4),
+                       val_acc=val_acc, lr=config.lr * (0.5 + 0.5 * math.cos(math.pi * epoch / config.epochs)),
+                       seconds=pace, images_per_second=1234.0, is_best=is_best,
+                       patience_left=config.patience)
+        fileio.append_line(run_dir / runs.METRICS, row.to_line())
+        status = status.evolve(best_val_acc=best, best_epoch=best_epoch)
+        print(f"Epoch {epoch}/{config.epochs} - Loss: {row.train_loss:.4f} "
               f"Validation Accuracy: {val_acc:.4f}", flush=True)
-    runs.write_status(run_dir, {**status, "state": "finished", "eta_seconds": 0})
+    runs.write_status(run_dir, status.evolve(state="finished", eta_seconds=0))
     print("finished", flush=True)
     return 0
 

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from fer_core import CLASS_NAMES
+from fer_core import CLASS_NAMES, fileio, runs
+from fer_core.config import TrainConfig
+from fer_core.records import RunStatus
 from fer_core.synthetic import draw_faces
+
+NOW = 1_790_000_000.0  # a fixed "now" so ages in snapshots never move
+
+
+def status_of(run_dir: Path) -> RunStatus:
+    """The run's status; while status.json is missing or unreadable, one that knows nothing."""
+    return runs.read_status(run_dir) or RunStatus()
 
 
 def fer_rows(per_class: int = 2, seed: int = 0, usage: str = "Training") -> list[str]:
@@ -41,3 +51,35 @@ def image_folder(root: Path, per_class: int = 2, split: str | None = "train", by
         folder.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(folder / f"face_{n}.png"), image)
     return root
+
+
+def metrics_row(epoch: int, val_acc: float, is_best: bool = False, lr: float = 3e-3) -> dict:
+    return {"epoch": epoch, "train_loss": round(2.0 - 0.15 * epoch, 4),
+            "train_acc": round(val_acc + 0.04, 4), "val_loss": round(2.1 - 0.12 * epoch, 4),
+            "val_acc": val_acc, "lr": lr, "seconds": 10.0, "images_per_second": 900.0,
+            "is_best": is_best, "patience_left": 4}
+
+
+def make_run(root: Path, run_id: str, *, state: str = "finished", preset: str = "demo",
+             accs: tuple[float, ...] = (0.3, 0.42, 0.5), config: dict | None = None,
+             pid: int | None = None, started: float = NOW - 3600, log: str = "") -> Path:
+    """A run directory with fixed content (no clocks): for listings, compare and snapshots."""
+    run_dir = root / run_id
+    run_dir.mkdir(parents=True)
+    cfg = TrainConfig(**{"data_csv": "demo", "arch": "tiny_cnn", "epochs": 8, "lr": 3e-3,
+                         **(config or {})})
+    fileio.write_toml(run_dir / runs.CONFIG, cfg.model_dump())
+    best = max(accs) if accs else None
+    for epoch, acc in enumerate(accs, 1):
+        row = metrics_row(epoch, acc, is_best=acc == best, lr=cfg.lr * (1 - epoch / 10))
+        fileio.append_line(run_dir / runs.METRICS, json.dumps(row))
+    status = {"run_id": run_id, "preset": preset, "state": state, "pid": pid,
+              "started": started, "updated": started + 600, "epoch": len(accs),
+              "epochs": cfg.epochs, "step": 10, "steps": 10, "images_per_second": 900.0,
+              "eta_seconds": None, "best_val_acc": best,
+              "best_epoch": accs.index(best) + 1 if accs else None, "patience_left": 4,
+              "message": ""}
+    fileio.write_json(run_dir / runs.STATUS, status)
+    (run_dir / runs.LOG).write_text(log or "".join(
+        f"Epoch {e}/{cfg.epochs} - Validation Accuracy: {a:.4f}\n" for e, a in enumerate(accs, 1)))
+    return run_dir

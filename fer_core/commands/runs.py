@@ -4,6 +4,7 @@ columns through the helpers below, so both say the same thing about a run at the
 import time
 
 from fer_core import locations
+from fer_core.records import RunStatus
 from fer_core.runs import find_runs
 
 # the column headers and what they mean (the README quotes them)
@@ -15,15 +16,14 @@ def add_arguments(parser):
     parser.add_argument("root", nargs="?", help="folder to scan (default: the checkpoints root)")
 
 
-def epoch_text(status, state: str | None = None) -> str:
+def epoch_text(status: RunStatus, state: str | None = None) -> str:
     """`7/10`: while a run is inside an epoch, the epoch in progress (status.json counts the
     finished ones, so a running run would otherwise look one epoch behind its log). `state` is
     the judged one (a `running` status whose trainer died is lost: its epoch never ended)."""
-    epoch = int(status.get("epoch") or 0)
-    step, steps = int(status.get("step") or 0), int(status.get("steps") or 0)
-    if (state or status.get("state")) == "running" and 0 < step < steps:
+    epoch = status.epoch
+    if (state or status.state) == "running" and 0 < status.step < status.steps:
         epoch += 1
-    return f"{epoch}/{status.get('epochs') or '?'}"
+    return f"{epoch}/{status.epochs or '?'}"
 
 
 def age(seconds: float) -> str:
@@ -35,9 +35,9 @@ def age(seconds: float) -> str:
     return f"{int(seconds)}s"
 
 
-def updated_text(status, now: float) -> str:
+def updated_text(status: RunStatus, now: float) -> str:
     """`5s ago`: since the trainer last wrote its status (its heartbeat; an ended run's end)."""
-    return age(now - float(status.get("updated") or status.get("started") or now)) + " ago"
+    return age(now - (status.updated or status.started or now)) + " ago"
 
 
 def run(args) -> int:
@@ -51,11 +51,10 @@ def run(args) -> int:
           f"{UPDATED_HEADER}")
     for info in runs:
         s = info.status
-        best = s.get("best_val_acc")
-        best = f"{best:.4f}" if isinstance(best, (int, float)) else "-"
-        print(f"{info.run_id:<40} {str(s.get('preset', '')):<16} {info.state:<13} "
+        best = f"{s.best_val_acc:.4f}" if s.best_val_acc is not None else "-"
+        print(f"{info.run_id:<40} {s.preset or '':<16} {info.state:<13} "
               f"{epoch_text(s, info.state):>7} {best:>9}  {updated_text(s, now)}")
-        if info.state in ("failed", "lost") and s.get("message"):
-            print(f"  └ {s['message']}")
+        if info.state in ("failed", "lost") and s.message:
+            print(f"  └ {s.message}")
     return 0
 

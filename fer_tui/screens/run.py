@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header
 
 from fer_core import runs
 from fer_core.errors import FerError
+from fer_core.records import EpochRow, RunStatus
 
 from fer_tui.format import best_point, series
 from fer_tui.watch import RunWatch
@@ -41,8 +42,8 @@ class RunScreen(Screen):
         self.run_dir = Path(run_dir)
         self.watch = RunWatch(self.run_dir)
         self.tail = runs.MetricsTail(self.run_dir / runs.METRICS)
-        self.status: dict = {}
-        self.rows: list[dict] = []
+        self.status = RunStatus()  # nothing known yet: the state is `unknown`
+        self.rows: list[EpochRow] = []
         self.state = "unknown"
         self.device, self.arch = "-", "-"
 
@@ -73,8 +74,8 @@ class RunScreen(Screen):
         """Re-read only the files whose stat changed; the state is re-judged every tick."""
         changed = self.watch.poll()
         if runs.STATUS in changed:
-            self.status = runs.read_status(self.run_dir) or {}
-        state = runs.effective_state(self.status) if self.status else "unknown"
+            self.status = runs.read_status(self.run_dir) or RunStatus()
+        state = runs.effective_state(self.status)
         if runs.METRICS in changed:
             self.rows = self.tail.poll()
             self.update_charts(self.rows)
@@ -88,7 +89,7 @@ class RunScreen(Screen):
         if runs.LOG in changed:
             self.query_one(LogTail).reload(self.run_dir / runs.LOG)
 
-    def update_charts(self, rows: list[dict]) -> None:
+    def update_charts(self, rows: list[EpochRow]) -> None:
         epochs, train_loss = series(rows, "train_loss")
         val_epochs, val_loss = series(rows, "val_loss")
         acc_epochs, val_acc = series(rows, "val_acc")

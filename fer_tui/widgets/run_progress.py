@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
+from fer_core.records import RunStatus
+
 from fer_tui.format import duration, epoch_text
 
 
-def progress_label(status: dict[str, Any], live: bool) -> str:
+def progress_label(status: RunStatus, live: bool) -> str:
     parts = [f"epoch {epoch_text(status, None if live else 'ended')}"]
-    steps = status.get("steps") or 0
-    if steps:
-        parts.append(f"step {status.get('step') or 0}/{steps}")
+    if status.steps:
+        parts.append(f"step {status.step}/{status.steps}")
     if live:
-        ips = status.get("images_per_second")
-        if isinstance(ips, (int, float)) and ips > 0:
-            parts.append(f"{ips:,.0f} img/s")
-        parts.append(f"ETA {duration(status.get('eta_seconds'))}")
+        if status.images_per_second > 0:
+            parts.append(f"{status.images_per_second:,.0f} img/s")
+        parts.append(f"ETA {duration(status.eta_seconds)}")
     return " · ".join(parts)
 
 
@@ -29,10 +27,10 @@ class RunProgress(Horizontal):
         yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="step-bar")
         yield Static("", id="progress-label")
 
-    def show(self, status: dict[str, Any], live: bool) -> None:
-        steps = status.get("steps") or 0
+    def show(self, status: RunStatus, live: bool) -> None:
+        steps = status.steps
         bar = self.query_one(ProgressBar)
-        total, done = (steps, status.get("step") or 0) if steps else (1, 0)
+        total, done = (steps, status.step) if steps else (1, 0)
         if live or not steps:
             if (bar.total, bar.progress) != (total, done):
                 bar.update(total=total, progress=done)

@@ -20,7 +20,7 @@ def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
     state = Text(("● " if run.live else "  ") + run.state.replace("_", " "),
                  style=STATE_STYLES.get(run.state, ""))
     return (Text("✓" if marked else " ", style="bold"), run.run_id, state,
-            epoch_text(status, run.state), percent(status.get("best_val_acc")),
+            epoch_text(status, run.state), percent(status.best_val_acc),
             updated_text(status, now))
 
 

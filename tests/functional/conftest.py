@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -12,11 +11,10 @@ from typing import Any, Callable
 
 import pytest
 
-from fer_core import fileio, runs
-from fer_core.config import TrainConfig
+from fer_core import runs
+from tests.helpers import NOW, make_run, metrics_row  # noqa: F401 - the functional tests' run data
 
 FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
-NOW = 1_790_000_000.0  # a fixed "now" so ages in snapshots never move
 SIZE = (80, 24)
 
 
@@ -36,7 +34,7 @@ def fake_trainer(monkeypatch, root):
     monkeypatch.setenv("FAKE_TRAINER_EPOCH_SECONDS", "0.3")
     yield monkeypatch
     for run in runs.find_runs(root):
-        pid = run.status.get("pid")
+        pid = run.status.pid
         if runs.pid_alive(pid):
             os.killpg(pid, signal.SIGKILL)  # new session: the pid is its group's id
 
@@ -70,35 +68,3 @@ async def wait_for_screen(pilot, screen_type: type, timeout: float = 15.0) -> An
     app = pilot.app
     return await wait_for(pilot, lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted and app.screen,
                           timeout)
-
-
-def metrics_row(epoch: int, val_acc: float, is_best: bool = False, lr: float = 3e-3) -> dict:
-    return {"epoch": epoch, "train_loss": round(2.0 - 0.15 * epoch, 4),
-            "train_acc": round(val_acc + 0.04, 4), "val_loss": round(2.1 - 0.12 * epoch, 4),
-            "val_acc": val_acc, "lr": lr, "seconds": 10.0, "images_per_second": 900.0,
-            "is_best": is_best, "patience_left": 4}
-
-
-def make_run(root: Path, run_id: str, *, state: str = "finished", preset: str = "demo",
-             accs: tuple[float, ...] = (0.3, 0.42, 0.5), config: dict | None = None,
-             pid: int | None = None, started: float = NOW - 3600, log: str = "") -> Path:
-    """A run directory with fixed content (no clocks): for listings, compare and snapshots."""
-    run_dir = root / run_id
-    run_dir.mkdir(parents=True)
-    cfg = TrainConfig(**{"data_csv": "demo", "arch": "tiny_cnn", "epochs": 8, "lr": 3e-3,
-                         **(config or {})})
-    fileio.write_toml(run_dir / runs.CONFIG, cfg.model_dump())
-    best = max(accs) if accs else None
-    for epoch, acc in enumerate(accs, 1):
-        row = metrics_row(epoch, acc, is_best=acc == best, lr=cfg.lr * (1 - epoch / 10))
-        fileio.append_line(run_dir / runs.METRICS, json.dumps(row))
-    status = {"run_id": run_id, "preset": preset, "state": state, "pid": pid,
-              "started": started, "updated": started + 600, "epoch": len(accs),
-              "epochs": cfg.epochs, "step": 10, "steps": 10, "images_per_second": 900.0,
-              "eta_seconds": None, "best_val_acc": best,
-              "best_epoch": accs.index(best) + 1 if accs else None, "patience_left": 4,
-              "message": ""}
-    fileio.write_json(run_dir / runs.STATUS, status)
-    (run_dir / runs.LOG).write_text(log or "".join(
-        f"Epoch {e}/{cfg.epochs} - Validation Accuracy: {a:.4f}\n" for e, a in enumerate(accs, 1)))
-    return run_dir

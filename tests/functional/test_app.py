@@ -22,7 +22,7 @@ def launch_held_run(fake_trainer, name="demo"):
     run_dir = runs.create_run(cfg.load_preset(name).config, name)
     pid = runs.launch_detached(run_dir)
     deadline = time.monotonic() + 5
-    while runs.read_status(run_dir).get("state") != "running" and time.monotonic() < deadline:
+    while runs.read_status(run_dir).state != "running" and time.monotonic() < deadline:
         time.sleep(0.05)
     return run_dir, pid
 

@@ -72,8 +72,8 @@ class TestLiveRun:
             screen = await start_demo_run(app, pilot)
             await wait_for(pilot, lambda: screen.state == "finished", timeout=10)
             await wait_for(pilot, lambda: screen.query_one("#acc-chart", MetricChart).point_count
-                           == screen.status["epochs"])
-            epochs = screen.status["epochs"]
+                           == screen.status.epochs)
+            epochs = screen.status.epochs
             assert f"Epoch {epochs}/{epochs}" in screen_text(app)  # the log tail's last lines
 
 

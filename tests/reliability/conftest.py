@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from fer_core import config, runs
-from tests.helpers import small_csv
+from tests.helpers import small_csv, status_of
 
 FIGURES: dict = {"bad_inputs": Counter(), "kill9": [], "hangup": [], "concurrency": []}
 
@@ -55,7 +55,7 @@ class Processes:
 
     def kill_all(self) -> None:
         for run_dir in self.run_dirs:
-            pid = (runs.read_status(run_dir) or {}).get("pid")
+            pid = status_of(run_dir).pid
             if isinstance(pid, int) and pid not in self.pids:
                 self.pids.append(pid)
         for pid in self.pids:

@@ -85,8 +85,8 @@ def area(tmp_path, monkeypatch):
     from fer_core import runs  # a bad input that slipped through started a (fake) trainer
 
     for run in runs.find_runs(tmp_path / "checkpoints"):
-        if runs.pid_alive(run.status.get("pid")):
-            os.killpg(run.status["pid"], 9)
+        if runs.pid_alive(run.status.pid):
+            os.killpg(run.status.pid, 9)
 
 
 def fresh(area: Path, suffix: str) -> Path:
@@ -335,7 +335,7 @@ def test_resume_from_a_damaged_last_state(capfd, area, real_ckpts):
 
     tiny, _, _ = real_ckpts
     run_dir = runs.create_run(cfg.make_config({"data_csv": "demo", "arch": "tiny_cnn", "epochs": 3}), "x")
-    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "stopped"})
+    runs.update_status(run_dir, state="stopped")
     for content in (tiny.read_bytes()[:3000], b"", b"text"):
         fileio.write_text(run_dir / runs.LAST_STATE, "")
         (run_dir / runs.LAST_STATE).write_bytes(content)

@@ -48,7 +48,7 @@ def test_processes_creating_runs_in_the_same_second_get_different_directories():
     stamps = [d.name.split("-same")[0] for d in dirs]
     same_second = max(stamps.count(s) for s in stamps)
     for d in dirs:  # each directory is whole and its own: config + status naming itself
-        assert (d / runs.CONFIG).is_file() and runs.read_status(d)["run_id"] == d.name
+        assert (d / runs.CONFIG).is_file() and runs.read_status(d).run_id == d.name
     assert same_second >= 2, f"the machine was too slow to start two in one second: {sorted(dirs)}"
     FIGURES["concurrency"].append(f"concurrency: {n} processes created runs, {same_second} in the same "
                                   f"second; {len(set(dirs))} distinct directories")
@@ -70,7 +70,7 @@ def test_two_detached_cli_trains_in_the_same_second(tmp_path, procs):
     for run in found:
         procs.watch(run.path)
     assert len(found) == 2 and found[0].path != found[1].path
-    pids = {run.status.get("pid") for run in found}
+    pids = {run.status.pid for run in found}
     assert len(pids) == 2, "each run has its own trainer"
 
 
@@ -90,7 +90,7 @@ async def test_dashboard_shows_one_continuous_curve_across_kill_and_resume(tiny_
             assert time.monotonic() < deadline, f"timed out waiting for {what}"
             await pilot.pause(0.05)
             if isinstance(app.screen, RunScreen):
-                epochs_now = [r["epoch"] for r in app.screen.rows]
+                epochs_now = [r.epoch for r in app.screen.rows]
                 if not seen or seen[-1] != epochs_now:
                     seen.append(epochs_now)
 
@@ -103,8 +103,8 @@ async def test_dashboard_shows_one_continuous_curve_across_kill_and_resume(tiny_
         reap(pid)
         await until(pilot, lambda: screen.state == "lost", 10, "the screen to say lost")
         await pilot.press("u")  # resume from the run screen
-        await until(pilot, lambda: runs.read_status(run_dir).get("pid") != pid, 10, "a new trainer")
-        procs.add(runs.read_status(run_dir)["pid"])
+        await until(pilot, lambda: runs.read_status(run_dir).pid != pid, 10, "a new trainer")
+        procs.add(runs.read_status(run_dir).pid)
         await until(pilot, lambda: screen.state == "finished", 180, "the resumed run to finish")
         await until(pilot, lambda: len(screen.rows) == epochs, 5, "every epoch on screen")
         for snapshot in seen:
@@ -115,7 +115,7 @@ async def test_dashboard_shows_one_continuous_curve_across_kill_and_resume(tiny_
         assert tuple(chart.series[0].xs) == tuple(range(1, epochs + 1))
         on_disk = [json.loads(line) for line in (run_dir / runs.METRICS).read_text().splitlines()]
         assert [r["epoch"] for r in on_disk] == list(range(1, epochs + 1))
-        assert [r["val_acc"] for r in screen.rows] == [r["val_acc"] for r in on_disk]
+        assert [r.val_acc for r in screen.rows] == [r["val_acc"] for r in on_disk]
     assert "Resuming at epoch" in (run_dir / runs.LOG).read_text()
     FIGURES["concurrency"].append(f"concurrency: dashboard watched a kill -9 + resume: {len(seen)} screen "
                                   f"updates, epochs 1..{epochs} contiguous, never backwards")

@@ -61,8 +61,8 @@ def test_enospc_ends_the_run_failed_with_the_reason_and_no_temporaries(tiny_csv,
     reap(pid)
     status = runs.read_status(run_dir)
     log = (run_dir / runs.LOG).read_text()
-    assert status["state"] == "failed", (status, log[-2000:])
-    assert status["message"] == f"no space left on {run_dir}", status
+    assert status.state == "failed", (status, log[-2000:])
+    assert status.message == f"no space left on {run_dir}", status
     hidden = [p.name for p in run_dir.iterdir() if p.name.startswith(".") and p.name != runlock.LOCK_NAME]
     assert hidden == [], f"partial temporaries left on a full disk: {hidden}"
     kept = [p for p in run_dir.glob("*.ckpt")]
@@ -73,9 +73,9 @@ def test_enospc_ends_the_run_failed_with_the_reason_and_no_temporaries(tiny_csv,
     (small_fs / "filler.bin").unlink()
     done = _metrics(run_dir)
     pid = procs.add(runs.launch_detached(run_dir, resume=True))
-    wait_until(lambda: runs.read_status(run_dir).get("state") in runs.END_STATES and not runs.pid_alive(pid),
+    wait_until(lambda: runs.read_status(run_dir).state in runs.END_STATES and not runs.pid_alive(pid),
                300, 0.2, "the resumed run to end")
-    assert runs.read_status(run_dir)["state"] == "finished", (run_dir / runs.LOG).read_text()[-2000:]
+    assert runs.read_status(run_dir).state == "finished", (run_dir / runs.LOG).read_text()[-2000:]
     assert _metrics(run_dir) == list(range(1, 13)) and len(done) >= 2
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from fer_core import fileio, runs
 from fer_tui.app import FerApp
-from tests.helpers import small_csv
+from tests.helpers import small_csv, status_of
 from tests.reliability.conftest import FIGURES, tiny_config, wait_until
 from tests.reliability.ptys import PtySession
 
@@ -38,8 +38,8 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _heartbeats(run_dir: Path, seconds: float) -> None:
     """The trainer is alive and still writing status.json after the hang-up."""
-    first = runs.read_status(run_dir)["updated"]
-    wait_until(lambda: (runs.read_status(run_dir) or {}).get("updated", 0) > first, seconds, 0.1,
+    first = runs.read_status(run_dir).updated
+    wait_until(lambda: (status_of(run_dir).updated or 0) > first, seconds, 0.1,
                "a heartbeat after the hang-up")
     assert runs.effective_state(runs.read_status(run_dir)) in runs.LIVE_STATES
 
@@ -56,7 +56,7 @@ def test_detached_cli_run_survives_its_terminal(how, tiny_csv, tmp_path, procs):
         match = shell.expect(r"started (\S+) \(pid (\d+)\)", 60)
         run_dir, pid = procs.watch(Path(match.group(1))), procs.add(int(match.group(2)))
         assert os.getsid(pid) != shell.pid, "the trainer must not be in the terminal's session"
-        wait_until(lambda: (runs.read_status(run_dir) or {}).get("state") == "running", 90, 0.1, "running")
+        wait_until(lambda: status_of(run_dir).state == "running", 90, 0.1, "running")
         shell.hang_up(signal.SIGHUP if how == "sighup" else signal.SIGKILL)
         assert shell.wait(10) is not None, "the shell outlived its terminal"
     finally:
@@ -64,10 +64,10 @@ def test_detached_cli_run_survives_its_terminal(how, tiny_csv, tmp_path, procs):
     _heartbeats(run_dir, 10)
     live = [r for r in runs.find_runs(root) if r.live]
     assert [r.path for r in live] == [run_dir], "a new fer-tui lists the run as live"
-    wait_until(lambda: runs.read_status(run_dir)["state"] in runs.END_STATES, 180, 0.2, "the end of the run")
+    wait_until(lambda: runs.read_status(run_dir).state in runs.END_STATES, 180, 0.2, "the end of the run")
     status = runs.read_status(run_dir)
-    assert status["state"] == "finished", (run_dir / runs.LOG).read_text()[-2000:]
-    assert [r["epoch"] for r in runs.read_metrics(run_dir)] == list(range(1, 6))
+    assert status.state == "finished", (run_dir / runs.LOG).read_text()[-2000:]
+    assert [r.epoch for r in runs.read_metrics(run_dir)] == list(range(1, 6))
     FIGURES["hangup"].append(f"hang-up ({how} to the shell, pty closed): detached CLI run finished 5/5 epochs")
 
 
@@ -85,9 +85,9 @@ async def test_run_started_from_the_tui_survives_the_tui(how, tmp_path, procs):
         tui.write("\x13")  # ctrl+s: Start
         found = wait_until(lambda: (tui.drain(0.05), runs.find_runs(root))[1], 30, 0.05, "a run directory")
         run_dir = procs.watch(found[0].path)
-        wait_until(lambda: (tui.drain(0.05), (runs.read_status(run_dir) or {}).get("state") == "running")[1],
+        wait_until(lambda: (tui.drain(0.05), status_of(run_dir).state == "running")[1],
                    30, 0.05, "the trainer running")
-        pid = procs.add(runs.read_status(run_dir)["pid"])
+        pid = procs.add(runs.read_status(run_dir).pid)
         assert os.getsid(pid) != tui.pid
         if how == "quit":
             tui.write("q")

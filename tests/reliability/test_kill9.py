@@ -32,6 +32,8 @@ from pathlib import Path
 import pytest
 
 from fer_core import ckpt_index, runs
+from fer_core.records import RunStatus
+from tests.helpers import status_of
 from tests.reliability.conftest import FIGURES, reap, tiny_config, wait_until
 
 pytestmark = pytest.mark.slow
@@ -44,12 +46,12 @@ STRATEGIES = ("ckpt_write", "after_epoch_line", "startup", "status_write", "mid_
 def _progress(run_dir: Path) -> float:
     """Epochs of work done, as far as the files on disk show (whole epochs + the running one)."""
     done = len(_metric_lines(run_dir)[0])
-    status = runs.read_status(run_dir) or {}
-    if status.get("state") == "running" and status.get("steps"):
+    status = status_of(run_dir)
+    if status.state == "running" and status.steps:
         # `epoch` counts finished epochs; step == steps is written once an epoch has ended, so a
         # partial epoch shows as step < steps (the last step's own heartbeat is rarer than 1/s)
-        step, steps = int(status.get("step", 0)), int(status["steps"])
-        done = max(done, float(status.get("epoch", 0)) + (step / steps if step < steps else 0.0))
+        step, steps = status.step, status.steps
+        done = max(done, status.epoch + (step / steps if step < steps else 0.0))
     return float(done)
 
 
@@ -78,8 +80,8 @@ def _kill_when(run_dir: Path, pid: int, strategy: str, rng: random.Random, start
     elif strategy == "mid_step":
         first = _progress(run_dir)
         while time.monotonic() - start < limit:
-            status = runs.read_status(run_dir) or {}
-            if status.get("state") == "running" and status.get("step", 0) >= 1 and _progress(run_dir) > first:
+            status = status_of(run_dir)
+            if status.state == "running" and status.step >= 1 and _progress(run_dir) > first:
                 break
             time.sleep(0.01)
         else:
@@ -114,8 +116,9 @@ def _kill_when(run_dir: Path, pid: int, strategy: str, rng: random.Random, start
 
 def _check_disk(run_dir: Path, ms, rng: random.Random, notes: dict) -> int | None:
     """Everything a reader can see is whole. Returns the epoch last_state.ckpt resumes after."""
-    status = json.loads((run_dir / runs.STATUS).read_text())  # parses, never half-written
-    assert isinstance(status, dict) and status.get("state"), status
+    # parses as a whole status, never half-written
+    status = RunStatus.model_validate(json.loads((run_dir / runs.STATUS).read_text()))
+    assert status.state, status
     rows, raw = _metric_lines(run_dir)
     assert not raw or raw.endswith(b"\n"), f"partial metrics line: {raw[-200:]!r}"
     assert [r["epoch"] for r in rows] == list(range(1, len(rows) + 1)), [r["epoch"] for r in rows]
@@ -158,7 +161,7 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
     pid = procs.add(runs.launch_detached(run_dir))
     log, lost, fresh, hits = [], [], 0, []
     # kill 1: during epoch 1 of the very first start, before any last_state.ckpt exists
-    wait_until(lambda: (runs.read_status(run_dir) or {}).get("state") == "running", 120, 0.02, "running")
+    wait_until(lambda: status_of(run_dir).state == "running", 120, 0.02, "running")
     time.sleep(rng.uniform(0.0, 0.3))
     os.kill(pid, signal.SIGKILL)
     reap(pid)
@@ -176,7 +179,7 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
     log.append((1, "first_epoch", round(lost[0], 2), resume_from))
     # calibrate: start-up (import + compile) and one epoch, on the restarted trainer
     t0 = time.monotonic()
-    wait_until(lambda: (runs.read_status(run_dir) or {}).get("state") == "running", 120, 0.02, "running")
+    wait_until(lambda: status_of(run_dir).state == "running", 120, 0.02, "running")
     startup = time.monotonic() - t0
     base = len(_metric_lines(run_dir)[0])
     wait_until(lambda: len(_metric_lines(run_dir)[0]) >= base + 1, 120, 0.01, "an epoch")
@@ -187,7 +190,7 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
         strategy = STRATEGIES[n - 1] if n <= len(STRATEGIES) else rng.choice(STRATEGIES)
         hit = _kill_when(run_dir, pid, strategy, rng, startup, epoch_s)
         reached = _progress(run_dir)
-        state = (runs.read_status(run_dir) or {}).get("state")
+        state = status_of(run_dir).state
         assert state not in runs.END_STATES, f"the run ended ({state}) before kill {n + 1}: raise epochs"
         resume_from = _check_disk(run_dir, ms, rng, notes)
         lost_now = reached - (resume_from or 0)
@@ -207,7 +210,7 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
     config = runs.read_config(run_dir)
     status = runs.read_status(run_dir)
     tail = (run_dir / runs.LOG).read_text()[-3000:]
-    assert status["state"] == "finished", tail
+    assert status.state == "finished", tail
     rows, raw = _metric_lines(run_dir)
     assert [r["epoch"] for r in rows] == list(range(1, config.epochs + 1)), "one line per epoch, contiguous"
     assert raw.count(b"\n") == config.epochs

@@ -20,6 +20,7 @@ import pytest
 
 from fer_core import runlock, runs
 from fer_core.errors import RunError
+from tests.helpers import status_of
 from tests.reliability.conftest import reap, tiny_config, wait_until
 
 FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
@@ -32,7 +33,7 @@ def _cli(*args: str, env: dict | None = None, timeout: float = 120) -> subproces
 
 
 def _state(run_dir: Path) -> str | None:
-    return (runs.read_status(run_dir) or {}).get("state")
+    return status_of(run_dir).state
 
 
 def _fake(monkeypatch, seconds: float = 0.3) -> None:
@@ -61,7 +62,7 @@ def test_two_resumes_at_once_start_one_trainer(tiny_csv, procs):
     assert len(refused.strip().splitlines()) == 1 and "Traceback" not in refused, refused
     assert str(run_dir) in refused and ("in use" in refused or "still" in refused), refused
     wait_until(lambda: _state(run_dir) in runs.END_STATES, 300, 0.2, "the resumed run to end")
-    trainer = (runs.read_status(run_dir) or {}).get("pid")
+    trainer = status_of(run_dir).pid
     procs.add(trainer)
     reap(trainer, timeout=30)
     assert _state(run_dir) == "finished", (run_dir / runs.LOG).read_text()[-2000:]
@@ -93,7 +94,7 @@ def test_dashboard_resume_goes_through_the_lock(tmp_path, monkeypatch, procs):
     exactly one trainer starts, the other launch raises RunError."""
     _fake(monkeypatch, seconds=5)
     run_dir = procs.watch(runs.create_run(tiny_config(tmp_path / "unused.csv"), "dash"))
-    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "stopped"})
+    runs.update_status(run_dir, state="stopped")
     outcomes: list = []
     barrier = threading.Barrier(2)
 
@@ -122,7 +123,7 @@ def test_resume_deletes_every_temporary_however_fresh(tiny_csv, procs):
     """A kill -9 during a checkpoint write leaves MindSpore's `.best_model.ckpt.*.tmp`; an
     immediate resume (the file is seconds old) deletes it, and every other temporary."""
     run_dir = procs.watch(runs.create_run(tiny_config(tiny_csv, epochs=2), "temps"))
-    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "stopped"})
+    runs.update_status(run_dir, state="stopped")
     leftovers = [run_dir / ".best_model.ckpt.k2j3h4.tmp", run_dir / ".last_state.ckpt.x9y8z7.ckpt",
                  run_dir / ".metrics.jsonl.q1w2e3.tmp", run_dir / ".fer-1_17.json.a1b2c3.tmp"]
     for path in leftovers:
@@ -151,7 +152,7 @@ def test_stop_does_not_signal_a_process_that_is_not_the_trainer(tmp_path, procs)
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     procs.add(bystander.pid)
     run_dir = runs.create_run(tiny_config(tmp_path / "unused.csv"), "reused")
-    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "running", "pid": bystander.pid})
+    runs.update_status(run_dir, state="running", pid=bystander.pid)
     for lock_file in (False, True):  # a run from before the lock, and one that has a lock file
         if lock_file:
             runlock.acquire(run_dir).release()

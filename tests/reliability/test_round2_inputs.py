@@ -37,7 +37,7 @@ def area(tmp_path, monkeypatch):
 def _stopped_run(area: Path, save_dir: str = "runs") -> Path:
     csv = small_csv(area / "in" / f"data-{save_dir}.csv")
     run_dir = runs.create_run(tiny_config(csv, save_dir=save_dir), "r2")
-    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "stopped"})
+    runs.update_status(run_dir, state="stopped")
     return run_dir
 
 
@@ -57,7 +57,7 @@ def test_resume_validates_config_toml_before_spawning(capfd, area, damage):
         lines = [line for line in config.read_text().splitlines() if not line.startswith(f"{key} =")]
         config.write_text("\n".join([*lines, damage]) + "\n")
     rejects(capfd, area, ["train", "--resume", str(run_dir), "--detach"], [str(config)], "r2: bad config.toml on --resume")
-    assert runs.read_status(run_dir)["state"] == "stopped"
+    assert runs.read_status(run_dir).state == "stopped"
 
 
 def test_resume_with_a_bad_config_through_the_console_script(area):

@@ -101,8 +101,8 @@ def test_eval_defaults_to_the_tta_the_run_validated_with(tmp_path, capsys):
                                   patience=0, tta=True, keep_checkpoints=0))
     run = runs.create_run(cfg, "tta", root=tmp_path / "runs")
     assert train(run) == 0
-    best = max(runs.read_metrics(run), key=lambda row: row["val_acc"])
+    best = max(runs.read_metrics(run), key=lambda row: row.val_acc)
     result = evaluate(run / "best_model.ckpt", str(data), "PublicTest")
-    assert result.tta == "flip" and abs(result.accuracy - best["val_acc"]) <= 1e-6
+    assert result.tta == "flip" and abs(result.accuracy - best.val_acc) <= 1e-6
     assert main(["eval", "--ckpt", str(run / "best_model.ckpt"), "--data_csv", str(data), "--tta", "none"]) == 0
     assert "no TTA" in capsys.readouterr().out

@@ -27,8 +27,8 @@ def test_every_architecture_trains_two_steps_and_is_recognised(arch, tiny_csv, t
     run_dir = runs.create_run(cfg, "arch-test", root=tmp_path)
     assert train(run_dir) == 0
     (row,) = runs.read_metrics(run_dir)
-    assert row["train_loss"] == row["train_loss"] and row["train_loss"] > 0  # finite, not NaN
-    assert 0.0 <= row["val_acc"] <= 1.0
+    assert row.train_loss == row.train_loss and row.train_loss > 0  # finite, not NaN
+    assert 0.0 <= row.val_acc <= 1.0
     best = run_dir / runs.BEST
     sidecar = best.with_suffix(".json")
     sidecar.unlink()  # judged by its weights alone

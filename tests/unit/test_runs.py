@@ -10,6 +10,7 @@ import pytest
 
 from fer_core import config, runs
 from fer_core.errors import RunError
+from fer_core.records import RunStatus
 
 
 def test_create_run_writes_config_and_status():
@@ -18,7 +19,7 @@ def test_create_run_writes_config_and_status():
     assert run_dir.parent.name == "." or run_dir.parent.exists()
     assert runs.read_config(run_dir) == cfg
     status = runs.read_status(run_dir)
-    assert status["state"] == "starting" and status["epochs"] == 3 and status["run_id"] == run_dir.name
+    assert status.state == "starting" and status.epochs == 3 and status.run_id == run_dir.name
 
 
 def test_runs_started_in_the_same_second_get_different_directories():
@@ -47,32 +48,36 @@ def test_metrics_tail_tolerates_partial_lines_and_resume_rewrites(tmp_path):
     tail = runs.MetricsTail(path)
     assert tail.poll() == []
     path.write_text('{"epoch": 1, "val_acc": 0.5}\n{"epoch": 2, "val')
-    assert [r["epoch"] for r in tail.poll()] == [1]
+    assert [r.epoch for r in tail.poll()] == [1]
     with open(path, "a") as handle:
         handle.write('_acc": 0.6}\n')
-    assert [r["val_acc"] for r in tail.poll()] == [0.5, 0.6]
+    assert [r.val_acc for r in tail.poll()] == [0.5, 0.6]
+    with open(path, "a") as handle:  # damaged lines are skipped, the tail goes on
+        handle.write('[3]\n{"epoch": "three"}\n{"val_acc": 0.7}\n{"epoch": 3, "val_acc": 0.7}\n')
+    assert [r.epoch for r in tail.poll()] == [1, 2, 3]
     path.write_text('{"epoch": 1, "val_acc": 0.4}\n')  # replaced by a resume: start over
-    assert [r["val_acc"] for r in tail.poll()] == [0.4]
+    assert [r.val_acc for r in tail.poll()] == [0.4]
 
 
 def test_effective_state_judges_pid_and_heartbeat():
     now = time.time()
-    me = {"state": "running", "pid": os.getpid(), "updated": now}
+    me = RunStatus(state="running", pid=os.getpid(), updated=now)
     assert runs.effective_state(me) == "running"
-    assert runs.effective_state({**me, "updated": now - 3600}) == "lost"
+    assert runs.effective_state(me.evolve(updated=now - 3600)) == "lost"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    assert runs.effective_state({**me, "pid": dead.pid}) == "lost"
-    assert runs.effective_state({"state": "finished", "pid": None}) == "finished"
+    assert runs.effective_state(me.evolve(pid=dead.pid)) == "lost"
+    assert runs.effective_state(RunStatus(state="finished")) == "finished"
+    assert runs.effective_state(RunStatus()) == "unknown"  # a status.json that names no state
     assert runs.effective_state(None) == "unknown"
 
 
 def test_find_runs_lists_live_first(tmp_path):
     cfg = config.TrainConfig()
     old = runs.create_run(cfg, "old", root=tmp_path)
-    runs.write_status(old, {**runs.read_status(old), "state": "finished", "started": 1})
+    runs.update_status(old, state="finished", started=1)
     live = runs.create_run(cfg, "live", root=tmp_path / "nested")
-    runs.write_status(live, {**runs.read_status(live), "state": "running", "pid": os.getpid()})
+    runs.update_status(live, state="running", pid=os.getpid())
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / runs.STATUS).write_text("{not json")
     found = runs.find_runs(tmp_path)
@@ -83,12 +88,12 @@ def test_find_runs_lists_live_first(tmp_path):
 def test_stop_and_resume_guards():
     cfg = config.TrainConfig()
     run_dir = runs.create_run(cfg, "x")
-    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "finished"})
+    runs.update_status(run_dir, state="finished")
     with pytest.raises(RunError, match="not live"):
         runs.stop_run(run_dir)
     with pytest.raises(RunError, match="already finished"):
         runs.check_resumable(run_dir)
-    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "stopped"})
+    runs.update_status(run_dir, state="stopped")
     runs.check_resumable(run_dir)  # no last_state.ckpt yet: resuming starts at epoch 1
     with pytest.raises(RunError, match="not a run directory"):
         runs.check_resumable(run_dir.parent)
@@ -98,8 +103,8 @@ def test_status_is_written_atomically(tmp_path):
     run_dir = tmp_path / "r"
     run_dir.mkdir()
     for n in range(50):
-        runs.write_status(run_dir, {"state": "running", "n": n, "pad": "x" * 5000})
-        assert json.loads((run_dir / runs.STATUS).read_text())["n"] == n
+        runs.write_status(run_dir, RunStatus(state="running", epoch=n, message="x" * 5000))
+        assert json.loads((run_dir / runs.STATUS).read_text())["epoch"] == n
     assert [p.name for p in run_dir.iterdir()] == [runs.STATUS], "no temporary files left behind"
 
 
@@ -120,8 +125,7 @@ def test_runs_verb_says_why_a_run_failed(capsys):
     from fer_core.cli import main
 
     run_dir = runs.create_run(config.TrainConfig(), "broken")
-    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "failed",
-                                "message": "data_csv x.csv: no such file or folder"})
+    runs.update_status(run_dir, state="failed", message="data_csv x.csv: no such file or folder")
     assert main(["runs"]) == 0
     out = capsys.readouterr().out
     assert "failed" in out and "└ data_csv x.csv: no such file or folder" in out
@@ -161,7 +165,7 @@ def test_a_live_looking_status_whose_lock_is_free_is_lost():
     from fer_core import runlock
 
     run_dir = runs.create_run(config.TrainConfig(), "reused")
-    runs.write_status(run_dir, {**runs.read_status(run_dir), "state": "running", "pid": os.getpid()})
+    runs.update_status(run_dir, state="running", pid=os.getpid())
     assert runs.effective_state(runs.read_status(run_dir), run_dir=run_dir) == "running"  # no lock file: as before
     runlock.acquire(run_dir).release()  # a trainer held it once, and is gone
     assert runs.effective_state(runs.read_status(run_dir), run_dir=run_dir) == "lost"

@@ -11,7 +11,7 @@ import pytest
 
 from fer_core import config, runs
 from fer_core.train import lr_schedule, train
-from tests.helpers import small_csv
+from tests.helpers import small_csv, status_of
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
     assert periodic == ["fer-2_3.ckpt"], "keep_checkpoints=1 keeps only the newest"
     assert not [n for n in names if n.startswith(".")], "no temporary files left"
     status = runs.read_status(run_dir)
-    assert status["state"] == "finished" and status["epoch"] == 2 and status["steps"] == 3
+    assert status.state == "finished" and status.epoch == 2 and status.steps == 3
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2]
     assert set(rows[0]) >= {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds",
@@ -70,9 +70,9 @@ def test_early_stopping_on_a_plateau(tiny_csv):
                                           augment=False, mixup=False), "plateau")
     assert train(run_dir) == 0
     status = runs.read_status(run_dir)
-    assert status["state"] == "early_stopped"
+    assert status.state == "early_stopped"
     rows = runs.read_metrics(run_dir)
-    assert [r["epoch"] for r in rows] == [1, 2] and rows[-1]["patience_left"] == 0
+    assert [r.epoch for r in rows] == [1, 2] and rows[-1].patience_left == 0
 
 
 def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
@@ -81,8 +81,8 @@ def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
     pid = runs.launch_detached(run_dir)
     deadline = time.time() + 120
     while time.time() < deadline:
-        status = runs.read_status(run_dir) or {}
-        if status.get("state") == "running" and status.get("epoch", 0) >= 1 and status.get("step", 0) >= 5:
+        status = status_of(run_dir)
+        if status.state == "running" and status.epoch >= 1 and status.step >= 5:
             break
         time.sleep(0.2)
     else:
@@ -90,15 +90,15 @@ def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
     runs.stop_run(run_dir)
     _wait_exit(pid)
     status = runs.read_status(run_dir)
-    assert status["state"] == "stopped", (run_dir / "train.log").read_text()[-2000:]
+    assert status.state == "stopped", (run_dir / "train.log").read_text()[-2000:]
     meta = json.loads((run_dir / "last_state.json").read_text())
     assert meta["epoch"] == 1
-    assert [r["epoch"] for r in runs.read_metrics(run_dir)] == [1]
+    assert [r.epoch for r in runs.read_metrics(run_dir)] == [1]
 
     resumed = runs.launch_detached(run_dir, resume=True)
     _wait_exit(resumed, timeout=180)
     status = runs.read_status(run_dir)
-    assert status["state"] == "finished", (run_dir / "train.log").read_text()[-2000:]
+    assert status.state == "finished", (run_dir / "train.log").read_text()[-2000:]
     lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
     log = (run_dir / "train.log").read_text()

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fer_core.config import TrainConfig
+from fer_core.records import EpochRow, RunStatus
 from fer_tui import format as fmt
 from fer_tui.widgets.config_form import choices
 from fer_tui.widgets.run_facts import facts_text, message_text
@@ -53,19 +54,19 @@ def test_differing_fields():
 
 
 def test_best_point_prefers_the_flag_then_the_max():
-    rows = [{"epoch": 1, "val_acc": 0.4, "is_best": True}, {"epoch": 2, "val_acc": 0.5},
-            {"epoch": 3, "val_acc": 0.45, "is_best": False}]
+    rows = [EpochRow(epoch=1, val_acc=0.4, is_best=True), EpochRow(epoch=2, val_acc=0.5),
+            EpochRow(epoch=3, val_acc=0.45), EpochRow(epoch=4, is_best=True)]  # no val_acc: skipped
     assert fmt.best_point(rows) == (1, 0.4)  # the trainer's flag wins (it may use TTA)
     for row in rows:
-        row.pop("is_best", None)
+        row.is_best = False  # rows older than the flag
     assert fmt.best_point(rows) == (2, 0.5)
     assert fmt.best_point([]) is None
 
 
 def test_series_skips_missing_values():
-    rows = [{"epoch": 1, "lr": 0.1}, {"epoch": 2}, {"epoch": 3, "lr": 0.05, "flag": True}]
+    rows = [EpochRow(epoch=1, lr=0.1), EpochRow(epoch=2), EpochRow(epoch=3, lr=0.05)]
     assert fmt.series(rows, "lr") == ([1, 3], [0.1, 0.05])
-    assert fmt.series(rows, "flag") == ([], [])
+    assert fmt.series(rows, "val_acc") == ([], [])
 
 
 def test_tail_lines_collapses_carriage_returns():
@@ -105,18 +106,17 @@ def test_choice_fields_come_from_the_schema():
 
 
 def test_facts_show_state_best_and_failure_message():
-    status = {"run_id": "r1", "preset": "demo", "best_val_acc": 0.61, "best_epoch": 3,
-              "patience_left": 2, "message": "CUDA out of memory"}
+    status = RunStatus(run_id="r1", preset="demo", best_val_acc=0.61, best_epoch=3,
+                       patience_left=2, message="CUDA out of memory")
     text = facts_text(status, "failed", "GPU", "fer_cnn").plain
     assert "failed  r1" in text and "best 61.00% @3" in text and "patience 2" in text
     assert "CUDA out of memory" in message_text(status, "failed").plain
     assert message_text(status, "finished") is None
-    fallback = facts_text({"run_id": "r2"}, "running", "CPU", "tiny_cnn", (4, 0.5)).plain
+    fallback = facts_text(RunStatus(run_id="r2"), "running", "CPU", "tiny_cnn", (4, 0.5)).plain
     assert "best 50.00% @4" in fallback and "out of memory" not in fallback
 
 
 def test_progress_label_shows_speed_and_eta_only_when_live():
-    status = {"epoch": 3, "epochs": 8, "step": 40, "steps": 100, "images_per_second": 812.4,
-              "eta_seconds": 80}
+    status = RunStatus(epoch=3, epochs=8, step=40, steps=100, images_per_second=812.4, eta_seconds=80)
     assert progress_label(status, True) == "epoch 3/8 · step 40/100 · 812 img/s · ETA 1m20s"
     assert progress_label(status, False) == "epoch 3/8 · step 40/100"

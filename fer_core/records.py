@@ -1,0 +1,101 @@
+"""The run directory's records, typed: `RunStatus` (status.json), `EpochRow` (one line of
+metrics.jsonl) and `TrainProgress` (what last_state.ckpt keeps besides the tensors).
+
+The trainer writes them, everything else reads them; no mindspore here. Field names are the
+on-disk contract (DESIGN.md) and the field order is the order the files have always had, so
+a record read and written again is the same JSON. Old run directories still read: every field
+has a default (status files gained `eta_seconds` and `patience_left` after the first runs) and
+unknown keys are ignored rather than refused, so a newer trainer's file lists here too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# what a trainer writes in status.json; `lost` and `unknown` are judged by readers (runs.py)
+State = Literal["starting", "running", "finished", "stopped", "failed", "early_stopped"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    def evolve(self, **fields: Any) -> "_Record":
+        """A validated copy with `fields` changed; an unknown name is a bug, not ignored."""
+        unknown = set(fields) - set(type(self).model_fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {', '.join(sorted(unknown))}")
+        return type(self).model_validate({**self.model_dump(), **fields})
+
+
+class RunStatus(_Record):
+    """status.json: replaced atomically at every change and, while training, every second."""
+
+    run_id: str | None = Field(None, description="The run directory's name when it was created")
+    preset: str | None = Field(None, description="Preset the run was started from ('custom' if none)")
+    state: State | None = Field(None, description="What the trainer last said; None: never said")
+    pid: int | None = Field(None, description="The trainer's process id (None before it started)")
+    started: float | None = Field(None, description="Creation time, seconds since the epoch")
+    epoch: int = Field(0, description="Epochs finished (the one in progress is epoch + 1)")
+    epochs: int = Field(0, description="Epochs planned (0: unknown)")
+    step: int = Field(0, description="Steps done in the epoch in progress")
+    steps: int = Field(0, description="Steps per epoch (0: not known yet)")
+    images_per_second: float = Field(0.0, description="Training speed of the latest steps")
+    best_val_acc: float | None = Field(None, description="Best validation accuracy so far")
+    best_epoch: int | None = Field(None, description="Epoch of best_val_acc")
+    message: str = Field("", description="Why the run failed or stopped ('' otherwise)")
+    updated: float | None = Field(None, description="Time of the last write: the heartbeat")
+    patience_left: int | None = Field(None, description="Epochs left before early stopping")
+    eta_seconds: float | None = Field(None, description="Estimated seconds to the last epoch's end")
+
+
+class EpochRow(_Record):
+    """One line of metrics.jsonl, appended when an epoch ends. Only `epoch` is required: a
+    chart skips a metric a row lacks."""
+
+    epoch: int = Field(description="The epoch this row ends, from 1")
+    train_loss: float | None = Field(None, description="Mean training loss over the epoch's steps")
+    train_acc: float | None = Field(None, description="Training accuracy (augmented, mixed images)")
+    val_loss: float | None = Field(None, description="Validation cross-entropy")
+    val_acc: float | None = Field(None, description="Validation accuracy (flip-averaged with tta)")
+    lr: float | None = Field(None, description="Learning rate of the epoch's last step")
+    seconds: float | None = Field(None, description="Wall time of the epoch, validation included")
+    images_per_second: float | None = Field(None, description="Training images per second")
+    is_best: bool = Field(False, description="val_acc beat every earlier epoch's")
+    patience_left: int | None = Field(None, description="Epochs left before early stopping")
+
+    # json, not pydantic's JSON: a diverged run's NaN loss must stay NaN both ways (pydantic
+    # writes null and refuses NaN), and the lines keep the spacing they always had
+    def to_line(self) -> str:
+        return json.dumps(self.model_dump())
+
+    @classmethod
+    def from_line(cls, line: str | bytes) -> "EpochRow":
+        """One metrics.jsonl line; ValueError (pydantic's ValidationError is one) if damaged."""
+        return cls.model_validate(json.loads(line))
+
+
+class TrainProgress(_Record):
+    """Where training stands after `epoch` whole epochs: stored in last_state.ckpt, so a
+    resume continues exactly (same best, same patience, same random numbers)."""
+
+    epoch: int = Field(0, description="Whole epochs done")
+    best_val_acc: float = Field(-1.0, description="Best validation accuracy (-1: none yet)")
+    best_epoch: int = Field(0, description="Epoch of best_val_acc (0: none yet)")
+    patience_left: int = Field(0, description="Epochs left before early stopping")
+    rng_state: dict[str, Any] = Field(default_factory=dict, description="numpy bit generator state")
+    history: list[EpochRow] = Field(default_factory=list, description="Every epoch's row so far")
+
+    def end_epoch(self, row: EpochRow, patience: int) -> EpochRow:
+        """Judge a finished epoch (a new best resets the patience, any other uses one), mark
+        its row with the verdict and keep it."""
+        row.is_best = row.val_acc is not None and row.val_acc > self.best_val_acc
+        if row.is_best:
+            self.best_val_acc, self.best_epoch, self.patience_left = row.val_acc, row.epoch, patience
+        else:
+            self.patience_left -= 1
+        row.patience_left, self.epoch = self.patience_left, row.epoch
+        self.history.append(row)
+        return row
