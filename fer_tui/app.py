@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from fer_core import locations, runs
 
+from fer_tui.actions import Action, bindings, palette_commands
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 
@@ -40,14 +40,16 @@ class FerApp(App[None]):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere find it too
     TITLE = "fer-tui"
     MODES = {"train": TrainScreen, "runs": RunsScreen, "checkpoints": checkpoints_screen}
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
-        Binding("question_mark", "help", "Help"),
-        Binding("t", "train", "Train"),
-        Binding("r", "runs", "Runs"),
-        Binding("k", "checkpoints", "Ckpts"),
-    ]
+    ACTIONS = (  # in the footer's order
+        Action("q", "quit", "Quit", "quit the UI (runs keep training)"),
+        Action("ctrl+q", "quit", "Quit", "quit the UI (runs keep training)", show=False, priority=True),
+        Action("question_mark", "help", "Help", "this help: every key, by screen", title="Keys"),
+        Action("t", "train", "Train", "Train: presets and the form", title="Train"),
+        Action("r", "runs", "Runs", "Runs: every run, live first", title="Runs"),
+        Action("k", "checkpoints", "Ckpts", "Checkpoints: verdicts, test inference", title="Checkpoints"),
+    )
+    BINDINGS = bindings(ACTIONS)
+    HELP_KEYS = [("ctrl+p", "command palette (actions, themes)")]
 
     def __init__(self, root: Path | None = None, clock: Callable[[], float] = time.time,
                  reattach: bool = True) -> None:
@@ -124,14 +126,10 @@ class FerApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's "Keys" panel would repeat the help screen under the same name: ours replaces it
         yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
-        yield SystemCommand("Train", "Presets and the training form", self.action_train)
-        yield SystemCommand("Runs", "Every run, live first", self.action_runs)
-        yield SystemCommand("Checkpoints", "Every checkpoint with its verdict; test inference",
-                            self.action_checkpoints)
-        yield SystemCommand("Keys", "Every key binding, by screen (the ? help)", self.action_help)
-        # the current screen's own actions, so the palette can do what the keys do
-        for title, help_text, action in getattr(screen, "COMMANDS_HERE", ()):
-            yield SystemCommand(title, help_text, getattr(screen, action))
+        # the app's actions, then the current screen's: the palette does what the keys do
+        for owner in (self, screen):
+            for title, help_text, call in palette_commands(owner):
+                yield SystemCommand(title, help_text, call)
 
 
 def run_app(argv: list[str] | None = None) -> None:

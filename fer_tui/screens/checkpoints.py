@@ -14,7 +14,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
@@ -22,6 +21,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from fer_core import ckpt_index, locations
 from fer_core.ckpt_index import CheckpointInfo
 
+from fer_tui.actions import Action, bindings
 from fer_tui.format import VERDICT_STYLES, percent, short_path, verdict_level
 from fer_tui.inference import (WorkerProcess, count_faces, deep_check_command, export_command, infer_command,
                                run_to_end, samples_command, samples_hint)
@@ -35,31 +35,26 @@ WATCH_SECONDS = 2.0  # a stat walk of the root; checkpoints change once an epoch
 
 
 class CheckpointsScreen(Screen):
-    BINDINGS = [
-        Binding("i", "infer", "Infer"),
-        Binding("space", "mark", "Mark"),
-        Binding("c", "compare", "Compare"),
-        Binding("d", "deep_check", "Check"),
-        Binding("o", "open_folder", "Open", show=False),
-        Binding("s", "pick_samples", "Samples", show=False),
-        Binding("m", "make_samples", "Make samples", show=False),
-        Binding("x", "export", "Export", show=False),
-        Binding("ctrl+r", "rescan", "Rescan", show=False),
-        Binding("escape", "cancel", "Cancel"),
-    ]
-
-    COMMANDS_HERE = [
-        ("Test inference", "Run the checkpoint under the cursor on the sample folder", "action_infer"),
-        ("Compare two checkpoints", "Both marked checkpoints on the same sample folder", "action_compare"),
-        ("Deep check", "Structure, size and behaviour of the checkpoint (MindSpore, in a worker)",
-         "action_deep_check"),
-        ("Open a checkpoints folder", "List the checkpoints under another folder", "action_open_folder"),
-        ("Choose the sample folder", "The folder of faces (ROOT/<class>/*.png) inference runs on",
-         "action_pick_samples"),
-        ("Make the sample folder", "fer-tui samples on the demo set with this checkpoint", "action_make_samples"),
-        ("Export to ONNX", "The checkpoint under the cursor as ONNX beside it, for deployment", "action_export"),
-        ("Rescan checkpoints", "Read the folder again", "action_rescan"),
-    ]
+    ACTIONS = (
+        Action("i", "infer", "Infer", "test inference on the sample folder", title="Test inference"),
+        Action("space", "mark", "Mark", "mark/unmark (A, B) for compare"),
+        Action("c", "compare", "Compare", "compare A and B on the same sample folder",
+               title="Compare two checkpoints"),
+        Action("d", "deep_check", "Check", "deep check: structure, size, behaviour (in a worker)",
+               title="Deep check"),
+        Action("o", "open_folder", "Open", "open another folder of checkpoints", title="Open a checkpoints folder",
+               show=False),
+        Action("s", "pick_samples", "Samples", "choose the sample folder (ROOT/<class>/*.png)",
+               title="Choose the sample folder", show=False),
+        Action("m", "make_samples", "Make samples", "make the sample folder (demo set, this checkpoint)",
+               title="Make the sample folder", show=False),
+        Action("x", "export", "Export", "export to ONNX beside the checkpoint", title="Export to ONNX",
+               show=False),
+        Action("ctrl+r", "rescan", "Rescan", "read the folder again", title="Rescan checkpoints", show=False),
+        Action("escape", "cancel", "Cancel", "cancel the running inference"),
+    )
+    BINDINGS = bindings(ACTIONS)
+    HELP_KEYS = [("enter", "test inference on the checkpoint under the cursor")]
 
     def __init__(self) -> None:
         super().__init__()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -14,6 +13,7 @@ from fer_core import runs
 from fer_core.config import FIELDS
 from fer_core.errors import FerError
 
+from fer_tui.actions import Action, bindings
 from fer_tui.format import differing_fields, number, percent, series
 from fer_tui.widgets.metric_chart import MetricChart, Series
 
@@ -23,13 +23,11 @@ POLL_SECONDS = 2.0
 
 
 class CompareScreen(Screen):
-    BINDINGS = [
-        Binding("d", "toggle_diff", "Only diffs"),
-        Binding("escape", "back", "Back"),
-    ]
-
-    COMMANDS_HERE = [("Only differences", "Show only the config fields that differ",
-                      "action_toggle_diff")]
+    ACTIONS = (
+        Action("d", "toggle_diff", "Only diffs", "only the config fields that differ", title="Only differences"),
+        Action("escape", "back", "Back", "back to the runs"),
+    )
+    BINDINGS = bindings(ACTIONS)
 
     def __init__(self, run_dirs: list[Path]) -> None:
         super().__init__()

@@ -1,4 +1,4 @@
-"""The `?` screen: every key, grouped by screen."""
+"""The `?` screen: every key, grouped by screen, read from the live bindings."""
 
 from __future__ import annotations
 
@@ -10,19 +10,20 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from fer_tui.keys import KEYS
+from fer_tui.actions import help_rows
+from fer_tui.keys import sections
 
 
 def keys_table() -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    for index, (title, keys) in enumerate(KEYS):
+    for index, (title, owner) in enumerate(sections()):
         if index:
             table.add_row("", "")
         table.add_row(Text(title, style="bold underline"), "")
-        for key, action in keys:
-            table.add_row(key, action)
+        for keys, text in help_rows(owner):
+            table.add_row(keys, text)
     return table
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header
@@ -15,6 +14,7 @@ from fer_core import runs
 from fer_core.errors import FerError
 from fer_core.records import EpochRow, RunStatus
 
+from fer_tui.actions import Action, bindings
 from fer_tui.format import best_point, series
 from fer_tui.watch import RunWatch
 from fer_tui.widgets.log_tail import LogTail
@@ -26,16 +26,12 @@ POLL_SECONDS = 0.5  # an epoch line shows within a second; a stat() per file per
 
 
 class RunScreen(Screen):
-    BINDINGS = [
-        Binding("s", "stop", "Stop"),
-        Binding("u", "resume", "Resume"),
-        Binding("escape", "back", "Back"),
-    ]
-
-    COMMANDS_HERE = [
-        ("Stop run", "Ask the trainer to stop (it saves last_state.ckpt)", "action_stop"),
-        ("Resume run", "Continue a stopped or lost run from last_state.ckpt", "action_resume"),
-    ]
+    ACTIONS = (
+        Action("s", "stop", "Stop", "stop the run (asks first; it saves last_state.ckpt)", title="Stop run"),
+        Action("u", "resume", "Resume", "resume a stopped or lost run from last_state.ckpt", title="Resume run"),
+        Action("escape", "back", "Back", "back to the runs"),
+    )
+    BINDINGS = bindings(ACTIONS)
 
     def __init__(self, run_dir: Path) -> None:
         super().__init__()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from fer_core import runs
 from fer_core.errors import FerError
 
+from fer_tui.actions import Action, bindings
 from fer_tui.format import short_path
 from fer_tui.widgets.runs_table import RunsTable
 
@@ -19,17 +19,14 @@ POLL_SECONDS = 1.0
 
 
 class RunsScreen(Screen):
-    BINDINGS = [
-        Binding("enter", "open", "Open", show=False),
-        Binding("space", "mark", "Mark"),
-        Binding("c", "compare", "Compare"),
-        Binding("s", "stop", "Stop"),
-    ]
-
-    COMMANDS_HERE = [
-        ("Compare marked runs", "Configs side by side, val accuracy overlaid", "action_compare"),
-        ("Stop run under cursor", "Ask its trainer to stop", "action_stop"),
-    ]
+    ACTIONS = (
+        Action("enter", "open", "Open", "open (reattach to) the run", show=False),
+        Action("space", "mark", "Mark", "mark/unmark for compare"),
+        Action("c", "compare", "Compare", "compare the marked runs (configs, val accuracy)",
+               title="Compare marked runs"),
+        Action("s", "stop", "Stop", "stop the run under the cursor (asks first)", title="Stop run under cursor"),
+    )
+    BINDINGS = bindings(ACTIONS)
 
     def compose(self) -> ComposeResult:
         yield Header()

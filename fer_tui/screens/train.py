@@ -9,7 +9,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, OptionList, Static
@@ -19,6 +18,7 @@ from fer_core import config as cfg
 from fer_core import runs
 from fer_core.errors import FerError
 
+from fer_tui.actions import Action, bindings
 from fer_tui.format import diff_text
 from fer_tui.widgets.config_form import ConfigForm
 
@@ -36,17 +36,18 @@ def data_problem(value: str) -> str | None:
 class TrainScreen(Screen):
     """Presets on top, the form below, the diff and the actions at the bottom."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "start", "Start", priority=True),
-        Binding("ctrl+n", "save_preset", "Save preset", priority=True),
-        Binding("ctrl+o", "pick_data", "Data file", priority=True),
-    ]
-
-    COMMANDS_HERE = [
-        ("Start run", "Launch the trainer detached with the form's config", "action_start"),
-        ("Save as preset", "Write the form as a new preset TOML", "action_save_preset"),
-        ("Pick data file", "Browse for the FER2013 CSV or an image folder", "action_pick_data"),
-    ]
+    ACTIONS = (
+        Action("ctrl+s", "start", "Start", "start the run (detached) and watch it", title="Start run",
+               priority=True),
+        Action("ctrl+n", "save_preset", "Save preset", "save the form as a new preset", title="Save as preset",
+               priority=True),
+        Action("ctrl+o", "pick_data", "Data file", "pick the data file (FER2013 CSV or image folder)",
+               title="Pick data file", priority=True),
+    )
+    BINDINGS = bindings(ACTIONS)
+    HELP_KEYS = [("↑↓ enter", "choose a preset (fills the form)"),
+                 ("tab", "next field; errors show under the field"),
+                 ("space", "turn a switch on or off")]
 
     def __init__(self) -> None:
         super().__init__()
