@@ -12,7 +12,7 @@ flushed as it goes:
     {"event": "image", "index": i, "path": ..., "true": 3 | null, "pred": 3,
      "probs": [7 floats], "correct": true | null}
     {"event": "done", "total": N, "correct": k | null, "accuracy": float | null,
-     "verdict": "ok" | "warning: uniform output …" | "warning: one class …", "seconds": s}
+     "verdict": {"level": "ok" | "warning" | …, "text": why}, "seconds": s}
 
 or, on any failure, `{"event": "error", "message": one line}` and exit status 2.
 MindSpore's own log lines go to stderr, never into the JSON stream.
@@ -39,27 +39,14 @@ def emit(event: str, **fields) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def folder_files(folder: Path) -> tuple[list[tuple[Path, int | None]], list[str]]:
-    """(file, true label or None) in a class folder or a flat folder, plus skipped entries."""
-    from fer_core.data import image_files, scan_class_folder
-
-    if not folder.is_dir():
-        raise FerError(f"{folder}: no such sample folder")
-    pairs, skipped = scan_class_folder(folder)
-    if pairs:
-        return [(f, label) for f, label in pairs], skipped
-    images, skipped = image_files(folder)
-    return [(file, None) for file in images], skipped
-
-
 def run(ckpt: Path, folder: Path, arch: str | None = None, device_target: str = "CPU",
         tta: str | None = "auto") -> int:
-    from fer_core.checkpoints import judge_outputs
-    from fer_core.data import read_face
+    from fer_core.ckpt import verdict
+    from fer_core.data import read_face, sample_files
     from fer_core.infer import Predictor
 
     started = time.time()
-    files, skipped = folder_files(folder)
+    files, skipped = sample_files(folder)
     predictor = Predictor(ckpt, arch=arch, device_target=device_target, batch_size=BATCH)
     emit("start", total=len(files), ckpt=str(ckpt), arch=predictor.arch, folder=str(folder))
     for entry in skipped:
@@ -89,10 +76,10 @@ def run(ckpt: Path, folder: Path, arch: str | None = None, device_target: str = 
     probs = np.stack(all_probs)
     labelled = all(t is not None for t in all_true)
     labels = np.array(all_true, np.int64) if labelled else None
-    check, _ = judge_outputs(probs, labels)
+    judged, _ = verdict.behaviour(probs, labels)
     correct = int((probs.argmax(1) == labels).sum()) if labelled else None
     emit("done", total=index, correct=correct, accuracy=correct / index if labelled else None,
-         verdict="ok" if check.level == "ok" else f"{check.level}: {check.text}",
+         verdict=(verdict.OK if judged.level == "ok" else judged).to_dict(),
          seconds=round(time.time() - started, 3))
     return 0
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from rich.text import Text
 
-from fer_core.ckpt_index import CheckpointInfo
+from fer_core.ckpt.listing import CheckpointInfo
+from fer_core.ckpt.verdict import OK, Verdict
 
-from fer_tui.format import VERDICT_STYLES, duration, percent, verdict_level
+from fer_tui.format import duration, percent, verdict_text
 from fer_tui.widgets.ckpt_table import MARKS
 
 SLOT_STYLES = ("bold cyan", "bold magenta")
@@ -57,10 +58,9 @@ def job_summary(job: Job, tallies) -> Text:
             text.append(("accuracy " if single else "") + percent(tally.accuracy), style="bold")
             text.append(f" ({tally.correct}/{tally.labelled})")
         if done is not None:
-            verdict = str(done.get("verdict") or "ok")
+            verdict = Verdict(**done["verdict"]) if isinstance(done.get("verdict"), dict) else OK
             text.append(" ")
-            text.append(verdict if single else verdict_level(verdict),
-                        style=VERDICT_STYLES[verdict_level(verdict)])
+            text.append(verdict_text(verdict, full=single))
             if single and isinstance(done.get("seconds"), (int, float)):
                 text.append(f" · {duration(done['seconds'])}", style="dim")
     if job.cancelled:

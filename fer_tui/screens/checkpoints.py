@@ -1,6 +1,6 @@
 """Checkpoints: every .ckpt under the root with its verdict; test inference on the sample folder.
 
-The table comes from `fer_core.ckpt_index.scan` (sidecars and record headers, no mindspore),
+The table comes from `fer_core.ckpt.listing.scan` (sidecars and record headers, no mindspore),
 read in a thread so the screen paints at once. Inference, the deep check and making the
 sample folder run as engine subprocesses (`fer_tui.inference`) whose JSON lines fill the
 per-image table as they arrive; escape kills them.
@@ -19,10 +19,12 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
-from fer_core import ckpt_index, locations
-from fer_core.ckpt_index import CheckpointInfo
+from fer_core import locations
+from fer_core.ckpt import listing
+from fer_core.ckpt.listing import CheckpointInfo
+from fer_core.ckpt.verdict import Verdict
 
-from fer_tui.format import VERDICT_STYLES, percent, short_path, verdict_level
+from fer_tui.format import percent, short_path, verdict_text
 from fer_tui.inference import (WorkerProcess, count_faces, deep_check_command, export_command, infer_command,
                                run_to_end, samples_command, samples_hint)
 from fer_tui.infer_job import Job, job_summary
@@ -115,10 +117,10 @@ class CheckpointsScreen(Screen):
         if root is None:
             return
         stamps = checkpoint_stamps(root)  # before the scan: a write during it shows next time
-        infos = ckpt_index.scan(root)
+        infos = listing.scan(root)
         shipped = locations.shipped_dir()
         if shipped.is_dir() and not shipped.resolve().is_relative_to(root.resolve()):
-            infos += ckpt_index.scan(shipped)  # the shipped models are always there to compare with
+            infos += listing.scan(shipped)  # the shipped models are always there to compare with
         faces = count_faces(samples)
         self.app.call_from_thread(self.show_scan, root, infos, samples, faces, stamps)
 
@@ -158,7 +160,7 @@ class CheckpointsScreen(Screen):
                 if info.epoch is not None:
                     text.append(f" at epoch {info.epoch}")
             text.append(" · ")
-            text.append(verdict, style=VERDICT_STYLES[verdict_level(verdict)])
+            text.append(verdict_text(verdict))
         self.query_one("#ckpt-detail", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -254,7 +256,7 @@ class CheckpointsScreen(Screen):
                         "or s to pick another folder.", title="No sample folder",
                         severity="warning", timeout=10)
             return
-        broken = [i for i in infos if verdict_level(i.verdict) == "broken"]
+        broken = [i for i in infos if i.verdict.level == "broken"]
         if broken:
             self.notify(f"{broken[0].file} is {broken[0].verdict}: inference will most likely fail",
                         severity="warning")
@@ -362,19 +364,19 @@ class CheckpointsScreen(Screen):
         status, objects, worker = await self.run_engine(
             f"deep check of {info.file}", f"(MindSpore, {short_path(samples) if samples else 'demo'} faces)",
             deep_check_command(info.path, samples))
-        reports = [o for o in objects if "verdict" in o]
+        reports = [o for o in objects if isinstance(o.get("verdict"), dict)]
         if not reports:
             self.notify(worker.stderr_tail() or f"fer-tui checkpoints exited with status {status}",
                         title=f"Deep check failed: {info.file}", severity="error", timeout=10)
             self.set_summary(self.idle_hint())
             return
         report = reports[-1]
-        verdict = str(report["verdict"])
+        verdict = Verdict(**report["verdict"])
         self.query_one(CkptTable).set_verdict(info.path, verdict)
         self.show_detail()
         lines = [f"{c.get('name')}: {c.get('level')} · {c.get('text')}" for c in report.get("checks", [])]
-        level = verdict_level(verdict)
-        self.notify("\n".join(lines) or verdict, title=f"Deep check: {info.file} is {level}",
+        level = verdict.level
+        self.notify("\n".join(lines) or str(verdict), title=f"Deep check: {info.file} is {level}",
                     severity={"broken": "error", "warning": "warning"}.get(level, "information"),
                     timeout=12)
         self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))

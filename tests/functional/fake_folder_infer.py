@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         emit("image", index=index, path=str(file), true=label, pred=pred, probs=probs,
              correct=pred == label)
     emit("done", total=len(files), correct=correct, accuracy=correct / len(files) if files else None,
-         verdict="ok", seconds=1.5)
+         verdict={"level": "ok", "text": ""}, seconds=1.5)
     return 0
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from fer_core import CLASS_NAMES, runs, sidecar
+from fer_core import CLASS_NAMES, runs
+from fer_core.ckpt import sidecar
 from fer_core.config import make_config
 from fer_tui.app import FerApp
 from fer_tui.screens.checkpoints import CheckpointsScreen

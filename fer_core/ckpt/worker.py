@@ -1,7 +1,7 @@
-"""The deep check in a child process: a file that crashes MindSpore's loader (SIGSEGV, abort)
-takes down the worker, never the table.
+"""The deep check of many files, each load in a child process: a file that crashes MindSpore's
+loader (SIGSEGV, abort) takes down the worker, never the table.
 
-    python -m fer_core.checkpoint_worker SAMPLES DEVICE [--no-behaviour]  < paths, one a line
+    python -m fer_core.ckpt.worker SAMPLES DEVICE [--no-behaviour]  < paths, one a line
 
 prints one JSON report per path, in order. `inspect_isolated` feeds it the paths; if the worker
 dies, the path it was on is reported broken with the signal, and a new worker takes the rest.
@@ -17,15 +17,21 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fer_core.checkpoints import Check, Report
+from fer_core.ckpt import verdict
+from fer_core.ckpt.deep import Report, inspect, load_samples
+from fer_core.ckpt.index import find_checkpoints
 from fer_core.errors import CheckpointError
 
 
-def report_from_dict(data: dict) -> Report:
-    data = dict(data)
-    data.pop("verdict", None)
-    checks = [Check(**c) for c in data.pop("checks", [])]
-    return Report(path=Path(data.pop("path")), checks=checks, **data)
+def inspect_all(root: Path | str, samples: Path | str | None = "demo", behaviour: bool = True,
+                device_target: str = "CPU", isolated: bool = True) -> list[Report]:
+    """Every .ckpt under root (samples loaded once). `isolated`: the loads run in a worker
+    process, so a file that crashes MindSpore is one broken row, not the end of the table."""
+    paths = find_checkpoints(root)
+    faces = load_samples(samples) if behaviour else None  # a bad sample folder: one line, here
+    if isolated and paths:
+        return inspect_isolated(paths, None if samples is None else str(samples), behaviour, device_target)
+    return [inspect(p, faces, behaviour, device_target) for p in paths]
 
 
 def inspect_isolated(paths: list[Path], samples: str | None, behaviour: bool = True,
@@ -39,14 +45,16 @@ def inspect_isolated(paths: list[Path], samples: str | None, behaviour: bool = T
         if pending and died is not None:
             culprit = pending.pop(0)
             size = culprit.stat().st_size if culprit.exists() else 0
-            reports.append(Report(culprit, size, checks=[Check("structure", "broken", died)]))
+            report = Report(culprit, size)
+            report.add("structure", verdict.load_failed(died))
+            reports.append(report)
         elif pending:  # the worker stopped without a reason: do not loop forever
             raise CheckpointError(f"{pending[0]}: the checkpoint worker ended early")
     return reports
 
 
 def _run_worker(paths: list[Path], samples, behaviour: bool, device_target: str) -> tuple[list[Report], str | None]:
-    command = [sys.executable, "-m", "fer_core.checkpoint_worker", str(samples or "none"), device_target]
+    command = [sys.executable, "-m", "fer_core.ckpt.worker", str(samples or "none"), device_target]
     with tempfile.TemporaryFile() as errors:  # MindSpore's chatter: only its last line is kept
         process = subprocess.Popen(command + ([] if behaviour else ["--no-behaviour"]), stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=errors, text=True,
@@ -58,7 +66,7 @@ def _run_worker(paths: list[Path], samples, behaviour: bool, device_target: str)
             data = json.loads(line)
             if "error" in data:
                 raise CheckpointError(data["error"])
-            reports.append(report_from_dict(data))
+            reports.append(Report.from_dict(data))
         code = process.wait()
         if code >= 0:
             errors.seek(0)
@@ -69,8 +77,6 @@ def _run_worker(paths: list[Path], samples, behaviour: bool, device_target: str)
 
 
 def main(argv: list[str]) -> int:
-    from fer_core.checkpoints import inspect, load_samples
-
     samples, device_target = argv[0], argv[1]
     behaviour = "--no-behaviour" not in argv
     out = os.fdopen(os.dup(1), "w")  # the reports; anything else printed goes to stderr
