@@ -6,7 +6,7 @@
 Prints, for batch 64 and batch 1, faces/s of each backend on PublicTest faces (median of
 `--rounds` alternations, after a warm-up that pays for compilation and the cached export),
 their ratio, and whether both gave the same class on every face. Then the dashboard's
-one-key inference end to end: `python -m fer_core.folder_infer` on the sample folder, from
+one-key inference end to end: `python -m fer_core.job infer` on the sample folder, from
 start to its `done` event, with the export already cached (median of `--rounds`).
 Run it on a quiet machine.
 """
@@ -42,7 +42,7 @@ def faces_per_second(predictor, faces: np.ndarray, batch: int) -> tuple[float, n
 
 def folder_seconds(ckpt: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "fer_core.folder_infer", "--ckpt", str(ckpt), "--folder",
+    subprocess.run([sys.executable, "-m", "fer_core.job", "infer", "--ckpt", str(ckpt), "--folder",
                     str(ROOT / "samples")], check=True, capture_output=True, cwd=ROOT)
     return time.perf_counter() - started
 
@@ -83,7 +83,7 @@ def main() -> None:
     folder_seconds(ckpt)  # the export for the worker's batch is cached now
     seconds = statistics.median(folder_seconds(ckpt) for _ in range(args.rounds))
     print(json.dumps({"ckpt": str(ckpt), "folder_inference_seconds": round(seconds, 2),
-                      "faces": 21, "what": "python -m fer_core.folder_infer, start to done, export cached"}))
+                      "faces": 21, "what": "python -m fer_core.job infer, start to done, export cached"}))
 
 
 if __name__ == "__main__":

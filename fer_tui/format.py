@@ -131,6 +131,13 @@ def verdict_text(verdict: Verdict, full: bool = True) -> Text:
     return Text(str(verdict) if full else verdict.level, style=VERDICT_STYLES[verdict.level])
 
 
+def class_name(label: Any) -> str:
+    """A class index as its name; `?` for anything else."""
+    from fer_core import CLASS_NAMES
+
+    return CLASS_NAMES[label] if isinstance(label, int) and 0 <= label < len(CLASS_NAMES) else "?"
+
+
 def prob_bar(p: Any, width: int = 10) -> str:
     """`███████░░░ 73%`: a probability as a bar of `width` cells (eighths for the last one)."""
     if not isinstance(p, (int, float)):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fer_core import locations
 from fer_core.ckpt import listing
+from fer_core.ckpt.index import find_checkpoints
 from fer_core.ckpt.verdict import Verdict, exit_status, human_bytes
 from fer_core.commands import add_model_arguments
 from fer_core.errors import CheckpointError
@@ -36,10 +37,10 @@ def run(args) -> int:
         rows = [_quick_row(info) for info in listing.scan(root)]
     else:
         os.environ.setdefault("GLOG_v", "3")  # MindSpore's INFO/WARNING chatter off unless asked for
-        from fer_core.ckpt.worker import inspect_all
+        from fer_core.job.check import check_all
 
-        rows = [_full_row(r, root) for r in inspect_all(root, args.samples or default_samples(),
-                                                         device_target=args.device_target)]
+        rows = [_full_row(r, root) for r in check_all(find_checkpoints(root), args.samples or default_samples(),
+                                                       device_target=args.device_target)]
     if not rows:
         print(f"no checkpoints under {root}")
         return 0

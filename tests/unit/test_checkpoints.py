@@ -221,20 +221,46 @@ def test_checkpoints_verb_exits_nonzero_when_one_is_broken(run_dir, tmp_path, ca
     assert "best_model.ckpt" in capsys.readouterr().out
 
 
-def test_folder_inference_worker_streams_json_lines(run_dir, sample_folder):
-    worker = [sys.executable, "-m", "fer_core.folder_infer", "--ckpt", str(run_dir / "best_model.ckpt"),
-              "--folder", str(sample_folder)]
-    out = subprocess.run(worker, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    events = [json.loads(line) for line in out.stdout.splitlines()]
-    assert events[0]["event"] == "start" and events[0]["total"] == 84
-    images = [e for e in events if e["event"] == "image"]
-    assert len(images) == 84 and all(len(e["probs"]) == 7 and e["true"] is not None for e in images)
-    assert [e["path"].endswith("notes.txt") for e in events if e["event"] == "skipped"] == [True]
-    done = events[-1]
-    assert done["event"] == "done" and done["verdict"] == {"level": "ok", "text": ""}
-    assert done["accuracy"] == pytest.approx(sum(e["correct"] for e in images) / 84)
-    bad = subprocess.run(worker[:4] + [str(sample_folder / "happy" / "notes.txt"), *worker[5:]],
-                         capture_output=True, text=True, timeout=60)
-    assert bad.returncode != 0
-    assert json.loads(bad.stdout.strip().splitlines()[-1])["event"] == "error"
+def job(*args: str, timeout: int = 120):
+    """Run `python -m fer_core.job ARGS`: (exit status, its events, stderr)."""
+    from fer_core.job.events import parse
+
+    out = subprocess.run([sys.executable, "-m", "fer_core.job", *args], capture_output=True, text=True,
+                         timeout=timeout)
+    events = [parse(line) for line in out.stdout.splitlines()]
+    assert None not in events, out.stdout  # nothing but events on stdout
+    return out.returncode, events, out.stderr
+
+
+def test_the_infer_job_streams_typed_events(run_dir, sample_folder):
+    from fer_core.job.events import Error, Progress, Result, Started
+
+    args = ["infer", "--ckpt", str(run_dir / "best_model.ckpt"), "--folder", str(sample_folder)]
+    status, events, stderr = job(*args)
+    assert status == 0, stderr
+    assert isinstance(events[0], Started) and (events[0].job, events[0].total, events[0].arch) == ("infer", 84, "tiny_cnn")
+    predictions = [e.prediction for e in events if isinstance(e, Progress) and e.prediction]
+    assert len(predictions) == 84 and all(len(p.probs) == 7 and p.true is not None for p in predictions)
+    skipped = [e.skipped for e in events if isinstance(e, Progress) and e.skipped]
+    assert [(s.path.endswith("notes.txt"), s.reason) for s in skipped] == [(True, "not an image file")]
+    result = events[-1]
+    assert isinstance(result, Result) and result.verdict == OK
+    assert result.summary["accuracy"] == pytest.approx(sum(p.correct for p in predictions) / 84)
+    status, events, _ = job(*args[:4], str(sample_folder / "happy" / "notes.txt"))
+    assert status == 2 and isinstance(events[-1], Error) and "notes.txt" in events[-1].message
+
+
+def test_the_check_job_reports_each_checkpoint_and_the_worst(run_dir, tmp_path):
+    from fer_core.job.events import Progress, Result, Started
+
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes((run_dir / "best_model.ckpt").read_bytes()[:1000])
+    status, events, stderr = job("check", "--no-behaviour", str(run_dir / "best_model.ckpt"), str(bad))
+    assert status == 0, stderr  # a job that judged is a job that worked, whatever it found
+    assert isinstance(events[0], Started) and events[0].total == 2
+    reports = [e for e in events if isinstance(e, Progress)]
+    assert [r.verdict.level for r in reports] == ["ok", "broken"] and reports[0].lines[0].startswith("structure: ok")
+    assert reports[1].report["path"] == str(bad) and reports[1].verdict.text.startswith("truncated")
+    result = events[-1]
+    assert isinstance(result, Result) and result.verdict.level == "broken"
+    assert result.summary == {"checked": 2, "ok": 1, "unknown": 0, "warning": 0, "broken": 1}

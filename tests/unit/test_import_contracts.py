@@ -19,7 +19,7 @@ def _modules_after(code: str) -> set[str]:
                                     "fer_core.config", "fer_core.models", "fer_core.ckpt.sidecar",
                                     "fer_core.ckpt.index", "fer_core.ckpt.listing", "fer_core.ckpt.verdict",
                                     "fer_core.ckpt.arch", "fer_core.ckpt.deep", "fer_core.ckpt.io",
-                                    "fer_core.ckpt.worker", "fer_core.infer", "fer_core.folder_infer",
+                                    "fer_core.infer", "fer_core.job.events", "fer_core.job.kinds",
                                     "fer_core.samples", "fer_core.visualize", "fer_core.evaluate"])
 def test_ui_side_modules_do_not_load_mindspore(module):
     assert "mindspore" not in _modules_after(f"import {module}")
