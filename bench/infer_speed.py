@@ -8,7 +8,7 @@ Prints, for batch 64 and batch 1, faces/s of each backend on PublicTest faces (m
 their ratios, and whether each gave ONNX Runtime's class on every face. Where torch imports
 (`pip install torch==2.13.0`, the `bench` extra), a PyTorch twin of the net (bench/train_speed.py)
 gets the checkpoint's weights and runs under `torch.inference_mode()` as a third side. Then the dashboard's
-one-key inference end to end: `python -m fer_core.folder_infer` on the sample folder, from
+one-key inference end to end: `python -m fer_core.job infer` on the sample folder, from
 start to its `done` event, with the export already cached (median of `--rounds`).
 Run it on a quiet machine.
 """
@@ -87,7 +87,7 @@ def torch_side(ckpt: Path, arch: str):
 
 def folder_seconds(ckpt: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "fer_core.folder_infer", "--ckpt", str(ckpt), "--folder",
+    subprocess.run([sys.executable, "-m", "fer_core.job", "infer", "--ckpt", str(ckpt), "--folder",
                     str(ROOT / "samples")], check=True, capture_output=True, cwd=ROOT)
     return time.perf_counter() - started
 
@@ -132,7 +132,7 @@ def main() -> None:
     folder_seconds(ckpt)  # the export for the worker's batch is cached now
     seconds = statistics.median(folder_seconds(ckpt) for _ in range(args.rounds))
     print(json.dumps({"ckpt": str(ckpt), "folder_inference_seconds": round(seconds, 2),
-                      "faces": 21, "what": "python -m fer_core.folder_infer, start to done, export cached"}))
+                      "faces": 21, "what": "python -m fer_core.job infer, start to done, export cached"}))
 
 
 if __name__ == "__main__":

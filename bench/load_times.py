@@ -34,8 +34,9 @@ def main() -> int:
     import mindspore as ms
 
     import_seconds = time.perf_counter() - started
-    from fer_core import ckpt_index
-    from fer_core.checkpoints import inspect, load_samples
+    from fer_core.ckpt import index as ckpt_index
+    from fer_core.ckpt.deep import inspect, load_samples
+    from fer_core.ckpt.verdict import human_bytes
     from fer_core.infer import Predictor
     from fer_core.mindspore_setup import configure
     from fer_core.models import ARCHITECTURES, build_model
@@ -54,9 +55,9 @@ def main() -> int:
             t_pred, _ = timed(lambda: Predictor(path, arch=arch).predict(faces.images[:1]))
             t_inspect, report = timed(lambda: inspect(path, faces))
             overhead = (index.size - sum(4 * e.nbytes // 4 + len(n) for n, e in index.entries.items())) / len(index.entries)
-            print(f"{arch:<14} {ckpt_index.human_bytes(index.size):>9} {t_index * 1000:>11.2f} ms "
+            print(f"{arch:<14} {human_bytes(index.size):>9} {t_index * 1000:>11.2f} ms "
                   f"{t_load * 1000:>10.0f} ms {t_pred:>12.2f} s {t_inspect:>6.2f} s {overhead:>12.1f} B"
-                  f"   {report.verdict[:40]}")
+                  f"   {str(report.verdict)[:40]}")
     return 0
 
 

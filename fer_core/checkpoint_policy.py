@@ -6,7 +6,7 @@ says what happened, the policy says what to write.
 - `last_state.ckpt` (weights, optimizer moments, progress, RNG, history) after each epoch and
   on stop, so a resume can continue exactly;
 - `final_model.ckpt` at the end.
-Every file has its sidecar and is written atomically (fer_core.checkpoint_io).
+Every file has its sidecar and is written atomically (fer_core.ckpt.io).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_core import runs
-from fer_core.checkpoint_io import save_train_state, save_weights
+from fer_core.ckpt.io import save_train_state, save_weights
 from fer_core.config import TrainConfig
 
 

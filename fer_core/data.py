@@ -263,6 +263,18 @@ def image_files(folder: Path) -> tuple[list[Path], list[str]]:
     return images, skipped
 
 
+def sample_files(folder: Path) -> tuple[list[tuple[Path, int | None]], list[str]]:
+    """A sample folder's images and their true class: ROOT/<class>/* when it has class
+    sub-folders, else the images directly in ROOT (true class None); and what was left out."""
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such sample folder")
+    pairs, skipped = scan_class_folder(folder)
+    if pairs:
+        return list(pairs), skipped
+    images, skipped = image_files(folder)
+    return [(file, None) for file in images], skipped
+
+
 def load_folder(root: Path, skip_bad: bool = False) -> Dataset:
     """ROOT/<split>/<class>/*.png, or ROOT/<class>/*.png (then all is one split, PublicTest)."""
     split_dirs = {SPLIT_ALIASES[p.name.lower()]: p for p in sorted(root.iterdir())

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from fer_core import CLASS_NAMES, NUM_CLASSES, fileio, sidecar
+from fer_core import CLASS_NAMES, NUM_CLASSES, fileio
+from fer_core.ckpt.sidecar import read_sidecar
 from fer_core.errors import DataError
 
 REPORT_FILES = ("confusion_matrix.png", "per_class.csv", "report.json", "report.txt")
@@ -85,9 +86,10 @@ def evaluate(ckpt: Path | str, data: str, split: str = "PublicTest", tta: str | 
     from fer_core.infer import Predictor
 
     faces = load_dataset(data).split(split)  # bad data fails before MindSpore loads
-    side = sidecar.read_sidecar(ckpt) or {}
+    side = read_sidecar(ckpt)
     # the trainer's batch size by default: same batches, same numbers
-    batch = batch_size or int((side.get("config") or {}).get("batch_size") or 64)
+    trained = ((side.config if side is not None else None) or {}).get("batch_size")
+    batch = batch_size or (trained if isinstance(trained, int) and trained > 0 else 64)
     predictor = Predictor(ckpt, arch=arch, device_target=device_target, batch_size=min(batch, len(faces)),
                           backend=backend)
     tta = predictor.resolve_tta(tta)  # the report names the views really used

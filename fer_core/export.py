@@ -14,7 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from fer_core import CLASS_NAMES, IMAGE_SIZE, fileio, locations, sidecar
+from fer_core import CLASS_NAMES, IMAGE_SIZE, fileio, locations
+from fer_core.ckpt.sidecar import PREPROCESSING
 from fer_core.errors import CheckpointError
 
 FORMATS = {"ONNX": ".onnx", "MINDIR": ".mindir"}
@@ -23,8 +24,8 @@ CACHE_KEEP = 32  # cached exports kept (newest first); each is about the checkpo
 
 def export(ckpt: Path | str, output: Path | str, file_format: str, arch: str, batch: int = 1) -> Path:
     """Write `output` (atomically) and its sidecar; MindSpore builds the graph. `arch` as
-    `runners.check_checkpoint` returned it."""
-    from fer_core.runners import load_network
+    `ckpt.arch.check_checkpoint` returned it."""
+    from fer_core.ckpt.io import load_network
 
     file_format = file_format.upper()
     if file_format not in FORMATS:
@@ -37,7 +38,7 @@ def export(ckpt: Path | str, output: Path | str, file_format: str, arch: str, ba
         "source_sha256": file_digest(ckpt), "input": {"name": "x", "shape": [batch, 1, IMAGE_SIZE, IMAGE_SIZE],
                                                       "dtype": "float32"},
         "output": {"shape": [batch, len(CLASS_NAMES)], "meaning": "class probabilities (softmax)"},
-        "preprocessing": sidecar.PREPROCESSING, "class_names": list(CLASS_NAMES)})
+        "preprocessing": PREPROCESSING, "class_names": list(CLASS_NAMES)})
     return output
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_core import IMAGE_SIZE, NUM_CLASSES, augment, sidecar
-from fer_core.errors import CheckpointError, DataError
+from fer_core import IMAGE_SIZE, NUM_CLASSES, augment
+from fer_core.ckpt.sidecar import read_sidecar
+from fer_core.errors import DataError
 
 TTA_MODES = (None, "flip", "ten_crop")
 AUTO = "auto"  # the TTA the checkpoint's run validated with (its config's `tta`), so the accuracy
@@ -36,11 +37,13 @@ class Predictor:
 
     def __init__(self, ckpt: Path | str, arch: str | None = None, device_target: str = "CPU",
                  batch_size: int = 64, backend: str = "auto"):
-        from fer_core.runners import check_checkpoint, choose_backend, make_runner
+        from fer_core.ckpt.arch import check_checkpoint
+        from fer_core.runners import choose_backend, make_runner
 
         self.batch_size = max(1, int(batch_size))
         self.path, self.arch = check_checkpoint(Path(ckpt), arch)
-        self.trained_tta = trained_tta(sidecar.read_sidecar(self.path))
+        side = read_sidecar(self.path)
+        self.trained_tta = side.trained_tta if side is not None else None
         self.backend = choose_backend(backend, device_target)
         self._runner = make_runner(self.backend, self.path, self.arch, device_target)
 
@@ -80,12 +83,6 @@ def predict_batches(run, images: np.ndarray, batch: int) -> np.ndarray:
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
         out.append(run(np.ascontiguousarray(augment.normalise(chunk)))[:len(chunk) - pad])
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
-
-
-def trained_tta(side: dict | None) -> str | None:
-    """"flip" when the checkpoint's run validated flip-averaged (config `tta`), else None."""
-    config = (side or {}).get("config") or {}
-    return "flip" if isinstance(config, dict) and config.get("tta") is True else None
 
 
 def _views(images: np.ndarray, tta: str | None) -> list[np.ndarray]:

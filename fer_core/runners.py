@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from fer_core import readback, sidecar
-from fer_core.errors import CheckpointError, FerError
+from fer_core import readback
+from fer_core.errors import FerError
 
 BACKENDS = ("auto", "onnx", "mindspore")
 _said_fallback = False
@@ -82,6 +81,8 @@ class MindSporeRunner:
         import mindspore as ms
         import mindspore.ops as ops
 
+        from fer_core.ckpt.io import load_network
+
         net = load_network(path, arch, device_target)
 
         @ms.jit
@@ -94,53 +95,3 @@ class MindSporeRunner:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         (probs,) = self._waiter.numpy(self._predict(self._ms.Tensor(x)))
         return probs
-
-
-def check_checkpoint(path: Path, arch: str | None) -> tuple[Path, str]:
-    """The checkpoint's architecture, after its records were checked against it (no MindSpore)."""
-    from fer_core import checkpoints
-
-    index = checkpoints.open_index(path)
-    arch = arch or checkpoints.identify(index, sidecar.read_sidecar(path)).arch
-    if arch is None:
-        raise CheckpointError(f"{path}: {checkpoints.unknown_arch_message(index)}; pass --arch")
-    problems = checkpoints.structure_problems(index, arch)
-    if problems:
-        raise CheckpointError(f"{path}: not a {arch} checkpoint: {'; '.join(problems[:3])}")
-    return path, arch
-
-
-def load_network(path: Path, arch: str, device_target: str = "CPU"):
-    """MindSpore network in eval mode with the checkpoint's weights; `path` and `arch` as
-    `check_checkpoint` returned them (every caller checks first, once)."""
-    import mindspore as ms
-
-    from fer_core.mindspore_setup import configure
-    from fer_core.models import build_model
-
-    configure(device_target)
-    net = build_model(arch)
-    net.set_train(False)
-    values = _load_checkpoint(path, {p.name for p in net.get_parameters()})
-    not_loaded, _ = ms.load_param_into_net(net, values, strict_load=True)
-    if not_loaded:
-        raise CheckpointError(f"{path}: missing {len(not_loaded)} parameters of {arch}, e.g. {not_loaded[0]}")
-    return net
-
-
-def _load_checkpoint(path: Path, wanted: set[str]) -> dict:
-    """ms.load_checkpoint of only the network's tensors (it insists on a .ckpt name)."""
-    import mindspore as ms
-
-    def choose(name: str) -> bool:
-        return name in wanted
-
-    try:
-        if path.suffix == ".ckpt":
-            return ms.load_checkpoint(str(path), choice_func=choose)
-        with tempfile.TemporaryDirectory() as folder:
-            link = Path(folder) / "model.ckpt"
-            os.symlink(path.resolve(), link)
-            return ms.load_checkpoint(str(link), choice_func=choose)
-    except (RuntimeError, ValueError, OSError, TypeError) as error:
-        raise CheckpointError(f"{path}: cannot load ({' '.join(str(error).split())[:160]})") from None

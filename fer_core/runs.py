@@ -299,7 +299,7 @@ def check_resumable(run_dir: Path, holding_lock: bool = False) -> None:
     state_file = run_dir / LAST_STATE
     if not state_file.exists():
         return  # no epoch was completed yet: the trainer starts again from epoch 1
-    from fer_core.ckpt_index import read_index  # mindspore-free: record headers only
+    from fer_core.ckpt.index import read_index  # mindspore-free: record headers only
 
     index = read_index(state_file)
     if index.error:  # said now, before a trainer starts and marks the run failed

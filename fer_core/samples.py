@@ -94,6 +94,16 @@ def make_samples(ckpt: Path | str | None, data: str, num_samples: int, output: P
     return result
 
 
+def summary_lines(result: SampleSet, data: str) -> list[str]:
+    """What `fer-tui samples` says it did."""
+    faces = [p for p in result.written if p.name.startswith("correct_sample_")]
+    lines = [f"{len(faces)} faces from {data} {result.split} written to {result.folder}"]
+    lines += [f"  fewer correct faces than asked: {line}" for line in result.missing]
+    if any(p.name == OVERVIEW for p in result.written):
+        lines.append(f"overview with probability bars: {result.folder / OVERVIEW}")
+    return lines
+
+
 def _tile(face: np.ndarray, probs: np.ndarray, label: int) -> np.ndarray:
     from fer_core.visualize import annotate_face
 

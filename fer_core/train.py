@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_core import NUM_CLASSES, augment, readback, runlock, runs, trainer_os
-from fer_core.checkpoint_io import load_train_state
+from fer_core.ckpt.io import load_train_state
 from fer_core.checkpoint_policy import CheckpointPolicy
 from fer_core.config import TrainConfig
 from fer_core.data import load_dataset

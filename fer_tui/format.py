@@ -7,6 +7,9 @@ import textwrap
 from pathlib import Path
 from typing import Any, Iterable
 
+from rich.text import Text
+
+from fer_core.ckpt.verdict import Verdict
 # one wording for a run's epoch and age, shared with `fer-tui runs`
 from fer_core.commands.runs import age, epoch_text, updated_text  # noqa: F401 - re-exported
 from fer_core.records import EpochRow
@@ -115,13 +118,20 @@ def short_path(path: Path) -> str:
     return str(path)
 
 
-VERDICT_STYLES = {"ok": "bold green", "warning": "bold yellow", "broken": "bold red", "unknown": "dim"}
+# one colour per level of fer_core.ckpt.verdict.LEVELS (a test holds them together)
+VERDICT_STYLES = {"ok": "bold green", "unknown": "dim", "warning": "bold yellow", "broken": "bold red"}
 
 
-def verdict_level(verdict: str) -> str:
-    """`ok`, `warning`, `broken` or `unknown` from a verdict such as `broken: truncated …`."""
-    level = verdict.split(":", 1)[0].strip()
-    return level if level in VERDICT_STYLES else "unknown"
+def verdict_text(verdict: Verdict, full: bool = True) -> Text:
+    """A verdict in its level's colour: `broken: truncated …`, or the level alone."""
+    return Text(str(verdict) if full else verdict.level, style=VERDICT_STYLES[verdict.level])
+
+
+def class_name(label: Any) -> str:
+    """A class index as its name; `?` for anything else."""
+    from fer_core import CLASS_NAMES
+
+    return CLASS_NAMES[label] if isinstance(label, int) and 0 <= label < len(CLASS_NAMES) else "?"
 
 
 def prob_bar(p: Any, width: int = 10) -> str:

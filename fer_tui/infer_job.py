@@ -1,4 +1,5 @@
-"""One inference job (one checkpoint, or two compared) on a folder, and its summary line."""
+"""One test inference (one checkpoint, or two compared) on a folder: its state as the `infer`
+jobs' events arrive, and the summary line under the inference table."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 
 from rich.text import Text
 
-from fer_core.ckpt_index import CheckpointInfo
+from fer_core.ckpt.listing import CheckpointInfo
+from fer_core.ckpt.verdict import OK
+from fer_core.job.events import Error, Result, Started
 
-from fer_tui.format import VERDICT_STYLES, duration, percent, verdict_level
+from fer_tui.format import duration, percent, verdict_text
 from fer_tui.widgets.ckpt_table import MARKS
 
 SLOT_STYLES = ("bold cyan", "bold magenta")
@@ -22,7 +25,7 @@ class Job:
     infos: list[CheckpointInfo]
     folder: Path
     totals: dict[int, int] = field(default_factory=dict)
-    done: dict[int, dict] = field(default_factory=dict)
+    done: dict[int, Result] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     cancelled: bool = False
@@ -35,6 +38,26 @@ class Job:
         if not self.totals:
             return None
         return sum(self.totals.values()) + max(self.totals.values()) * (len(self.infos) - len(self.totals))
+
+    def hear(self, slot: int, event: Started | Result | Error) -> None:
+        """What a checkpoint's job said of itself: how many images, how it ended."""
+        if isinstance(event, Started):
+            self.totals[slot] = event.total or 0
+        elif isinstance(event, Result):
+            self.done[slot] = event
+        elif isinstance(event, Error):
+            self.errors[slot] = event.message
+
+
+def count_faces(folder: Path) -> int:
+    """Images in a sample folder (ROOT/<class>/*.png, or flat); 0 when it is missing or empty."""
+    from fer_core.data import sample_files  # numpy: only when the checkpoints screen asks, in a thread
+    from fer_core.errors import DataError
+
+    try:
+        return len(sample_files(folder)[0])
+    except (OSError, ValueError, DataError):
+        return 0
 
 
 def job_summary(job: Job, tallies) -> Text:
@@ -57,12 +80,11 @@ def job_summary(job: Job, tallies) -> Text:
             text.append(("accuracy " if single else "") + percent(tally.accuracy), style="bold")
             text.append(f" ({tally.correct}/{tally.labelled})")
         if done is not None:
-            verdict = str(done.get("verdict") or "ok")
             text.append(" ")
-            text.append(verdict if single else verdict_level(verdict),
-                        style=VERDICT_STYLES[verdict_level(verdict)])
-            if single and isinstance(done.get("seconds"), (int, float)):
-                text.append(f" · {duration(done['seconds'])}", style="dim")
+            text.append(verdict_text(done.verdict or OK, full=single))
+            seconds = done.summary.get("seconds")
+            if single and isinstance(seconds, (int, float)):
+                text.append(f" · {duration(seconds)}", style="dim")
     if job.cancelled:
         text.append(" · cancelled", style="yellow")
     return text

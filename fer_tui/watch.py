@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fer_core import runs, sidecar
+from fer_core import runs
+from fer_core.ckpt import sidecar
 
 
 def stamp(path: Path) -> tuple[int, int] | None:

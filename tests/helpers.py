@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from fer_core import CLASS_NAMES, fileio, runs
 from fer_core.config import TrainConfig

@@ -6,9 +6,11 @@ import json
 import os
 from pathlib import Path
 
+from fer_core import locations
+from fer_core.ckpt import listing
+from fer_core.ckpt.index import find_checkpoints
+from fer_core.ckpt.verdict import Verdict, exit_status, human_bytes
 from fer_core.commands import add_model_arguments
-from fer_core import ckpt_index, locations
-from fer_core.ckpt_index import human_bytes
 from fer_core.errors import CheckpointError
 
 
@@ -17,7 +19,8 @@ def add_arguments(parser):
     parser.add_argument("--samples", help="sample folder for the behaviour check "
                         "(default: the sample folder if it exists, else 'demo')")
     parser.add_argument("--quick", action="store_true", help="sidecars and sizes only: no MindSpore, no inference")
-    parser.add_argument("--json", action="store_true", help="one JSON object per checkpoint")
+    parser.add_argument("--json", action="store_true", help="one JSON object per checkpoint; its "
+                        "verdict is a level (ok, unknown, warning, broken) and a text")
     add_model_arguments(parser, arch=False)
 
 
@@ -31,13 +34,13 @@ def run(args) -> int:
     if not root.exists():
         raise CheckpointError(f"{root}: no such file or folder")
     if args.quick:
-        rows = [_quick_row(info) for info in ckpt_index.scan(root)]
+        rows = [_quick_row(info) for info in listing.scan(root)]
     else:
         os.environ.setdefault("GLOG_v", "3")  # MindSpore's INFO/WARNING chatter off unless asked for
-        from fer_core.checkpoints import inspect_all
+        from fer_core.job.check import check_all
 
-        rows = [_full_row(r, root) for r in inspect_all(root, args.samples or default_samples(),
-                                                         device_target=args.device_target)]
+        rows = [_full_row(r, root) for r in check_all(find_checkpoints(root), args.samples or default_samples(),
+                                                       device_target=args.device_target)]
     if not rows:
         print(f"no checkpoints under {root}")
         return 0
@@ -46,18 +49,18 @@ def run(args) -> int:
             print(json.dumps(row))
     else:
         print_table(rows)
-    return 1 if any(r["verdict"].startswith("broken") for r in rows) else 0
+    return exit_status(r["verdict"]["level"] for r in rows)
 
 
-def _quick_row(info: ckpt_index.CheckpointInfo) -> dict:
+def _quick_row(info: listing.CheckpointInfo) -> dict:
     return {"path": str(info.path), "run": info.run, "file": info.file, "size": info.size,
             "expected": info.expected, "kind": info.kind, "arch": info.arch, "epoch": info.epoch,
-            "val_acc": info.val_acc, "verdict": info.verdict}
+            "val_acc": info.val_acc, "verdict": info.verdict.to_dict()}
 
 
 def _full_row(report, root: Path) -> dict:
     data = report.to_dict()
-    data["run"] = report.path.parent.name if report.path.parent != root else ""
+    data["run"] = listing.run_name(report.path, root)
     data["file"] = report.path.name
     return data
 
@@ -70,4 +73,4 @@ def print_table(rows: list[dict]) -> None:
         print(f"{r['run'][-28:]:<28} {r['file'][:18]:<18} {human_bytes(r['size']):>9} "
               f"{human_bytes(r.get('expected')):>9} {str(r.get('kind') or '-'):<11} {str(r.get('arch') or '-'):<13} "
               f"{str(r.get('epoch') if r.get('epoch') is not None else '-'):>5} "
-              f"{(f'{acc:.4f}' if isinstance(acc, (int, float)) else '-'):>7}  {r['verdict']}")
+              f"{(f'{acc:.4f}' if isinstance(acc, (int, float)) else '-'):>7}  {Verdict(**r['verdict'])}")

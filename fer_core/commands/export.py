@@ -19,9 +19,11 @@ def add_arguments(parser):
     add_model_arguments(parser, arch=True)
 
 
-def run(args) -> int:
+def make(args) -> tuple[Path, str]:
+    """The export the flags ask for (the verb and the `export` job alike): the file, and a line
+    that says what it takes and gives."""
+    from fer_core.ckpt.arch import check_checkpoint
     from fer_core.export import FORMATS, export
-    from fer_core.runners import check_checkpoint
 
     if args.batch < 1:
         raise DataError(f"--batch must be >= 1, got {args.batch}")
@@ -34,6 +36,10 @@ def run(args) -> int:
         raise DataError(f"--output {output}: is a folder")
     os.environ.setdefault("GLOG_v", "3")
     written = export(ckpt, output, args.file_format, arch, args.batch)
-    print(f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as (x/255 - 0.5)/0.5, "
-          f"output {args.batch}x7 probabilities); sidecar {written.name}.json")
+    return written, (f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as "
+                     f"(x/255 - 0.5)/0.5, output {args.batch}x7 probabilities); sidecar {written.name}.json")
+
+
+def run(args) -> int:
+    print(make(args)[1])
     return 0

@@ -23,18 +23,20 @@ def add_arguments(parser):
     parser.add_argument("--force", action="store_true", help="replace samples already in --output")
 
 
-def run(args) -> int:
+def make(args):
+    """The sample folder as the flags say (the verb and the `samples` job alike)."""
     os.environ.setdefault("GLOG_v", "3")
     from fer_core.samples import make_samples
 
     # the shipped sample folder is package data: a wheel's copy lives in site-packages
     output = args.output or (locations.samples_dir() if os.environ.get("FER_TUI_SAMPLES") else Path("samples"))
-    result = make_samples(args.ckpt, args.csv, args.num_samples, output, split=args.split, force=args.force,
-                          device_target=args.device_target, arch=args.arch)
-    faces = [p for p in result.written if p.name.startswith("correct_sample_")]
-    print(f"{len(faces)} faces from {args.csv} {result.split} written to {output}")
-    for line in result.missing:
-        print(f"  fewer correct faces than asked: {line}")
-    if any(p.name == "overview.png" for p in result.written):
-        print(f"overview with probability bars: {output / 'overview.png'}")
+    return make_samples(args.ckpt, args.csv, args.num_samples, output, split=args.split, force=args.force,
+                        device_target=args.device_target, arch=args.arch)
+
+
+def run(args) -> int:
+    from fer_core.samples import summary_lines
+
+    result = make(args)
+    print("\n".join(summary_lines(result, args.csv)))
     return 0

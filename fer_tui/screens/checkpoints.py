@@ -1,9 +1,9 @@
 """Checkpoints: every .ckpt under the root with its verdict; test inference on the sample folder.
 
-The table comes from `fer_core.ckpt_index.scan` (sidecars and record headers, no mindspore),
-read in a thread so the screen paints at once. Inference, the deep check and making the
-sample folder run as engine subprocesses (`fer_tui.inference`) whose JSON lines fill the
-per-image table as they arrive; escape kills them.
+The table comes from `fer_core.ckpt.listing.scan` (sidecars and record headers, no mindspore),
+read in a thread so the screen paints at once. Inference, the deep check, exports and making
+the sample folder run as engine jobs (`fer_tui.jobs`) whose events fill the per-image table
+as they arrive; escape kills them.
 """
 
 from __future__ import annotations
@@ -18,14 +18,16 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
-from fer_core import ckpt_index, locations
-from fer_core.ckpt_index import CheckpointInfo
+from fer_core import locations
+from fer_core.ckpt import listing
+from fer_core.ckpt.listing import CheckpointInfo
+from fer_core.job.events import Error, Progress, Result
 
 from fer_tui.actions import Action, bindings
-from fer_tui.format import VERDICT_STYLES, percent, short_path, verdict_level
-from fer_tui.inference import (WorkerProcess, count_faces, deep_check_command, export_command, infer_command,
-                               run_to_end, samples_command, samples_hint)
-from fer_tui.infer_job import Job, job_summary
+from fer_tui.format import percent, short_path, verdict_text
+from fer_tui.infer_job import Job, count_faces, job_summary
+from fer_tui.jobs import (JobProcess, check_command, export_command, infer_command, run_job, samples_command,
+                          samples_hint)
 from fer_tui.watch import checkpoint_stamps
 from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel
@@ -110,10 +112,10 @@ class CheckpointsScreen(Screen):
         if root is None:
             return
         stamps = checkpoint_stamps(root)  # before the scan: a write during it shows next time
-        infos = ckpt_index.scan(root)
+        infos = listing.scan(root)
         shipped = locations.shipped_dir()
         if shipped.is_dir() and not shipped.resolve().is_relative_to(root.resolve()):
-            infos += ckpt_index.scan(shipped)  # the shipped models are always there to compare with
+            infos += listing.scan(shipped)  # the shipped models are always there to compare with
         faces = count_faces(samples)
         self.app.call_from_thread(self.show_scan, root, infos, samples, faces, stamps)
 
@@ -153,7 +155,7 @@ class CheckpointsScreen(Screen):
                 if info.epoch is not None:
                     text.append(f" at epoch {info.epoch}")
             text.append(" · ")
-            text.append(verdict, style=VERDICT_STYLES[verdict_level(verdict)])
+            text.append(verdict_text(verdict))
         self.query_one("#ckpt-detail", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -249,7 +251,7 @@ class CheckpointsScreen(Screen):
                         "or s to pick another folder.", title="No sample folder",
                         severity="warning", timeout=10)
             return
-        broken = [i for i in infos if verdict_level(i.verdict) == "broken"]
+        broken = [i for i in infos if i.verdict.level == "broken"]
         if broken:
             self.notify(f"{broken[0].file} is {broken[0].verdict}: inference will most likely fail",
                         severity="warning")
@@ -268,7 +270,7 @@ class CheckpointsScreen(Screen):
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.set_summary(Text(f"starting {len(job.infos)} worker(s): loading MindSpore…", style="dim"))
         self.refresh_bindings()
-        workers = [WorkerProcess(infer_command(i.path, job.folder, i.arch)) for i in job.infos]
+        workers = [JobProcess(infer_command(i.path, job.folder, i.arch)) for i in job.infos]
         try:
             await asyncio.gather(*(self.consume(job, slot, w) for slot, w in enumerate(workers)))
         except asyncio.CancelledError:
@@ -279,29 +281,21 @@ class CheckpointsScreen(Screen):
                 worker.kill()
             self.finish(job)
 
-    async def consume(self, job: Job, slot: int, worker: WorkerProcess) -> None:
+    async def consume(self, job: Job, slot: int, worker: JobProcess) -> None:
         table = self.query_one(InferenceTable)
         progress = self.query_one(ProgressBar)
         async for event in worker.events():
-            kind = event.get("event")
-            if kind == "start":
-                job.totals[slot] = int(event.get("total") or 0)
+            if not isinstance(event, Progress):
+                job.hear(slot, event)
                 progress.update(total=job.expected_total())
-            elif kind == "image":
-                table.add_result(slot, event)
+            elif event.prediction is not None:
+                table.add_result(slot, event.prediction)
                 table.follow()
                 progress.advance(1)
                 self.show_face()
                 self.set_summary(self.job_summary(job))
-            elif kind == "skipped":
-                job.skipped.append(f"{Path(str(event.get('path'))).name}: {event.get('reason')}")
-            elif kind == "done":
-                job.done[slot] = event
-            elif kind == "error":
-                job.errors[slot] = str(event.get("message") or "failed")
-            elif kind == "exit" and slot not in job.done and slot not in job.errors:
-                tail = event.get("stderr") or ""
-                job.errors[slot] = f"worker exited with status {event.get('status')}" + (f": {tail}" if tail else "")
+            elif event.skipped is not None:
+                job.skipped.append(f"{Path(event.skipped.path).name}: {event.skipped.reason}")
 
     def finish(self, job: Job) -> None:
         progress = self.query_one(ProgressBar)
@@ -336,13 +330,14 @@ class CheckpointsScreen(Screen):
 
     # ------------------------------------------------------------------ engine verbs
 
-    async def run_engine(self, busy: str, detail: str, command: list[str], shown: str | None = None):
-        """Run an engine verb in a subprocess, the screen marked busy (escape cancels) meanwhile."""
+    async def run_engine(self, busy: str, detail: str, command: list[str],
+                         shown: str | None = None) -> tuple[Result | Error, list[Progress]]:
+        """Run an engine job, the screen marked busy (escape cancels) meanwhile."""
         self.busy = busy
         self.set_summary(Text(f"{shown or (busy + ' ' + detail).strip()}…", style="dim"))
         self.refresh_bindings()
         try:
-            return await run_to_end(command)
+            return await run_job(command)
         finally:
             self.busy = ""
             self.refresh_bindings()
@@ -354,22 +349,20 @@ class CheckpointsScreen(Screen):
             self.notify("no checkpoint under the cursor", severity="warning")
             return
         samples = self.samples if self.faces else None
-        status, objects, worker = await self.run_engine(
+        last, progress = await self.run_engine(
             f"deep check of {info.file}", f"(MindSpore, {short_path(samples) if samples else 'demo'} faces)",
-            deep_check_command(info.path, samples))
-        reports = [o for o in objects if "verdict" in o]
-        if not reports:
-            self.notify(worker.stderr_tail() or f"fer-tui checkpoints exited with status {status}",
+            check_command(info.path, samples))
+        reports = [p for p in progress if p.verdict is not None]
+        if isinstance(last, Error) or not reports:
+            self.notify(last.message if isinstance(last, Error) else "the check reported nothing",
                         title=f"Deep check failed: {info.file}", severity="error", timeout=10)
             self.set_summary(self.idle_hint())
             return
-        report = reports[-1]
-        verdict = str(report["verdict"])
+        verdict = reports[-1].verdict
         self.query_one(CkptTable).set_verdict(info.path, verdict)
         self.show_detail()
-        lines = [f"{c.get('name')}: {c.get('level')} · {c.get('text')}" for c in report.get("checks", [])]
-        level = verdict_level(verdict)
-        self.notify("\n".join(lines) or verdict, title=f"Deep check: {info.file} is {level}",
+        level = verdict.level
+        self.notify("\n".join(reports[-1].lines) or str(verdict), title=f"Deep check: {info.file} is {level}",
                     severity={"broken": "error", "warning": "warning"}.get(level, "information"),
                     timeout=12)
         self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))
@@ -380,12 +373,11 @@ class CheckpointsScreen(Screen):
         if info is None:
             self.notify("select the checkpoint that should pick the faces", severity="warning")
             return
-        status, _, worker = await self.run_engine("making the sample folder", "",
-                                                  samples_command(info.path, self.samples),
-                                                  shown=samples_hint(info.path, self.samples))
+        last, _ = await self.run_engine("making the sample folder", "", samples_command(info.path, self.samples),
+                                        shown=samples_hint(info.path, self.samples))
         self.faces = await asyncio.to_thread(count_faces, self.samples)
-        if status != 0 or not self.faces:
-            why = worker.stderr_tail() or " ".join(worker.output)[-300:] or f"exit status {status}"
+        if isinstance(last, Error) or not self.faces:
+            why = last.message if isinstance(last, Error) else f"{last.text} (but no faces in it)"
             self.notify(why, title="Could not make the sample folder", severity="error", timeout=10)
             self.set_summary(self.idle_hint())
             return
@@ -399,11 +391,9 @@ class CheckpointsScreen(Screen):
         if info is None:
             self.notify("no checkpoint under the cursor", severity="warning")
             return
-        status, _, worker = await self.run_engine(f"exporting {info.file} to ONNX", "(MindSpore)",
-                                                  export_command(info.path))
-        if status == 0:
-            self.notify(" ".join(worker.output)[-300:], title="Exported", timeout=8)
+        last, _ = await self.run_engine(f"exporting {info.file} to ONNX", "(MindSpore)", export_command(info.path))
+        if isinstance(last, Result):
+            self.notify(last.text, title="Exported", timeout=8)
         else:
-            why = worker.stderr_tail().replace("fer-tui export: error: ", "") or f"exit status {status}"
-            self.notify(why, title=f"Cannot export {info.file}", severity="error", timeout=10)
+            self.notify(last.message, title=f"Cannot export {info.file}", severity="error", timeout=10)
         self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
 
 from rich.text import Text
@@ -175,17 +173,16 @@ class TrainScreen(Screen):
 
     @work(exclusive=True, group="start")
     async def check_data_then_launch(self, config: cfg.TrainConfig) -> None:
-        """Decode the data in a subprocess first (it is cached for the trainer): a bad row is
-        a notification now, not a failed run later."""
+        """Decode the data in a job first (it is cached for the trainer): a bad row is a
+        notification now, not a failed run later."""
+        from fer_core.job.events import Error
+
+        from fer_tui.jobs import data_command, run_job
+
         self.notify(f"checking {config.data_csv} (decoded once, then cached)…", title="Starting")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "fer_core.cli", "data", config.data_csv,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-        _, stderr = await process.communicate()
-        if process.returncode != 0:
-            lines = stderr.decode(errors="replace").strip().splitlines()
-            message = lines[-1].replace("fer-tui data: error: ", "") if lines else "cannot read the data"
-            self.notify(message, title="Cannot start", severity="error")
+        last, _ = await run_job(data_command(config.data_csv))
+        if isinstance(last, Error):
+            self.notify(last.message, title="Cannot start", severity="error")
             return
         self.launch(config)
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from rich.text import Text
 
-from fer_core.ckpt_index import CheckpointInfo
+from fer_core.ckpt.listing import CheckpointInfo
+from fer_core.ckpt.verdict import Verdict
 
-from fer_tui.format import VERDICT_STYLES, fit, run_label, verdict_level
+from fer_tui.format import fit, run_label, verdict_text
 from fer_tui.widgets.keyed_table import KeyedTable
 
 COLUMNS = (("verdict", "verdict"), ("run", "run"), ("file", "file"),
@@ -31,15 +32,12 @@ def size_text(size: int | None) -> str:
     return f"{size} B"
 
 
-def verdict_cell(verdict: str, mark: str = "") -> Text:
+def verdict_cell(verdict: Verdict, mark: str = "") -> Text:
     """`A ok`: the compare mark (A, B or blank) and the verdict's level in its colour."""
-    level = verdict_level(verdict)
-    text = Text.assemble((mark or " ", "bold reverse" if mark else ""), " ")
-    text.append(level, style=VERDICT_STYLES[level])
-    return text
+    return Text.assemble((mark or " ", "bold reverse" if mark else ""), " ", verdict_text(verdict, full=False))
 
 
-def row_cells(info: CheckpointInfo, mark: str, verdict: str) -> tuple:
+def row_cells(info: CheckpointInfo, mark: str, verdict: Verdict) -> tuple:
     acc = f"{100 * info.val_acc:.1f}%" if isinstance(info.val_acc, (int, float)) else "-"
     file = info.file[:-5] if info.file.endswith(".ckpt") else info.file
     run = run_label(info.run or info.path.parent.name, RUN_WIDTH)
@@ -57,14 +55,14 @@ class CkptTable(KeyedTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.infos: dict[str, CheckpointInfo] = {}
-        self.verdicts: dict[str, str] = {}  # deep-check verdicts, by path
+        self.verdicts: dict[str, Verdict] = {}  # deep-check verdicts, by path
         self.marked: list[str] = []  # in marking order, at most two
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
             self.add_column(label, key=key)
 
-    def verdict(self, key: str) -> str:
+    def verdict(self, key: str) -> Verdict:
         return self.verdicts.get(key) or self.infos[key].verdict
 
     def mark_of(self, key: str) -> str:
@@ -106,7 +104,7 @@ class CkptTable(KeyedTable):
     def marked_infos(self) -> list[CheckpointInfo]:
         return [self.infos[key] for key in self.marked]
 
-    def set_verdict(self, path: Path, verdict: str) -> None:
+    def set_verdict(self, path: Path, verdict: Verdict) -> None:
         key = str(path)
         if key in self.infos:
             self.verdicts[key] = verdict

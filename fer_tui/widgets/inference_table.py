@@ -13,9 +13,9 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from fer_core import CLASS_NAMES
+from fer_core.job.events import Prediction
 
-from fer_tui.format import prob_bar
-from fer_tui.inference import class_name
+from fer_tui.format import class_name, prob_bar
 
 NAME_WIDTH = max(len(name) for name in CLASS_NAMES)  # "surprise"
 
@@ -33,11 +33,11 @@ class Tally:
         return self.correct / self.labelled if self.labelled else None
 
 
-def pred_cell(event: dict) -> Text:
-    name = class_name(event.get("pred"))
-    if event.get("correct") is True:
+def pred_cell(prediction: Prediction) -> Text:
+    name = class_name(prediction.pred)
+    if prediction.correct is True:
         return Text(f"✓ {name}", style="green")
-    if event.get("correct") is False:
+    if prediction.correct is False:
         return Text(f"✗ {name}", style="bold red")
     return Text(f"  {name}")
 
@@ -48,14 +48,14 @@ class InferenceTable(DataTable):
         self.slots: list[str] = []
         self.tallies: list[Tally] = []
         self.paths: list[Path] = []  # row order = arrival order
-        self.events: dict[str, dict[int, dict]] = {}  # path -> slot -> its image event
+        self.predictions: dict[str, dict[int, Prediction]] = {}  # path -> slot -> its prediction
 
     def start(self, slots: list[str]) -> None:
         """New columns for one (`[""]`) or two (`["A", "B"]`) checkpoints; rows cleared."""
         self.slots = slots
         self.tallies = [Tally() for _ in slots]
         self.paths = []
-        self.events = {}
+        self.predictions = {}
         self.clear(columns=True)
         self.add_column("#", key="index")
         # sized for the longest class name up front: widths grown as rows arrive could lag
@@ -67,27 +67,26 @@ class InferenceTable(DataTable):
             self.add_column(f"{slot} probability".strip() if bar > 4 else f"{slot} p".strip(),
                             key=f"prob{index}", width=bar + 5)
 
-    def add_result(self, slot: int, event: dict) -> Path:
-        """One `image` event of checkpoint `slot`: a new row, or the other half of one."""
-        path = Path(str(event.get("path", "")))
+    def add_result(self, slot: int, prediction: Prediction) -> Path:
+        """One image's prediction by checkpoint `slot`: a new row, or the other half of one."""
+        path = Path(prediction.path)
         key = str(path)
         if key not in self.rows:
             blank = [Text("")] * (2 * len(self.slots))
             self.add_row(Text(str(len(self.paths) + 1), justify="right"),
-                         class_name(event.get("true")) if event.get("true") is not None else "-",
+                         class_name(prediction.true) if prediction.true is not None else "-",
                          *blank, key=key)
             self.paths.append(path)
-        self.events.setdefault(key, {})[slot] = event
-        probs = event.get("probs") or []
-        top = max(probs) if probs else None
+        self.predictions.setdefault(key, {})[slot] = prediction
+        top = max(prediction.probs) if prediction.probs else None
         bar = 10 if len(self.slots) == 1 else 4
-        self.update_cell(key, f"pred{slot}", pred_cell(event))
+        self.update_cell(key, f"pred{slot}", pred_cell(prediction))
         self.update_cell(key, f"prob{slot}", prob_bar(top, bar))
         tally = self.tallies[slot]
         tally.seen += 1
-        if event.get("correct") is not None:
+        if prediction.correct is not None:
             tally.labelled += 1
-            tally.correct += bool(event["correct"])
+            tally.correct += prediction.correct
         return path
 
     def current_path(self) -> Path | None:
@@ -98,17 +97,17 @@ class InferenceTable(DataTable):
 
     def caption(self, path: Path | None) -> Text:
         """`3 happy ✓` (or `3 happy A✓ B✗`): the line under the face."""
-        if path is None or str(path) not in self.events:
+        if path is None or str(path) not in self.predictions:
             return Text("")
-        results = self.events[str(path)]
+        results = self.predictions[str(path)]
         first = next(iter(results.values()))
         text = Text(f"{self.paths.index(path) + 1} ")
-        text.append(class_name(first.get("true")) if first.get("true") is not None else path.name)
+        text.append(class_name(first.true) if first.true is not None else path.name)
         for slot, label in enumerate(self.slots):
-            event = results.get(slot)
-            if event is None or event.get("correct") is None:
+            prediction = results.get(slot)
+            if prediction is None or prediction.correct is None:
                 continue
-            mark, style = ("✓", "green") if event["correct"] else ("✗", "bold red")
+            mark, style = ("✓", "green") if prediction.correct else ("✗", "bold red")
             text.append(f" {label}{mark}", style=style)
         return text
 

@@ -1,9 +1,9 @@
 """Checkpoints screen: the verdict table, test inference on the sample folder, compare, errors.
 
 The inference tests use a REAL tiny checkpoint (one epoch of tiny_cnn on the synthetic demo
-set, trained once per session in a subprocess) and the real worker
-(`python -m fer_core.folder_infer`); the snapshot and the error paths use a fake worker with
-fixed outputs (tests/functional/fake_folder_infer.py).
+set, trained once per session in a subprocess) and the real job
+(`python -m fer_core.job infer`); the snapshot and the error paths use a fake job with
+fixed outputs (tests/functional/fake_job.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from fer_core import CLASS_NAMES, runs, sidecar
+from fer_core import CLASS_NAMES, runs
+from fer_core.ckpt import sidecar
 from fer_core.config import make_config
 from fer_tui.app import FerApp
 from fer_tui.screens.checkpoints import CheckpointsScreen
@@ -29,7 +30,7 @@ from fer_tui.widgets.inference_table import InferenceTable
 
 from .conftest import NOW, SIZE, screen_text, wait_for, wait_for_screen
 
-FAKE_INFER = Path(__file__).resolve().parent / "fake_folder_infer.py"
+FAKE_JOB = Path(__file__).resolve().parent / "fake_job.py"
 INFER_TIMEOUT = 60  # a real worker imports MindSpore (a few seconds; more on a busy machine)
 
 
@@ -139,7 +140,7 @@ def fixed_samples() -> Path:
 
 @pytest.fixture
 def fake_worker(monkeypatch):
-    monkeypatch.setenv("FER_TUI_INFER", f"{sys.executable} {FAKE_INFER}")
+    monkeypatch.setenv("FER_TUI_JOB", f"{sys.executable} {FAKE_JOB}")
     return monkeypatch
 
 
@@ -361,3 +362,23 @@ class TestWithARealCheckpoint:
                            timeout=120)
             refusal = next(n for n in app._notifications if "Cannot export" in (n.title or ""))
             assert "exists" in refusal.message and refusal.severity == "error"
+
+    async def test_d_deep_checks_through_the_check_job_and_the_row_takes_its_verdict(self, ckpts, trained):
+        app = FerApp(root=ckpts, reattach=False, clock=lambda: NOW)
+        best = ckpts / trained.run_dir.name / "best_model.ckpt"
+        broken = ckpts / "old-run" / "best_model.ckpt"
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            table = screen.query_one(CkptTable)
+            seen = []
+            for path in (best, broken):
+                await select(pilot, screen, path)
+                await pilot.press("d")
+                found = await wait_for(pilot, lambda: next((n for n in app._notifications if n not in seen and
+                                                            n.title.startswith("Deep check")), None), timeout=180)
+                seen.append(found)
+                assert found.title == f"Deep check: {path.name} is {table.verdicts[str(path)].level}"
+            assert "structure: ok" in seen[0].message and "behaviour:" in seen[0].message  # MindSpore ran it
+            assert table.verdicts[str(best)].level != "broken"
+            assert table.verdicts[str(broken)].level == "broken" and seen[1].severity == "error"
+            assert "truncated" in seen[1].message

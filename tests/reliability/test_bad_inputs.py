@@ -259,7 +259,7 @@ def real_ckpts(tmp_path_factory):
     """A trained-format tiny_cnn checkpoint (with sidecar), a fer_cnn one, and a face image."""
     import mindspore as ms
 
-    from fer_core.checkpoint_io import save_weights
+    from fer_core.ckpt.io import save_weights
     from fer_core.models import build_model
 
     folder = tmp_path_factory.mktemp("ckpts")

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_core import ckpt_index
-from fer_core.checkpoints import arch_manifest
+from fer_core.ckpt import index as ckpt_index
+from fer_core.ckpt.arch import arch_manifest
+from fer_core.ckpt.listing import describe
 
 FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
 
@@ -91,8 +92,9 @@ def test_record_reader_names_the_tensor_with_the_wrong_byte_count(crafted):
     empty = ckpt_index.read_index(crafted["empty"])
     assert empty.error is not None and empty.error.startswith(f"{crafted['bias']} has 0 bytes")
     for name in ("short", "empty"):
-        info = ckpt_index.describe(crafted[name])
-        assert info.verdict.startswith(f"broken: {crafted['conv' if name == 'short' else 'bias']} has ")
+        info = describe(crafted[name])
+        assert info.verdict.level == "broken"
+        assert info.verdict.text.startswith(f"{crafted['conv' if name == 'short' else 'bias']} has ")
 
 
 @pytest.mark.slow
@@ -128,7 +130,7 @@ import importlib.abc, importlib.machinery, os, signal, sys
 
 class _Hook(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name != "fer_core.checkpoints":
+        if name != "fer_core.ckpt.deep":
             return None
         sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(name, path)

@@ -15,7 +15,8 @@ import subprocess
 
 import pytest
 
-from fer_core import ckpt_index, runlock, runs
+from fer_core import runlock, runs
+from fer_core.ckpt import index as ckpt_index
 from tests.reliability.conftest import reap, tiny_config, wait_until
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ is started detached and SIGKILLed again and again: at seeded random delays, mid-
 moment a temporary checkpoint or status file appears (a write in progress), right after an
 epoch's metrics line lands, and during start-up. After every kill, with the trainer dead:
 
-* every `.ckpt` on disk is structurally whole (`ckpt_index.read_index`, every tensor record
+* every `.ckpt` on disk is structurally whole (`ckpt.index.read_index`, every tensor record
   complete) and `last_state.ckpt` plus one other checkpoint load with MindSpore itself;
 * status.json and every sidecar parse; metrics.jsonl holds only whole lines, epochs 1..n;
 * the work lost (progress reached before the kill minus where the resume starts) is at most
@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from fer_core import ckpt_index, runs
+from fer_core import runs
+from fer_core.ckpt import index as ckpt_index
 from fer_core.records import RunStatus
 from tests.helpers import status_of
 from tests.reliability.conftest import FIGURES, reap, tiny_config, wait_until

@@ -17,8 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_core import CLASS_NAMES, ckpt_index, config, runs
-from fer_core.checkpoints import identify, inspect
+from fer_core import CLASS_NAMES, config, runs
+from fer_core.ckpt import index as ckpt_index
+from fer_core.ckpt.arch import identify
+from fer_core.ckpt.deep import inspect
+from fer_core.ckpt.sidecar import Sidecar
+from fer_core.ckpt.verdict import OK, Verdict
 from fer_core.cli import main
 
 pytestmark = pytest.mark.slow
@@ -89,7 +93,7 @@ def save_random(arch: str, path: Path) -> Path:
 
 def test_freshly_trained_checkpoint_is_ok(run_dir, sample_folder):
     report = inspect(run_dir / "best_model.ckpt", samples=sample_folder)
-    assert report.verdict == "ok", report.checks
+    assert report.verdict == OK, report.checks
     assert (report.arch, report.arch_source, report.kind) == ("tiny_cnn", "sidecar", "weights")
     assert report.params == 61_207
     assert report.size == report.expected, "the size rule is exact for our own files"
@@ -99,7 +103,7 @@ def test_freshly_trained_checkpoint_is_ok(run_dir, sample_folder):
 
 def test_training_state_is_recognised_with_its_optimizer_moments(run_dir):
     report = inspect(run_dir / "last_state.ckpt", behaviour=False)
-    assert report.kind == "train_state" and report.verdict == "ok", report.checks
+    assert report.kind == "train_state" and report.verdict == OK, report.checks
     assert report.size == report.expected
     assert report.size > 2.9 * (run_dir / "best_model.ckpt").stat().st_size  # weights + 2 moments
 
@@ -113,14 +117,14 @@ def test_truncated_file_is_broken_truncated(run_dir, tmp_path):
         if keep_sidecar:
             shutil.copy(run_dir / "best_model.json", target.with_suffix(".json"))
         report = inspect(target)
-        assert report.verdict.startswith("broken: truncated"), report.verdict
+        assert str(report.verdict).startswith("broken: truncated"), report.verdict
         assert report.arch == "tiny_cnn"
 
 
 def test_random_init_model_gives_uniform_output_warning(tmp_path):
     report = inspect(save_random("tiny_cnn", tmp_path / "random.ckpt"))
     assert (report.arch, report.arch_source) == ("tiny_cnn", "weights")
-    assert report.verdict.startswith("warning: uniform output"), report.verdict
+    assert str(report.verdict).startswith("warning: uniform output"), report.verdict
 
 
 @pytest.mark.parametrize("arch", ["fer_cnn", "resnet18_attn"])
@@ -128,7 +132,7 @@ def test_other_architectures_are_recognised_from_their_weights(arch, tmp_path):
     path = save_random(arch, tmp_path / f"{arch}.ckpt")
     report = inspect(path, behaviour=False)
     assert (report.arch, report.arch_source, report.kind) == (arch, "weights", "weights")
-    assert report.verdict == "ok" and report.size == report.expected
+    assert report.verdict == OK and report.size == report.expected
     if arch == "resnet18_attn":
         assert report.params == 11_433_807
 
@@ -140,8 +144,8 @@ def test_unknown_architecture_lists_the_names_it_found(tmp_path):
     ms.save_checkpoint([{"name": "encoder.block0.w", "data": ms.Tensor(np.ones((3, 3), np.float32))},
                         {"name": "head.w", "data": ms.Tensor(np.ones((7, 3), np.float32))}], str(path))
     report = inspect(path)
-    assert report.verdict.startswith("broken: unknown architecture")
-    assert "encoder.block0.w" in report.verdict
+    assert report.verdict.level == "broken" and report.verdict.text.startswith("unknown architecture")
+    assert "encoder.block0.w" in report.verdict.text
 
 
 def test_wrong_shapes_and_missing_parameters_are_named(run_dir, tmp_path):
@@ -153,8 +157,8 @@ def test_wrong_shapes_and_missing_parameters_are_named(run_dir, tmp_path):
     path = tmp_path / "damaged.ckpt"
     ms.save_checkpoint([{"name": k, "data": v} for k, v in values.items()], str(path))
     report = inspect(path)
-    assert report.arch == "tiny_cnn" and report.verdict.startswith("broken: not a tiny_cnn weights")
-    assert "features.9.weight" in report.verdict and "classifier.1.weight [8, 64]" in report.verdict
+    assert report.arch == "tiny_cnn" and str(report.verdict).startswith("broken: not a tiny_cnn weights")
+    assert "features.9.weight" in report.verdict.text and "classifier.1.weight [8, 64]" in report.verdict.text
 
 
 def test_text_file_renamed_ckpt_and_empty_file_are_clear_errors(tmp_path, capsys):
@@ -162,8 +166,8 @@ def test_text_file_renamed_ckpt_and_empty_file_are_clear_errors(tmp_path, capsys
     text.write_text("these are my training notes\n")
     empty = tmp_path / "empty.ckpt"
     empty.touch()
-    assert inspect(text).verdict.startswith("broken: not a MindSpore checkpoint")
-    assert inspect(empty).verdict == "broken: empty file (0 bytes)"
+    assert str(inspect(text).verdict).startswith("broken: not a MindSpore checkpoint")
+    assert inspect(empty).verdict == Verdict("broken", "empty file (0 bytes)")
     assert main(["infer", "--ckpt_path", str(text), "--image_path", str(text)]) == 2
     assert main(["eval", "--ckpt", str(empty), "--data_csv", "demo"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -188,14 +192,14 @@ def test_record_index_agrees_with_mindspore(run_dir):
 
 def test_identify_prefers_sidecar_then_weights(run_dir):
     index = ckpt_index.read_index(run_dir / "best_model.ckpt")
-    assert identify(index, {"arch": "tiny_cnn"}).source == "sidecar"
+    assert identify(index, Sidecar(arch="tiny_cnn")).source == "sidecar"
     assert identify(index, None).arch == "tiny_cnn"
     assert math.isclose(identify(index, None).match, 1.0)
 
 
 def test_scan_lists_without_importing_mindspore(run_dir):
-    code = ("import sys, json; from fer_core.ckpt_index import scan; rows = scan(sys.argv[1]); "
-            "print(json.dumps([[r.file, r.kind, r.verdict] for r in rows])); "
+    code = ("import sys, json; from fer_core.ckpt.listing import scan; rows = scan(sys.argv[1]); "
+            "print(json.dumps([[r.file, r.kind, str(r.verdict)] for r in rows])); "
             "assert 'mindspore' not in sys.modules")
     out = subprocess.run([sys.executable, "-c", code, str(run_dir)], capture_output=True, text=True, check=True)
     rows = json.loads(out.stdout)
@@ -209,26 +213,54 @@ def test_checkpoints_verb_exits_nonzero_when_one_is_broken(run_dir, tmp_path, ca
     (folder / "bad.ckpt").write_bytes((run_dir / "best_model.ckpt").read_bytes()[:1000])
     assert main(["checkpoints", str(folder), "--json"]) == 1
     rows = {json.loads(line)["file"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
-    assert rows["good.ckpt"]["verdict"] == "ok" and rows["bad.ckpt"]["verdict"].startswith("broken: truncated")
+    assert rows["good.ckpt"]["verdict"] == {"level": "ok", "text": ""}
+    assert rows["bad.ckpt"]["verdict"]["level"] == "broken"
+    assert rows["bad.ckpt"]["verdict"]["text"].startswith("truncated")
     assert main(["checkpoints", str(tmp_path / "nowhere")]) == 2
     assert main(["checkpoints", str(run_dir), "--quick"]) == 0
     assert "best_model.ckpt" in capsys.readouterr().out
 
 
-def test_folder_inference_worker_streams_json_lines(run_dir, sample_folder):
-    worker = [sys.executable, "-m", "fer_core.folder_infer", "--ckpt", str(run_dir / "best_model.ckpt"),
-              "--folder", str(sample_folder)]
-    out = subprocess.run(worker, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    events = [json.loads(line) for line in out.stdout.splitlines()]
-    assert events[0]["event"] == "start" and events[0]["total"] == 84
-    images = [e for e in events if e["event"] == "image"]
-    assert len(images) == 84 and all(len(e["probs"]) == 7 and e["true"] is not None for e in images)
-    assert [e["path"].endswith("notes.txt") for e in events if e["event"] == "skipped"] == [True]
-    done = events[-1]
-    assert done["event"] == "done" and done["verdict"] == "ok"
-    assert done["accuracy"] == pytest.approx(sum(e["correct"] for e in images) / 84)
-    bad = subprocess.run(worker[:4] + [str(sample_folder / "happy" / "notes.txt"), *worker[5:]],
-                         capture_output=True, text=True, timeout=60)
-    assert bad.returncode != 0
-    assert json.loads(bad.stdout.strip().splitlines()[-1])["event"] == "error"
+def job(*args: str, timeout: int = 120):
+    """Run `python -m fer_core.job ARGS`: (exit status, its events, stderr)."""
+    from fer_core.job.events import parse
+
+    out = subprocess.run([sys.executable, "-m", "fer_core.job", *args], capture_output=True, text=True,
+                         timeout=timeout)
+    events = [parse(line) for line in out.stdout.splitlines()]
+    assert None not in events, out.stdout  # nothing but events on stdout
+    return out.returncode, events, out.stderr
+
+
+def test_the_infer_job_streams_typed_events(run_dir, sample_folder):
+    from fer_core.job.events import Error, Progress, Result, Started
+
+    args = ["infer", "--ckpt", str(run_dir / "best_model.ckpt"), "--folder", str(sample_folder)]
+    status, events, stderr = job(*args)
+    assert status == 0, stderr
+    assert isinstance(events[0], Started) and (events[0].job, events[0].total, events[0].arch) == ("infer", 84, "tiny_cnn")
+    predictions = [e.prediction for e in events if isinstance(e, Progress) and e.prediction]
+    assert len(predictions) == 84 and all(len(p.probs) == 7 and p.true is not None for p in predictions)
+    skipped = [e.skipped for e in events if isinstance(e, Progress) and e.skipped]
+    assert [(s.path.endswith("notes.txt"), s.reason) for s in skipped] == [(True, "not an image file")]
+    result = events[-1]
+    assert isinstance(result, Result) and result.verdict == OK
+    assert result.summary["accuracy"] == pytest.approx(sum(p.correct for p in predictions) / 84)
+    status, events, _ = job(*args[:4], str(sample_folder / "happy" / "notes.txt"))
+    assert status == 2 and isinstance(events[-1], Error) and "notes.txt" in events[-1].message
+
+
+def test_the_check_job_reports_each_checkpoint_and_the_worst(run_dir, tmp_path):
+    from fer_core.job.events import Progress, Result, Started
+
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes((run_dir / "best_model.ckpt").read_bytes()[:1000])
+    status, events, stderr = job("check", "--no-behaviour", str(run_dir / "best_model.ckpt"), str(bad))
+    assert status == 0, stderr  # a job that judged is a job that worked, whatever it found
+    assert isinstance(events[0], Started) and events[0].total == 2
+    reports = [e for e in events if isinstance(e, Progress)]
+    assert [r.verdict.level for r in reports] == ["ok", "broken"] and reports[0].lines[0].startswith("structure: ok")
+    assert reports[1].report["path"] == str(bad) and reports[1].verdict.text.startswith("truncated")
+    result = events[-1]
+    assert isinstance(result, Result) and result.verdict.level == "broken"
+    assert result.summary == {"checked": 2, "ok": 1, "unknown": 0, "warning": 0, "broken": 1}

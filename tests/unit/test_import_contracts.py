@@ -17,8 +17,10 @@ def _modules_after(code: str) -> set[str]:
 
 @pytest.mark.parametrize("module", ["fer_tui.app", "fer_tui.entry", "fer_core.cli", "fer_core.runs",
                                     "fer_core.config", "fer_core.records", "fer_core.reporter",
-                                    "fer_core.models", "fer_core.sidecar", "fer_core.ckpt_index",
-                                    "fer_core.checkpoints", "fer_core.infer", "fer_core.folder_infer",
+                                    "fer_core.models", "fer_core.ckpt.sidecar",
+                                    "fer_core.ckpt.index", "fer_core.ckpt.listing", "fer_core.ckpt.verdict",
+                                    "fer_core.ckpt.arch", "fer_core.ckpt.deep", "fer_core.ckpt.io",
+                                    "fer_core.infer", "fer_core.job.events", "fer_core.job.kinds",
                                     "fer_core.samples", "fer_core.visualize", "fer_core.evaluate"])
 def test_ui_side_modules_do_not_load_mindspore(module):
     assert "mindspore" not in _modules_after(f"import {module}")
@@ -28,7 +30,7 @@ def test_building_the_cli_parser_does_not_load_mindspore():
     assert "mindspore" not in _modules_after("from fer_core.cli import build_parser; build_parser()")
 
 
-@pytest.mark.parametrize("module", ["fer_core.train", "fer_core.cli", "fer_core.data", "fer_core.checkpoint_io"])
+@pytest.mark.parametrize("module", ["fer_core.train", "fer_core.cli", "fer_core.data", "fer_core.ckpt.io"])
 def test_engine_does_not_load_textual(module):
     loaded = _modules_after(f"import {module}")
     assert not loaded & {"textual", "textual_plotext", "textual_image", "fer_tui"}
@@ -42,3 +44,13 @@ def test_import_linter_contracts_hold():
     result = subprocess.run([str(linter)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 2 kept, 0 broken" in result.stdout
+
+
+def test_no_module_imports_itself_in_a_circle():
+    """Lazy imports inside functions count too: a circle is a layering mistake either way."""
+    import grimp
+
+    graph = grimp.build_graph("fer_core", "fer_tui")
+    circles = [(a, b) for a in sorted(graph.modules) for b in graph.find_modules_directly_imported_by(a)
+               if graph.chain_exists(importer=b, imported=a)]
+    assert not circles, circles

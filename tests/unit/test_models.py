@@ -6,7 +6,7 @@ import json
 import pytest
 
 from fer_core import config, runs
-from fer_core.checkpoints import inspect
+from fer_core.ckpt.deep import inspect
 from fer_core.models import ARCHITECTURES
 from fer_core.train import train
 from tests.helpers import small_csv

@@ -84,9 +84,9 @@ def test_export_command_writes_onnx_and_mindir_with_a_sidecar(tmp_path, faces, c
 
 
 def test_a_cached_export_serves_inference_without_importing_mindspore(tmp_path, faces, monkeypatch):
-    from fer_core import checkpoints
+    from fer_core.ckpt import arch
 
-    monkeypatch.setattr(checkpoints, "_manifests", {})  # so this test's cache gets the manifest too
+    monkeypatch.setattr(arch, "_manifests", {})  # so this test's cache gets the manifest too
     ckpt = SHIPPED[0]
     Predictor(ckpt, batch_size=1, backend="onnx").predict(faces[:1])  # makes the export
     code = ("import sys, numpy as np; from fer_core.infer import Predictor; "

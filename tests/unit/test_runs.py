@@ -110,15 +110,15 @@ def test_status_is_written_atomically(tmp_path):
 
 def test_truncated_checkpoint_with_a_sidecar_is_broken_in_the_cheap_listing(tmp_path):
     """The table the dashboard shows reads the file's record headers, not only its sidecar."""
-    from fer_core import ckpt_index, sidecar
+    from fer_core.ckpt import listing, sidecar
 
     shipped = runs.Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn"
     ckpt = tmp_path / "best_model.ckpt"
     data = (shipped / "best_model.ckpt").read_bytes()
     ckpt.write_bytes(data[: len(data) - 100])  # 99.96 % of the size: the size rule alone says ok
     sidecar.sidecar_path(ckpt).write_text((shipped / "best_model.json").read_text())
-    (row,) = ckpt_index.scan(tmp_path)
-    assert row.verdict.startswith("broken: truncated"), row.verdict
+    (row,) = listing.scan(tmp_path)
+    assert row.verdict.level == "broken" and row.verdict.text.startswith("truncated"), row.verdict
 
 
 def test_runs_verb_says_why_a_run_failed(capsys):

@@ -1,7 +1,6 @@
 """Real MindSpore training on tiny generated data: the run directory, stop, resume, early stop."""
 
 import json
-import signal
 import subprocess
 import sys
 import time

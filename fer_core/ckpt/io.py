@@ -1,15 +1,19 @@
-"""Writing and reading MindSpore checkpoints, always atomically and always with a sidecar."""
+"""MindSpore checkpoint files: written atomically and always with a sidecar, loaded into a
+network or a training state. The only module of `fer_core.ckpt` that imports MindSpore, and
+only inside its functions."""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from fer_core import fileio
-from fer_core.ckpt_index import record_bytes, string_bytes
+from fer_core.ckpt.index import record_bytes, string_bytes
+from fer_core.ckpt.sidecar import write_sidecar
 from fer_core.errors import CheckpointError
-from fer_core.sidecar import write_sidecar
 
 META_KEY = "fer_meta"
 
@@ -67,3 +71,39 @@ def load_train_state(path: Path, net, optimizer) -> dict[str, Any]:
             values.setdefault(param.name, param)
     ms.load_param_into_net(optimizer, values, strict_load=False)
     return json.loads(str(raw))
+
+
+def load_network(path: Path, arch: str, device_target: str = "CPU"):
+    """MindSpore network in eval mode with the checkpoint's weights; `path` and `arch` as
+    `ckpt.arch.check_checkpoint` returned them (every caller checks first, once)."""
+    import mindspore as ms
+
+    from fer_core.mindspore_setup import configure
+    from fer_core.models import build_model
+
+    configure(device_target)
+    net = build_model(arch)
+    net.set_train(False)
+    values = _load_checkpoint(path, {p.name for p in net.get_parameters()})
+    not_loaded, _ = ms.load_param_into_net(net, values, strict_load=True)
+    if not_loaded:
+        raise CheckpointError(f"{path}: missing {len(not_loaded)} parameters of {arch}, e.g. {not_loaded[0]}")
+    return net
+
+
+def _load_checkpoint(path: Path, wanted: set[str]) -> dict:
+    """ms.load_checkpoint of only the network's tensors (it insists on a .ckpt name)."""
+    import mindspore as ms
+
+    def choose(name: str) -> bool:
+        return name in wanted
+
+    try:
+        if path.suffix == ".ckpt":
+            return ms.load_checkpoint(str(path), choice_func=choose)
+        with tempfile.TemporaryDirectory() as folder:
+            link = Path(folder) / "model.ckpt"
+            os.symlink(path.resolve(), link)
+            return ms.load_checkpoint(str(link), choice_func=choose)
+    except (RuntimeError, ValueError, OSError, TypeError) as error:
+        raise CheckpointError(f"{path}: cannot load ({' '.join(str(error).split())[:160]})") from None

@@ -1,11 +1,11 @@
-"""Listing checkpoints without MindSpore: sidecars, file sizes and the checkpoint's own index.
+"""A checkpoint's own index, without MindSpore: record headers and exact sizes.
 
 A MindSpore `.ckpt` is a run of protobuf `Checkpoint.Value` records, one per tensor:
 `tag` (the parameter name), then a `TensorProto` with `dims`, `tensor_type` and
 `tensor_content`. `read_index` walks those records reading only their headers (it seeks over
 the tensor bytes), so it lists names, shapes and dtypes of a 45 MB file in milliseconds, names
-a truncated file exactly, and needs no `import mindspore` (seconds). `scan` is what the TUI's
-checkpoints table shows; the heavy checks live in `fer_core.checkpoints`.
+a truncated file exactly, and needs no `import mindspore` (seconds). `record_bytes` is the
+exact size MindSpore writes for a tensor, so a file's expected size is exact too.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from fer_core import sidecar
 
 # bytes per element of MindSpore's tensor_type names ("str" is UTF-32: 4 bytes per character)
 DTYPE_BYTES = {"Float32": 4, "Float16": 2, "BFloat16": 2, "Float64": 8, "Int8": 1, "UInt8": 1,
@@ -25,8 +23,6 @@ OPTIMIZER_PREFIXES = ("adam_m.", "adam_v.", "moment1.", "moment2.", "moments.", 
 OPTIMIZER_SCALARS = ("global_step", "beta1_power", "beta2_power", "learning_rate", "current_iterator_step",
                      "last_overflow_iterator_step", "epoch_num", "step_num")
 HEADER_READ = 512  # a record's tag + dims + type fit in far fewer bytes than this
-SIZE_TOLERANCE = 0.02  # a file within 2 % of its expected size is the size it should be
-BROKEN_SHARE = 0.4  # the classic "under 500 KB of ~1.3 MB is broken", as a share of expected
 
 
 @dataclass
@@ -235,75 +231,6 @@ def file_bytes(entries: dict[str, tuple[int, ...]]) -> int:
     return sum(record_bytes(name, tuple(shape)) for name, shape in entries.items())
 
 
-# ---------------------------------------------------------------- the cheap listing
-
-@dataclass
-class CheckpointInfo:
-    """One row of the checkpoints table, from the sidecar and the file size only."""
-
-    path: Path
-    run: str
-    file: str
-    size: int
-    expected: int | None
-    kind: str | None
-    arch: str | None
-    epoch: int | None
-    val_acc: float | None
-    verdict: str  # "ok", "warning: …", "broken: …" or "unknown: …"
-    sidecar: dict | None = None
-
-    @property
-    def level(self) -> str:
-        return self.verdict.split(":")[0]
-
-
-def size_verdict(size: int, expected: int | None) -> str:
-    """The classic size rule, generalised: compare with the expected size of arch + kind."""
-    if expected is None or expected <= 0:
-        return "unknown: no expected size"
-    if size == 0:
-        return "broken: empty file (0 bytes)"
-    ratio = size / expected
-    if ratio < BROKEN_SHARE:
-        return f"broken: {human_bytes(size)}, expected {human_bytes(expected)}"
-    if abs(ratio - 1) > SIZE_TOLERANCE:
-        return f"warning: {human_bytes(size)}, expected {human_bytes(expected)} ({ratio - 1:+.0%})"
-    return "ok"
-
-
-def human_bytes(size: int | None) -> str:
-    if size is None:
-        return "-"
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} B"
-
-
-def describe(path: Path | str, root: Path | str | None = None) -> CheckpointInfo:
-    """The cheap facts about one .ckpt: sidecar + size, else its own record headers."""
-    path = Path(path)
-    size = path.stat().st_size
-    run = path.parent.name if root is None or path.parent != Path(root) else ""
-    info = sidecar.read_sidecar(path)
-    index = read_index(path)  # headers only (about a millisecond): a damaged file is broken, sidecar or not
-    if info is not None:
-        expected = info.get("expected_bytes")
-        verdict = f"broken: {index.error}" if index.error else size_verdict(size, expected)
-        if verdict == "ok" and info.get("bytes") not in (None, size):
-            verdict = f"warning: {human_bytes(size)} on disk, sidecar says {human_bytes(info['bytes'])}"
-        return CheckpointInfo(path, run, path.name, size, expected, info.get("kind"), info.get("arch"),
-                              info.get("epoch"), info.get("val_acc"), verdict, info)
-    # no sidecar (e.g. a classic script's file): the record headers still tell kind and truncation
-    if index.error:
-        verdict = f"broken: {index.error}"
-    else:
-        verdict = "unknown: no sidecar (run `fer-tui checkpoints` for the full check)"
-    return CheckpointInfo(path, run, path.name, size, None, index.kind if index.entries else None, None,
-                          None, None, verdict)
-
-
 def find_checkpoints(root: Path | str) -> list[Path]:
     """Every *.ckpt under root (or root itself if it is a file), skipping hidden temp files."""
     root = Path(root)
@@ -312,23 +239,3 @@ def find_checkpoints(root: Path | str) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(p for p in root.rglob("*.ckpt") if not p.name.startswith(".") and p.is_file())
-
-
-def scan(root: Path | str) -> list[CheckpointInfo]:
-    """The checkpoints table for the TUI: one cheap CheckpointInfo per .ckpt under root."""
-    rows = []
-    for path in find_checkpoints(root):
-        try:
-            rows.append(describe(path, root))
-        except FileNotFoundError:  # vanished between listing and stat (a trainer replacing it)
-            continue
-        except OSError as error:  # e.g. chmod 000: a row that says so, never a silent gap
-            size = path.stat().st_size if path.exists() else 0
-            run = path.parent.name if path.parent != Path(root) else ""
-            rows.append(CheckpointInfo(path, run, path.name, size, None, None, None, None, None,
-                                       f"broken: {unreadable(error)}"))
-    return rows
-
-
-def unreadable(error: OSError) -> str:
-    return f"unreadable ({error.strerror or error})"

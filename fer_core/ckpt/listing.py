@@ -1,0 +1,64 @@
+"""The checkpoints table without MindSpore: one row per .ckpt from its sidecar, its size and
+its record headers (about a millisecond a file). The deep check is `fer_core.ckpt.deep`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fer_core.ckpt import verdict
+from fer_core.ckpt.index import find_checkpoints, read_index
+from fer_core.ckpt.sidecar import Sidecar, load_sidecar
+from fer_core.ckpt.verdict import Verdict
+
+
+@dataclass
+class CheckpointInfo:
+    """One row of the checkpoints table."""
+
+    path: Path
+    run: str
+    file: str
+    size: int
+    expected: int | None
+    kind: str | None
+    arch: str | None
+    epoch: int | None
+    val_acc: float | None
+    verdict: Verdict
+    sidecar: Sidecar | None = None
+
+
+def run_name(path: Path, root: Path | str | None) -> str:
+    """The run folder a checkpoint is in ('' for a file directly under root)."""
+    return path.parent.name if root is None or path.parent != Path(root) else ""
+
+
+def describe(path: Path | str, root: Path | str | None = None) -> CheckpointInfo:
+    """The cheap facts about one .ckpt: sidecar + size, else its own record headers."""
+    path = Path(path)
+    size = path.stat().st_size
+    side, problem = load_sidecar(path)
+    index = read_index(path)  # headers only: a damaged file is broken, sidecar or not
+    judged = verdict.listing(size, index.error, side, problem)
+    if side is not None:
+        return CheckpointInfo(path, run_name(path, root), path.name, size, side.expected_bytes, side.kind,
+                              side.arch, side.epoch, side.val_acc, judged, side)
+    # no sidecar (e.g. a classic script's file): the record headers still tell the kind
+    return CheckpointInfo(path, run_name(path, root), path.name, size, None,
+                          index.kind if index.entries else None, None, None, None, judged)
+
+
+def scan(root: Path | str) -> list[CheckpointInfo]:
+    """The checkpoints table for the TUI: one cheap CheckpointInfo per .ckpt under root."""
+    rows = []
+    for path in find_checkpoints(root):
+        try:
+            rows.append(describe(path, root))
+        except FileNotFoundError:  # vanished between listing and stat (a trainer replacing it)
+            continue
+        except OSError as error:  # e.g. chmod 000: a row that says so, never a silent gap
+            size = path.stat().st_size if path.exists() else 0
+            rows.append(CheckpointInfo(path, run_name(path, root), path.name, size, None, None, None, None,
+                                       None, verdict.unreadable(error)))
+    return rows

@@ -1,0 +1,91 @@
+"""Checkpoint sidecars: `x.ckpt` + `x.json`, so listing and size checks need no MindSpore.
+
+The sidecar says what the checkpoint holds and what it should weigh (`Sidecar`). It only
+advises: the checkpoint's own records are checked anyway. A sidecar written by any earlier
+version still reads (every field has a default) and keys it does not know are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fer_core import CLASS_NAMES, IMAGE_SIZE, fileio
+from fer_core.config import explain
+
+FORMAT = 1
+PREPROCESSING = {"input_size": IMAGE_SIZE, "channels": 1, "scale": "x / 255", "normalise": "(x - 0.5) / 0.5"}
+
+
+class Sidecar(BaseModel):
+    """The `.json` beside each checkpoint the trainer writes."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format: int = Field(FORMAT, description="Layout version of this file")
+    file: str | None = Field(None, description="The checkpoint's file name")
+    bytes: int | None = Field(None, ge=0, description="The checkpoint's size when it was written")
+    kind: Literal["weights", "train_state"] | None = Field(
+        None, description="weights: the network only; train_state: plus optimizer moments and progress")
+    arch: str | None = Field(None, description="Architecture from the model registry")
+    params: int | None = Field(None, ge=0, description="Parameters of the network (BatchNorm statistics included)")
+    expected_bytes: int | None = Field(None, ge=0, description="Exact size MindSpore writes for these tensors")
+    epoch: int | None = Field(None, ge=0, description="Epochs completed when it was saved")
+    step: int | None = Field(None, ge=0, description="Training steps completed when it was saved")
+    val_acc: float | None = Field(None, ge=0, le=1, description="Validation accuracy at that epoch")
+    config_hash: str | None = Field(None, description="TrainConfig.digest() of the run's config")
+    config: dict[str, Any] | None = Field(None, description="The run's config, as config.toml holds it")
+    preprocessing: dict[str, Any] | None = Field(None, description="How a face becomes the network's input")
+    class_names: list[str] | None = Field(None, description="Output classes, in order")
+    mindspore_version: str | None = Field(None, description="MindSpore that wrote the checkpoint")
+    run_id: str | None = Field(None, description="The run directory's name")
+    created: float | None = Field(None, description="When it was written (Unix time)")
+
+    @property
+    def trained_tta(self) -> str | None:
+        """"flip" when the checkpoint's run validated flip-averaged (config `tta`), else None."""
+        return "flip" if (self.config or {}).get("tta") is True else None
+
+
+def sidecar_path(ckpt: Path | str) -> Path:
+    return Path(ckpt).with_suffix(".json")
+
+
+def write_sidecar(ckpt: Path | str, info: dict[str, Any]) -> Path:
+    """The sidecar of `ckpt` (written after it, atomically): `info` over the facts every one has."""
+    ckpt = Path(ckpt)
+    record = Sidecar.model_validate({
+        "file": ckpt.name, "bytes": ckpt.stat().st_size if ckpt.exists() else None,
+        "preprocessing": PREPROCESSING, "class_names": list(CLASS_NAMES), "created": time.time(), **info})
+    path = sidecar_path(ckpt)
+    fileio.write_json(path, record.model_dump(mode="json", exclude_none=True))
+    return path
+
+
+def load_sidecar(ckpt: Path | str) -> tuple[Sidecar | None, str | None]:
+    """(the sidecar, None), (None, None) when there is none, or (None, one line naming the
+    file and the field) when it is damaged."""
+
+    path = sidecar_path(ckpt)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as error:
+        why = getattr(error, "strerror", None) or "not valid JSON"
+        return None, f"sidecar {path.name}: {why}"
+    if not isinstance(data, dict):
+        return None, f"sidecar {path.name}: not a JSON object"
+    try:
+        return Sidecar.model_validate(data), None
+    except ValidationError as error:
+        return None, f"sidecar {path.name}: {explain(error)[0]}"
+
+
+def read_sidecar(ckpt: Path | str) -> Sidecar | None:
+    """The sidecar, or None when it is missing or damaged (the listing reports damage)."""
+    return load_sidecar(ckpt)[0]

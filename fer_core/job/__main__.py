@@ -1,0 +1,43 @@
+"""`python -m fer_core.job KIND …`: run one job, its events on stdout (see fer_core.job)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from fer_core.errors import FerError
+from fer_core.job import kinds
+from fer_core.job.events import Error, dump
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    args = kinds.build_parser().parse_args(argv)
+    os.environ.setdefault("GLOG_v", "3")  # MindSpore's INFO/WARNING chatter off unless asked for
+    if out is None:  # the events alone on stdout: anything else printed goes to stderr
+        out = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+
+    def emit(event) -> None:
+        out.write(dump(event) + "\n")
+        out.flush()
+
+    try:
+        args.kind_run(args, emit)
+        return 0
+    except FerError as error:
+        emit(Error(message=str(error)))
+        return 2
+    except OSError as error:  # a path the system refused (not a folder, no space, no permission)
+        where = f"{error.filename}: " if error.filename else ""
+        emit(Error(message=f"{where}{error.strerror or error}"))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # the stream must end with an event the reader understands
+        emit(Error(message=" ".join(f"{type(error).__name__}: {error}".split())[:300]))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The deep check of many checkpoints, each load in a child process: a file that crashes
+MindSpore's loader (SIGSEGV, abort) takes down the child, never the table.
+
+The child is the same job, `python -m fer_core.job check --in-process PATH…`; its progress
+events carry the reports. If it dies, the path it was on is reported broken with the signal
+and a new child takes the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from fer_core.ckpt import deep, verdict
+from fer_core.ckpt.deep import Report
+from fer_core.errors import CheckpointError
+from fer_core.job.events import Error, Progress, parse
+
+OnReport = Callable[[Report], None]
+
+
+def check_all(paths: list[Path], samples: str | None = "demo", behaviour: bool = True, device_target: str = "CPU",
+              isolated: bool = True, on_report: OnReport | None = None) -> list[Report]:
+    """`deep.inspect` of every path (the faces loaded once here: a bad sample folder is one line
+    before any load); `on_report` hears each report as it comes."""
+    faces = deep.load_samples(samples) if behaviour else None
+    reports: list[Report] = []
+
+    def done(report: Report) -> None:
+        reports.append(report)
+        if on_report is not None:
+            on_report(report)
+
+    if not isolated:
+        for path in paths:
+            done(deep.inspect(path, faces, behaviour, device_target))
+        return reports
+    pending = list(paths)
+    while pending:
+        count, died = _run_child(pending, samples, behaviour, device_target, done)
+        pending = pending[count:]
+        if pending and died is not None:
+            culprit = pending.pop(0)
+            report = Report(culprit, culprit.stat().st_size if culprit.exists() else 0)
+            report.add("structure", verdict.load_failed(died))
+            done(report)
+        elif pending:  # the child stopped without a reason: do not loop forever
+            raise CheckpointError(f"{pending[0]}: the checkpoint check ended early")
+    return reports
+
+
+def _run_child(paths: list[Path], samples: str | None, behaviour: bool, device_target: str,
+               done: OnReport) -> tuple[int, str | None]:
+    """(reports received, why the child died or None)."""
+    command = [sys.executable, "-m", "fer_core.job", "check", "--in-process", "--samples", str(samples or "demo"),
+               "--device_target", device_target, *([] if behaviour else ["--no-behaviour"]), "--",
+               *map(str, paths)]
+    count = 0
+    with tempfile.TemporaryFile() as errors:  # MindSpore's chatter: only its last line is kept
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,
+                                   env={**os.environ, "GLOG_v": os.environ.get("GLOG_v", "3")})
+        for line in process.stdout:
+            event = parse(line)
+            if isinstance(event, Error):
+                process.wait()
+                raise CheckpointError(event.message)
+            if isinstance(event, Progress) and event.report is not None:
+                done(Report.from_dict(event.report))
+                count += 1
+        code = process.wait()
+        if code >= 0:
+            errors.seek(0)
+            tail = [line for line in errors.read().decode(errors="replace").splitlines() if line.strip()]
+            return count, (f"the check failed: {tail[-1][:200]}" if code and tail else None)
+    name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else f"signal {-code}"
+    return count, f"MindSpore's loader crashed on it ({name})"

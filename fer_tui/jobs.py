@@ -1,0 +1,127 @@
+"""The one reader of the engine's jobs (`python -m fer_core.job KIND …`) in the dashboard.
+
+Test inference, the deep check, the sample folder, exports and the data check before a run
+import MindSpore (or decode a whole data set), so they never run in the TUI's process: each is
+an asyncio subprocess whose stdout lines are read as typed events as they arrive, and whose
+stderr (MindSpore's chatter) is kept only as a short tail for when it dies without a word.
+FER_TUI_JOB replaces `python -m fer_core.job` (tests use a fake that answers `infer`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import sys
+from collections import deque
+from pathlib import Path
+from typing import AsyncIterator
+
+from fer_core.job.events import Error, Progress, Result, Started, parse
+
+STDERR_LINES = 20
+LINE_LIMIT = 1 << 20  # one event is a few hundred bytes (a check report a few KB)
+
+Event = Started | Progress | Result | Error
+
+
+def job_command(kind: str, *args: str) -> list[str]:
+    custom = os.environ.get("FER_TUI_JOB")
+    return [*(shlex.split(custom) if custom else [sys.executable, "-m", "fer_core.job"]), kind, *args]
+
+
+def infer_command(ckpt: Path, folder: Path, arch: str | None = None) -> list[str]:
+    return job_command("infer", "--ckpt", str(ckpt), "--folder", str(folder), *(["--arch", arch] if arch else []))
+
+
+def check_command(ckpt: Path, samples: Path | None) -> list[str]:
+    return job_command("check", "--samples", str(samples) if samples else "demo", "--", str(ckpt))
+
+
+def samples_command(ckpt: Path, output: Path, csv: str = "demo", count: int = 3) -> list[str]:
+    return job_command("samples", "--csv", csv, "--ckpt", str(ckpt), "--num_samples", str(count),
+                       "--output", str(output))
+
+
+def export_command(ckpt: Path) -> list[str]:
+    """ONNX beside the checkpoint (never over an existing file)."""
+    return job_command("export", "--ckpt", str(ckpt))
+
+
+def data_command(path: str) -> list[str]:
+    return job_command("data", path)
+
+
+def samples_hint(ckpt: Path | None, output: Path) -> str:
+    """The command line a user would type to make the sample folder."""
+    ckpt_arg = f" --ckpt {shlex.quote(str(ckpt))}" if ckpt else ""
+    return f"fer-tui samples --csv demo{ckpt_arg} --output {shlex.quote(str(output))}"
+
+
+class JobProcess:
+    """One job subprocess: `events()` yields its events, `kill()` stops it.
+
+    The events always end with a Result or an Error: a job that dies without either (killed,
+    crashed, a bad flag) ends with an Error made of its exit status and stderr tail.
+    """
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
+        self.process: asyncio.subprocess.Process | None = None
+        self.stderr: deque[str] = deque(maxlen=STDERR_LINES)
+
+    async def events(self) -> AsyncIterator[Event]:
+        env = {**os.environ, "GLOG_v": os.environ.get("GLOG_v", "3")}
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, env=env, limit=LINE_LIMIT, start_new_session=True)
+        except OSError as error:
+            yield Error(message=f"cannot start {self.command[0]}: {error.strerror}")
+            return
+        reader = asyncio.create_task(self._drain_stderr())
+        ended = False
+        try:
+            assert self.process.stdout is not None
+            async for raw in self.process.stdout:
+                event = parse(raw)
+                if event is not None and not ended:
+                    ended = isinstance(event, (Result, Error))
+                    yield event
+            status = await self.process.wait()
+            await reader
+            if not ended:
+                tail = self.stderr_tail()
+                yield Error(message=f"the job exited with status {status}" + (f": {tail}" if tail else ""))
+        finally:
+            self.kill()
+            reader.cancel()
+
+    def stderr_tail(self, chars: int = 300) -> str:
+        return " ".join(" ".join(self.stderr).split())[-chars:]
+
+    async def _drain_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        async for raw in self.process.stderr:
+            line = raw.decode("utf-8", "replace").strip()
+            if line:
+                self.stderr.append(line)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            try:
+                self.process.kill()
+            except ProcessLookupError:
+                pass
+
+
+async def run_job(command: list[str]) -> tuple[Result | Error, list[Progress]]:
+    """Run a job to its end: its last event (a Result or an Error) and its progress events."""
+    progress: list[Progress] = []
+    last: Result | Error = Error(message="the job said nothing")
+    async for event in JobProcess(command).events():
+        if isinstance(event, Progress):
+            progress.append(event)
+        elif isinstance(event, (Result, Error)):
+            last = event
+    return last, progress

@@ -1,0 +1,63 @@
+"""The sidecar model: every shipped sidecar reads, old and foreign keys are fine, damage is one
+line naming the file and the field, and writing goes through the model. No MindSpore."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fer_core.ckpt.sidecar import Sidecar, load_sidecar, read_sidecar, sidecar_path, write_sidecar
+
+SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped"
+
+
+@pytest.mark.parametrize("ckpt", sorted(SHIPPED.rglob("*.ckpt")), ids=lambda p: p.parent.name)
+def test_every_shipped_sidecar_reads(ckpt):
+    side, problem = load_sidecar(ckpt)
+    assert problem is None and side is not None
+    assert side.kind == "weights" and side.arch and side.bytes == ckpt.stat().st_size
+    assert 0 < side.val_acc <= 1 and side.epoch >= 1 and side.class_names[0] == "angry"
+
+
+def test_an_old_sidecar_with_few_keys_and_unknown_ones_reads(tmp_path):
+    ckpt = tmp_path / "old.ckpt"
+    sidecar_path(ckpt).write_text(json.dumps({"arch": "fer_cnn", "epoch": 3, "from_the_future": [1, 2]}))
+    side = read_sidecar(ckpt)
+    assert (side.arch, side.epoch, side.kind, side.expected_bytes) == ("fer_cnn", 3, None, None)
+    assert not hasattr(side, "from_the_future")
+
+
+@pytest.mark.parametrize("content, says", [
+    ('{"epoch": "three"}', "sidecar bad.json: epoch must be an integer, got three"),
+    ('{"kind": "optimizer"}', "sidecar bad.json: kind must be one of"),
+    ('{"val_acc": 61.2}', "sidecar bad.json: val_acc must be <= 1, got 61.2"),
+    ("[1, 2]", "sidecar bad.json: not a JSON object"),
+    ('{"epoch": 3', "sidecar bad.json: not valid JSON"),
+])
+def test_a_damaged_sidecar_is_one_line_naming_the_file_and_field(tmp_path, content, says):
+    ckpt = tmp_path / "bad.ckpt"
+    sidecar_path(ckpt).write_text(content)
+    side, problem = load_sidecar(ckpt)
+    assert side is None and problem.startswith(says) and "\n" not in problem
+    assert read_sidecar(ckpt) is None  # inference only takes advice from a sound one
+
+
+def test_no_sidecar_is_no_problem(tmp_path):
+    assert load_sidecar(tmp_path / "x.ckpt") == (None, None)
+
+
+def test_write_fills_the_facts_and_leaves_out_what_is_unknown(tmp_path):
+    ckpt = tmp_path / "best_model.ckpt"
+    ckpt.write_bytes(b"12345")
+    path = write_sidecar(ckpt, {"arch": "tiny_cnn", "kind": "weights", "epoch": 2, "val_acc": 0.5,
+                                "config": {"tta": True}})
+    data = json.loads(path.read_text())
+    assert data["file"] == "best_model.ckpt" and data["bytes"] == 5 and data["format"] == 1
+    assert "step" not in data  # None is left out, not written as null
+    side = read_sidecar(ckpt)
+    assert side == Sidecar.model_validate(data) and side.trained_tta == "flip"
+    assert not list(tmp_path.glob(".*")), "written through a temporary file, renamed"
+    with pytest.raises(ValueError):
+        write_sidecar(ckpt, {"epoch": -1})  # our own writer never writes a sidecar it could not read
