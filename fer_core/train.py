@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_core import NUM_CLASSES, augment, readback, runlock, runs, trainer_os
+from fer_core import IMAGE_SIZE, NUM_CLASSES, augment, readback, runlock, runs, trainer_os
 from fer_core.ckpt.io import load_train_state
 from fer_core.checkpoint_policy import CheckpointPolicy
 from fer_core.config import TrainConfig
@@ -125,6 +125,10 @@ class Trainer:
         schedule = lr_schedule(config, steps_per_epoch)
         optimizer = self._optimizer(net, schedule)
         train_step, predict = compile_steps(net, optimizer)
+        # Compile the validation graph now, not after the first epoch: a graph that does not
+        # compile fails the run in its first minute, and MindSpore reads a function's source
+        # when it compiles it, which once killed a run hours in after its code was replaced on disk.
+        readback.Waiter().numpy(predict(ms.Tensor(np.zeros((batch, 1, IMAGE_SIZE, IMAGE_SIZE), np.float32))))
         saver = CheckpointPolicy(self.run_dir, config, report.status.run_id)
         progress = self._start(net, optimizer, steps_per_epoch)
         rng = np.random.default_rng(config.seed)
