@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
 
@@ -32,10 +33,26 @@ class OneDNN:
     version: str
 
 
+def _wheel_prefixes() -> list[Path]:
+    """Where oneDNN wheels put their headers: the prefix of the environment they were installed
+    in, which need not be this interpreter's (a venv that borrows another's site-packages)."""
+    found = []
+    for name in ("onednn-devel-cpu-gomp", "onednn-devel"):
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for file in dist.files or ():
+            if str(file).endswith("include/oneapi/dnnl/dnnl_version.h"):
+                found.append(Path(dist.locate_file(file)).resolve().parents[3])
+    return found
+
+
 def find_onednn() -> OneDNN | str:
-    """oneDNN ≥ 3 from FER_TUI_ONEDNN (a prefix) or this interpreter's prefix (the
-    `onednn-devel-cpu-gomp` wheel installs there); a reason string when there is none."""
-    prefixes = [Path(p) for p in (os.environ.get("FER_TUI_ONEDNN"), sys.prefix, sys.base_prefix, "/usr") if p]
+    """oneDNN ≥ 3 from FER_TUI_ONEDNN (a prefix), an installed oneDNN wheel or the system;
+    a reason string when there is none."""
+    prefixes = [Path(p) for p in (os.environ.get("FER_TUI_ONEDNN"),) if p]
+    prefixes += _wheel_prefixes() + [Path(sys.prefix), Path("/usr")]
     for prefix in prefixes:
         header = prefix / "include" / "oneapi" / "dnnl" / "dnnl_version.h"
         if not header.is_file():
