@@ -23,6 +23,7 @@ from fer_core import locations
 
 SOURCE = "conv3x3.cc"
 FLAGS = ["-O2", "-std=c++17", "-shared", "-fPIC", "-Wall"]
+SYSTEM_PREFIXES = [Path("/usr"), Path("/usr/local")]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def find_onednn() -> OneDNN | str:
     """oneDNN ≥ 3 from FER_TUI_ONEDNN (a prefix), an installed oneDNN wheel or the system;
     a reason string when there is none."""
     prefixes = [Path(p) for p in (os.environ.get("FER_TUI_ONEDNN"),) if p]
-    prefixes += _wheel_prefixes() + [Path(sys.prefix), Path("/usr")]
+    prefixes += _wheel_prefixes() + [Path(sys.prefix), *SYSTEM_PREFIXES]
     for prefix in prefixes:
         header = prefix / "include" / "oneapi" / "dnnl" / "dnnl_version.h"
         if not header.is_file():
