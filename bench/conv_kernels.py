@@ -92,6 +92,8 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iters", type=int, default=5)
+    parser.add_argument("--split", action="store_true",
+                        help="also time the two-op backward (backward-data and -weights apart)")
     parser.add_argument("--only", default="", help="a net name (fer_cnn, fer_vgg) to bench alone")
     args = parser.parse_args()
 
@@ -121,6 +123,9 @@ def main() -> int:
         fast = fast_conv.FastConv2d(c_in, c_out, stride, weight_init=ms.Tensor(w))
         sides = {"stock": mindspore_side(stock, ms.Tensor(x), ms.Tensor(g)),
                  "fast": mindspore_side(fast, ms.Tensor(x), ms.Tensor(g))}
+        if args.split:
+            split = fast_conv.FastConv2d(c_in, c_out, stride, weight_init=ms.Tensor(w), split_backward=True)
+            sides["split"] = mindspore_side(split, ms.Tensor(x), ms.Tensor(g))
         pytorch = torch_side(w, x, g, stride)
         if pytorch:
             sides["torch"] = pytorch
@@ -138,6 +143,9 @@ def main() -> int:
               f"{med['stock'][0] / med['fast'][0]:7.2f}/{med['stock'][1] / med['fast'][1]:6.2f} "
               f"{med['fast'][0] / torch_ms[0]:7.2f}/{med['fast'][1] / torch_ms[1]:6.2f}  "
               f"{os.getloadavg()[0]:.2f}", flush=True)
+        if "split" in med:
+            print(f"{'  two-op backward':34} {'':13} {med['split'][0]:6.2f}/{med['split'][1]:6.2f}  "
+                  f"fast/split backward {med['fast'][1] / med['split'][1]:.2f}", flush=True)
     return 0
 
 

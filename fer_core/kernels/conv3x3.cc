@@ -141,6 +141,41 @@ int run(Kind kind, int stride, int nparam, void **params, int *ndims, int64_t **
   return 0;
 }
 
+// Both gradients in one call: (dy, w, x) -> (dx, dw). dy is reordered to the blocked layout
+// once for both primitives (when they want the same one), and MindSpore launches one op.
+int run_backward(int stride, int nparam, void **params, int *ndims, int64_t **shapes, const char **dtypes) {
+  if (nparam != 5) return 1;
+  for (int i = 0; i < nparam; i++) {
+    if (ndims[i] != 4 || std::strcmp(dtypes[i], "float32") != 0) return 2;
+  }
+  const int64_t *y = shapes[0], *w = shapes[1], *x = shapes[2];
+  if (w[2] != 3 || w[3] != 3 || w[1] != x[1] || w[0] != y[1] || x[0] != y[0]) return 3;
+  try {
+    Conv *data = lookup(kBackwardData, x[0], x[1], x[2], x[3], y[1], y[2], y[3], stride);
+    Conv *weights = lookup(kBackwardWeights, x[0], x[1], x[2], x[3], y[1], y[2], y[3], stride);
+    std::lock_guard<std::mutex> lock_data(data->busy);
+    std::lock_guard<std::mutex> lock_weights(weights->busy);
+    dnnl::stream s(cpu());
+    memory dy = bring_in(s, data->a, params[0]);
+    memory dy_w = weights->a.wanted == data->a.wanted ? dy : bring_in(s, weights->a, params[0]);
+    memory wei = bring_in(s, data->b, params[1]);
+    memory src = bring_in(s, weights->b, params[2]);
+    memory dx_user(data->out.plain, cpu(), params[3]);
+    memory dw_user(weights->out.plain, cpu(), params[4]);
+    memory dx = data->out.reorder ? data->out.internal : dx_user;
+    memory dw = weights->out.reorder ? weights->out.internal : dw_user;
+    data->prim.execute(s, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, dx}});
+    weights->prim.execute(s, {{DNNL_ARG_DIFF_DST, dy_w}, {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
+    if (data->out.reorder) dnnl::reorder(dx, dx_user).execute(s, dx, dx_user);
+    if (weights->out.reorder) dnnl::reorder(dw, dw_user).execute(s, dw, dw_user);
+    s.wait();
+  } catch (const std::exception &error) {
+    std::fprintf(stderr, "fer conv3x3 backward (stride %d): %s\n", stride, error.what());
+    return 4;
+  }
+  return 0;
+}
+
 }  // namespace
 
 #define FER_AOT(name, kind, stride)                                                               \
@@ -155,6 +190,15 @@ FER_AOT(ConvBackwardDataS1, kBackwardData, 1)
 FER_AOT(ConvBackwardDataS2, kBackwardData, 2)
 FER_AOT(ConvBackwardWeightsS1, kBackwardWeights, 1)
 FER_AOT(ConvBackwardWeightsS2, kBackwardWeights, 2)
+
+extern "C" int ConvBackwardS1(int nparam, void **params, int *ndims, int64_t **shapes, const char **dtypes,
+                              void *, void *) {
+  return run_backward(1, nparam, params, ndims, shapes, dtypes);
+}
+extern "C" int ConvBackwardS2(int nparam, void **params, int *ndims, int64_t **shapes, const char **dtypes,
+                              void *, void *) {
+  return run_backward(2, nparam, params, ndims, shapes, dtypes);
+}
 
 // The oneDNN actually loaded (MindSpore brings its own 2.2 as libdnnl.so.2; ours must be 3).
 extern "C" int FerDnnlMajor() { return int(dnnl_version()->major); }

@@ -41,8 +41,9 @@ def _out_size(size: int, stride: int) -> int:
 
 
 @cache
-def _ops(stride: int):
-    """The forward Custom op for a stride, with its bprop (backward-data and -weights ops)."""
+def _ops(stride: int, split_backward: bool = False):
+    """The forward Custom op for a stride, with its bprop: one op for both gradients, or
+    (split_backward, kept to measure against) separate backward-data and -weights ops."""
     library = _library()
     if not isinstance(library, Path):
         raise RuntimeError(library)
@@ -56,11 +57,23 @@ def _ops(stride: int):
     def backward_weights_shape(dy, x):
         return [dy[1], x[1], 3, 3]
 
-    backward_data = op("ConvBackwardData", backward_data_shape)
-    backward_weights = op("ConvBackwardWeights", backward_weights_shape)
+    def backward_shape(dy, w, x):
+        return list(x), list(w)
 
-    def bprop(x, w, out, dout):
-        return backward_data(dout, w, x), backward_weights(dout, x)
+    if split_backward:
+        backward_data = op("ConvBackwardData", backward_data_shape)
+        backward_weights = op("ConvBackwardWeights", backward_weights_shape)
+
+        def bprop(x, w, out, dout):
+            return backward_data(dout, w, x), backward_weights(dout, x)
+    else:
+        # one op for both gradients: dy is reordered to oneDNN's layout once, not twice
+        backward = ops.Custom(f"{library}:ConvBackwardS{stride}", backward_shape,
+                              lambda dy, w, x: (dy, dy), func_type="aot")
+
+        def bprop(x, w, out, dout):
+            dx, dw = backward(dout, w, x)
+            return dx, dw
 
     def forward_shape(x, w):
         return [x[0], w[0], _out_size(x[2], stride), _out_size(x[3], stride)]
@@ -72,13 +85,14 @@ def _ops(stride: int):
 class FastConv2d(nn.Conv2d):
     """A 3×3, padding-1, bias-free nn.Conv2d on our kernels (same parameters as the stock one)."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, weight_init=None):
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, weight_init=None,
+                 split_backward: bool = False):
         kwargs = {} if weight_init is None else {"weight_init": weight_init}
         super().__init__(in_channels, out_channels, 3, stride=stride, pad_mode="pad", padding=1,
                          has_bias=False, **kwargs)
         if stride not in (1, 2):
             raise ValueError(f"FastConv2d supports strides 1 and 2, not {stride}")
-        self.fast = _ops(stride)
+        self.fast = _ops(stride, split_backward)
 
     def construct(self, x):
         return self.fast(x, self.weight)

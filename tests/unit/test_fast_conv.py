@@ -66,14 +66,15 @@ def jit_step(net, optimizer):
     return step
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["one-backward-op", "split-backward"])
 @pytest.mark.parametrize("n, c_in, c_out, size, stride", shapes())
-def test_forward_and_both_gradients_match_mindspore(fast_conv, n, c_in, c_out, size, stride):
+def test_forward_and_both_gradients_match_mindspore(fast_conv, n, c_in, c_out, size, stride, split):
     rng = np.random.default_rng(n * 1000 + c_in * 10 + c_out)
     w = rng.standard_normal((c_out, c_in, 3, 3)).astype(np.float32)
     x = ms.Tensor(rng.standard_normal((n, c_in, size, size + 1)).astype(np.float32))  # H != W too
     stock = nn.Conv2d(c_in, c_out, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False,
                       weight_init=ms.Tensor(w))
-    fast = fast_conv.FastConv2d(c_in, c_out, stride, weight_init=ms.Tensor(w))
+    fast = fast_conv.FastConv2d(c_in, c_out, stride, weight_init=ms.Tensor(w), split_backward=split)
     g = ms.Tensor(rng.standard_normal(stock(x).shape).astype(np.float32))
     results = []
     for conv in (stock, fast):
