@@ -87,6 +87,35 @@ def torch_side(w, x, g, stride):
     return forward, backward
 
 
+def train_speed(arch: str, batch: int, rounds: int, iters: int) -> None:
+    """Images/s of fer_core.train's jit step on `arch`, stock vs use_fast_convs, alternating."""
+    import mindspore as ms
+    import mindspore.nn as nn
+
+    from fer_core.kernels import fast_conv
+    from fer_core.models import build_model
+    from fer_core.train import compile_steps
+
+    rng = np.random.default_rng(1)
+    x = ms.Tensor(rng.random((batch, 1, 48, 48), dtype=np.float32))
+    targets = ms.Tensor(np.eye(7, dtype=np.float32)[rng.integers(0, 7, batch)])
+    steps = {}
+    for name in ("stock", "fast"):
+        net = build_model(arch)
+        if name == "fast":
+            print(f"{arch}: {fast_conv.use_fast_convs(net)} convolutions swapped")
+        train_step, _ = compile_steps(net, nn.Momentum(net.trainable_params(), 0.01, 0.9))
+        steps[name] = lambda train_step=train_step: train_step(x, targets)[0].asnumpy()
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            times[name].append(timed(step, iters))
+    med = {name: statistics.median(t) for name, t in times.items()}
+    print(f"{arch} train step, batch {batch}: stock {med['stock']:.1f} ms ({batch * 1000 / med['stock']:.0f} img/s), "
+          f"fast {med['fast']:.1f} ms ({batch * 1000 / med['fast']:.0f} img/s), stock/fast {med['stock'] / med['fast']:.2f}"
+          f"  load {os.getloadavg()[0]:.2f}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=128)
@@ -94,6 +123,7 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--split", action="store_true",
                         help="also time the two-op backward (backward-data and -weights apart)")
+    parser.add_argument("--train", default="", help="an architecture: time whole jit train steps instead")
     parser.add_argument("--only", default="", help="a net name (fer_cnn, fer_vgg) to bench alone")
     args = parser.parse_args()
 
@@ -107,6 +137,9 @@ def main() -> int:
     if not fast_conv.available():
         print(f"fast kernels unavailable: {fast_conv.unavailable_reason()}")
         return 1
+    if args.train:
+        train_speed(args.train, args.batch, args.rounds, args.iters)
+        return 0
     rng = np.random.default_rng(0)
     print(f"batch {args.batch}, {args.rounds} alternating rounds of {args.iters} calls, medians in ms")
     print(f"{'layer':34} {'stock f/b':>13} {'fast f/b':>13} {'torch f/b':>13} {'stock/fast f/b':>15} "

@@ -109,3 +109,41 @@ def conv3x3(in_channels: int, out_channels: int, stride: int = 1, fast: bool = T
             print(f"fer-tui: fast convolution kernels unavailable ({reason}); using MindSpore's", file=sys.stderr)
             _said = True
     return nn.Conv2d(in_channels, out_channels, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False)
+
+
+def _eligible(cell) -> bool:
+    """A stock nn.Conv2d that FastConv2d computes exactly (3×3, pad 1, stride 1/2, no bias)."""
+    if type(cell) is not nn.Conv2d:  # a subclass (FastConv2d included) may compute otherwise
+        return False
+    padding = cell.padding if isinstance(cell.padding, tuple) else (cell.padding,) * 4
+    return (tuple(cell.kernel_size) == (3, 3) and cell.pad_mode == "pad"
+            and padding == (1, 1, 1, 1) and tuple(cell.stride) in ((1, 1), (2, 2))
+            and tuple(cell.dilation) == (1, 1) and cell.group == 1 and not cell.has_bias)
+
+
+def use_fast_convs(net) -> int:
+    """Swap every eligible nn.Conv2d in `net` for a FastConv2d holding the same Parameter (so
+    names, values and checkpoints are unchanged); returns how many were swapped (0 and said
+    once when the kernels are unavailable)."""
+    global _said
+    reason = unavailable_reason()
+    if reason is not None:
+        if not _said:
+            print(f"fer-tui: fast convolution kernels unavailable ({reason}); using MindSpore's", file=sys.stderr)
+            _said = True
+        return 0
+    swapped = 0
+    for _, parent in list(net.cells_and_names()):
+        for key, child in list(parent._cells.items()):  # noqa: SLF001 - MindSpore keeps children here
+            if child is None or not _eligible(child):
+                continue
+            fast = FastConv2d(child.in_channels, child.out_channels, child.stride[0])
+            name = child.weight.name
+            fast.weight = child.weight  # the same Parameter object
+            if isinstance(parent, (nn.SequentialCell, nn.CellList)):
+                parent[list(parent._cells).index(key)] = fast  # noqa: SLF001 - refreshes its cell_list
+            else:
+                setattr(parent, key, fast)
+            fast.weight.name = name  # the containers rename it relative to themselves
+            swapped += 1
+    return swapped

@@ -155,3 +155,21 @@ def test_onednn_2_is_not_taken_for_3(monkeypatch, tmp_path):
     assert build.library() == "no oneDNN 3 found (pip install onednn-devel-cpu-gomp)"
     header.write_text(header.read_text().replace("MAJOR 2", "MAJOR 3"))
     assert build.find_onednn() == build.OneDNN(tmp_path / "include", tmp_path / "lib", "3.6.3")
+
+
+def test_use_fast_convs_swaps_fer_cnn_keeping_names_and_outputs(fast_conv, tmp_path):
+    """Every 3×3 conv of fer_cnn runs on our kernels (in the list its SequentialCell iterates),
+    its parameter names are those of the stock net and a stock checkpoint loads into it."""
+    from fer_core.models import build_model
+
+    stock, fast = build_model("fer_cnn"), build_model("fer_cnn")
+    names = list(fast.parameters_dict())
+    assert fast_conv.use_fast_convs(fast) == 7
+    assert list(fast.parameters_dict()) == names
+    assert sum(isinstance(cell, fast_conv.FastConv2d) for cell in fast.features.cell_list) == 7
+    ms.save_checkpoint(stock, str(tmp_path / "stock.ckpt"))
+    assert ms.load_param_into_net(fast, ms.load_checkpoint(str(tmp_path / "stock.ckpt"))) == ([], [])
+    stock.set_train(False)
+    fast.set_train(False)
+    x = ms.Tensor(np.random.default_rng(5).random((4, 1, 48, 48), dtype=np.float32))
+    assert relative_error(fast(x).asnumpy(), stock(x).asnumpy()) < 1e-5
