@@ -1,0 +1,121 @@
+"""Compile the convolution kernels on first use into the cache directory.
+
+The library is keyed by the source's hash, the compiler's version and oneDNN's version, so a
+changed source, compiler or oneDNN builds anew and an old build is never loaded by mistake.
+Nothing compiled lives in the repository. No mindspore import here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from importlib.resources import files
+from pathlib import Path
+
+from fer_core import locations
+
+SOURCE = "conv3x3.cc"
+FLAGS = ["-O2", "-std=c++17", "-shared", "-fPIC", "-Wall"]
+SYSTEM_PREFIXES = [Path("/usr"), Path("/usr/local")]
+
+
+@dataclass(frozen=True)
+class OneDNN:
+    """An installed oneDNN 3: where its headers and library are, and its version."""
+    include: Path
+    lib: Path
+    version: str
+
+
+def _wheel_prefixes() -> list[Path]:
+    """Where oneDNN wheels put their headers: the prefix of the environment they were installed
+    in, which need not be this interpreter's (a venv that borrows another's site-packages)."""
+    found = []
+    for name in ("onednn-devel-cpu-gomp", "onednn-devel"):
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for file in dist.files or ():
+            if str(file).endswith("include/oneapi/dnnl/dnnl_version.h"):
+                found.append(Path(dist.locate_file(file)).resolve().parents[3])
+    return found
+
+
+def find_onednn() -> OneDNN | str:
+    """oneDNN ≥ 3 from FER_TUI_ONEDNN (a prefix), an installed oneDNN wheel or the system;
+    a reason string when there is none."""
+    prefixes = [Path(p) for p in (os.environ.get("FER_TUI_ONEDNN"),) if p]
+    prefixes += _wheel_prefixes() + [Path(sys.prefix), *SYSTEM_PREFIXES]
+    for prefix in prefixes:
+        header = prefix / "include" / "oneapi" / "dnnl" / "dnnl_version.h"
+        if not header.is_file():
+            continue
+        text = header.read_text()
+        parts = [re.search(rf"#define DNNL_VERSION_{name}\s+(\d+)", text) for name in ("MAJOR", "MINOR", "PATCH")]
+        if not all(parts):
+            continue
+        version = ".".join(p.group(1) for p in parts)
+        # Debian's libdnnl-dev is 2.x; MindSpore's own bundled copy is 2.2: neither has the v3 API
+        if int(parts[0].group(1)) < 3:
+            continue
+        for lib in (prefix / "lib", prefix / "lib64", prefix / "lib" / "x86_64-linux-gnu"):
+            if (lib / "libdnnl.so").exists():
+                return OneDNN(prefix / "include", lib, version)
+    return "no oneDNN 3 found (pip install onednn-devel-cpu-gomp)"
+
+
+def compiler_version(cxx: str) -> str | None:
+    """The compiler's first --version line, or None when it cannot run."""
+    try:
+        out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.splitlines()[0].strip() if out.stdout else None
+
+
+def library() -> Path | str:
+    """The compiled kernel library (built now if needed), or why it cannot be had."""
+    onednn = find_onednn()
+    if isinstance(onednn, str):
+        return onednn
+    cxx = os.environ.get("CXX", "g++")
+    version = compiler_version(cxx)
+    if version is None:
+        return f"no C++ compiler ({cxx} did not run)"
+    source = files("fer_core.kernels").joinpath(SOURCE).read_bytes()
+    key = hashlib.sha256(b"\0".join([source, version.encode(), onednn.version.encode(),
+                                     str(onednn.lib).encode(), " ".join(FLAGS).encode()])).hexdigest()[:16]
+    folder = locations.cache_dir() / "kernels"
+    target = folder / f"conv3x3-{key}.so"
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as work:
+        src = Path(work) / SOURCE
+        src.write_bytes(source)
+        built = Path(work) / target.name
+        command = [cxx, *FLAGS, f"-I{onednn.include}", str(src), "-o", str(built), f"-L{onednn.lib}", "-ldnnl",
+                   f"-Wl,-rpath,{onednn.lib}", "-Wl,--no-undefined"]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"{cxx} failed: {error}"
+        if result.returncode != 0:
+            lines = [line for line in result.stderr.splitlines() if "error" in line] or result.stderr.splitlines()
+            return f"{cxx} failed: {lines[0] if lines else result.returncode}"
+        # another process may have built the same key meanwhile: the rename is atomic either way
+        os.replace(built, target)
+    return target
+
+
+def clear() -> None:
+    """Remove every cached build (tests and `make clean`-like use)."""
+    shutil.rmtree(locations.cache_dir() / "kernels", ignore_errors=True)
