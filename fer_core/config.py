@@ -49,6 +49,8 @@ class TrainConfig(BaseModel):
         "PublicTest", description="Split used for validation, model selection and early stopping")
     tta: bool = Field(False, description="Validate with test-time augmentation (flip averaging)")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Seed for shuffling, augmentation and init")
+    kernels: Literal["stock", "fast"] = Field(
+        "stock", description="3×3 convolutions: MindSpore's own, or fer-tui's oneDNN 3 kernels (CPU)")
     keep_checkpoints: int = Field(3, ge=0, le=1000, description="Periodic fer-<epoch>_<steps>.ckpt files kept")
     save_dir: str = Field(".", min_length=1,
                           description="Root of run directories (relative: under the checkpoints root)")
@@ -64,6 +66,8 @@ class TrainConfig(BaseModel):
     def _consistent(self) -> "TrainConfig":
         if self.min_lr > self.lr:
             raise ValueError(f"min_lr must be <= lr ({self.lr:g}), got {self.min_lr:g}")
+        if self.kernels == "fast" and self.device_target != "CPU":
+            raise ValueError(f"kernels fast runs on CPU only, got device_target {self.device_target}")
         if self.warmup_epochs > self.epochs:
             raise ValueError(f"warmup_epochs must be <= epochs ({self.epochs}), got {self.warmup_epochs}")
         return self

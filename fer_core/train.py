@@ -120,6 +120,10 @@ class Trainer:
         from fer_core.models import build_model
 
         net = build_model(config.arch)
+        if config.kernels == "fast":  # same Parameters, so checkpoints are the stock layout
+            from fer_core.kernels.fast_conv import use_fast_convs
+
+            report.say(f"Fast convolution kernels: {use_fast_convs(net)} of the network's convolutions")
         batch = min(config.batch_size, len(train_split))
         steps_per_epoch = len(train_split) // batch
         schedule = lr_schedule(config, steps_per_epoch)

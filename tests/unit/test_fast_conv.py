@@ -173,3 +173,30 @@ def test_use_fast_convs_swaps_fer_cnn_keeping_names_and_outputs(fast_conv, tmp_p
     fast.set_train(False)
     x = ms.Tensor(np.random.default_rng(5).random((4, 1, 48, 48), dtype=np.float32))
     assert relative_error(fast(x).asnumpy(), stock(x).asnumpy()) < 1e-5
+
+
+def test_a_run_with_fast_kernels_trains_and_its_checkpoint_is_stock(fast_conv, tmp_path, capsys):
+    """`kernels = "fast"` end to end: the trainer swaps the convolutions, the run finishes, and
+    its best_model loads in the stock network (eval, through the default backend) with the
+    accuracy the run logged."""
+    from fer_core import config, runs
+    from fer_core.evaluate import evaluate
+    from fer_core.train import train
+    from tests.helpers import small_csv
+
+    csv = small_csv(tmp_path / "faces.csv", train_per_class=8, val_per_class=3)
+    cfg = config.make_config(dict(data_csv=str(csv), arch="tiny_cnn", batch_size=16, epochs=2, lr=3e-3,
+                                  kernels="fast", keep_checkpoints=0))
+    run_dir = runs.create_run(cfg, "fast", root=tmp_path / "runs")
+    assert train(run_dir) == 0
+    assert "Fast convolution kernels: 4 of the network's convolutions" in capsys.readouterr().out
+    best = runs.read_status(run_dir).best_val_acc
+    assert abs(evaluate(run_dir / "best_model.ckpt", str(csv), "PublicTest").accuracy - best) <= 1e-6
+
+
+def test_fast_kernels_are_cpu_only():
+    from fer_core import config
+    from fer_core.errors import ConfigError
+
+    with pytest.raises((ConfigError, ValueError), match="kernels fast runs on CPU only"):
+        config.make_config({"kernels": "fast", "device_target": "GPU"})
