@@ -7,7 +7,8 @@ Both sides train `--epochs` epochs on the same first `--rows` Training rows with
 batch size and the same numpy augmentation (fer_core.augment); the figure is images/s of the
 last epoch (data + augmentation + step; the first epoch pays for graph compilation). The
 engine runs exactly as `fer-tui train` does (python -m fer_core.train on a run directory).
-`--rounds` alternations (engine, then PyTorch); the medians and their ratio are printed.
+`--rounds` alternations (engine, [engine with `--fast` kernels,] then PyTorch); the medians and
+their ratios to PyTorch are printed.
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ def subset_csv(source: Path, rows: int, out: Path) -> Path:
     return out
 
 
-def engine(csv: Path, arch: str, batch: int, epochs: int, augment: bool) -> float:
+def engine(csv: Path, arch: str, batch: int, epochs: int, augment: bool, kernels: str = "stock") -> float:
     from fer_core import config, runs
 
     with tempfile.TemporaryDirectory() as root:
         cfg = config.make_config({"data_csv": str(csv), "arch": arch, "batch_size": batch, "epochs": epochs,
-                                  "augment": augment, "keep_checkpoints": 0, "patience": 0})
+                                  "augment": augment, "keep_checkpoints": 0, "patience": 0, "kernels": kernels})
         run_dir = runs.create_run(cfg, "bench", root=Path(root))
         subprocess.run([sys.executable, "-m", "fer_core.train", str(run_dir)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -115,12 +116,15 @@ def main() -> None:
     parser.add_argument("--no-torch", action="store_true", help="engine only (resnet18_attn has no torch twin here)")
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--rounds", type=int, default=3, help="alternations; medians are printed")
+    parser.add_argument("--fast", action="store_true", help="a third side: the engine with kernels = fast")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         csv = subset_csv(args.csv, args.rows, Path(tmp) / "subset.csv")
-        ms_runs, torch_runs = [], []
+        ms_runs, fast_runs, torch_runs = [], [], []
         for _ in range(args.rounds):
             ms_runs.append(engine(csv, args.arch, args.batch, args.epochs, not args.no_augment))
+            if args.fast:
+                fast_runs.append(engine(csv, args.arch, args.batch, args.epochs, not args.no_augment, "fast"))
             try:
                 if args.no_torch or args.arch == "resnet18_attn":
                     raise ImportError
@@ -134,6 +138,9 @@ def main() -> None:
     print(json.dumps({"arch": args.arch, "rows": args.rows, "batch": args.batch, "augment": not args.no_augment,
                       "rounds": args.rounds, "mindspore_img_s": round(ms_speed, 1), "pytorch_img_s": round(torch_speed, 1),
                       "ratio": round(ms_speed / torch_speed, 2) if torch_speed == torch_speed else None,
+                      **({"fast_kernels_img_s": round(statistics.median(fast_runs), 1),
+                          "fast_ratio": round(statistics.median(fast_runs) / torch_speed, 2)
+                          if torch_speed == torch_speed else None} if fast_runs else {}),
                       "full_epoch_seconds_at_this_speed": round(28709 / ms_speed, 1),
                       "load_average": round(load, 2), "cores": os.cpu_count()}))
 
