@@ -163,6 +163,8 @@ class Cluster(Solo):
         return float(loss_sum / max(1, total)), float(round(correct) / max(1, total))
 
     def _average_statistics(self, net) -> None:
+        import mindspore.ops as ops
+
         stats = [p for p in net.get_parameters() if not p.requires_grad and "moving_" in p.name]
         if not stats:
             return
@@ -170,7 +172,9 @@ class Cluster(Solo):
         mean = self.total(np.concatenate([v.reshape(-1) for v in values])) / self.size
         offset = 0
         for param, value in zip(stats, values):
-            param.set_data(self._ms.Tensor(mean[offset:offset + value.size].reshape(value.shape), param.dtype))
+            # ops.assign writes into the parameter the compiled step updates; set_data would
+            # swap in a new tensor and leave the step updating the old one (measured: frozen)
+            ops.assign(param, self._ms.Tensor(mean[offset:offset + value.size].reshape(value.shape), param.dtype))
             offset += value.size
 
 
