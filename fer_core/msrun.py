@@ -97,7 +97,7 @@ def check(config: TrainConfig, launch: Launch, force: bool = False) -> None:
     local, cores = launch.local_workers(config), len(os.sched_getaffinity(0))
     if local > cores and not force:
         raise ConfigError(f"workers {local} on this node but it has {cores} cores: workers sharing a core "
-                          "only slow each other down; add --force to start them anyway")
+                          "only slow each other down (`fer-tui train --force` starts them anyway)")
     find_msrun()
     if launch.master_port is not None and launch.node_rank == 0 and not port_free(launch.master_addr,
                                                                                   launch.master_port):
