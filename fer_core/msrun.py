@@ -160,11 +160,14 @@ def supervise(run_dir: Path, resume: bool, lock) -> int:
 
 
 class Supervisor:
+    """The run's trainer process when it has several workers: msrun is its child."""
+
     def __init__(self, run_dir: Path, resume: bool, lock):
         self.run_dir, self.resume, self.lock = run_dir, resume, lock
         self.logs = run_dir / LOGS
         self.stop_signal: int | None = None
         self.workers: dict[int, int] = {}  # rank -> pid, as found among msrun's children
+        self.scheduler: int | None = None  # msrun's other child
         self.deaths: list[tuple[int, int]] = []  # (rank, pid) in the order they were seen gone
         self.signalled: set[int] = set()
         self.last_beat = 0.0
@@ -188,9 +191,13 @@ class Supervisor:
                      message=f"node {launch.node_rank} of {launch.nodes}{where}" if launch.nodes > 1 else "")
         self._say(f"msrun: {config.workers} workers ({self.local} here) joining {launch.master_addr}:{port}; "
                   f"their logs: {self.logs}/")
-        with open(self.logs / "msrun.log", "ab") as out, trainer_os.signals_unblocked():
-            self.msrun = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                          start_new_session=True, env=env)
+        try:
+            with open(self.logs / "msrun.log", "ab") as out, trainer_os.signals_unblocked():
+                self.log_start = out.tell()  # an earlier launch's lines (before a resume) are not this one's
+                self.msrun = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
+                                              stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        except OSError as error:
+            return self._fail(f"cannot start msrun: {error}")
         self.copy = LogCopy(self.logs / "worker_0.log", self.run_dir / runs.LOG) if self.hosts_rank0 else None
         code = self._watch()
         return self._outcome(code)
@@ -224,10 +231,9 @@ class Supervisor:
             if self.workers and len(self.deaths) == len(self.workers) == self.local:
                 gone_since = gone_since or time.monotonic()
                 if time.monotonic() - gone_since > LINGER:  # the scheduler waits out its own timeouts
-                    _killpg(self.msrun.pid)
+                    _killpg(self.msrun.pid)  # msrun is alive: its group is still ours
             time.sleep(POLL)
-        _killpg(self.msrun.pid)  # whatever msrun left behind (its scheduler, `tail`s)
-        for rank, pid in self.workers.items():  # ours, in sessions of their own
+        for pid in [*self.workers.values(), self.scheduler]:  # whatever msrun left behind
             if runs.pid_alive(pid):
                 _signal(pid, signal.SIGKILL)
         if self.copy:
@@ -240,6 +246,8 @@ class Supervisor:
             env = _environ(pid)
             if env.get("MS_ROLE") == "MS_WORKER" and env.get("RANK_ID", "").isdigit():
                 self.workers.setdefault(int(env["RANK_ID"]), pid)
+            elif env.get("MS_ROLE") == "MS_SCHED":
+                self.scheduler = pid
         if len(self.workers) > known:  # for people and tests: which pid is which rank
             fileio.write_json(self.logs / "workers.json", {str(r): p for r, p in sorted(self.workers.items())})
 
@@ -257,12 +265,12 @@ class Supervisor:
     def _outcome(self, code: int) -> int:
         status = runs.read_status(self.run_dir) or RunStatus()
         state = status.state
+        if state in ("finished", "early_stopped"):  # rank 0 got to the end: nothing after counts
+            return 0
         if self.stop_signal is not None:
             if state != "stopped":  # the workers ended before rank 0 could say so
                 self._status(state="stopped", message=f"stopped by {signal.Signals(self.stop_signal).name}")
             return 128 + self.stop_signal
-        if state in ("finished", "early_stopped"):
-            return 0
         if code == 0 and not self.hosts_rank0:
             self._status(state="finished", message="")
             return 0
@@ -270,7 +278,7 @@ class Supervisor:
 
     def _why(self, code: int, status: RunStatus) -> str:
         """The rank whose end ended the run, as msrun saw it (else as we saw it), and its reason."""
-        reported = _first_failure(self.logs / "msrun.log")
+        reported = _first_failure(self.logs / "msrun.log", self.log_start)
         ranks = {pid: rank for rank, pid in self.workers.items()}
         if reported and reported[0] in ranks:
             pid, exit_code = reported
@@ -373,10 +381,12 @@ _FAILURE = re.compile(rb"Worker process (\d+) exit with exception\. Error code: 
 _ERROR_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception)|error): .+")
 
 
-def _first_failure(log: Path) -> tuple[int, int] | None:
-    """(pid, exit code) of the first worker msrun reported failed."""
+def _first_failure(log: Path, start: int) -> tuple[int, int] | None:
+    """(pid, exit code) of the first worker msrun reported failed after `start` in its log."""
     try:
-        match = _FAILURE.search(log.read_bytes())
+        with open(log, "rb") as handle:
+            handle.seek(start)
+            match = _FAILURE.search(handle.read())
     except OSError:
         return None
     return (int(match.group(1)), int(match.group(2))) if match else None
