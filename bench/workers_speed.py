@@ -38,7 +38,7 @@ def measure(preset: str, workers: int, epochs: int, extra: list[str]) -> tuple[f
                        env=env, check=True, stdout=subprocess.DEVNULL)
         seconds = time.monotonic() - started
         run_dir = next((Path(root) / "bench").iterdir())
-        return runs.read_metrics(run_dir)[-1]["images_per_second"], seconds
+        return runs.read_metrics(run_dir)[-1].images_per_second, seconds
 
 
 def main() -> int:
