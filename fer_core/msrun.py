@@ -168,7 +168,6 @@ class Supervisor:
         self.stop_signal: int | None = None
         self.workers: dict[int, int] = {}  # rank -> pid, as found among msrun's children
         self.scheduler: int | None = None  # msrun's other child
-        self.deaths: list[tuple[int, int]] = []  # (rank, pid) in the order they were seen gone
         self.signalled: set[int] = set()
         self.last_beat = 0.0
 
@@ -219,16 +218,13 @@ class Supervisor:
                 for pid in set(self.workers.values()) - self.signalled:
                     _signal(pid, self.stop_signal)
                     self.signalled.add(pid)
-            for rank, pid in self.workers.items():
-                if (rank, pid) not in self.deaths and not runs.pid_alive(pid):
-                    self.deaths.append((rank, pid))
             if self.copy:
                 self.copy.pump()
             self._heartbeat()
             code = self.msrun.poll()
             if code is not None:
                 break
-            if self.workers and len(self.deaths) == len(self.workers) == self.local:
+            if len(self.workers) == self.local and not any(map(runs.pid_alive, self.workers.values())):
                 gone_since = gone_since or time.monotonic()
                 if time.monotonic() - gone_since > LINGER:  # the scheduler waits out its own timeouts
                     _killpg(self.msrun.pid)  # msrun is alive: its group is still ours
@@ -271,22 +267,23 @@ class Supervisor:
             if state != "stopped":  # the workers ended before rank 0 could say so
                 self._status(state="stopped", message=f"stopped by {signal.Signals(self.stop_signal).name}")
             return 128 + self.stop_signal
-        if code == 0 and not self.hosts_rank0:
+        log = _read_from(self.logs / "msrun.log", self.log_start)
+        if not self.hosts_rank0 and (code == 0 or (not _FAILURE.search(log) and _SCHEDULER_FAILED.search(log))):
+            # this node's workers ended well; a scheduler that could not start here (when node 0's
+            # address is also this host's: nodes simulated on one machine) was not needed
             self._status(state="finished", message="")
             return 0
-        return self._fail(self._why(code, status))
+        return self._fail(self._why(code, status, log))
 
-    def _why(self, code: int, status: RunStatus) -> str:
-        """The rank whose end ended the run, as msrun saw it (else as we saw it), and its reason."""
-        reported = _first_failure(self.logs / "msrun.log", self.log_start)
-        ranks = {pid: rank for rank, pid in self.workers.items()}
-        if reported and reported[0] in ranks:
-            pid, exit_code = reported
-            rank, how = ranks[pid], _how(exit_code)
-        elif self.deaths:
-            (rank, pid), how = self.deaths[0], "ended"
-        else:
-            return f"msrun exited with status {code}: {_last_error(self.logs / 'msrun.log') or 'see msrun.log'}"
+    def _why(self, code: int, status: RunStatus, log: bytes) -> str:
+        """The rank whose end ended the run, as msrun reported it, and its reason; else msrun's."""
+        failed = _FAILURE.search(log)
+        pid = int(failed.group(1)) if failed else None
+        rank = next((r for r, p in self.workers.items() if p == pid), None)
+        if rank is None:
+            why = _last_error(self.logs / "scheduler.log") or _last_error(self.logs / "msrun.log") or "see msrun.log"
+            return f"msrun exited with status {code}: {why}"
+        how = _how(int(failed.group(2)))
         said = status.message if rank == 0 and status.state == "failed" else None
         detail = said or _last_error(self.logs / f"worker_{rank}.log")
         others = "; msrun stopped the other workers" if len(self.workers) > 1 else ""
@@ -377,19 +374,20 @@ def _how(exit_code: int) -> str:
     return f"exited with status {exit_code}"
 
 
+# msrun's own words for the first worker it saw fail, and for its scheduler failing
 _FAILURE = re.compile(rb"Worker process (\d+) exit with exception\. Error code: (-?\d+)")
+_SCHEDULER_FAILED = re.compile(rb"Scheduler process \d+ exit with exception")
 _ERROR_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception)|error): .+")
 
 
-def _first_failure(log: Path, start: int) -> tuple[int, int] | None:
-    """(pid, exit code) of the first worker msrun reported failed after `start` in its log."""
+def _read_from(log: Path, start: int) -> bytes:
+    """What a log gained after `start` (this launch's part of msrun.log)."""
     try:
         with open(log, "rb") as handle:
             handle.seek(start)
-            match = _FAILURE.search(handle.read())
+            return handle.read()
     except OSError:
-        return None
-    return (int(match.group(1)), int(match.group(2))) if match else None
+        return b""
 
 
 def _last_error(log: Path) -> str:

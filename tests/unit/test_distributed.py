@@ -213,3 +213,22 @@ def test_kill_9_of_a_worker_fails_the_run_naming_its_rank(tmp_path, tiny):
     assert f"worker rank 1 (pid {pids[1]}) was killed by SIGKILL" in status.message, status.message
     assert not any(runs.pid_alive(pid) for pid in [*pids.values(), msrun_pid]), "msrun and every worker ended"
     runs.check_resumable(run_dir)  # a failed run can be resumed
+
+
+def test_two_nodes_simulated_on_one_machine(tmp_path, tiny):
+    """--nodes/--node_rank/--master_addr/--master_port reach msrun: node 0 and node 1 (one worker
+    each, here both on loopback) train one run; node 0's run directory has the metrics."""
+    port = str(msrun.free_port("127.0.0.1"))
+    common = ["train", "--preset", "demo", "--data_csv", str(tiny), "--batch_size", "16", "--epochs", "1",
+              "--workers", "2", "--nodes", "2", "--master_addr", "127.0.0.1", "--master_port", port]
+    envs = [environment(tmp_path / f"node{n}") for n in (0, 1)]
+    node0 = subprocess.Popen([sys.executable, "-m", "fer_core.cli", *common, "--node_rank", "0"], env=envs[0],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    node1 = cli(envs[1], *common, "--node_rank", "1")
+    out0, _ = node0.communicate(timeout=TIMEOUT)
+    assert (node0.returncode, node1.returncode) == (0, 0), out0[-2000:] + node1.stdout[-2000:]
+    (run0,), (run1,) = [list((tmp_path / f"node{n}" / "checkpoints" / "demo").iterdir()) for n in (0, 1)]
+    assert [r.epoch for r in runs.read_metrics(run0)] == [1] and (run0 / "best_model.ckpt").exists()
+    assert runs.read_status(run1).state == "finished" and runs.read_status(run1).workers == 2
+    assert runs.read_metrics(run1) == [], "rank 0 is on node 0: node 1 writes no metrics"
+    assert "Training finished" in (run1 / "msrun" / "worker_1.log").read_text()
