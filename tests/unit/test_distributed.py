@@ -175,12 +175,18 @@ def tiny(tmp_path):
     return small_csv(tmp_path / "tiny.csv", train_per_class=40, val_per_class=4)
 
 
-def test_stop_reaches_every_worker_and_resume_restarts_them_all(tmp_path, tiny):
-    env = environment(tmp_path)
-    run_dir = detached(env, "--preset", "demo", "--data_csv", str(tiny), "--batch_size", "8", "--epochs", "3",
-                       "--workers", "2")
-    first = worker_pids(run_dir)
-    wait_for_progress(run_dir, epoch=1, step=3)
+def two_workers_on(tiny: Path, epochs: int, until: tuple[int, int]) -> tuple[dict, Path, dict[int, int]]:
+    """A detached 2-worker run on the tiny CSV, watched until (epochs done, step)."""
+    env = environment(tiny.parent)
+    run_dir = detached(env, "--preset", "demo", "--data_csv", str(tiny), "--batch_size", "8", "--epochs",
+                       str(epochs), "--workers", "2")
+    pids = worker_pids(run_dir)
+    wait_for_progress(run_dir, *until)
+    return env, run_dir, pids
+
+
+def test_stop_reaches_every_worker_and_resume_restarts_them_all(tiny):
+    env, run_dir, first = two_workers_on(tiny, epochs=3, until=(1, 3))
     runs.stop_run(run_dir)
     status = wait_until_ended(run_dir)
     assert status.state == "stopped", _tail(run_dir / runs.LOG)
@@ -200,12 +206,8 @@ def test_stop_reaches_every_worker_and_resume_restarts_them_all(tmp_path, tiny):
         assert "Resuming at epoch 2/3" in (run_dir / "msrun" / f"worker_{rank}.log").read_text()
 
 
-def test_kill_9_of_a_worker_fails_the_run_naming_its_rank(tmp_path, tiny):
-    env = environment(tmp_path)
-    run_dir = detached(env, "--preset", "demo", "--data_csv", str(tiny), "--batch_size", "8", "--epochs", "50",
-                       "--workers", "2")
-    pids = worker_pids(run_dir)
-    wait_for_progress(run_dir, epoch=0, step=3)
+def test_kill_9_of_a_worker_fails_the_run_naming_its_rank(tiny):
+    _, run_dir, pids = two_workers_on(tiny, epochs=50, until=(0, 3))
     msrun_pid = int(Path(f"/proc/{pids[1]}/stat").read_text().rsplit(")", 1)[1].split()[1])
     os.kill(pids[1], 9)
     status = wait_until_ended(run_dir, timeout=180)
