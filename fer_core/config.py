@@ -31,6 +31,10 @@ class TrainConfig(BaseModel):
     data_csv: str = Field("fer2013.csv", min_length=1,
                           description="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'")
     device_target: Literal["CPU", "GPU", "Ascend"] = Field("CPU", description="MindSpore device")
+    # More than one: the run is launched under MindSpore's msrun as that many data-parallel
+    # processes (fer_core.distributed); batch_size stays the global batch, split evenly.
+    workers: int = Field(1, ge=1, le=256,
+                         description="Data-parallel worker processes (msrun); batch_size is split among them")
     arch: str = Field("fer_cnn", description="Architecture from the model registry")
     batch_size: int = Field(32, ge=1, le=4096, description="Images per training step")
     epochs: int = Field(50, ge=1, le=10_000, description="Maximum epochs")
@@ -70,6 +74,8 @@ class TrainConfig(BaseModel):
             raise ValueError(f"kernels fast runs on CPU only, got device_target {self.device_target}")
         if self.warmup_epochs > self.epochs:
             raise ValueError(f"warmup_epochs must be <= epochs ({self.epochs}), got {self.warmup_epochs}")
+        if self.batch_size % self.workers:  # equal shards: the mean of the workers' means is the batch mean
+            raise ValueError(f"workers must divide batch_size ({self.batch_size}), got {self.workers}")
         return self
 
     def digest(self) -> str:

@@ -49,6 +49,7 @@ class RunStatus(_Record):
     updated: float | None = Field(None, description="Time of the last write: the heartbeat")
     patience_left: int | None = Field(None, description="Epochs left before early stopping")
     eta_seconds: float | None = Field(None, description="Estimated seconds to the last epoch's end")
+    workers: int = Field(1, description="Data-parallel worker processes (msrun); images_per_second is all of theirs")
 
 
 class EpochRow(_Record):

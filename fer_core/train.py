@@ -30,7 +30,9 @@ from fer_core.ckpt.io import load_train_state
 from fer_core.checkpoint_policy import CheckpointPolicy
 from fer_core.config import TrainConfig
 from fer_core.data import load_dataset
+from fer_core.distributed import Solo
 from fer_core.errors import FerError, RunError
+from fer_core.msrun import supervise
 from fer_core.records import EpochRow, TrainProgress
 from fer_core.reporter import Reporter
 from fer_core.trainer_os import remove_stale_temporaries
@@ -59,6 +61,7 @@ class Trainer:
         self.config = runs.read_config(self.run_dir)
         self.report = Reporter(self.run_dir, self.config.epochs)
         self.stop_signal: int | None = None
+        self.cluster = Solo()  # one process; msrun's workers get a distributed.Cluster
 
     def _on_signal(self, signum, _frame) -> None:
         if signum == signal.SIGHUP:  # the terminal is gone: keep training, write to train.log
@@ -85,7 +88,8 @@ class Trainer:
         report = self.report
         try:
             report.set_status(state="starting", pid=os.getpid(), message="")
-            remove_stale_temporaries(self.run_dir)  # we hold the lock: no other writer is alive
+            if self.cluster.writes:  # we hold the lock: no other writer is alive
+                remove_stale_temporaries(self.run_dir)
             return self._run()
         except StopRequested:
             name = signal.Signals(self.stop_signal).name
@@ -124,16 +128,17 @@ class Trainer:
             from fer_core.kernels.fast_conv import use_fast_convs
 
             report.say(f"Fast convolution kernels: {use_fast_convs(net)} of the network's convolutions")
+        self.cluster.prepare(net)
         batch = min(config.batch_size, len(train_split))
         steps_per_epoch = len(train_split) // batch
         schedule = lr_schedule(config, steps_per_epoch)
         optimizer = self._optimizer(net, schedule)
-        train_step, predict = compile_steps(net, optimizer)
+        train_step, predict = compile_steps(net, optimizer, self.cluster.grad_reducer(optimizer))
         # Compile the validation graph now, not after the first epoch: a graph that does not
         # compile fails the run in its first minute, and MindSpore reads a function's source
         # when it compiles it, which once killed a run hours in after its code was replaced on disk.
         readback.Waiter().numpy(predict(ms.Tensor(np.zeros((batch, 1, IMAGE_SIZE, IMAGE_SIZE), np.float32))))
-        saver = CheckpointPolicy(self.run_dir, config, report.status.run_id)
+        saver = self.cluster.checkpoints(CheckpointPolicy(self.run_dir, config, report.status.run_id))
         progress = self._start(net, optimizer, steps_per_epoch)
         rng = np.random.default_rng(config.seed)
         if progress.rng_state:
@@ -149,9 +154,10 @@ class Trainer:
             replay = progress.model_dump()  # a stopped epoch is replayed from here
             order = rng.permutation(len(labels))
             losses, correct, seen = [], 0, 0
-            batches = Prefetcher(lambda step: self._batch(images, labels, order[step * batch:(step + 1) * batch], rng),
-                                 steps_per_epoch)
+            batches = Prefetcher(lambda step: self.cluster.shard(  # a worker's share of the global batch
+                self._batch(images, labels, order[step * batch:(step + 1) * batch], rng)), steps_per_epoch)
             for step, (index, x, targets) in enumerate(batches, 1):
+                self.stop_signal = self.cluster.agree_stop(self.stop_signal)  # all workers stop at one step
                 if self.stop_signal is not None:
                     batches.close()
                     saver.save_state(net, optimizer, replay)
@@ -160,9 +166,11 @@ class Trainer:
                 losses.append(float(loss))
                 correct += int((logits.argmax(1) == labels[index]).sum())
                 seen += len(index)
-                report.step(epoch, step, steps_per_epoch, seen, started)
+                report.step(epoch, step, steps_per_epoch, self.cluster.size * seen, started)  # all workers'
             train_seconds = time.time() - started
-            val_loss, val_acc = self._validate(predict, val_split.images, val_split.labels, batch)
+            losses, correct, seen = self.cluster.epoch_totals(losses, correct, seen)
+            val_loss, val_acc = self.cluster.validate(
+                net, lambda x, y: self._validate(predict, x, y, batch), val_split.images, val_split.labels)
             row = progress.end_epoch(EpochRow(
                 epoch=epoch, train_loss=float(np.mean(losses)), train_acc=correct / max(1, seen),
                 val_loss=val_loss, val_acc=val_acc, lr=float(schedule[epoch * steps_per_epoch - 1]),
@@ -228,9 +236,10 @@ class Trainer:
         return float(-np.log(picked).mean()), float((probs.argmax(1) == labels).mean())
 
 
-def compile_steps(net, optimizer):
+def compile_steps(net, optimizer, reduce_grads=None):
     """(train_step, predict): the jit-compiled step (soft-target cross-entropy, optimizer update)
-    and eval-mode softmax; each sets the network's mode before it runs."""
+    and eval-mode softmax; each sets the network's mode before it runs. `reduce_grads` (data
+    parallel) averages the gradients over the workers before the update."""
     import mindspore as ms
     import mindspore.ops as ops
 
@@ -244,6 +253,8 @@ def compile_steps(net, optimizer):
     @ms.jit
     def train_step(x, targets):
         (loss, logits), grads = grad_fn(x, targets)
+        if reduce_grads is not None:
+            grads = reduce_grads(grads)
         optimizer(grads)
         return loss, logits
 
@@ -335,6 +346,8 @@ def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = No
         runs.update_status(run_dir, state="failed", message=str(error))
         lock.release()
         return 2
+    if trainer.config.workers > 1:  # data-parallel: this process launches msrun and watches it
+        return supervise(run_dir, resume, lock)
     trainer.lock = lock
     return trainer.run()
 

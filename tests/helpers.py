@@ -77,7 +77,7 @@ def make_run(root: Path, run_id: str, *, state: str = "finished", preset: str = 
               "epochs": cfg.epochs, "step": 10, "steps": 10, "images_per_second": 900.0,
               "eta_seconds": None, "best_val_acc": best,
               "best_epoch": accs.index(best) + 1 if accs else None, "patience_left": 4,
-              "message": ""}
+              "message": "", "workers": 1}
     fileio.write_json(run_dir / runs.STATUS, status)
     (run_dir / runs.LOG).write_text(log or "".join(
         f"Epoch {e}/{cfg.epochs} - Validation Accuracy: {a:.4f}\n" for e, a in enumerate(accs, 1)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fer_core import config as cfg
-from fer_core import runlock, runs
+from fer_core import msrun, runlock, runs
 from fer_core.config import DEMO_DATA, TrainConfig
 from fer_core.errors import ConfigError, DataError
 
@@ -24,6 +24,12 @@ def add_arguments(parser):
                                 help=f"turn {name} off")
         else:
             fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
+    nodes = parser.add_argument_group("data-parallel workers (--workers N, launched with msrun)")
+    nodes.add_argument("--nodes", type=int, help="machines taking part (each runs this command; default 1)")
+    nodes.add_argument("--node_rank", type=int, help="this machine's place among them, 0 on the master")
+    nodes.add_argument("--master_addr", help="address of node 0, reachable from every node (default 127.0.0.1)")
+    nodes.add_argument("--master_port", type=int, help="msrun's port on node 0 (default: a free one)")
+    nodes.add_argument("--force", action="store_true", help="start more workers than this machine has cores")
 
 
 def resolve_config(args) -> tuple[TrainConfig, str]:
@@ -77,6 +83,12 @@ def check_device(device: str) -> None:
                       "use --device_target CPU")
 
 
+def launch_settings(args, base: msrun.Launch) -> msrun.Launch:
+    """--nodes, --node_rank, --master_addr, --master_port over `base` (a resumed run's own)."""
+    given = {name: getattr(args, name, None) for name in ("nodes", "node_rank", "master_addr", "master_port")}
+    return msrun.Launch(**{**vars(base), **{k: v for k, v in given.items() if v is not None}})
+
+
 def run(args) -> int:
     if args.resume:
         run_dir = runs.resolve_run(args.resume)
@@ -84,12 +96,18 @@ def run(args) -> int:
         if given:
             raise ConfigError(f"--resume continues the run's own config; drop --{given[0]}")
         runs.check_resumable(run_dir)
-        check_device(runs.read_config(run_dir).device_target)
+        config, launch = runs.read_config(run_dir), launch_settings(args, msrun.read_launch(run_dir))
+        check_device(config.device_target)
+        msrun.check(config, launch, args.force)
+        msrun.save_launch(run_dir, launch)
         return _start(run_dir, args.detach, resume=True)
     config, preset = resolve_config(args)
+    launch = launch_settings(args, msrun.Launch())
     check_device(config.device_target)
+    msrun.check(config, launch, args.force)  # before the data: the cheap refusals first
     check_data_path(config)
     run_dir = runs.create_run(config, preset)
+    msrun.save_launch(run_dir, launch)
     return _start(run_dir, args.detach, resume=False)
 
 

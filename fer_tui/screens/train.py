@@ -187,10 +187,12 @@ class TrainScreen(Screen):
         self.launch(config)
 
     def launch(self, config: cfg.TrainConfig) -> None:
+        from fer_core import msrun
         from fer_core.commands.train import check_device
 
         try:
             check_device(config.device_target)  # no run folder for a device this machine lacks
+            msrun.check(config, msrun.Launch())  # nor for workers this machine cannot start
             run_dir = runs.create_run(config, self.preset_name)
             pid = runs.launch_detached(run_dir)
         except (FerError, OSError) as error:

@@ -19,6 +19,8 @@ def facts_text(status: RunStatus, state: str, device: str, arch: str,
     text.append(state.replace("_", " "), style=STATE_STYLES.get(state, ""))
     text.append(f"  {status.run_id or ''}", style="bold")
     text.append(f"\npreset {status.preset or '-'} · {device} · {arch}")
+    if status.workers > 1:  # a data-parallel run (msrun)
+        text.append(f" · {status.workers} workers")
     best, epoch = status.best_val_acc, status.best_epoch
     if best is None and metrics_best is not None:
         epoch, best = metrics_best

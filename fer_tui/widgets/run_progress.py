@@ -16,8 +16,9 @@ def progress_label(status: RunStatus, live: bool) -> str:
     if status.steps:
         parts.append(f"step {status.step}/{status.steps}")
     if live:
-        if status.images_per_second > 0:
-            parts.append(f"{status.images_per_second:,.0f} img/s")
+        if status.images_per_second > 0:  # all workers together
+            workers = f" on {status.workers} workers" if status.workers > 1 else ""
+            parts.append(f"{status.images_per_second:,.0f} img/s{workers}")
         parts.append(f"ETA {duration(status.eta_seconds)}")
     return " · ".join(parts)
 

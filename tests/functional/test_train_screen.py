@@ -163,6 +163,21 @@ class TestValidation:
             assert not list(root.rglob(runs.STATUS)), "no run directory for a device this machine lacks"
             assert isinstance(app.screen, TrainScreen)
 
+    async def test_more_workers_than_cores_is_an_error_notification_not_a_run(self, root):
+        import os
+
+        workers = len(os.sched_getaffinity(0)) + 1
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await type_into(pilot, "batch_size", str(8 * workers))
+            await type_into(pilot, "workers", str(workers))
+            assert not app.screen.query_one(ConfigForm).errors, "a valid config: the launch check refuses it"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: any("cores" in n.message for n in app._notifications))
+            assert not list(root.rglob(runs.STATUS)), "no run directory for workers this machine cannot start"
+            assert isinstance(app.screen, TrainScreen)
+
     async def test_a_bad_csv_row_is_an_error_notification_not_a_failed_run(self, root, tmp_path):
         from tests.helpers import fer_rows, write_csv
 

@@ -413,6 +413,36 @@ def test_config_file_bad(capfd, area, content, names):
     rejects(capfd, area, ["train", "--detach", "--config", str(path)], names, "config file: bad")
 
 
+# ---------------------------------------------------------------- data-parallel launches (--workers N)
+
+def test_workers_this_machine_cannot_start(capfd, area, monkeypatch):
+    """Refused before a run directory exists: too many workers, a busy port, no msrun, bad nodes."""
+    import socket
+
+    cores = len(os.sched_getaffinity(0))
+    demo = ["train", "--detach", "--preset", "demo", "--epochs", "1"]
+    rejects(capfd, area, [*demo, "--workers", "0"], "workers must be >= 1, got 0", "workers: bad count")
+    rejects(capfd, area, [*demo, "--workers", str(cores + 1), "--batch_size", str(8 * (cores + 1))],
+            [f"workers {cores + 1}", f"{cores} cores", "--force"], "workers: more than cores")
+    rejects(capfd, area, [*demo, "--workers", "3"], "workers must divide batch_size (64), got 3",
+            "workers: uneven shards")
+    rejects(capfd, area, [*demo, "--workers", "2", "--nodes", "3", "--force"], "multiple of nodes",
+            "workers: nodes")
+    rejects(capfd, area, [*demo, "--workers", "2", "--nodes", "2", "--node_rank", "2"], "node_rank",
+            "workers: nodes")
+    rejects(capfd, area, [*demo, "--workers", "2", "--master_port", "80", "--force"], "master_port",
+            "workers: port")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        rejects(capfd, area, [*demo, "--workers", "2", "--force", "--master_port", str(port)],
+                [f"master_port {port} is busy"], "workers: busy port")
+    monkeypatch.setenv("FER_TUI_MSRUN", str(area / "in" / "no-msrun"))
+    rejects(capfd, area, [*demo, "--workers", "2", "--force"], ["msrun not found", "no-msrun"],
+            "workers: no msrun")
+
+
 # ---------------------------------------------------------------- missing paths, unwritable places
 
 def test_missing_paths(capfd, area):

@@ -24,6 +24,8 @@ BAD_VALUES = [
     ("warmup_epochs", -2, "warmup_epochs must be >= 0, got -2"),
     ("keep_checkpoints", -1, "keep_checkpoints must be >= 0, got -1"),
     ("seed", -5, "seed must be >= 0, got -5"),
+    ("workers", 0, "workers must be >= 1, got 0"),
+    ("workers", 257, "workers must be <= 256, got 257"),
     ("val_split", "Test", "val_split must be one of PublicTest, PrivateTest or Training, got Test"),
     ("augment", "maybe", "augment must be true or false, got maybe"),
     ("augment_policy", "heavy", "augment_policy must be one of crop_flip or full, got heavy"),
@@ -53,6 +55,9 @@ def test_cross_field_rules():
         config.make_config({"lr": 1e-3, "min_lr": 1e-2})
     with pytest.raises(ConfigError, match=r"^warmup_epochs must be <= epochs \(5\), got 6$"):
         config.make_config({"epochs": 5, "warmup_epochs": 6})
+    with pytest.raises(ConfigError, match=r"^workers must divide batch_size \(64\), got 3$"):
+        config.make_config({"batch_size": 64, "workers": 3})
+    assert config.make_config({"batch_size": 64, "workers": 4}).workers == 4
 
 
 def test_unknown_field_and_several_errors_on_one_line():

@@ -26,6 +26,11 @@ def test_shipped_preset_values(name):
     assert preset.description and "\n" not in preset.description
 
 
+def test_every_shipped_preset_trains_in_one_process():
+    # --workers N is a choice for the machine at hand, never a preset's default
+    assert {p.name: p.config.workers for p in config.list_presets()} == {n: 1 for n in config.preset_names()}
+
+
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="unknown preset 'nope'"):
         config.load_preset("nope")

@@ -120,3 +120,12 @@ def test_progress_label_shows_speed_and_eta_only_when_live():
     status = RunStatus(epoch=3, epochs=8, step=40, steps=100, images_per_second=812.4, eta_seconds=80)
     assert progress_label(status, True) == "epoch 3/8 · step 40/100 · 812 img/s · ETA 1m20s"
     assert progress_label(status, False) == "epoch 3/8 · step 40/100"
+
+
+def test_a_data_parallel_run_shows_its_workers_and_their_images_per_second_together():
+    status = RunStatus(run_id="r3", preset="demo", epoch=1, epochs=2, step=5, steps=32,
+                       images_per_second=1234.0, eta_seconds=10, workers=2)
+    assert "demo · CPU · tiny_cnn · 2 workers" in facts_text(status, "running", "CPU", "tiny_cnn").plain
+    assert "1,234 img/s on 2 workers" in progress_label(status, True)
+    one = status.evolve(workers=1)
+    assert "workers" not in facts_text(one, "running", "CPU", "tiny_cnn").plain + progress_label(one, True)
