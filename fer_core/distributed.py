@@ -1,7 +1,7 @@
-"""Data-parallel training inside msrun's workers: `python -m fer_core.distributed RUN_DIR [--resume]`.
+"""Data-parallel training inside msrun's workers: the `Cluster` the loop's hooks talk to.
 
-msrun (started by fer_core.msrun) runs this module once per worker and once as its scheduler.
-Every worker runs the ordinary training loop (fer_core.train.Trainer) with a `Cluster` in place
+msrun (started by fer_core.msrun) runs `python -m fer_core.worker RUN_DIR [--resume]` once per
+worker and once as its scheduler (fer_core/worker.py). Every worker runs the ordinary training loop (fer_core.train.Trainer) with a `Cluster` in place
 of the default `Solo`; the loop calls the hooks below and stays the same for one process or many.
 
 What data-parallel means here:
@@ -26,16 +26,8 @@ in a collective: nothing here makes one rank wait long for another.
 
 from __future__ import annotations
 
-if __name__ == "__main__":  # before numpy starts threads: see trainer_os.block_stop_signals
-    from fer_core.trainer_os import block_stop_signals
-
-    block_stop_signals()
-
-import argparse
 import os
 import signal
-import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -183,7 +175,7 @@ def _bounds(n: int, rank: int, size: int) -> tuple[int, int]:
     return rank * n // size, (rank + 1) * n // size
 
 
-class _NoLock:
+class NoLock:
     """A worker's stand-in for the run's lock: the launcher holds the real one for the run."""
 
     def record_pid(self, pid: int) -> None:
@@ -216,39 +208,3 @@ def join(device_target: str) -> Cluster:
     ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True)
     supervisor = os.environ.get(SUPERVISOR_ENV, "")
     return Cluster(get_rank(), get_group_size(), int(supervisor) if supervisor.isdigit() else None)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fer_core.distributed")
-    parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--resume", action="store_true")
-    args = parser.parse_args(argv)
-    from fer_core import trainer_os
-    from fer_core.msrun import LOGS
-    from fer_core.reporter import Reporter
-    from fer_core.train import Trainer
-
-    if os.environ.get("MS_ROLE") == "MS_SCHED":
-        # msrun's scheduler runs this module too: init() serves the cluster until the workers
-        # are done and ends the process; it never touches the run directory
-        from mindspore.communication import init
-
-        from fer_core.mindspore_setup import configure
-
-        configure(runs.read_config(args.run_dir).device_target)
-        init()
-        return 0
-    trainer = Trainer(args.run_dir, args.resume)
-    trainer_os.route_signals(trainer._on_signal)  # a stop during start-up is kept, not fatal
-    trainer.cluster = join(trainer.config.device_target)
-    trainer.lock = _NoLock()
-    if trainer.cluster.rank:  # the run directory is rank 0's to write
-        trainer.report = Reporter(args.run_dir / LOGS / f"rank-{trainer.cluster.rank}", trainer.config.epochs)
-    print(f"worker rank {trainer.cluster.rank} of {trainer.cluster.size} (pid {os.getpid()})", flush=True)
-    code = trainer.run()
-    # a stop is not a failure: msrun would kill the other ranks while rank 0 saves its state
-    return 0 if trainer.stop_signal is not None and code == 128 + trainer.stop_signal else code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

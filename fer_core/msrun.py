@@ -3,7 +3,7 @@
 The process that holds the run's lock (the CLI in the foreground, the detached trainer
 otherwise) becomes the run's *supervisor*. It starts msrun in a session of its own (a ctrl+c
 in the terminal must not reach msrun, which answers it with SIGKILL to every worker) with the
-workers `python -m fer_core.distributed RUN_DIR`, a free master port on 127.0.0.1 and msrun's
+workers `python -m fer_core.worker RUN_DIR`, a free master port on 127.0.0.1 and msrun's
 logs in RUN_DIR/msrun/. Then, until msrun ends, it:
 - copies rank 0's output to its own stdout (train.log when detached);
 - forwards a stop (SIGINT/SIGTERM) to every worker: they agree on a step and stop together;
@@ -130,7 +130,7 @@ def msrun_command(run_dir: Path, config: TrainConfig, launch: Launch, port: int,
             "--log_dir", str(logs), "--join", "True", "--cluster_time_out", str(CLUSTER_TIMEOUT),
             # no `tail -f` of the workers' logs into msrun.log: rank 0's goes to train.log
             "--tail_worker_log", str(config.workers),
-            "python", "-m", "fer_core.distributed", str(run_dir), *(["--resume"] if resume else [])]
+            "python", "-m", "fer_core.worker", str(run_dir), *(["--resume"] if resume else [])]
 
 
 def python_shim(logs: Path) -> Path:

@@ -367,7 +367,7 @@ def _bad_values(name: str) -> list[str]:
         values += ["nan"] if name != "min_lr" else []
     if name == "arch":
         values += ["resnet9000", "TINY_CNN", "tiny cnn"]
-    if name in ("device_target", "val_split", "augment_policy"):
+    if name in ("device_target", "val_split", "augment_policy", "kernels"):
         values += ["TPU", "cpu0", "Public Test"]  # any case is accepted: "cpu" is CPU
     return values
 
