@@ -134,12 +134,14 @@ class Trainer:
         schedule = lr_schedule(config, steps_per_epoch)
         optimizer = self._optimizer(net, schedule)
         train_step, predict = compile_steps(net, optimizer, self.cluster.grad_reducer(optimizer))
-        # Compile the validation graph now, not after the first epoch: a graph that does not
-        # compile fails the run in its first minute, and MindSpore reads a function's source
-        # when it compiles it, which once killed a run hours in after its code was replaced on disk.
-        readback.Waiter().numpy(predict(ms.Tensor(np.zeros((batch, 1, IMAGE_SIZE, IMAGE_SIZE), np.float32))))
         saver = self.cluster.checkpoints(CheckpointPolicy(self.run_dir, config, report.status.run_id))
         progress = self._start(net, optimizer, steps_per_epoch)
+        # Compile the validation graph now, not after the first epoch: a graph that does not
+        # compile fails the run in its first minute, and MindSpore reads a function's source
+        # when it compiles it, which once killed a run hours in after its code was replaced on
+        # disk. After _start: a resume's set_data gives the parameters new buffers, and a graph
+        # compiled before it would keep validating the untrained network's.
+        readback.Waiter().numpy(predict(ms.Tensor(np.zeros((batch, 1, IMAGE_SIZE, IMAGE_SIZE), np.float32))))
         rng = np.random.default_rng(config.seed)
         if progress.rng_state:
             rng.bit_generator.state = progress.rng_state

@@ -75,8 +75,10 @@ def test_early_stopping_on_a_plateau(tiny_csv):
 
 
 def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
-    csv = small_csv(tmp_path / "more.csv", train_per_class=60, val_per_class=4)
-    run_dir = runs.create_run(tiny_config(csv, epochs=3, batch_size=8, keep_checkpoints=2), "stopme")
+    csv = small_csv(tmp_path / "more.csv", train_per_class=60, val_per_class=10)
+    # plain training, so the network learns within three epochs and each epoch's accuracy differs
+    config = tiny_config(csv, epochs=3, batch_size=8, keep_checkpoints=2, augment=False, mixup=False)
+    run_dir = runs.create_run(config, "stopme")
     pid = runs.launch_detached(run_dir)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -103,6 +105,17 @@ def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
     log = (run_dir / "train.log").read_text()
     assert "Resuming at epoch 2/3" in log
     assert "are not loaded" not in log, "resume restores every parameter, silently"
+    # the resumed process validates the weights it trains: each checkpoint it saved evaluates,
+    # in a fresh process, to the accuracy it logged (a validation graph compiled before the
+    # resume loaded the weights once kept validating the untrained network)
+    from fer_core.evaluate import evaluate
+
+    logged = {row.epoch: row.val_acc for row in runs.read_metrics(run_dir)}
+    for ckpt in sorted(run_dir.glob("fer-*.ckpt")):
+        epoch = json.loads(ckpt.with_suffix(".json").read_text())["epoch"]
+        assert epoch >= 2
+        got = evaluate(ckpt, str(csv), "PublicTest").accuracy
+        assert abs(got - logged[epoch]) <= 1e-6, ckpt.name
 
 
 def _wait_exit(pid, timeout=60):
