@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from fer_core import config, runs
+from fer_core import cli, config, runs
 from tests.helpers import small_csv, status_of
 
+FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
 FIGURES: dict = {"bad_inputs": Counter(), "kill9": [], "hangup": [], "concurrency": []}
 
 
@@ -127,3 +129,56 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(figures, indent=2) + "\n")
         write(f"figures written to {path}")
+
+
+# ---------------------------------------------------------------- bad input: the property every case checks
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every file and folder under `root` with size and mtime, except the cache folder (a
+    refusal may still memoise an architecture's parameter manifest there: harmless)."""
+    tree = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        if Path(dirpath) == root and "cache" in dirnames:
+            dirnames.remove("cache")
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            info = path.lstat()
+            tree[str(path.relative_to(root))] = (info.st_size if not path.is_dir() else 0, info.st_mtime_ns)
+    return tree
+
+
+def rejects(capfd, root: Path, argv: list[str], names: str | list[str], kind: str) -> str:
+    """Run `fer-tui ARGV`; it must fail with one line naming `names` and change nothing."""
+    capfd.readouterr()
+    before = snapshot(root)
+    try:
+        code = cli.main(argv)
+    except SystemExit as exit_:  # argparse errors exit through the parser
+        code = exit_.code
+    out, err = capfd.readouterr()
+    after = snapshot(root)
+    lines = err.strip().splitlines()
+    assert code not in (0, None), f"fer-tui {argv} succeeded: {out[-500:]}"
+    assert len(lines) == 1, f"fer-tui {argv}: expected one line on stderr, got:\n{err[-2000:]}"
+    assert "Traceback" not in out + err
+    for name in [names] if isinstance(names, str) else names:
+        assert name in lines[0], f"{name!r} not named in: {lines[0]}"
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert not changed, f"fer-tui {argv} changed {sorted(changed)[:10]}"
+    count_input(kind)
+    return lines[0]
+
+
+@pytest.fixture
+def area(tmp_path, monkeypatch):
+    """The test's tree (inputs, checkpoints root, cache); trainers go to the fake, detached."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FER_TUI_TRAINER", f"{sys.executable} {FAKE_TRAINER}")
+    monkeypatch.setenv("GLOG_v", "3")
+    (tmp_path / "in").mkdir()
+    yield tmp_path
+    from fer_core import runs  # a bad input that slipped through started a (fake) trainer
+
+    for run in runs.find_runs(tmp_path / "checkpoints"):
+        if runs.pid_alive(run.status.pid):
+            os.killpg(run.status.pid, 9)

@@ -24,69 +24,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fer_core import cli, config as cfg
-from fer_core.config import TrainConfig
 from tests.helpers import fer_rows, image_folder, small_csv, write_csv
-from tests.reliability.conftest import count_input
+from tests.reliability.conftest import count_input, rejects, snapshot
 
-FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
 FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
 EXAMPLES = int(os.environ.get("FER_TUI_BAD_EXAMPLES", "25"))
 HYPO = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 _names = count()
-
-
-# ---------------------------------------------------------------- the property every case checks
-
-def snapshot(root: Path) -> dict[str, tuple]:
-    """Every file and folder under `root` with size and mtime, except the cache folder (a
-    refusal may still memoise an architecture's parameter manifest there: harmless)."""
-    tree = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        if Path(dirpath) == root and "cache" in dirnames:
-            dirnames.remove("cache")
-        for name in dirnames + filenames:
-            path = Path(dirpath) / name
-            info = path.lstat()
-            tree[str(path.relative_to(root))] = (info.st_size if not path.is_dir() else 0, info.st_mtime_ns)
-    return tree
-
-
-def rejects(capfd, root: Path, argv: list[str], names: str | list[str], kind: str) -> str:
-    """Run `fer-tui ARGV`; it must fail with one line naming `names` and change nothing."""
-    capfd.readouterr()
-    before = snapshot(root)
-    try:
-        code = cli.main(argv)
-    except SystemExit as exit_:  # argparse errors exit through the parser
-        code = exit_.code
-    out, err = capfd.readouterr()
-    after = snapshot(root)
-    lines = err.strip().splitlines()
-    assert code not in (0, None), f"fer-tui {argv} succeeded: {out[-500:]}"
-    assert len(lines) == 1, f"fer-tui {argv}: expected one line on stderr, got:\n{err[-2000:]}"
-    assert "Traceback" not in out + err
-    for name in [names] if isinstance(names, str) else names:
-        assert name in lines[0], f"{name!r} not named in: {lines[0]}"
-    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    assert not changed, f"fer-tui {argv} changed {sorted(changed)[:10]}"
-    count_input(kind)
-    return lines[0]
-
-
-@pytest.fixture
-def area(tmp_path, monkeypatch):
-    """The test's tree (inputs, checkpoints root, cache); trainers go to the fake, detached."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("FER_TUI_TRAINER", f"{sys.executable} {FAKE_TRAINER}")
-    monkeypatch.setenv("GLOG_v", "3")
-    (tmp_path / "in").mkdir()
-    yield tmp_path
-    from fer_core import runs  # a bad input that slipped through started a (fake) trainer
-
-    for run in runs.find_runs(tmp_path / "checkpoints"):
-        if runs.pid_alive(run.status.pid):
-            os.killpg(run.status.pid, 9)
 
 
 def fresh(area: Path, suffix: str) -> Path:
@@ -341,106 +286,6 @@ def test_resume_from_a_damaged_last_state(capfd, area, real_ckpts):
         (run_dir / runs.LAST_STATE).write_bytes(content)
         rejects(capfd, area, ["train", "--resume", str(run_dir), "--detach"], [runs.LAST_STATE],
                 "ckpt: damaged last_state.ckpt on --resume")
-
-
-# ---------------------------------------------------------------- config fields through the CLI
-
-def _bad_values(name: str) -> list[str]:
-    """Out-of-range and wrong-type spellings for one TrainConfig field, from its schema."""
-    field = TrainConfig.model_fields[name]
-    values: list[str] = []
-    if field.annotation is bool:
-        return ["maybe", "2", "yes please", "-1"]
-    if field.annotation is int:
-        values += ["abc", "1.5", "1e3x", "", "0x10"]
-    if field.annotation is float:
-        values += ["abc", "1,5", "", "--1"]
-    for meta in field.metadata:
-        for attr, step in (("ge", -1), ("gt", 0), ("le", 1), ("lt", 0)):
-            bound = getattr(meta, attr, None)
-            if bound is not None:
-                values.append(str(bound + step) if field.annotation is int else
-                              (str(bound) if attr in ("gt", "lt") else str(bound + step * 0.5)))
-        if getattr(meta, "min_length", None):
-            values.append("")
-    if field.annotation is float:
-        values += ["nan"] if name != "min_lr" else []
-    if name == "arch":
-        values += ["resnet9000", "TINY_CNN", "tiny cnn"]
-    if name in ("device_target", "val_split", "augment_policy", "kernels"):
-        values += ["TPU", "cpu0", "Public Test"]  # any case is accepted: "cpu" is CPU
-    return values
-
-
-@pytest.mark.parametrize("name", list(TrainConfig.model_fields))
-def test_every_config_field_out_of_range_or_wrong_type(capfd, area, name):
-    values = _bad_values(name)
-    if name == "data_csv":
-        values += [str(area / "in" / "missing.csv")]
-    if name == "save_dir":
-        blocker = area / "in" / "a-file"
-        blocker.write_text("x")
-        values += [str(blocker / "runs"), str(blocker)]
-    assert values, name
-    for value in values:
-        args = ["train", "--detach", "--preset", "demo", f"--{name}={value}"]
-        if name in ("epochs", "lr"):  # so the cross-field rules don't hide the field's own message
-            args += ["--warmup_epochs", "0", "--min_lr", "0"]
-        rejects(capfd, area, args, name if name != "save_dir" or value == "" else "save_dir", f"config field: {name}")
-
-
-@HYPO
-@given(name=st.sampled_from([n for n, f in TrainConfig.model_fields.items() if f.annotation in (int, float)]),
-       value=st.text(st.characters(blacklist_categories=("Cs",)), max_size=12))
-def test_numeric_fields_with_any_text(capfd, area, name, value):
-    try:
-        cfg.make_config({**cfg.load_preset("demo").config.model_dump(),
-                         name: cfg.parse_value(name, value)})
-        return  # a value the schema accepts (e.g. " 7"): not a bad input
-    except Exception:  # noqa: BLE001 - any refusal: the CLI must say it in one line
-        pass
-    rejects(capfd, area, ["train", "--detach", "--preset", "demo", f"--{name}={value}"], name,
-            "config field: hypothesis text")
-
-
-@pytest.mark.parametrize("content,names", [
-    ("epochs = 'many'\n", "epochs"), ("lr = -1\n", "lr"), ("bogus = 1\n", "bogus"),
-    ("epochs = \n", "bad.toml"), ("\0\1\2", "bad.toml"), ("[x]\nepochs = 1\n", "x"),
-])
-def test_config_file_bad(capfd, area, content, names):
-    path = area / "in" / "bad.toml"
-    path.write_text(content)
-    rejects(capfd, area, ["train", "--detach", "--config", str(path)], names, "config file: bad")
-
-
-# ---------------------------------------------------------------- data-parallel launches (--workers N)
-
-def test_workers_this_machine_cannot_start(capfd, area, monkeypatch):
-    """Refused before a run directory exists: too many workers, a busy port, no msrun, bad nodes."""
-    import socket
-
-    cores = len(os.sched_getaffinity(0))
-    demo = ["train", "--detach", "--preset", "demo", "--epochs", "1"]
-    rejects(capfd, area, [*demo, "--workers", "0"], "workers must be >= 1, got 0", "workers: bad count")
-    rejects(capfd, area, [*demo, "--workers", str(cores + 1), "--batch_size", str(8 * (cores + 1))],
-            [f"workers {cores + 1}", f"{cores} cores", "--force"], "workers: more than cores")
-    rejects(capfd, area, [*demo, "--workers", "3"], "workers must divide batch_size (64), got 3",
-            "workers: uneven shards")
-    rejects(capfd, area, [*demo, "--workers", "2", "--nodes", "3", "--force"], "multiple of nodes",
-            "workers: nodes")
-    rejects(capfd, area, [*demo, "--workers", "2", "--nodes", "2", "--node_rank", "2"], "node_rank",
-            "workers: nodes")
-    rejects(capfd, area, [*demo, "--workers", "2", "--master_port", "80", "--force"], "master_port",
-            "workers: port")
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        rejects(capfd, area, [*demo, "--workers", "2", "--force", "--master_port", str(port)],
-                [f"master_port {port} is busy"], "workers: busy port")
-    monkeypatch.setenv("FER_TUI_MSRUN", str(area / "in" / "no-msrun"))
-    rejects(capfd, area, [*demo, "--workers", "2", "--force"], ["msrun not found", "no-msrun"],
-            "workers: no msrun")
 
 
 # ---------------------------------------------------------------- missing paths, unwritable places
