@@ -46,25 +46,13 @@ class TorchPredictor:
     """The checkpoint's weights in bench/train_speed.py's PyTorch twin, eval mode, same normalisation."""
 
     def __init__(self, ckpt: Path, arch: str):
-        import mindspore as ms
         import torch
 
-        from train_speed import torch_net
+        from train_speed import torch_net, with_checkpoint_weights
 
         self.torch = torch
         torch.set_num_threads(len(os.sched_getaffinity(0)))
-        self.net = torch_net(arch).eval()
-        # Same layouts (OIHW, out×in); put the checkpoint's names in the net's order (the file's
-        # is alphabetical: features.10 before features.2, beta before gamma). PyTorch adds a
-        # BN step counter.
-        rank = {"weight": 0, "gamma": 0, "beta": 1, "bias": 1, "moving_mean": 2, "moving_variance": 3}
-        params = {k: v for k, v in ms.load_checkpoint(str(ckpt)).items() if k.startswith(("features.", "classifier."))}
-        order = sorted(params, key=lambda k: (k.split(".")[0] == "classifier", int(k.split(".")[1]), rank[k.split(".")[2]]))
-        ours = [params[k].asnumpy() for k in order]
-        state = self.net.state_dict()
-        names = [k for k in state if not k.endswith("num_batches_tracked")]
-        assert [state[k].shape for k in names] == [torch.Size(a.shape) for a in ours], "layouts differ"
-        self.net.load_state_dict({**state, **{k: torch.from_numpy(a) for k, a in zip(names, ours)}})
+        self.net = with_checkpoint_weights(torch_net(arch), ckpt).eval()
 
     def predict(self, images: np.ndarray, tta=None, batch_size: int = 64) -> np.ndarray:
         from fer_core.augment import normalise

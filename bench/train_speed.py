@@ -77,6 +77,25 @@ def torch_net(arch: str):
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.4), nn.Linear(c_in, 7))
 
 
+def with_checkpoint_weights(net, ckpt: Path):
+    """Load a fer-tui checkpoint into torch_net's twin of the same arch (for inference benches)."""
+    import mindspore as ms
+    import torch
+
+    # Same layouts (OIHW, out×in); put the checkpoint's names in the net's order (the file's is
+    # alphabetical: features.10 before features.2, beta before gamma). PyTorch adds a BN step
+    # counter.
+    rank = {"weight": 0, "gamma": 0, "beta": 1, "bias": 1, "moving_mean": 2, "moving_variance": 3}
+    params = {k: v for k, v in ms.load_checkpoint(str(ckpt)).items() if k.startswith(("features.", "classifier."))}
+    order = sorted(params, key=lambda k: (k.split(".")[0] == "classifier", int(k.split(".")[1]), rank[k.split(".")[2]]))
+    ours = [params[k].asnumpy() for k in order]
+    state = net.state_dict()
+    names = [k for k in state if not k.endswith("num_batches_tracked")]
+    assert [state[k].shape for k in names] == [torch.Size(a.shape) for a in ours], "layouts differ"
+    net.load_state_dict({**state, **{k: torch.from_numpy(a) for k, a in zip(names, ours)}})
+    return net
+
+
 def pytorch(csv: Path, arch: str, batch: int, epochs: int, augment: bool) -> float:
     import torch
 

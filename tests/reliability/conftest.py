@@ -16,11 +16,17 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from fer_core import cli, config, runs
 from tests.helpers import small_csv, status_of
 
 FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
+# Property tests over bad input: derandomized (a failure reproduces), examples from the env so
+# a long soak can raise them.
+BAD_EXAMPLES = int(os.environ.get("FER_TUI_BAD_EXAMPLES", "25"))
+HYPO = settings(max_examples=BAD_EXAMPLES, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 FIGURES: dict = {"bad_inputs": Counter(), "kill9": [], "hangup": [], "concurrency": []}
 
 

@@ -8,16 +8,13 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fer_core import config as cfg
 from fer_core.config import TrainConfig
-from tests.reliability.conftest import rejects
+from tests.reliability.conftest import HYPO, rejects
 
-EXAMPLES = int(os.environ.get("FER_TUI_BAD_EXAMPLES", "25"))
-HYPO = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 # ---------------------------------------------------------------- config fields through the CLI

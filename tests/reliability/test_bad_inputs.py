@@ -20,17 +20,14 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fer_core import cli, config as cfg
 from tests.helpers import fer_rows, image_folder, small_csv, write_csv
-from tests.reliability.conftest import count_input, rejects, snapshot
+from tests.reliability.conftest import HYPO, count_input, rejects, snapshot
 
 FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
-EXAMPLES = int(os.environ.get("FER_TUI_BAD_EXAMPLES", "25"))
-HYPO = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 _names = count()
 
 

@@ -14,18 +14,18 @@ nn = pytest.importorskip("mindspore.nn")
 
 @pytest.fixture(scope="module")
 def fast_conv(tmp_path_factory):
-    """The kernels, built once for the module into a temporary cache."""
-    import os
-
-    os.environ["FER_TUI_CACHE"] = str(tmp_path_factory.mktemp("kernel-cache"))
+    """The kernels, built once for the module into a temporary cache (the cache folder is set
+    for this module only, so the rest of the session keeps its own)."""
     from fer_core import mindspore_setup
     from fer_core.kernels import fast_conv
 
-    mindspore_setup.configure("CPU")
-    fast_conv._library.cache_clear()
-    assert fast_conv.available(), fast_conv.unavailable_reason()
-    yield fast_conv
-    fast_conv._library.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FER_TUI_CACHE", str(tmp_path_factory.mktemp("kernel-cache")))
+        mindspore_setup.configure("CPU")
+        fast_conv._library.cache_clear()
+        assert fast_conv.available(), fast_conv.unavailable_reason()
+        yield fast_conv
+        fast_conv._library.cache_clear()
 
 
 def relative_error(got, want) -> float:
