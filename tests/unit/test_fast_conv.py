@@ -50,6 +50,12 @@ def weighted_sum(conv, g):
     return loss
 
 
+def squared_sum(net):
+    def loss(x):
+        return (net(x) ** 2).sum()
+    return loss
+
+
 def jit_step(net, optimizer):
     """value_and_grad + optimizer under ms.jit, as fer_core.train.compile_steps builds it."""
     def forward(x):
@@ -200,3 +206,35 @@ def test_fast_kernels_are_cpu_only():
 
     with pytest.raises((ConfigError, ValueError), match="kernels fast runs on CPU only"):
         config.make_config({"kernels": "fast", "device_target": "GPU"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["tiny_cnn", "fer_vgg", "fer_cnn", "resnet18_attn"])
+def test_every_architecture_gets_the_stock_gradients_on_fast_kernels(fast_conv, arch, tmp_path):
+    """Each registered net, its eligible convolutions swapped: the same loss and gradient for
+    every parameter as the stock net with the same weights (eval mode: no dropout draw), and
+    the trainer's jit step compiles and trains (so `kernels = "fast"` never meets a graph that
+    does not build, resnet18_attn's residual stages included)."""
+    from fer_core.models import ARCHITECTURES, build_model
+    from fer_core.train import compile_steps
+
+    assert arch in ARCHITECTURES
+    stock, fast = build_model(arch), build_model(arch)
+    ms.save_checkpoint(stock, str(tmp_path / "stock.ckpt"))
+    ms.load_param_into_net(fast, ms.load_checkpoint(str(tmp_path / "stock.ckpt")))
+    assert fast_conv.use_fast_convs(fast) > 0
+    rng = np.random.default_rng(7)
+    x = ms.Tensor(rng.random((2, 1, 48, 48), dtype=np.float32))
+    results = []
+    for net in (stock, fast):
+        net.set_train(False)
+        value, grads = ms.jit(ms.value_and_grad(squared_sum(net), None, net.trainable_params()))(x)
+        results.append((float(value.asnumpy()), [g.asnumpy() for g in grads]))
+    (stock_loss, stock_grads), (fast_loss, fast_grads) = results
+    assert fast_loss == pytest.approx(stock_loss, rel=1e-5)
+    for got, want in zip(fast_grads, stock_grads):
+        assert relative_error(got, want) < 1e-4
+    fast.set_train(True)
+    train_step, _ = compile_steps(fast, nn.Momentum(fast.trainable_params(), 0.01, 0.9))
+    targets = ms.Tensor(np.eye(7, dtype=np.float32)[[0, 3]])
+    assert np.isfinite(train_step(x, targets)[0].asnumpy()).all()
