@@ -7,6 +7,8 @@ view (`fer_core.evaluate`, the same numbers `fer-tui eval` prints).
 
 A row per run: preset, arch, what differs from the first run's config, epochs run (best at),
 wall time (the sum of the epochs' seconds), median img/s, checkpoint size, accuracy per view.
+A run directory without its checkpoint (the records kept in bench/runs/) shows the accuracy it
+logged at its best epoch, in the view it validated with (eval of the checkpoint reproduces it).
 """
 
 from __future__ import annotations
@@ -39,10 +41,14 @@ def row(run_dir: Path, base: dict, data: str, split: str, views: list[str]) -> s
     best = max(metrics, key=lambda m: m.val_acc)
     minutes = sum(m.seconds for m in metrics) / 60
     speed = statistics.median(m.images_per_second for m in metrics)
-    scores = [f"{evaluate(ckpt, data, split, tta=view).accuracy:.4f}" for view in views]
+    if ckpt.exists():
+        scores = [f"{evaluate(ckpt, data, split, tta=view).accuracy:.4f}" for view in views]
+    else:  # a recorded run (bench/runs/): the validation it logged, in the view it validated with
+        logged = "flip" if config["tta"] else "none"
+        scores = [f"{best.val_acc:.4f} (logged)" if view == logged else "—" for view in views]
     return (f"| {status.preset if status else '?'} | {config['arch']} | {differences(config, base)} | "
             f"{len(metrics)} of {config['epochs']} (best at {best.epoch}) | {minutes:.1f} min | "
-            f"{speed:.0f} | {ckpt.stat().st_size / 1e6:.1f} MB | " + " | ".join(scores) + " |")
+            f"{speed:.0f} | {f'{ckpt.stat().st_size / 1e6:.1f} MB' if ckpt.exists() else '—'} | " + " | ".join(scores) + " |")
 
 
 def main() -> int:
@@ -54,7 +60,7 @@ def main() -> int:
     args = parser.parse_args()
     views = args.tta.split(",")
     base = runs.read_config(args.runs[0]).model_dump()
-    print(f"| preset | arch | differs from the first | epochs | wall time | img/s | checkpoint | "
+    print("| preset | arch | differs from the first | epochs | wall time | img/s | checkpoint | "
           + " | ".join(f"{args.split} {view}" for view in views) + " |")
     print("|" + "---|" * (7 + len(views)))
     for run_dir in args.runs:
