@@ -88,11 +88,13 @@ def torch_side(w, x, g, stride):
 
 
 def train_speed(arch: str, batch: int, rounds: int, iters: int) -> None:
-    """Images/s of fer_core.train's jit step on `arch`, stock vs use_fast_convs, alternating."""
+    """Images/s of fer_core.train's jit step on `arch`: stock, all our kernels (`fast`, what
+    kernels="fast" trains with) and our convolutions alone, alternating."""
     import mindspore as ms
     import mindspore.nn as nn
 
     from fer_core.kernels import fast_conv
+    from fer_core.kernels.swap import use_fast_kernels
     from fer_core.models import build_model
     from fer_core.train import compile_steps
 
@@ -100,10 +102,12 @@ def train_speed(arch: str, batch: int, rounds: int, iters: int) -> None:
     x = ms.Tensor(rng.random((batch, 1, 48, 48), dtype=np.float32))
     targets = ms.Tensor(np.eye(7, dtype=np.float32)[rng.integers(0, 7, batch)])
     steps = {}
-    for name in ("stock", "fast"):
+    for name in ("stock", "fast", "convs"):
         net = build_model(arch)
         if name == "fast":
-            print(f"{arch}: {fast_conv.use_fast_convs(net)} convolutions swapped")
+            print(f"{arch}: {use_fast_kernels(net)}")
+        if name == "convs":
+            print(f"{arch} convolutions only: {fast_conv.use_fast_convs(net)}")
         train_step, _ = compile_steps(net, nn.Momentum(net.trainable_params(), 0.01, 0.9))
         steps[name] = lambda train_step=train_step: train_step(x, targets)[0].asnumpy()
     times: dict[str, list[float]] = {name: [] for name in steps}
@@ -111,9 +115,92 @@ def train_speed(arch: str, batch: int, rounds: int, iters: int) -> None:
         for name, step in steps.items():
             times[name].append(timed(step, iters))
     med = {name: statistics.median(t) for name, t in times.items()}
-    print(f"{arch} train step, batch {batch}: stock {med['stock']:.1f} ms ({batch * 1000 / med['stock']:.0f} img/s), "
-          f"fast {med['fast']:.1f} ms ({batch * 1000 / med['fast']:.0f} img/s), stock/fast {med['stock'] / med['fast']:.2f}"
-          f"  load {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"{arch} train step, batch {batch}: " + ", ".join(
+        f"{name} {med[name]:.1f} ms ({batch * 1000 / med[name]:.0f} img/s)" for name in med)
+        + f"; stock/fast {med['stock'] / med['fast']:.2f}  load {os.getloadavg()[0]:.2f}", flush=True)
+
+
+def rest_of_step(batch: int, rounds: int, iters: int) -> None:
+    """What a fer_cnn step spends outside its convolutions: BatchNorm (training mode) + ReLU,
+    forward and both gradients, at each conv's output shape, and the AdamW update of the whole
+    net's parameters; MindSpore (jit), our FastBatchNormReLU and PyTorch, medians in ms."""
+    import mindspore as ms
+    import mindspore.nn as nn
+
+    from fer_core.kernels.fast_bn_relu import use_fast_bn_relu
+    from fer_core.models import build_model
+
+    rng = np.random.default_rng(2)
+    totals = {"mindspore": 0.0, "fast": 0.0, "torch": 0.0}
+    print(f"{'BatchNorm2d + ReLU, training':34} {'mindspore f/b':>15} {'fast f/b':>13} {'torch f/b':>13}  load")
+    for c, size in ((32, 12), (64, 12), (64, 12), (128, 6), (128, 6), (256, 3), (256, 3)):
+        x = rng.standard_normal((batch, c, size, size)).astype(np.float32)
+        g = rng.standard_normal(x.shape).astype(np.float32)
+        cell = nn.SequentialCell([nn.BatchNorm2d(c), nn.ReLU()])
+        cell.set_train(True)
+        sides = {"mindspore": mindspore_side(cell, ms.Tensor(x), ms.Tensor(g))}
+        ours = nn.SequentialCell([nn.BatchNorm2d(c), nn.ReLU()])
+        use_fast_bn_relu(ours)
+        ours.set_train(True)
+        sides["fast"] = mindspore_side(ours, ms.Tensor(x), ms.Tensor(g))
+        try:
+            import torch
+
+            bn = torch.nn.Sequential(torch.nn.BatchNorm2d(c), torch.nn.ReLU()).train()
+            tx, tg = torch.tensor(x, requires_grad=True), torch.tensor(g)
+
+            def forward(bn=bn, tx=tx):
+                with torch.no_grad():
+                    bn(tx)
+
+            def backward(bn=bn, tx=tx, tg=tg):
+                tx.grad = None
+                bn.zero_grad()
+                (bn(tx) * tg).sum().backward()
+
+            sides["torch"] = (forward, backward)
+        except ImportError:
+            pass
+        med = {}
+        for name, (forward, backward) in sides.items():
+            runs = [(timed(forward, iters), timed(backward, iters)) for _ in range(rounds)]
+            med[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
+            totals[name] += med[name][1]
+        torch_ms = med.get("torch", (float("nan"),) * 2)
+        print(f"{f'{c} channels @{size}':34} {med['mindspore'][0]:6.2f}/{med['mindspore'][1]:6.2f}  "
+              f"{med['fast'][0]:6.2f}/{med['fast'][1]:6.2f}  "
+              f"{torch_ms[0]:6.2f}/{torch_ms[1]:6.2f}  {os.getloadavg()[0]:.2f}", flush=True)
+    net = build_model("fer_cnn")
+    params = net.trainable_params()
+    optimizer = nn.AdamWeightDecay(params, learning_rate=1e-3, weight_decay=0.05)
+    grads = tuple(ms.Tensor(rng.standard_normal(p.shape).astype(np.float32)) for p in params)
+    @ms.jit
+    def update(grads):
+        return optimizer(grads)
+
+    def mindspore_update():
+        update(grads)
+        params[-1].asnumpy()  # waits for the update
+
+    sides = {"mindspore": mindspore_update}
+    try:
+        import torch
+
+        tparams = [torch.zeros(p.shape, requires_grad=True) for p in params]
+        for tp, g in zip(tparams, grads):
+            tp.grad = torch.tensor(g.asnumpy())
+        topt = torch.optim.AdamW(tparams, lr=1e-3, weight_decay=0.05)
+        sides["torch"] = topt.step
+    except ImportError:
+        pass
+    med = {name: statistics.median(timed(call, iters) for _ in range(rounds)) for name, call in sides.items()}
+    for name, ms_time in med.items():
+        totals[name] += ms_time
+    totals["fast"] += med["mindspore"]
+    print(f"{'AdamW update, fer_cnn parameters':34} {med['mindspore']:13.2f}  {med['mindspore']:11.2f}  "
+          f"{med.get('torch', float('nan')):11.2f}")
+    print(f"{'sum (b column + update)':34} {totals['mindspore']:13.2f}  {totals['fast']:11.2f}  "
+          f"{totals['torch']:11.2f}", flush=True)
 
 
 def main() -> int:
@@ -124,6 +211,8 @@ def main() -> int:
     parser.add_argument("--split", action="store_true",
                         help="also time the two-op backward (backward-data and -weights apart)")
     parser.add_argument("--train", default="", help="an architecture: time whole jit train steps instead")
+    parser.add_argument("--rest", action="store_true",
+                        help="time fer_cnn's BatchNorm+ReLU layers and AdamW update instead of convolutions")
     parser.add_argument("--only", default="", help="a net name (fer_cnn, fer_vgg) to bench alone")
     args = parser.parse_args()
 
@@ -137,6 +226,9 @@ def main() -> int:
     if not fast_conv.available():
         print(f"fast kernels unavailable: {fast_conv.unavailable_reason()}")
         return 1
+    if args.rest:
+        rest_of_step(args.batch, args.rounds, args.iters)
+        return 0
     if args.train:
         train_speed(args.train, args.batch, args.rounds, args.iters)
         return 0

@@ -125,9 +125,9 @@ class Trainer:
 
         net = build_model(config.arch)
         if config.kernels == "fast":  # same Parameters, so checkpoints are the stock layout
-            from fer_core.kernels.fast_conv import use_fast_convs
+            from fer_core.kernels.swap import use_fast_kernels
 
-            report.say(f"Fast convolution kernels: {use_fast_convs(net)} of the network's convolutions")
+            report.say(use_fast_kernels(net))
         self.cluster.prepare(net)
         batch = min(config.batch_size, len(train_split))
         steps_per_epoch = len(train_split) // batch
