@@ -106,7 +106,7 @@ def conv3x3(in_channels: int, out_channels: int, stride: int = 1, fast: bool = T
         if reason is None:
             return FastConv2d(in_channels, out_channels, stride)
         if not _said:
-            print(f"fer-tui: fast convolution kernels unavailable ({reason}); using MindSpore's", file=sys.stderr)
+            print(f"fer-tui: fast kernels unavailable ({reason}); using MindSpore's", file=sys.stderr)
             _said = True
     return nn.Conv2d(in_channels, out_channels, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False)
 
@@ -129,7 +129,7 @@ def use_fast_convs(net) -> int:
     reason = unavailable_reason()
     if reason is not None:
         if not _said:
-            print(f"fer-tui: fast convolution kernels unavailable ({reason}); using MindSpore's", file=sys.stderr)
+            print(f"fer-tui: fast kernels unavailable ({reason}); using MindSpore's", file=sys.stderr)
             _said = True
         return 0
     swapped = 0

@@ -141,7 +141,7 @@ def test_without_compiler_stock_conv_is_used_and_said_once(fast_conv, tmp_path, 
     try:
         convs = [fast_conv.conv3x3(8, 16, 2) for _ in range(3)]
         assert not any(isinstance(c, fast_conv.FastConv2d) for c in convs)
-        assert capsys.readouterr().err.count("fast convolution kernels unavailable (no C++ compiler") == 1
+        assert capsys.readouterr().err.count("fer-tui: fast kernels unavailable (no C++ compiler") == 1
     finally:
         fast_conv._library.cache_clear()
 
