@@ -1,0 +1,101 @@
+"""Proxy runs for the README's ablation table: cpu-fast's recipe compressed to `--epochs` (the
+same warm-up and cosine decay over fewer epochs), once as it is and once per change, then each
+change's PublicTest difference.
+
+    .venv/bin/python bench/ablation.py --data_csv ../shared/data/fer2013-dev.csv.gz \\
+        [--epochs 6] [--root ablation-runs] [--only "no label smoothing" ...] [--table]
+
+Every run is a real `fer-tui train` in the foreground, one after another (two cores: side by
+side they would halve each other). Each change trains into its own folder under --root; a
+finished run is reused and an interrupted one resumed, so the script can be stopped and started
+again. `--table` prints the table from the runs there without training. Accuracy is the best
+epoch's logged val_acc (flip-averaged, as cpu-fast validates; `fer-tui eval` of the run's
+best_model.ckpt reproduces it). One run per change: differences under about half a point are
+within run-to-run noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fer_core import runs  # noqa: E402 - after the path insert, like every bench
+
+FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
+CHANGES: dict[str, list[str]] = {
+    "as cpu-fast": [],
+    "heavy augmentation (full)": ["--augment_policy", "full"],
+    "no augmentation": ["--no_augment"],
+    "mixup, alpha 0.2": ["--mixup", "--mixup_alpha", "0.2"],
+    "no label smoothing": ["--label_smoothing", "0"],
+    "label smoothing 0.2": ["--label_smoothing", "0.2"],
+    "weight decay 5e-4": ["--weight_decay", "5e-4"],
+    "batch 64, lr 1e-3": ["--batch_size", "64", "--lr", "1e-3"],
+    "fer_cnn (stride-4 stem)": ["--arch", "fer_cnn"],
+}
+
+
+def folder(root: Path, name: str) -> Path:
+    return root / ("ablation-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"))
+
+
+def the_run(root: Path, name: str) -> Path | None:
+    found = sorted(p.parent for p in folder(root, name).glob("*/config.toml"))
+    return found[-1] if found else None
+
+
+def train(root: Path, name: str, data: str, epochs: int) -> None:
+    run_dir = the_run(root, name)
+    status = runs.read_status(run_dir) if run_dir else None
+    if status is not None and status.state == "finished":
+        return
+    if run_dir is not None:
+        command = [FER_TUI, "--root", str(root), "train", "--resume", str(run_dir)]
+    else:
+        command = [FER_TUI, "--root", str(root), "train", "--preset", "cpu-fast", "--data_csv", data,
+                   "--epochs", str(epochs), "--save_dir", folder(root, name).name, *CHANGES[name]]
+    print("$", " ".join(command[1:]), flush=True)
+    subprocess.run(command, check=True)
+
+
+def table(root: Path, names: list[str]) -> None:
+    base_dir = the_run(root, "as cpu-fast")
+    base = max(m.val_acc for m in runs.read_metrics(base_dir)) if base_dir else None
+    print("| change (from cpu-fast's recipe) | epochs | PublicTest, flip-averaged | difference | minutes | flags |")
+    print("|---|---|---|---|---|---|")
+    for name in names:
+        run_dir = the_run(root, name)
+        metrics = runs.read_metrics(run_dir) if run_dir else []
+        if not metrics:
+            print(f"| {name} | not run | | | | `{' '.join(CHANGES[name])}` |")
+            continue
+        best = max(m.val_acc for m in metrics)
+        delta = f"{(best - base) * 100:+.1f} points" if base is not None and name != "as cpu-fast" else ""
+        print(f"| {name} | {len(metrics)} | {best:.4f} | {delta} | {sum(m.seconds for m in metrics) / 60:.0f} | "
+              f"`{' '.join(CHANGES[name])}` |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data_csv", default=str(ROOT.parent / "shared" / "data" / "fer2013-dev.csv.gz"))
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--root", type=Path, default=Path("ablation-runs"))
+    parser.add_argument("--only", action="append", choices=sorted(CHANGES), help="a change to run (repeatable)")
+    parser.add_argument("--table", action="store_true", help="print the table from --root, train nothing")
+    args = parser.parse_args()
+    names = args.only or list(CHANGES)
+    if not args.table:
+        for name in (["as cpu-fast"] if "as cpu-fast" not in names else []) + names:
+            train(args.root.resolve(), name, args.data_csv, args.epochs)
+    table(args.root.resolve(), names)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
