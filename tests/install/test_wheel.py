@@ -92,7 +92,7 @@ def test_a_wheel_installed_elsewhere_is_the_whole_product(tmp_path):
         assert folder.is_relative_to(site) and folder.is_dir() and not folder.is_symlink(), folder
     assert root == elsewhere / "checkpoints"
     assert len(list(samples.glob("*/correct_sample_*.png"))) == 21
-    assert {p.name for p in shipped.iterdir()} >= {"demo-tiny_cnn", "fer_vgg-cpu-fast"}
+    assert {p.name for p in shipped.iterdir()} >= {"demo-tiny_cnn", "fer_vgg-cpu-best"}
 
     listed = _run([fer_tui, "presets"], elsewhere, env)
     assert listed.returncode == 0, listed.stderr
