@@ -49,11 +49,12 @@ class FastBatchNormReLU(nn.BatchNorm2d):
     def construct(self, x):
         if not self.training:
             return self.relu(self.bn_infer(x, self.gamma, self.beta, self.moving_mean, self.moving_variance)[0])
-        y, _, _, moving_mean, moving_var = self.fast(x, self.gamma, self.beta, self.moving_mean,
-                                                     self.moving_variance)
-        ops.assign(self.moving_mean, moving_mean)
-        ops.assign(self.moving_variance, moving_var)
-        return y
+        # index the outputs used (unpacking all five makes MindSpore warn, in every run's log,
+        # that it dropped the unused batch-statistics outputs)
+        out = self.fast(x, self.gamma, self.beta, self.moving_mean, self.moving_variance)
+        ops.assign(self.moving_mean, out[3])
+        ops.assign(self.moving_variance, out[4])
+        return out[0]
 
 
 def _eligible(bn, relu) -> bool:
