@@ -78,15 +78,10 @@ def use_fast_bn_relu(net) -> int:
             bn, relu = cells[index], cells[index + 1]
             if not _eligible(bn, relu):
                 continue
+            keys = list(parent._cells)  # noqa: SLF001 - MindSpore keeps children here
             fast = FastBatchNormReLU(bn.num_features)
-            names = {}
-            for attr in ("gamma", "beta", "moving_mean", "moving_variance"):
-                names[attr] = getattr(bn, attr).name
-                setattr(fast, attr, getattr(bn, attr))  # the same Parameter objects
-            parent[index] = fast
-            parent[index + 1] = nn.Identity()
-            for attr, name in names.items():
-                getattr(fast, attr).name = name  # the container renames them relative to itself
+            fast_conv.swap_cell(parent, keys[index], bn, fast, ("gamma", "beta", "moving_mean", "moving_variance"))
+            fast_conv.swap_cell(parent, keys[index + 1], relu, nn.Identity(), ())
             cells[index], cells[index + 1] = fast, parent[index + 1]
             swapped += 1
     return swapped

@@ -137,13 +137,21 @@ def use_fast_convs(net) -> int:
         for key, child in list(parent._cells.items()):  # noqa: SLF001 - MindSpore keeps children here
             if child is None or not _eligible(child):
                 continue
-            fast = FastConv2d(child.in_channels, child.out_channels, child.stride[0])
-            name = child.weight.name
-            fast.weight = child.weight  # the same Parameter object
-            if isinstance(parent, (nn.SequentialCell, nn.CellList)):
-                parent[list(parent._cells).index(key)] = fast  # noqa: SLF001 - refreshes its cell_list
-            else:
-                setattr(parent, key, fast)
-            fast.weight.name = name  # the containers rename it relative to themselves
+            swap_cell(parent, key, child, FastConv2d(child.in_channels, child.out_channels, child.stride[0]),
+                      ("weight",))
             swapped += 1
     return swapped
+
+
+def swap_cell(parent, key: str, old, new, shared: tuple[str, ...]) -> None:
+    """Put `new` in `old`'s place under `parent`, holding `old`'s Parameters (`shared`) under
+    their names, so the network's parameter names, values and checkpoints are unchanged."""
+    names = {attr: getattr(old, attr).name for attr in shared}
+    for attr in shared:
+        setattr(new, attr, getattr(old, attr))  # the same Parameter objects
+    if isinstance(parent, (nn.SequentialCell, nn.CellList)):
+        parent[list(parent._cells).index(key)] = new  # noqa: SLF001 - refreshes its cell_list
+    else:
+        setattr(parent, key, new)
+    for attr, name in names.items():
+        getattr(new, attr).name = name  # the containers rename them relative to themselves
