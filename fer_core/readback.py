@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 SLEEP_SHARE = 0.85  # of the expected step time slept before spinning; the rest is spun
 OVERSLEPT = 0.0005  # a wait shorter than this after the sleep: the results were already there
+STALL_CAP = 2.0  # a step counts for at most this many times the estimate
 _lock = threading.Lock()
 _jobs: queue.SimpleQueue | None = None
 
@@ -90,5 +91,9 @@ class Waiter:
             self.expected *= 0.8  # the results were ready before the sleep ended: sleep less
         else:
             took = time.perf_counter() - started
+            if self.expected:
+                # one stalled step (SIGSTOP, a suspended laptop) must not make the next ones
+                # sleep for seconds: a measurement counts for at most twice the estimate
+                took = min(took, STALL_CAP * self.expected)
             self.expected = took if not self.expected else 0.8 * self.expected + 0.2 * took
         return values

@@ -26,17 +26,20 @@ def test_the_waiting_thread_runs_at_nice_19_and_the_caller_keeps_its_own():
     assert waiting == 19 and os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller
 
 
+class Slow:
+    """Stands in for a tensor whose step takes `seconds` (50 ms unless told)."""
+
+    def __init__(self, seconds: float = 0.05):
+        self.ready = time.perf_counter() + seconds
+
+    def asnumpy(self):
+        remaining = self.ready - time.perf_counter()
+        if remaining > 0:
+            time.sleep(remaining)
+        return 1
+
+
 def test_a_waiter_learns_the_step_time_and_shrinks_an_estimate_that_is_too_long():
-    class Slow:  # stands in for a tensor whose step takes 50 ms
-        def __init__(self):
-            self.ready = time.perf_counter() + 0.05
-
-        def asnumpy(self):
-            remaining = self.ready - time.perf_counter()
-            if remaining > 0:
-                time.sleep(remaining)
-            return 1
-
     waiter = readback.Waiter()
     for _ in range(5):
         assert waiter.numpy(Slow()) == (1,)
@@ -45,6 +48,16 @@ def test_a_waiter_learns_the_step_time_and_shrinks_an_estimate_that_is_too_long(
     for _ in range(15):
         waiter.numpy(Slow())
     assert waiter.expected < 0.1
+
+
+def test_one_stalled_step_does_not_make_the_next_ones_sleep_long():
+    # a trainer paused with SIGSTOP for a minute used to sleep ~10 s before its next steps
+    waiter = readback.Waiter()
+    for _ in range(3):
+        waiter.numpy(Slow(0.02))
+    before = waiter.expected
+    waiter.numpy(Slow(0.5))  # the stall
+    assert waiter.expected <= 1.2 * before + 0.005
 
 
 def test_to_numpy_reads_real_mindspore_tensors():
