@@ -11,6 +11,8 @@ from __future__ import annotations
 import mindspore.nn as nn
 import mindspore.ops as ops
 
+from fer_core.models.cnn import global_average_pool
+
 
 def conv3x3(c_in: int, c_out: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(c_in, c_out, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False)
@@ -25,7 +27,7 @@ class ChannelAttention(nn.Cell):
                                      nn.Dense(channels // reduction, channels), nn.Sigmoid()])
 
     def construct(self, x):
-        weights = self.fc(ops.mean(x, (2, 3)))
+        weights = self.fc(global_average_pool(x))
         return x * weights.reshape(weights.shape[0], weights.shape[1], 1, 1)
 
 
@@ -86,7 +88,7 @@ class ResNet18Attention(nn.Cell):
     def construct(self, x):
         x = self.relu(self.bn1(self.conv1(x)))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.classifier(ops.mean(x, (2, 3)))
+        return self.classifier(global_average_pool(x))
 
 
 def resnet18_attn(num_classes: int = 7) -> nn.Cell:

@@ -36,3 +36,19 @@ def test_every_architecture_trains_two_steps_and_is_recognised(arch, tiny_csv, t
     assert (report.arch, report.arch_source) == (arch, "weights")
     assert report.size == report.expected
     assert json.loads((run_dir / "status.json").read_text())["state"] == "finished"
+
+
+@pytest.mark.parametrize("shape", [(4, 8, 3, 3), (2, 5, 6, 7), (3, 16, 48, 48)])
+def test_global_average_pool_is_the_mean_of_each_map_and_so_is_its_gradient(shape):
+    import mindspore as ms
+    import mindspore.ops as ops
+    import numpy as np
+
+    from fer_core.models.cnn import global_average_pool
+
+    x = ms.Tensor(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
+    weights = ms.Tensor(np.random.default_rng(1).standard_normal(shape[:2]).astype(np.float32))
+    ours = ms.value_and_grad(lambda t: (global_average_pool(t) * weights).sum())(x)
+    stock = ms.value_and_grad(lambda t: (ops.mean(t, (2, 3)) * weights).sum())(x)
+    np.testing.assert_allclose(global_average_pool(x).asnumpy(), ops.mean(x, (2, 3)).asnumpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours[1].asnumpy(), stock[1].asnumpy(), rtol=1e-5, atol=1e-7)
