@@ -87,39 +87,6 @@ def torch_side(w, x, g, stride):
     return forward, backward
 
 
-def train_speed(arch: str, batch: int, rounds: int, iters: int) -> None:
-    """Images/s of fer_core.train's jit step on `arch`: stock, all our kernels (`fast`, what
-    kernels="fast" trains with) and our convolutions alone, alternating."""
-    import mindspore as ms
-    import mindspore.nn as nn
-
-    from fer_core.kernels import fast_conv
-    from fer_core.kernels.swap import use_fast_kernels
-    from fer_core.models import build_model
-    from fer_core.train import compile_steps
-
-    rng = np.random.default_rng(1)
-    x = ms.Tensor(rng.random((batch, 1, 48, 48), dtype=np.float32))
-    targets = ms.Tensor(np.eye(7, dtype=np.float32)[rng.integers(0, 7, batch)])
-    steps = {}
-    for name in ("stock", "fast", "convs"):
-        net = build_model(arch)
-        if name == "fast":
-            print(f"{arch}: {use_fast_kernels(net)}")
-        if name == "convs":
-            print(f"{arch} convolutions only: {fast_conv.use_fast_convs(net)}")
-        train_step, _ = compile_steps(net, nn.Momentum(net.trainable_params(), 0.01, 0.9))
-        steps[name] = lambda train_step=train_step: train_step(x, targets)[0].asnumpy()
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, step in steps.items():
-            times[name].append(timed(step, iters))
-    med = {name: statistics.median(t) for name, t in times.items()}
-    print(f"{arch} train step, batch {batch}: " + ", ".join(
-        f"{name} {med[name]:.1f} ms ({batch * 1000 / med[name]:.0f} img/s)" for name in med)
-        + f"; stock/fast {med['stock'] / med['fast']:.2f}  load {os.getloadavg()[0]:.2f}", flush=True)
-
-
 def rest_of_step(batch: int, rounds: int, iters: int) -> None:
     """What a fer_cnn step spends outside its convolutions: BatchNorm (training mode) + ReLU,
     forward and both gradients, at each conv's output shape, and the AdamW update of the whole
@@ -210,7 +177,6 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--split", action="store_true",
                         help="also time the two-op backward (backward-data and -weights apart)")
-    parser.add_argument("--train", default="", help="an architecture: time whole jit train steps instead")
     parser.add_argument("--rest", action="store_true",
                         help="time fer_cnn's BatchNorm+ReLU layers and AdamW update instead of convolutions")
     parser.add_argument("--only", default="", help="a net name (fer_cnn, fer_vgg) to bench alone")
@@ -228,9 +194,6 @@ def main() -> int:
         return 1
     if args.rest:
         rest_of_step(args.batch, args.rounds, args.iters)
-        return 0
-    if args.train:
-        train_speed(args.train, args.batch, args.rounds, args.iters)
         return 0
     rng = np.random.default_rng(0)
     print(f"batch {args.batch}, {args.rounds} alternating rounds of {args.iters} calls, medians in ms")

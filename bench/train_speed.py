@@ -8,7 +8,8 @@ batch size and the same numpy augmentation (fer_core.augment); the figure is ima
 last epoch (data + augmentation + step; the first epoch pays for graph compilation). The
 engine runs exactly as `fer-tui train` does (python -m fer_core.train on a run directory).
 `--rounds` alternations (engine, [engine with `--fast` kernels,] then PyTorch); the medians and
-their ratios to PyTorch are printed.
+their ratios to PyTorch are printed; with `--fast` also each round's own fast ÷ PyTorch, whose
+spread shows how much this machine's speed moves from minute to minute.
 """
 
 from __future__ import annotations
@@ -160,6 +161,8 @@ def main() -> None:
                       **({"fast_kernels_img_s": round(statistics.median(fast_runs), 1),
                           "fast_ratio": round(statistics.median(fast_runs) / torch_speed, 2)
                           if torch_speed == torch_speed else None} if fast_runs else {}),
+                      **({"fast_ratio_per_round": [round(f / t, 2) for f, t in zip(fast_runs, torch_runs)]}
+                         if fast_runs and torch_speed == torch_speed else {}),
                       "full_epoch_seconds_at_this_speed": round(28709 / ms_speed, 1),
                       "load_average": round(load, 2), "cores": os.cpu_count()}))
 
