@@ -186,11 +186,11 @@ def main() -> int:
     import mindspore.nn as nn
 
     from fer_core import mindspore_setup
-    from fer_core.kernels import fast_conv
+    from fer_core.kernels import fast_conv, library
 
     mindspore_setup.configure("CPU")
-    if not fast_conv.available():
-        print(f"fast kernels unavailable: {fast_conv.unavailable_reason()}")
+    if not library.available():
+        print(f"fast kernels unavailable: {library.unavailable_reason()}")
         return 1
     if args.rest:
         rest_of_step(args.batch, args.rounds, args.iters)

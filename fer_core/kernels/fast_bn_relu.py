@@ -16,12 +16,13 @@ import mindspore.nn as nn
 import mindspore.ops as ops
 
 from fer_core.kernels import fast_conv
+from fer_core.kernels import library as kernels
 
 
 @cache
 def _op():
     """The forward Custom op (y, batch mean, biased batch variance) with its bprop."""
-    library = fast_conv._library()  # noqa: SLF001 - one library for all our kernels
+    library = kernels.path()
     if isinstance(library, str):
         raise RuntimeError(library)
     backward = ops.Custom(f"{library}:BnReluBackward", lambda dy, x, y, g, m, v: (list(x), list(g), list(g)),
@@ -68,7 +69,7 @@ def _eligible(bn, relu) -> bool:
 def use_fast_bn_relu(net) -> int:
     """Swap every BatchNorm2d → ReLU pair inside a SequentialCell for a FastBatchNormReLU holding
     the same Parameters (names unchanged) and an Identity; returns how many pairs. The kernels
-    must be available (`fast_conv.available()`)."""
+    must be available (`library.available()`)."""
     swapped = 0
     for _, parent in list(net.cells_and_names()):
         if not isinstance(parent, nn.SequentialCell):

@@ -8,32 +8,13 @@ nn.Conv2d and says why once.
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from pathlib import Path
 
 import mindspore.nn as nn
 import mindspore.ops as ops
 
-from fer_core.kernels import build
-
-_said = False
-
-
-@cache
-def _library() -> Path | str:
-    return build.library()
-
-
-def available() -> bool:
-    """True when the kernels are built (or could be now) and load as oneDNN 3."""
-    return isinstance(_library(), Path)
-
-
-def unavailable_reason() -> str | None:
-    """Why the stock convolution is used, or None when the fast one is available."""
-    library = _library()
-    return None if isinstance(library, Path) else library
+from fer_core.kernels import library as kernels
 
 
 def _out_size(size: int, stride: int) -> int:
@@ -44,7 +25,7 @@ def _out_size(size: int, stride: int) -> int:
 def _ops(stride: int, split_backward: bool = False):
     """The forward Custom op for a stride, with its bprop: one op for both gradients, or
     (split_backward, kept to measure against) separate backward-data and -weights ops."""
-    library = _library()
+    library = kernels.path()
     if not isinstance(library, Path):
         raise RuntimeError(library)
 
@@ -100,14 +81,10 @@ class FastConv2d(nn.Conv2d):
 
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1, fast: bool = True) -> nn.Conv2d:
     """A 3×3 pad-1 bias-free convolution: ours when asked and available, else stock (said once)."""
-    global _said
     if fast and stride in (1, 2):
-        reason = unavailable_reason()
-        if reason is None:
+        if kernels.available():
             return FastConv2d(in_channels, out_channels, stride)
-        if not _said:
-            print(f"fer-tui: fast kernels unavailable ({reason}); using MindSpore's", file=sys.stderr)
-            _said = True
+        kernels.say_unavailable_once()
     return nn.Conv2d(in_channels, out_channels, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False)
 
 
@@ -125,12 +102,8 @@ def use_fast_convs(net) -> int:
     """Swap every eligible nn.Conv2d in `net` for a FastConv2d holding the same Parameter (so
     names, values and checkpoints are unchanged); returns how many were swapped (0 and said
     once when the kernels are unavailable)."""
-    global _said
-    reason = unavailable_reason()
-    if reason is not None:
-        if not _said:
-            print(f"fer-tui: fast kernels unavailable ({reason}); using MindSpore's", file=sys.stderr)
-            _said = True
+    if not kernels.available():
+        kernels.say_unavailable_once()
         return 0
     swapped = 0
     for _, parent in list(net.cells_and_names()):

@@ -15,16 +15,16 @@ nn = pytest.importorskip("mindspore.nn")
 def kernels(tmp_path_factory):
     """The kernel library, built once for the module into a temporary cache."""
     from fer_core import mindspore_setup
-    from fer_core.kernels import fast_bn_relu, fast_conv
+    from fer_core.kernels import fast_bn_relu, library
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FER_TUI_CACHE", str(tmp_path_factory.mktemp("kernel-cache")))
         mindspore_setup.configure("CPU")
-        fast_conv._library.cache_clear()
+        library.path.cache_clear()
         fast_bn_relu._op.cache_clear()
-        assert fast_conv.available(), fast_conv.unavailable_reason()
+        assert library.available(), library.unavailable_reason()
         yield fast_bn_relu
-        fast_conv._library.cache_clear()
+        library.path.cache_clear()
         fast_bn_relu._op.cache_clear()
 
 

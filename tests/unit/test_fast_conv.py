@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_core.kernels import build
+from fer_core.kernels import build, library
 
 ms = pytest.importorskip("mindspore")
 nn = pytest.importorskip("mindspore.nn")
@@ -22,10 +22,10 @@ def fast_conv(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FER_TUI_CACHE", str(tmp_path_factory.mktemp("kernel-cache")))
         mindspore_setup.configure("CPU")
-        fast_conv._library.cache_clear()
-        assert fast_conv.available(), fast_conv.unavailable_reason()
+        library.path.cache_clear()
+        assert library.available(), library.unavailable_reason()
         yield fast_conv
-        fast_conv._library.cache_clear()
+        library.path.cache_clear()
 
 
 def relative_error(got, want) -> float:
@@ -136,14 +136,14 @@ def test_build_is_cached_by_key(fast_conv, tmp_path, monkeypatch):
 def test_without_compiler_stock_conv_is_used_and_said_once(fast_conv, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FER_TUI_CACHE", str(tmp_path))
     monkeypatch.setenv("CXX", str(tmp_path / "no-such-g++"))
-    monkeypatch.setattr(fast_conv, "_said", False)
-    fast_conv._library.cache_clear()
+    monkeypatch.setattr(library, "_said", False)
+    library.path.cache_clear()
     try:
         convs = [fast_conv.conv3x3(8, 16, 2) for _ in range(3)]
         assert not any(isinstance(c, fast_conv.FastConv2d) for c in convs)
         assert capsys.readouterr().err.count("fer-tui: fast kernels unavailable (no C++ compiler") == 1
     finally:
-        fast_conv._library.cache_clear()
+        library.path.cache_clear()
 
 
 def test_onednn_2_is_not_taken_for_3(monkeypatch, tmp_path):
