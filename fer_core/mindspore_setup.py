@@ -12,11 +12,16 @@ _configured = False
 def configure(device_target: str = "CPU") -> None:
     """Graph mode on the chosen device; on CPU as many kernel threads as cores.
 
-    MindSpore's default of 25 CPU kernel threads oversubscribes small machines.
+    MindSpore's default of 25 CPU kernel threads oversubscribes small machines. The files
+    MindSpore writes when a graph fails to compile (rank_0/om/analyze_fail.ir) go to the cache
+    directory, not into whatever folder the user ran fer-tui from (MS_OM_PATH, unless set).
     """
     global _configured
     if _configured:
         return
+    from fer_core import locations
+
+    os.environ.setdefault("MS_OM_PATH", str(locations.cache_dir() / "mindspore"))
     import mindspore as ms
 
     ms.set_context(mode=ms.GRAPH_MODE)
