@@ -78,7 +78,7 @@ def table(root: Path, names: list[str]) -> None:
         run_dir = the_run(root, name)
         metrics = runs.read_metrics(run_dir) if run_dir else []
         if not metrics:
-            print(f"| {name} | not run | | | | `{' '.join(CHANGES[name])}` |")
+            print(f"| {name} | not run | | | | {flags(name)} |")
             continue
         best = max(m.val_acc for m in metrics)
         delta = f"{(best - base) * 100:+.1f} points" if base is not None and name != "as cpu-fast" else ""
