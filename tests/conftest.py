@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -14,3 +16,16 @@ def isolated_locations(tmp_path, monkeypatch):
     monkeypatch.setenv("FER_TUI_SAMPLES", str(tmp_path / "samples"))
     monkeypatch.setenv("FER_TUI_SHIPPED", str(tmp_path / "shipped"))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def kernel_library(tmp_path_factory) -> Path:
+    """fer-tui's kernel library compiled once for the session into a temporary cache (its
+    folder's parent is a whole FER_TUI_CACHE; tests point at it or copy the file)."""
+    from fer_core.kernels import build
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FER_TUI_CACHE", str(tmp_path_factory.mktemp("kernel-cache")))
+        built = build.library()
+    assert isinstance(built, Path), f"the kernels must build here: {built}"
+    return built

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -121,12 +122,16 @@ def test_a_data_parallel_step_is_the_one_process_step(tmp_path):
 # ---------------------------------------------------------------- the demo preset, 2 workers vs 1
 
 @pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory):
-    """The demo preset for 2 epochs: two workers (detached, as the dashboard starts runs) and one
-    process pinned to one core (one kernel thread: a reproducible reference)."""
+def demo_runs(tmp_path_factory, kernel_library):
+    """The demo preset for 2 epochs: two workers on fer-tui's kernels (detached, as the dashboard
+    starts runs) and one process on MindSpore's, pinned to one core (one kernel thread: a
+    reproducible reference)."""
     tmp = tmp_path_factory.mktemp("demo")
     env = environment(tmp)
-    two = detached(env, "--preset", "demo", "--epochs", "2", "--workers", "2", "--save_dir", "two")
+    (tmp / "cache" / "kernels").mkdir(parents=True)
+    shutil.copy2(kernel_library, tmp / "cache" / "kernels" / kernel_library.name)  # built once a session
+    two = detached(env, "--preset", "demo", "--epochs", "2", "--workers", "2", "--kernels", "fast",
+                   "--save_dir", "two")
     wait_until_ended(two)  # one run at a time: two cores
     one_core = min(os.sched_getaffinity(0))
     single = cli(env, "train", "--preset", "demo", "--epochs", "2", "--save_dir", "one",
@@ -146,6 +151,8 @@ def test_two_workers_keep_the_run_directory_contract(demo_runs):
     log = (run_dir / runs.LOG).read_text()
     assert log.count("Epoch 1/2 - Loss") == 1 and log.count("Epoch 2/2 - Loss") == 1, log[-3000:]
     assert "worker rank 1" not in log, "the other rank prints to its own log"
+    assert "Fast kernels: 4 of the network's convolutions, 4 BatchNorm+ReLU pairs" in log, log[-3000:]
+    assert "unavailable" not in log
     assert "Epoch 2/2 - Loss" in (run_dir / "msrun" / "worker_1.log").read_text()
     assert not any(runs.pid_alive(pid) for pid in worker_pids(run_dir).values())
 
@@ -160,6 +167,7 @@ def test_eval_of_best_model_is_the_logged_val_acc(demo_runs):
 
 
 def test_the_loss_curves_agree_with_one_process(demo_runs):
+    # two workers on our kernels against one process on MindSpore's: the same math both ways
     _, two, one = demo_runs
     two_rows, one_rows = runs.read_metrics(two), runs.read_metrics(one)
     assert [r.epoch for r in one_rows] == [1, 2]

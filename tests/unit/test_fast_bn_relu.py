@@ -12,13 +12,13 @@ nn = pytest.importorskip("mindspore.nn")
 
 
 @pytest.fixture(scope="module")
-def kernels(tmp_path_factory):
-    """The kernel library, built once for the module into a temporary cache."""
+def kernels(kernel_library):
+    """The kernel library, from the session's build."""
     from fer_core import mindspore_setup
     from fer_core.kernels import fast_bn_relu, library
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FER_TUI_CACHE", str(tmp_path_factory.mktemp("kernel-cache")))
+        patch.setenv("FER_TUI_CACHE", str(kernel_library.parents[1]))
         mindspore_setup.configure("CPU")
         library.path.cache_clear()
         fast_bn_relu._op.cache_clear()

@@ -13,14 +13,14 @@ nn = pytest.importorskip("mindspore.nn")
 
 
 @pytest.fixture(scope="module")
-def fast_conv(tmp_path_factory):
-    """The kernels, built once for the module into a temporary cache (the cache folder is set
-    for this module only, so the rest of the session keeps its own)."""
+def fast_conv(kernel_library):
+    """The kernels, from the session's build (its cache folder is set for this module only, so
+    the rest of the session keeps its own)."""
     from fer_core import mindspore_setup
     from fer_core.kernels import fast_conv
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FER_TUI_CACHE", str(tmp_path_factory.mktemp("kernel-cache")))
+        patch.setenv("FER_TUI_CACHE", str(kernel_library.parents[1]))
         mindspore_setup.configure("CPU")
         library.path.cache_clear()
         assert library.available(), library.unavailable_reason()
