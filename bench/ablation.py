@@ -10,7 +10,7 @@ side they would halve each other). Each change trains into its own folder under 
 finished run is reused and an interrupted one resumed, so the script can be stopped and started
 again. `--table` prints the table from the runs there without training. Accuracy is the best
 epoch's logged val_acc (flip-averaged, as cpu-fast validates; `fer-tui eval` of the run's
-best_model.ckpt reproduces it); time is the median epoch's (a paused epoch does not skew it). One run per change: differences under about half a point are
+best_model.ckpt reproduces it); time is the fastest epoch's (anything else running only slows an epoch down). One run per change: differences under about half a point are
 within run-to-run noise.
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +71,7 @@ def flags(name: str) -> str:
 def table(root: Path, names: list[str]) -> None:
     base_dir = the_run(root, "as cpu-fast")
     base = max(m.val_acc for m in runs.read_metrics(base_dir)) if base_dir else None
-    print("| change (from cpu-fast's recipe) | epochs | PublicTest, flip-averaged | difference | median epoch | flags |")
+    print("| change (from cpu-fast's recipe) | epochs | PublicTest, flip-averaged | difference | fastest epoch | flags |")
     print("|---|---|---|---|---|---|")
     for name in names:
         run_dir = the_run(root, name)
@@ -82,7 +81,7 @@ def table(root: Path, names: list[str]) -> None:
             continue
         best = max(m.val_acc for m in metrics)
         delta = f"{(best - base) * 100:+.1f} points" if base is not None and name != "as cpu-fast" else ""
-        print(f"| {name} | {len(metrics)} | {best:.4f} | {delta} | {statistics.median(m.seconds for m in metrics):.0f} s | "
+        print(f"| {name} | {len(metrics)} | {best:.4f} | {delta} | {min(m.seconds for m in metrics):.0f} s | "
               f"{flags(name)} |")
 
 
