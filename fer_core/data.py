@@ -19,7 +19,7 @@ import numpy as np
 from fer_core import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, fileio, locations
 from fer_core.config import DEMO_DATA, SPLITS
 from fer_core.errors import DataError
-from fer_core.imagesize import check_image_size
+from fer_core.imagefile import read_image
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
@@ -229,10 +229,7 @@ def read_face(path: Path) -> np.ndarray:
     """One image file as a 48×48 uint8 grayscale array (resized if it is another size)."""
     import cv2
 
-    check_image_size(path)  # from the header: a 20000×20000 PNG is never decoded
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise DataError(f"{path}: not a readable image")
+    image = read_image(path)  # judged from its bytes first: too large, cut short
     if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
         image = cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
     return image

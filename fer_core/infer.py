@@ -163,16 +163,10 @@ def find_faces(gray: np.ndarray, all_faces: bool = False) -> tuple[list[Face], s
 
 
 def read_gray(path: Path | str) -> np.ndarray:
-    """Any image file as grayscale uint8, or a one-line DataError."""
-    import cv2
+    """Any image file as grayscale uint8, or a one-line DataError (too large, cut short, not an image)."""
+    from fer_core.imagefile import read_image
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such image file")
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise DataError(f"{path}: not a readable image")
-    return image
+    return read_image(path)
 
 
 def top_class(probs: np.ndarray) -> tuple[int, float]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_core import CLASS_NAMES, fileio
+from fer_core.imagefile import read_image
 from fer_core.errors import DataError
 
 FACE_BATCH = 8  # faces per forward pass in a frame: one compiled shape
@@ -112,9 +113,7 @@ def image(predictor, input_path: Path, output: Path, force: bool = False, tta: s
     import cv2
 
     refuse_overwrite(output, force)
-    frame = cv2.imread(str(input_path), cv2.IMREAD_COLOR)
-    if frame is None:
-        raise DataError(f"{input_path}: not a readable image")
+    frame = read_image(input_path, color=True)  # judged from its bytes first: too large, cut short
     annotated, detections = annotate_frame(frame, predictor, fallback=True, tta=tta)
     with fileio.atomic_path(output, suffix=output.suffix or ".png") as tmp:
         if not cv2.imwrite(str(tmp), annotated):

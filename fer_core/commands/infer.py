@@ -13,7 +13,6 @@ from pathlib import Path
 
 from fer_core.commands import add_model_arguments
 from fer_core import CLASS_NAMES
-from fer_core.imagesize import check_image_size
 from fer_core.infer import TTA_CHOICES
 
 
@@ -35,8 +34,7 @@ def run(args) -> int:
         return run_folder(args, Path(args.image_path))
     from fer_core.infer import Predictor, find_faces, read_gray, top_class
 
-    check_image_size(args.image_path)  # from the header, before anything decodes it
-    gray = read_gray(args.image_path)  # a bad image fails before MindSpore loads
+    gray = read_gray(args.image_path)  # a bad image (too large, cut short) fails before MindSpore loads
     faces, note = find_faces(gray)
     predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1,
                           backend=args.backend)
@@ -72,7 +70,6 @@ def run_folder(args, folder: Path) -> int:
     failed = 0
     for image in images:
         try:
-            check_image_size(image)
             faces, note = find_faces(read_gray(image))
         except DataError as error:
             print(f"fer-tui infer: error: {error}", file=sys.stderr)

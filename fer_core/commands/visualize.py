@@ -8,7 +8,9 @@ from pathlib import Path
 
 from fer_core.commands import add_model_arguments
 from fer_core.errors import DataError
-from fer_core.imagesize import check_image_size
+from fer_core.imagefile import check_image
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
 def add_arguments(parser):
@@ -35,9 +37,9 @@ def run(args) -> int:
         if source.is_dir():
             raise DataError(f"{source}: is a folder; visualize annotates one image "
                             f"(for a prediction per image in a folder: fer-tui infer --image_path {source})")
-        if not source.is_file():
-            raise DataError(f"{source}: no such image file")
-        check_image_size(source)  # from the header, before anything decodes it
+        if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
+            raise DataError(f"{source}: a video; --mode image annotates one image (add --mode video)")
+        check_image(source)  # from its bytes, before MindSpore loads: too large, cut short
         output = args.output or visualize.default_output(source, ".png")
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
@@ -64,8 +66,12 @@ def run(args) -> int:
         capture.release()
         raise
     facts = visualize.video(predictor, capture, output, str(source), args.force, max_frames)
-    print(f"{facts['frames']} frames, {facts['faces']} faces annotated: {output}")
+    print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {output}")
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _predictor(args):

@@ -132,6 +132,32 @@ def test_a_huge_image_is_refused_from_its_header(capfd, area, huge_png):
     assert time.monotonic() - started < 60, "the refusals must not decode the image"
 
 
+@pytest.mark.parametrize("ext", [".jpg", ".png"])
+def test_a_photo_cut_short_is_refused_not_half_read(capfd, area, ext):
+    """libjpeg decoded half a photo (grey below), printed 'Premature end of JPEG file' and fer-tui
+    classified it, exit 0: now refused from its bytes by infer and visualize alike."""
+    import cv2
+    import numpy as np
+
+    shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
+    ok, encoded = cv2.imencode(ext, np.random.default_rng(3).integers(0, 256, (120, 120, 3), dtype=np.uint8))
+    photo = area / "in" / f"photo{ext}"
+    photo.write_bytes(encoded.tobytes()[: len(encoded) * 2 // 3])
+    names = [str(photo), "cut short", "incomplete"]
+    rejects(capfd, area, ["infer", "--ckpt_path", str(shipped), "--image_path", str(photo)], names,
+            "r2: a photo cut short")
+    rejects(capfd, area, ["visualize", "--ckpt", str(shipped), "--input", str(photo), "--output",
+                          str(area / "out.png")], names, "r2: a photo cut short")
+
+
+def test_a_video_given_to_image_mode_is_told_to_use_video_mode(capfd, area):
+    shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
+    clip = area / "in" / "clip.mp4"
+    clip.write_bytes(b"\0\0\0\x18ftypmp42" + b"\0" * 64)
+    rejects(capfd, area, ["visualize", "--ckpt", str(shipped), "--input", str(clip)], [str(clip), "--mode video"],
+            "r2: a video in image mode")
+
+
 # ---------------------------------------------------------------- class 11: the smaller ones
 
 def test_preset_name_with_a_trailing_newline_is_refused(capfd, area):

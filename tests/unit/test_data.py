@@ -161,7 +161,7 @@ def test_image_size_is_read_from_the_header_of_every_format_read(tmp_path, suffi
     """The pixel limit is judged from the header: it must be the size the decoder sees."""
     import cv2
 
-    from fer_core.imagesize import image_size
+    from fer_core.imagefile import image_size
 
     image = np.zeros((37, 53), np.uint8)
     path = tmp_path / f"face{suffix}"

@@ -1,9 +1,11 @@
-"""An image's width and height from its header, before anything decodes it.
+"""One image file, judged from its bytes before anything decodes it, then decoded.
 
 A 20000×20000 PNG is 425 KB on disk and 400 M pixels (11.9 GB and two minutes to decode):
 images over MAX_IMAGE_PIXELS are refused from the few bytes of their header. PNG, JPEG, BMP,
 GIF, WebP, TIFF and PGM/PPM are read here; for anything else OpenCV's own limit (set to the
-same figure before cv2 is first used) still refuses the decode.
+same figure before cv2 is first used) still refuses the decode. A JPEG or PNG cut short (a
+copy or download that stopped) is refused too: libjpeg would decode the part it has, grey
+below, and say so only on stderr.
 """
 
 from __future__ import annotations
@@ -16,6 +18,47 @@ from fer_core.errors import DataError
 
 MAX_IMAGE_PIXELS = 64_000_000  # 8000×8000; a 48-megapixel photo still loads
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
+
+
+def read_image(path: Path | str, color: bool = False):
+    """The image as a uint8 array (grayscale, or BGR when `color`), or a one-line DataError."""
+    import cv2
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such image file")
+    check_image_size(path)
+    data = path.read_bytes()
+    check_whole(path, data)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE)
+    except cv2.error:  # an empty buffer is an assertion in OpenCV, not a None
+        image = None
+    if image is None:
+        raise DataError(f"{path}: not a readable image")
+    return image
+
+
+def check_image(path: Path | str) -> None:
+    """DataError unless `path` is an image file whose bytes pass (size, whole); not decoded."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such image file")
+    check_image_size(path)
+    check_whole(path, path.read_bytes())
+
+
+def check_whole(path: Path | str, data: bytes) -> None:
+    """DataError if a JPEG's or PNG's bytes end before its image does."""
+    if data.startswith(b"\xff\xd8"):
+        # entropy-coded data never holds FF D9 (a data FF is stuffed as FF 00): the end-of-image
+        # marker must follow the last start-of-scan, whatever the thumbnails or trailing bytes
+        scan = data.rfind(b"\xff\xda")
+        if scan != -1 and data.find(b"\xff\xd9", scan) == -1:
+            raise DataError(f"{path}: a JPEG cut short (its image data has no end); the file is incomplete")
+    elif data.startswith(b"\x89PNG\r\n\x1a\n") and data.rfind(b"IEND") == -1:
+        raise DataError(f"{path}: a PNG cut short (no IEND chunk); the file is incomplete")
 
 
 def check_image_size(path: Path | str) -> None:
