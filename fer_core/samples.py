@@ -63,10 +63,11 @@ def make_samples(ckpt: Path | str | None, data: str, num_samples: int, output: P
     dataset = load_dataset(data)
     split = split or next((s for s in ("PublicTest", "PrivateTest", "Training") if s in dataset.splits), "")
     faces = dataset.split(split)
-    clash = [p for label in range(NUM_CLASSES) for n in range(1, num_samples + 1)
-             if (p := sample_file(output, label, n)).exists()]
-    if clash and not force:
-        raise DataError(f"{clash[0]}: already exists; choose another --output or add --force")
+    # every sample already there, not only those this call would write: a folder must not end
+    # up holding this set and the tail of an earlier, larger one
+    earlier = sorted(p for name in CLASS_NAMES for p in (output / name).glob("correct_sample_*.png"))
+    if earlier and not force:
+        raise DataError(f"{earlier[0]}: already exists; choose another --output or add --force")
     probs = None
     if ckpt is not None:
         from fer_core.infer import Predictor
@@ -91,6 +92,10 @@ def make_samples(ckpt: Path | str | None, data: str, num_samples: int, output: P
         with fileio.atomic_path(output / OVERVIEW, suffix=".png") as tmp:
             cv2.imwrite(str(tmp), _grid(tiles, columns=num_samples))
         result.written.append(output / OVERVIEW)
+    if earlier:  # --force: what this set replaced and did not rewrite goes
+        for stale in [*earlier, output / OVERVIEW]:
+            if stale not in result.written:
+                stale.unlink(missing_ok=True)
     return result
 
 

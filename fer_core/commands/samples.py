@@ -8,6 +8,7 @@ from pathlib import Path
 from fer_core.commands import add_model_arguments
 from fer_core import locations
 from fer_core.config import SPLITS
+from fer_core.errors import DataError
 
 
 def add_arguments(parser):
@@ -30,6 +31,9 @@ def make(args):
 
     # the shipped sample folder is package data: a wheel's copy lives in site-packages
     output = args.output or (locations.samples_dir() if os.environ.get("FER_TUI_SAMPLES") else Path("samples"))
+    if output.resolve() == locations.shipped_data("samples"):  # e.g. ./samples in a checkout
+        raise DataError(f"{output}: that is fer-tui's shipped sample folder, which is never written; "
+                        "choose another --output")
     return make_samples(args.ckpt, args.csv, args.num_samples, output, split=args.split, force=args.force,
                         device_target=args.device_target, arch=args.arch)
 

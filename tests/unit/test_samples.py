@@ -59,6 +59,29 @@ def test_samples_never_overwrite_silently(run_dir, csv_file, tmp_path, capsys):
     assert main(args + ["--force"]) == 0
 
 
+def test_force_with_fewer_samples_leaves_no_earlier_ones_behind(run_dir, csv_file, tmp_path, capsys):
+    out = tmp_path / "samples"
+    args = ["samples", "--csv", str(csv_file), "--ckpt", str(run_dir / "best_model.ckpt"), "--output", str(out)]
+    assert main(args + ["--num_samples", "3"]) == 0
+    assert any(out.glob("*/correct_sample_3.png"))
+    assert main(args + ["--num_samples", "1"]) == 2, "samples 2 and 3 are there: not silently mixed"
+    assert main(args + ["--num_samples", "1", "--force"]) == 0
+    assert {f.name for f in out.glob("*/correct_sample_*.png")} == {"correct_sample_1.png"}
+    assert main(["samples", "--csv", str(csv_file), "--output", str(out), "--force"]) == 0  # no model
+    assert not (out / "overview.png").exists(), "the earlier model's overview is not this set's"
+
+
+def test_the_shipped_sample_folder_is_never_written(monkeypatch, capsys):
+    shipped = locations.shipped_data("samples")
+    before = {p: p.stat().st_mtime_ns for p in shipped.rglob("*") if p.is_file()}
+    monkeypatch.delenv("FER_TUI_SAMPLES")
+    monkeypatch.chdir(shipped.parent)  # a checkout's root: ./samples is the shipped folder
+    assert main(["samples", "--csv", "demo", "--num_samples", "1", "--force"]) == 2
+    assert "shipped sample folder" in capsys.readouterr().err
+    assert main(["samples", "--csv", "demo", "--output", str(shipped), "--force"]) == 2
+    assert {p: p.stat().st_mtime_ns for p in shipped.rglob("*") if p.is_file()} == before
+
+
 def test_demo_samples_exist_before_any_training(tmp_path):
     folder = ensure_demo_samples()
     assert folder == locations.samples_dir()
