@@ -81,6 +81,18 @@ def test_export_command_writes_onnx_and_mindir_with_a_sidecar(tmp_path, faces, c
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "not a MindSpore checkpoint" in err
     assert not (tmp_path / "junk.onnx").exists()
+    assert main(["export", "--ckpt", str(ckpt), "--format", "mindir", "--output", str(tmp_path / "m2.onnx")]) == 2
+    assert "--format ONNX" in capsys.readouterr().err and not (tmp_path / "m2.onnx").exists()
+
+
+def test_a_shipped_checkpoint_exports_to_the_current_folder_not_into_the_package(tmp_path, monkeypatch, capsys):
+    shipped = ROOT / "checkpoints" / "shipped" / "demo-tiny_cnn"
+    before = sorted(p.name for p in shipped.iterdir())
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "--ckpt", str(shipped / "best_model.ckpt")]) == 0
+    assert (tmp_path / "demo-tiny_cnn-best_model.onnx").stat().st_size > 1000
+    assert "demo-tiny_cnn-best_model.onnx" in capsys.readouterr().out
+    assert sorted(p.name for p in shipped.iterdir()) == before
 
 
 def test_a_cached_export_serves_inference_without_importing_mindspore(tmp_path, faces, monkeypatch):
