@@ -14,6 +14,13 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    saving = [flag for flag, given in (("--save", args.save), ("--set", args.set), ("--description", args.description),
+                                       ("--force", args.force)) if given]
+    if saving and not args.name:
+        raise ConfigError(f"presets {saving[0]}: name the preset to start from "
+                          "(fer-tui presets NAME --save NEW_NAME [--set FIELD VALUE])")
+    if saving and not args.save:
+        raise ConfigError(f"presets {saving[0]}: changes a preset being saved; add --save NEW_NAME")
     if not args.name:
         broken = 0
         for name in config.preset_names():

@@ -48,6 +48,15 @@ def test_saving_over_a_user_preset_needs_force():
     assert config.load_preset("mine").config.epochs == 4
 
 
+def test_preset_flags_that_would_do_nothing_are_refused_not_dropped():
+    no_base = run("presets", "--save", "x3")
+    assert no_base.returncode == 2 and "name the preset to start from" in no_base.stderr
+    unsaved = run("presets", "demo", "--set", "lr", "1")
+    assert unsaved.returncode == 2 and "add --save NEW_NAME" in unsaved.stderr
+    assert len(no_base.stderr.strip().splitlines()) == len(unsaved.stderr.strip().splitlines()) == 1
+    assert "x3" not in config.preset_names()
+
+
 def test_a_csv_without_header_names_the_problem_briefly(tmp_path):
     from tests.helpers import fer_rows
 
