@@ -31,6 +31,9 @@ def default_samples() -> str:
 
 def run(args) -> int:
     root = Path(args.root).expanduser() if args.root else locations.checkpoints_root()
+    if not args.root and not root.exists():  # nothing trained yet: an empty root, not an error
+        print(f"no checkpoints under {root} (none trained yet)")
+        return 0
     if not root.exists():
         raise CheckpointError(f"{root}: no such file or folder")
     if args.quick:

@@ -2,8 +2,10 @@
 columns through the helpers below, so both say the same thing about a run at the same moment."""
 
 import time
+from pathlib import Path
 
 from fer_core import locations
+from fer_core.errors import DataError
 from fer_core.records import RunStatus
 from fer_core.runs import find_runs
 
@@ -41,8 +43,13 @@ def updated_text(status: RunStatus, now: float) -> str:
 
 
 def run(args) -> int:
-    root = args.root or locations.checkpoints_root()
-    runs = find_runs(root)
+    if args.root:  # a folder named on the command line must be one: a typo is not an empty root
+        root = Path(args.root).expanduser()
+        if not root.is_dir():
+            raise DataError(f"{root}: {'not a folder' if root.exists() else 'no such folder'}")
+    else:
+        root = locations.checkpoints_root()  # none yet: no runs (said below)
+    runs = find_runs(root) if root.is_dir() else []
     if not runs:
         print(f"no runs under {root}")
         return 0

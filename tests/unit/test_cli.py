@@ -139,6 +139,20 @@ def test_root_is_listed_and_moves_the_root_of_every_verb(capsys, tmp_path, monke
     assert f"no runs under {tmp_path / 'elsewhere'}" in capsys.readouterr().out
 
 
+def test_a_named_folder_must_exist_but_a_missing_default_root_is_just_empty(capsys, tmp_path):
+    from fer_core.cli import main
+
+    assert main(["runs", str(tmp_path / "typo")]) == 2
+    assert "typo: no such folder" in capsys.readouterr().err
+    (tmp_path / "photo.png").write_bytes(b"x")
+    assert main(["runs", str(tmp_path / "photo.png")]) == 2
+    assert "photo.png: not a folder" in capsys.readouterr().err
+    fresh = tmp_path / "nothing-trained"
+    assert main(["--root", str(fresh), "checkpoints", "--quick"]) == 0
+    assert "none trained yet" in capsys.readouterr().out
+    assert main(["checkpoints", str(tmp_path / "typo"), "--quick"]) == 2
+
+
 def test_the_console_script_sends_root_and_a_verb_to_the_cli(monkeypatch):
     import fer_core.cli
     from fer_tui import entry
