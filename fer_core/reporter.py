@@ -21,6 +21,7 @@ class Reporter:
         self.status = runs.read_status(self.run_dir) or RunStatus()
         self.interactive = sys.stdout.isatty()  # a progress bar only where someone watches
         self.left_terminal = False
+        self.log_copy = False
         self.last_heartbeat = 0.0
 
     # ------------------------------------------------------------ the channels
@@ -34,6 +35,13 @@ class Reporter:
         if self.interactive:
             print("\r\033[K", end="")  # over the progress bar
         print(line, flush=True)
+        if self.log_copy and not self.left_terminal:  # once it has left, stdout is train.log
+            fileio.append_line(self.run_dir / runs.LOG, line)
+
+    def keep_log_copy(self) -> None:
+        """A foreground run: what it says goes to train.log too, as a detached run's output does,
+        so the dashboard's log tail and a later look at the folder find it."""
+        self.log_copy = True
 
     def leave_terminal(self, why: str) -> None:
         """Point stdout and stderr at train.log: a dead terminal (EIO) must not end the run."""

@@ -334,8 +334,10 @@ def predict_all(predict, ms, images: np.ndarray, batch: int, tta: bool = False) 
     return probs
 
 
-def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = None) -> int:
-    """Train the run; `lock` is the run's lock when the caller already holds it."""
+def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = None,
+          foreground: bool = False) -> int:
+    """Train the run; `lock` is the run's lock when the caller already holds it; `foreground`:
+    stdout is the user's terminal, so what the run says is copied to train.log as well."""
     try:
         lock = lock or runlock.adopt_or_acquire(run_dir)
     except RunError as error:  # a second trainer for this run: it touches nothing
@@ -351,6 +353,8 @@ def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = No
     if trainer.config.workers > 1:  # data-parallel: this process launches msrun and watches it
         return supervise(run_dir, resume, lock)
     trainer.lock = lock
+    if foreground:
+        trainer.report.keep_log_copy()
     return trainer.run()
 
 

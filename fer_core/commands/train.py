@@ -127,4 +127,4 @@ def _start(run_dir: Path, detach: bool, resume: bool) -> int:
     from fer_core import train  # imports mindspore: only when a run really starts here
 
     print(f"run directory: {run_dir}", flush=True)
-    return train.train(run_dir, resume=resume, lock=lock)
+    return train.train(run_dir, resume=resume, lock=lock, foreground=True)

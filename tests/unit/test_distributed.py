@@ -166,6 +166,13 @@ def test_eval_of_best_model_is_the_logged_val_acc(demo_runs):
     assert abs(json.loads(result.stdout)["accuracy"] - logged[best["epoch"]]) <= 1e-6
 
 
+def test_a_foreground_run_keeps_train_log_as_a_detached_one_does(demo_runs):
+    _, _, one = demo_runs  # `fer-tui train` without --detach: its lines went to the terminal
+    log = (one / runs.LOG).read_text()
+    assert log.count("Epoch 1/2 - Loss") == 1 and log.count("Epoch 2/2 - Loss") == 1, log
+    assert "New best accuracy" in log
+
+
 def test_the_loss_curves_agree_with_one_process(demo_runs):
     # two workers on our kernels against one process on MindSpore's: the same math both ways
     _, two, one = demo_runs
