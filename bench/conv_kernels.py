@@ -2,7 +2,7 @@
 and PyTorch's conv2d when torch imports, for fer_cnn's and fer_vgg's 3×3 layers.
 
     PYTHONPATH=. nice -n 19 .venv/bin/python bench/conv_kernels.py [--batch 128] [--rounds 3]
-    /work/torchvenv/bin/python bench/conv_kernels.py        # adds PyTorch's column
+    .venv/bin/python bench/conv_kernels.py                   # with torch installed: PyTorch's column too
 
 Each layer is timed forward (y = conv(x)) and backward (dx and dw of sum(y * g), which
 includes the forward: MindSpore's grad recomputes nothing but runs the net once), each a

@@ -2,7 +2,7 @@
 compile_steps, AdamW) with MindSpore's stock kernels, with our convolutions alone, with all our
 kernels (kernels = "fast"), and PyTorch's twin of the network when torch imports.
 
-    PYTHONPATH=. /work/torchvenv/bin/python bench/train_step.py --arch fer_cnn [--batch 128]
+    .venv/bin/python bench/train_step.py --arch fer_cnn [--batch 128]   # torch installed: PyTorch too
 
 One synthetic batch, no data pipeline: what differs between the sides is the step alone (the
 augmentation both sides of bench/train_speed.py share is left out). The sides alternate

@@ -18,13 +18,13 @@ from fer_core.errors import FerError
 
 VERBS = {
     "train": "train a model (a preset, any field as --flag), or --resume a run",
-    "runs": "list runs: id, preset, state, epoch, best val acc",
+    "runs": "list runs: id, preset, state, epoch, best val acc, last update",
     "stop": "stop a live run (it saves last_state.ckpt first)",
     "data": "rows per split and class of a CSV, image folder or 'demo'",
     "presets": "list presets, or save one",
     "eval": "accuracy, per-class precision/recall and confusion matrix of a checkpoint",
     "checkpoints": "triage every checkpoint under a folder: size, structure, behaviour",
-    "infer": "predict the expression of one image",
+    "infer": "predict the expression of one image, or of every image directly in a folder",
     "samples": "save correctly classified faces per class (the sample folder)",
     "visualize": "draw face boxes and predictions on an image, video or webcam",
     "export": "write a checkpoint as ONNX or MINDIR, with a sidecar, for deployment",

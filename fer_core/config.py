@@ -54,7 +54,8 @@ class TrainConfig(BaseModel):
     tta: bool = Field(False, description="Validate with test-time augmentation (flip averaging)")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Seed for shuffling, augmentation and init")
     kernels: Literal["stock", "fast"] = Field(
-        "stock", description="3×3 convolutions: MindSpore's own, or fer-tui's oneDNN 3 kernels (CPU)")
+        "stock", description="MindSpore's own operators, or fer-tui's CPU kernels "
+                             "(3×3 convolutions on oneDNN 3, BatchNorm+ReLU)")
     keep_checkpoints: int = Field(3, ge=0, le=1000, description="Periodic fer-<epoch>_<steps>.ckpt files kept")
     save_dir: str = Field(".", min_length=1,
                           description="Root of run directories (relative: under the checkpoints root)")

@@ -12,7 +12,7 @@ def add_model_arguments(parser, arch: bool = True, backend: bool = False) -> Non
     if arch:
         parser.add_argument("--arch", choices=tuple(ARCHITECTURES),
                             help="architecture, when the checkpoint has no sidecar and is not recognised")
-    parser.add_argument("--device_target", default="CPU", choices=DEVICES)
+    parser.add_argument("--device_target", default="CPU", choices=DEVICES, help="where MindSpore runs (default CPU)")
     if backend:
         parser.add_argument("--backend", default="auto", choices=("auto", "onnx", "mindspore"),
                             help="what runs the network: auto (ONNX Runtime on CPU when installed), "

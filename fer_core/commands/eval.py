@@ -15,7 +15,7 @@ from fer_core.infer import TTA_CHOICES
 def add_arguments(parser):
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--data_csv", required=True, help="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'")
-    parser.add_argument("--split", default="PublicTest", choices=SPLITS)
+    parser.add_argument("--split", default="PublicTest", choices=SPLITS, help="split to score (default PublicTest)")
     parser.add_argument("--tta", nargs="?", const="flip", default="auto", choices=TTA_CHOICES,
                         help="test-time augmentation: auto (default: as the checkpoint's run validated), "
                              "none, flip or ten_crop")
