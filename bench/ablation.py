@@ -102,4 +102,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fer_core.errors import FerError
+
+    try:
+        sys.exit(main())
+    except FerError as error:  # e.g. no data set at the default ../shared/data path: one line
+        sys.exit(f"error: {error}")

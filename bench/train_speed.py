@@ -168,4 +168,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from fer_core.errors import FerError
+
+    try:
+        main()
+    except FerError as error:  # e.g. no data set at the default ../shared/data path: one line
+        sys.exit(f"error: {error}")
