@@ -3,6 +3,7 @@
     make_samples(ckpt, "demo" | csv | folder, num_samples=3, output=DIR)
         -> DIR/<class>/correct_sample_<n>.png (most confident correct faces first)
            DIR/overview.png (every sample with its probability bars)
+           DIR/samples.json (where the faces came from: {"data": ..., "split": ...})
     ensure_demo_samples(ckpt=None)
         -> locations.samples_dir() filled from the synthetic demo set, once; with no ckpt the
            demo faces are taken by their true class, so it works before any training.
@@ -12,6 +13,7 @@ Only class sub-folders hold samples: files at the top (overview.png) are not sca
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from fer_core import CLASS_NAMES, NUM_CLASSES, fileio, locations
 from fer_core.errors import DataError
 
 OVERVIEW = "overview.png"
+SOURCE = "samples.json"  # where a folder's faces came from: the demo set's are synthetic
 
 
 @dataclass
@@ -29,6 +32,25 @@ class SampleSet:
     written: list[Path] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # classes with fewer correct faces than asked
     split: str = ""
+
+
+def synthetic_faces(samples: Path | str | None) -> bool:
+    """True when the faces are the synthetic demo set's: 'demo' itself, or a sample folder whose
+    samples.json says it was made from it (the shipped one is)."""
+    if samples is None or str(samples) == "demo":
+        return True
+    try:
+        return json.loads((Path(samples) / SOURCE).read_text()).get("data") == "demo"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def judging_note(samples: Path | str | None, model_data: str | None) -> str:
+    """What the behaviour verdict must add when synthetic faces judge a model trained on real
+    ones: the uniform and one-class checks still hold, the accuracy says little."""
+    if model_data is None or model_data == "demo" or not synthetic_faces(samples):
+        return ""
+    return " (synthetic demo faces: accuracy says little of a model trained on real ones)"
 
 
 def sample_file(folder: Path, label: int, n: int) -> Path:
@@ -92,6 +114,7 @@ def make_samples(ckpt: Path | str | None, data: str, num_samples: int, output: P
         with fileio.atomic_path(output / OVERVIEW, suffix=".png") as tmp:
             cv2.imwrite(str(tmp), _grid(tiles, columns=num_samples))
         result.written.append(output / OVERVIEW)
+    fileio.write_text(output / SOURCE, json.dumps({"data": str(data), "split": split}) + "\n")
     if earlier:  # --force: what this set replaced and did not rewrite goes
         for stale in [*earlier, output / OVERVIEW]:
             if stale not in result.written:

@@ -148,7 +148,8 @@ def inspect(path: Path | str, samples: Path | str | Samples | None = "demo", beh
                                                   len(index.weights), report.params))
     report.add("size", _size_check(index, identity.arch, report, side))
     if behaviour and report.verdict.level != "broken":
-        report.add("behaviour", _behaviour_check(path, identity.arch, samples, report, device_target))
+        trained_on = (side.config or {}).get("data_csv") if side else None
+        report.add("behaviour", _behaviour_check(path, identity.arch, samples, report, device_target, trained_on))
     return report
 
 
@@ -163,8 +164,10 @@ def _size_check(index: Index, arch: str, report: Report, side: Sidecar | None) -
     return verdict.size(index.size, report.expected, numbers)
 
 
-def _behaviour_check(path: Path, arch: str, samples, report: Report, device_target: str) -> Verdict:
+def _behaviour_check(path: Path, arch: str, samples, report: Report, device_target: str,
+                     trained_on: str | None) -> Verdict:
     from fer_core.infer import Predictor
+    from fer_core.samples import judging_note
 
     try:
         faces = samples if isinstance(samples, Samples) else load_samples(samples)
@@ -175,6 +178,6 @@ def _behaviour_check(path: Path, arch: str, samples, report: Report, device_targ
         return verdict.load_failed(str(error))
     except DataError as error:
         return verdict.behaviour_unknown(str(error))
-    judged, facts = verdict.behaviour(probs, faces.labels)
+    judged, facts = verdict.behaviour(probs, faces.labels, judging_note(faces.source, trained_on))
     report.behaviour = {**facts, "source": faces.source, "skipped": faces.skipped}
     return judged

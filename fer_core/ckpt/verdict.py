@@ -166,9 +166,10 @@ def listing(on_disk: int, index_error: str | None, side: Sidecar | None, problem
     return by_size if by_size.level != "ok" else sidecar(side, problem, on_disk)
 
 
-def behaviour(probs, labels) -> tuple[Verdict, dict[str, Any]]:
+def behaviour(probs, labels, note: str = "") -> tuple[Verdict, dict[str, Any]]:
     """Predictions on real faces: NaN is broken; near-uniform or single-class output a warning.
-    Returns the facts too (faces, mean top probability, per-class counts, accuracy)."""
+    Returns the facts too (faces, mean top probability, per-class counts, accuracy). `note` is
+    added to the accuracy (samples.judging_note: synthetic faces for a real-data model)."""
     import numpy as np  # here, not at the top: the dashboard imports this module
 
     faces = len(probs)
@@ -183,7 +184,7 @@ def behaviour(probs, labels) -> tuple[Verdict, dict[str, Any]]:
     if labels is not None and len(labels) == faces:
         accuracy = float((predicted == labels).mean())
         facts["accuracy"] = accuracy
-    acc_text = f", accuracy {accuracy:.3f}" if accuracy is not None else ""
+    acc_text = f", accuracy {accuracy:.3f}{note}" if accuracy is not None else ""
     if top.mean() < 1 / NUM_CLASSES + UNIFORM_MARGIN:
         return Verdict("warning", f"uniform output: mean top probability {top.mean():.3f} "
                        f"≈ 1/7 on {faces} faces{acc_text}"), facts

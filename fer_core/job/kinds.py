@@ -59,8 +59,10 @@ def infer(args, emit: Emit) -> None:
     import numpy as np
 
     from fer_core.ckpt import verdict
+    from fer_core.ckpt.sidecar import load_sidecar
     from fer_core.data import read_face, sample_files
     from fer_core.infer import Predictor
+    from fer_core.samples import judging_note
 
     started = time.time()
     files, skipped = sample_files(args.folder)
@@ -93,7 +95,9 @@ def infer(args, emit: Emit) -> None:
         raise FerError(f"{args.folder}: no readable images")
     probs = np.stack(all_probs)
     labels = np.array(all_true, np.int64) if all(t is not None for t in all_true) else None
-    judged, _ = verdict.behaviour(probs, labels)
+    side, _ = load_sidecar(Path(args.ckpt))
+    trained_on = (side.config or {}).get("data_csv") if side else None
+    judged, _ = verdict.behaviour(probs, labels, judging_note(args.folder, trained_on))
     correct = int((probs.argmax(1) == labels).sum()) if labels is not None else None
     emit(Result(verdict=verdict.OK if judged.level == "ok" else judged,
                 summary={"total": len(all_probs), "correct": correct,

@@ -82,6 +82,23 @@ def test_the_shipped_sample_folder_is_never_written(monkeypatch, capsys):
     assert {p: p.stat().st_mtime_ns for p in shipped.rglob("*") if p.is_file()} == before
 
 
+def test_synthetic_faces_judging_a_real_data_model_say_so(run_dir, csv_file, tmp_path):
+    from fer_core.ckpt.deep import inspect
+    from fer_core.samples import synthetic_faces
+
+    ckpt = run_dir / "best_model.ckpt"  # trained on a CSV, not on the demo set
+    assert synthetic_faces(locations.shipped_data("samples")) and synthetic_faces("demo")
+    def behaviour(report):
+        return next(c.verdict.text for c in report.checks if c.name == "behaviour")
+
+    on_demo = behaviour(inspect(ckpt, samples="demo"))
+    assert "synthetic demo faces" in on_demo
+    real = tmp_path / "real-samples"
+    assert main(["samples", "--csv", str(csv_file), "--output", str(real)]) == 0
+    assert not synthetic_faces(real)
+    assert "synthetic" not in behaviour(inspect(ckpt, samples=real))
+
+
 def test_demo_samples_exist_before_any_training(tmp_path):
     folder = ensure_demo_samples()
     assert folder == locations.samples_dir()
