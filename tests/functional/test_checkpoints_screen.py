@@ -322,6 +322,22 @@ class TestWithARealCheckpoint:
             assert any("skipped" in n and "notes.txt" in n for n in notes(app))
             assert not any("failed" in n.lower() for n in notes(app))
 
+    async def test_a_real_data_model_on_synthetic_faces_is_told_so(self, ckpts, monkeypatch):
+        """The shipped fer_vgg model (trained on FER2013) on the shipped, synthetic sample folder."""
+        repo = Path(__file__).resolve().parents[2]
+        model = repo / "checkpoints" / "shipped" / "fer_vgg-cpu-best" / "best_model.ckpt"
+        monkeypatch.setenv("FER_TUI_SHIPPED", str(model.parents[1]))
+        monkeypatch.setenv("FER_TUI_SAMPLES", str(repo / "samples"))
+        app = FerApp(root=ckpts, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            table = screen.query_one(CkptTable)
+            await wait_for(pilot, lambda: table.select(model) or None)
+            table.focus()
+            await pilot.press("i")
+            await wait_until_done(pilot, screen)
+            assert "ok: on synthetic faces" in screen_text(app), notes(app)
+
     async def test_compare_two_checkpoints_on_the_same_folder(self, ckpts, samples, trained):
         app = FerApp(root=ckpts, reattach=False, clock=lambda: NOW)
         async with app.run_test(size=SIZE) as pilot:
