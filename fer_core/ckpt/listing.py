@@ -30,8 +30,11 @@ class CheckpointInfo:
 
 
 def run_name(path: Path, root: Path | str | None) -> str:
-    """The run folder a checkpoint is in ('' for a file directly under root)."""
-    return path.parent.name if root is None or path.parent != Path(root) else ""
+    """The run folder a checkpoint is in ('' for a file directly under a root that is not a run
+    folder itself: `fer-tui checkpoints RUN_DIR` names the run)."""
+    if root is None or path.parent != Path(root) or (path.parent / "config.toml").is_file():
+        return path.parent.name
+    return ""
 
 
 def describe(path: Path | str, root: Path | str | None = None) -> CheckpointInfo:

@@ -175,3 +175,15 @@ def test_a_live_looking_status_whose_lock_is_free_is_lost():
         assert runs.effective_state(runs.read_status(run_dir), run_dir=run_dir) == "running"
     finally:
         lock.release()
+
+
+def test_the_run_column_names_a_run_folder_given_as_the_root(tmp_path):
+    from fer_core.ckpt.listing import run_name
+
+    run_dir, flat = tmp_path / "20261130-063303-demo", tmp_path / "downloads"
+    run_dir.mkdir()
+    flat.mkdir()
+    (run_dir / "config.toml").write_text("epochs = 1\n")
+    assert run_name(run_dir / "best_model.ckpt", tmp_path) == "20261130-063303-demo"
+    assert run_name(run_dir / "best_model.ckpt", run_dir) == "20261130-063303-demo"
+    assert run_name(flat / "model.ckpt", flat) == ""
