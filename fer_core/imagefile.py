@@ -25,12 +25,7 @@ def read_image(path: Path | str, color: bool = False):
     import cv2
     import numpy as np
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such image file")
-    check_image_size(path)
-    data = path.read_bytes()
-    check_whole(path, data)
+    data = checked_bytes(path)
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE)
     except cv2.error:  # an empty buffer is an assertion in OpenCV, not a None
@@ -40,13 +35,15 @@ def read_image(path: Path | str, color: bool = False):
     return image
 
 
-def check_image(path: Path | str) -> None:
-    """DataError unless `path` is an image file whose bytes pass (size, whole); not decoded."""
+def checked_bytes(path: Path | str) -> bytes:
+    """The file's bytes once they pass (an image file, not too large, whole), else DataError."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such image file")
-    check_image_size(path)
-    check_whole(path, path.read_bytes())
+    check_image_size(path)  # from the header: a 20000×20000 PNG is never read whole
+    data = path.read_bytes()
+    check_whole(path, data)
+    return data
 
 
 def check_whole(path: Path | str, data: bytes) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fer_core.commands import add_model_arguments
 from fer_core.errors import DataError
-from fer_core.imagefile import check_image
+from fer_core.imagefile import checked_bytes
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -39,7 +39,7 @@ def run(args) -> int:
                             f"(for a prediction per image in a folder: fer-tui infer --image_path {source})")
         if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
             raise DataError(f"{source}: a video; --mode image annotates one image (add --mode video)")
-        check_image(source)  # from its bytes, before MindSpore loads: too large, cut short
+        checked_bytes(source)  # before MindSpore loads: too large, cut short
         output = args.output or visualize.default_output(source, ".png")
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
