@@ -10,8 +10,9 @@ side they would halve each other). Each change trains into its own folder under 
 finished run is reused and an interrupted one resumed, so the script can be stopped and started
 again. `--table` prints the table from the runs there without training. Accuracy is the best
 epoch's logged val_acc (flip-averaged, as cpu-fast validates; `fer-tui eval` of the run's
-best_model.ckpt reproduces it); time is the fastest epoch's (anything else running only slows an epoch down). One run per change: differences under about half a point are
-within run-to-run noise.
+best_model.ckpt reproduces it); time is the fastest epoch's (anything else running only slows
+an epoch down). One run per change: a difference of about a point can be one run's luck (the
+base's included), so the table ranks changes, it does not prove them.
 """
 
 from __future__ import annotations
