@@ -162,13 +162,6 @@ def find_faces(gray: np.ndarray, all_faces: bool = False) -> tuple[list[Face], s
     return [Face(to_face(gray, box), box)], f"no face found by the Haar cascade in {w}x{h}; using the centre square"
 
 
-def read_gray(path: Path | str) -> np.ndarray:
-    """Any image file as grayscale uint8, or a one-line DataError (too large, cut short, not an image)."""
-    from fer_core.imagefile import read_image
-
-    return read_image(path)
-
-
 def top_class(probs: np.ndarray) -> tuple[int, float]:
     best = int(np.argmax(probs))
     return best, float(probs[best])

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from fer_core import CLASS_NAMES, fileio
-from fer_core.imagefile import read_image
 from fer_core.errors import DataError
 
 FACE_BATCH = 8  # faces per forward pass in a frame: one compiled shape
@@ -109,11 +108,11 @@ def refuse_overwrite(path: Path, force: bool) -> None:
         raise DataError(f"{path}: already exists; choose another --output or add --force")
 
 
-def image(predictor, input_path: Path, output: Path, force: bool = False, tta: str | None = "auto") -> list[dict]:
+def image(predictor, frame: np.ndarray, output: Path, force: bool = False, tta: str | None = "auto") -> list[dict]:
+    """Annotate one decoded BGR image (imagefile.read_image) and write it to `output`."""
     import cv2
 
     refuse_overwrite(output, force)
-    frame = read_image(input_path, color=True)  # judged from its bytes first: too large, cut short
     annotated, detections = annotate_frame(frame, predictor, fallback=True, tta=tta)
     with fileio.atomic_path(output, suffix=output.suffix or ".png") as tmp:
         if not cv2.imwrite(str(tmp), annotated):

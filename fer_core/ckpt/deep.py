@@ -148,8 +148,8 @@ def inspect(path: Path | str, samples: Path | str | Samples | None = "demo", beh
                                                   len(index.weights), report.params))
     report.add("size", _size_check(index, identity.arch, report, side))
     if behaviour and report.verdict.level != "broken":
-        trained_on = (side.config or {}).get("data_csv") if side else None
-        report.add("behaviour", _behaviour_check(path, identity.arch, samples, report, device_target, trained_on))
+        report.add("behaviour", _behaviour_check(path, identity.arch, samples, report, device_target,
+                                                 side and side.data_csv))
     return report
 
 

@@ -51,6 +51,12 @@ class Sidecar(BaseModel):
         return "flip" if (self.config or {}).get("tta") is True else None
 
 
+    @property
+    def data_csv(self) -> str | None:
+        """The data the checkpoint's run trained on (config `data_csv`: a path, or "demo")."""
+        return (self.config or {}).get("data_csv")
+
+
 def sidecar_path(ckpt: Path | str) -> Path:
     return Path(ckpt).with_suffix(".json")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fer_core.commands import add_model_arguments
 from fer_core import CLASS_NAMES
+from fer_core.imagefile import read_image
 from fer_core.infer import TTA_CHOICES
 
 
@@ -32,9 +33,9 @@ def run(args) -> int:
     os.environ.setdefault("GLOG_v", "3")
     if Path(args.image_path).is_dir():
         return run_folder(args, Path(args.image_path))
-    from fer_core.infer import Predictor, find_faces, read_gray, top_class
+    from fer_core.infer import Predictor, find_faces, top_class
 
-    gray = read_gray(args.image_path)  # a bad image (too large, cut short) fails before MindSpore loads
+    gray = read_image(args.image_path)  # a bad image (too large, cut short) fails before MindSpore loads
     faces, note = find_faces(gray)
     predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1,
                           backend=args.backend)
@@ -59,7 +60,7 @@ def run_folder(args, folder: Path) -> int:
     unreadable one is a line on stderr and exit 2 once the others are done."""
     from fer_core.data import IMAGE_SUFFIXES
     from fer_core.errors import DataError
-    from fer_core.infer import Predictor, find_faces, read_gray, top_class
+    from fer_core.infer import Predictor, find_faces, top_class
 
     images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
@@ -70,7 +71,7 @@ def run_folder(args, folder: Path) -> int:
     failed = 0
     for image in images:
         try:
-            faces, note = find_faces(read_gray(image))
+            faces, note = find_faces(read_image(image))
         except DataError as error:
             print(f"fer-tui infer: error: {error}", file=sys.stderr)
             failed += 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fer_core.commands import add_model_arguments
 from fer_core.errors import DataError
-from fer_core.imagefile import checked_bytes
+from fer_core.imagefile import read_image
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -39,11 +39,11 @@ def run(args) -> int:
                             f"(for a prediction per image in a folder: fer-tui infer --image_path {source})")
         if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
             raise DataError(f"{source}: a video; --mode image annotates one image (add --mode video)")
-        checked_bytes(source)  # before MindSpore loads: too large, cut short
+        frame = read_image(source, color=True)  # decoded before MindSpore loads: too large, cut short
         output = args.output or visualize.default_output(source, ".png")
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
-        detections = visualize.image(predictor, source, output, args.force)
+        detections = visualize.image(predictor, frame, output, args.force)
         print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {output}")
         return 0
     if args.mode == "video":

@@ -96,8 +96,7 @@ def infer(args, emit: Emit) -> None:
     probs = np.stack(all_probs)
     labels = np.array(all_true, np.int64) if all(t is not None for t in all_true) else None
     side, _ = load_sidecar(Path(args.ckpt))
-    trained_on = (side.config or {}).get("data_csv") if side else None
-    note = judging_note(args.folder, trained_on)
+    note = judging_note(args.folder, side and side.data_csv)
     judged, _ = verdict.behaviour(probs, labels, note)
     correct = int((probs.argmax(1) == labels).sum()) if labels is not None else None
     if judged.level == "ok":  # the counts are on screen already: the level, and (short, it
