@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fer_core import runs  # noqa: E402 - after the path insert, like every bench
+from fer_core.runs import rundir
 
 FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
 CHANGES: dict[str, list[str]] = {
@@ -53,7 +53,7 @@ def the_run(root: Path, name: str) -> Path | None:
 
 def train(root: Path, name: str, data: str, epochs: int) -> None:
     run_dir = the_run(root, name)
-    status = runs.read_status(run_dir) if run_dir else None
+    status = rundir.read_status(run_dir) if run_dir else None
     if status is not None and status.state == "finished":
         return
     if run_dir is not None:
@@ -71,12 +71,12 @@ def flags(name: str) -> str:
 
 def table(root: Path, names: list[str]) -> None:
     base_dir = the_run(root, "as cpu-fast")
-    base = max(m.val_acc for m in runs.read_metrics(base_dir)) if base_dir else None
+    base = max(m.val_acc for m in rundir.read_metrics(base_dir)) if base_dir else None
     print("| change (from cpu-fast's recipe) | epochs | PublicTest, flip-averaged | difference | fastest epoch | flags |")
     print("|---|---|---|---|---|---|")
     for name in names:
         run_dir = the_run(root, name)
-        metrics = runs.read_metrics(run_dir) if run_dir else []
+        metrics = rundir.read_metrics(run_dir) if run_dir else []
         if not metrics:
             print(f"| {name} | not run | | | | {flags(name)} |")
             continue

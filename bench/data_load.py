@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         os.environ["FER_TUI_CACHE"] = cache
-        from fer_core import data
+        from fer_core.data import dataset as data
 
         cold, warm, other = [], [], []
         for _ in range(args.repeat):

@@ -32,7 +32,7 @@ def main() -> None:
     import mindspore.ops as ops
 
     from fer_core.models.cnn import global_average_pool
-    from fer_core.readback import Waiter
+    from fer_core.train.readback import Waiter
 
     x = ms.Tensor(np.random.default_rng(0).random((128, 256, 3, 3), dtype=np.float32))
     dense = nn.Dense(256, 7)

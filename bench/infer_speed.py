@@ -47,7 +47,6 @@ class TorchPredictor:
 
     def __init__(self, ckpt: Path, arch: str):
         import torch
-
         from train_speed import torch_net, with_checkpoint_weights
 
         self.torch = torch
@@ -55,7 +54,7 @@ class TorchPredictor:
         self.net = with_checkpoint_weights(torch_net(arch), ckpt).eval()
 
     def predict(self, images: np.ndarray, tta=None, batch_size: int = 64) -> np.ndarray:
-        from fer_core.augment import normalise
+        from fer_core.data.augment import normalise
 
         out = []
         with self.torch.inference_mode():
@@ -89,8 +88,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("GLOG_v", "3")
-    from fer_core.data import load_dataset
-    from fer_core.infer import Predictor
+    from fer_core.data.dataset import load_dataset
+    from fer_core.infer.predictor import Predictor
 
     ckpt = args.ckpt or default_ckpt()
     faces = load_dataset(str(args.csv)).split("PublicTest").images

@@ -37,7 +37,7 @@ def main() -> int:
     from fer_core.ckpt import index as ckpt_index
     from fer_core.ckpt.deep import inspect, load_samples
     from fer_core.ckpt.verdict import human_bytes
-    from fer_core.infer import Predictor
+    from fer_core.infer.predictor import Predictor
     from fer_core.mindspore_setup import configure
     from fer_core.models import ARCHITECTURES, build_model
 

@@ -7,7 +7,13 @@ behind the `mindspore==2.8.0` pin.
 
 `ONEDNN_VERBOSE=1` shows which convolution kernels run (`ref:any` is the slow reference one).
 """
-import time, numpy as np, mindspore as ms, mindspore.nn as nn, mindspore.ops as ops
+import time
+
+import mindspore as ms
+import mindspore.nn as nn
+import mindspore.ops as ops
+import numpy as np
+
 ms.set_context(mode=ms.GRAPH_MODE); ms.set_device("CPU"); ms.device_context.cpu.op_tuning.threads_num(2)
 def block(ci, co, s): return [nn.Conv2d(ci, co, 3, stride=s, pad_mode="pad", padding=1, has_bias=False), nn.BatchNorm2d(co), nn.ReLU()]
 class Net(nn.Cell):

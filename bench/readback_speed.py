@@ -33,7 +33,7 @@ def step_function(arch: str):
     import mindspore.nn as nn
 
     from fer_core.models import build_model
-    from fer_core.train import compile_steps
+    from fer_core.train.loop import compile_steps
 
     net = build_model(arch)
     train_step, _ = compile_steps(net, nn.AdamWeightDecay(net.trainable_params(), learning_rate=1e-3))
@@ -44,7 +44,7 @@ MODES = ("direct", "thread", "waiter")
 
 
 def images_per_second(train_step, x, targets, steps: int, mode: str) -> float:
-    from fer_core import readback
+    from fer_core.train import readback
 
     os.environ["FER_TUI_READBACK"] = mode
     waiter = readback.Waiter()

@@ -1,6 +1,6 @@
 """The README's results and ablation rows, from run directories: what each run was, how long
 it took (its metrics.jsonl) and what its best checkpoint scores on a split with each test-time
-view (`fer_core.evaluate`, the same numbers `fer-tui eval` prints).
+view (`fer_core.infer.evaluate`, the same numbers `fer-tui eval` prints).
 
     .venv/bin/python bench/results_table.py RUN_DIR [RUN_DIR ...] \\
         --data_csv ../shared/data/fer2013-dev.csv.gz [--split PublicTest] [--tta none,flip,ten_crop]
@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fer_core import runs  # noqa: E402 - after the path insert, like every bench
-from fer_core.evaluate import evaluate  # noqa: E402
+from fer_core.infer.evaluate import evaluate
+from fer_core.runs import rundir
 
 SKIP = {"data_csv", "save_dir", "keep_checkpoints", "device_target"}  # where, not what
 
@@ -34,9 +34,9 @@ def differences(config: dict, base: dict) -> str:
 
 
 def row(run_dir: Path, base: dict, data: str, split: str, views: list[str]) -> str:
-    status = runs.read_status(run_dir)
-    config = runs.read_config(run_dir).model_dump()
-    metrics = runs.read_metrics(run_dir)
+    status = rundir.read_status(run_dir)
+    config = rundir.read_config(run_dir).model_dump()
+    metrics = rundir.read_metrics(run_dir)
     ckpt = run_dir / "best_model.ckpt"
     best = max(metrics, key=lambda m: m.val_acc)
     minutes = sum(m.seconds for m in metrics) / 60
@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--tta", default="none,flip,ten_crop", help="comma-separated views")
     args = parser.parse_args()
     views = args.tta.split(",")
-    base = runs.read_config(args.runs[0]).model_dump()
+    base = rundir.read_config(args.runs[0]).model_dump()
     print("| preset | arch | differs from the first | epochs | wall time | img/s | checkpoint | "
           + " | ".join(f"{args.split} {view}" for view in views) + " |")
     print("|" + "---|" * (7 + len(views)))

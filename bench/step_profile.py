@@ -39,8 +39,8 @@ def main() -> None:
 
     from fer_core.kernels.swap import use_fast_kernels
     from fer_core.models import build_model
-    from fer_core.readback import Waiter
-    from fer_core.train import compile_steps
+    from fer_core.train.loop import compile_steps
+    from fer_core.train.readback import Waiter
 
     rng = np.random.default_rng(1)
     x = ms.Tensor(rng.standard_normal((args.batch, 1, 48, 48)).astype(np.float32))

@@ -4,7 +4,7 @@
     .venv/bin/python bench/train_speed.py [--csv ../shared/data/fer2013-dev.csv.gz] [--rows 6400]
 
 Both sides train `--epochs` epochs on the same first `--rows` Training rows with the same
-batch size and the same numpy augmentation (fer_core.augment); the figure is images/s of the
+batch size and the same numpy augmentation (fer_core.data.augment); the figure is images/s of the
 last epoch (data + augmentation + step; the first epoch pays for graph compilation). The
 engine runs exactly as `fer-tui train` does (python -m fer_core.train on a run directory).
 `--rounds` alternations (engine, [engine with `--fast` kernels,] then PyTorch); the medians and
@@ -32,7 +32,7 @@ DEFAULT_CSV = ROOT.parent / "shared" / "data" / "fer2013-dev.csv.gz"
 
 
 def subset_csv(source: Path, rows: int, out: Path) -> Path:
-    from fer_core.data import load_dataset
+    from fer_core.data.dataset import load_dataset
 
     split = load_dataset(source).split("Training")
     val = load_dataset(source).split("PublicTest")
@@ -45,15 +45,16 @@ def subset_csv(source: Path, rows: int, out: Path) -> Path:
 
 
 def engine(csv: Path, arch: str, batch: int, epochs: int, augment: bool, kernels: str = "stock") -> float:
-    from fer_core import config, runs
+    from fer_core import config
+    from fer_core.runs import rundir
 
     with tempfile.TemporaryDirectory() as root:
         cfg = config.make_config({"data_csv": str(csv), "arch": arch, "batch_size": batch, "epochs": epochs,
                                   "augment": augment, "keep_checkpoints": 0, "patience": 0, "kernels": kernels})
-        run_dir = runs.create_run(cfg, "bench", root=Path(root))
+        run_dir = rundir.create_run(cfg, "bench", root=Path(root))
         subprocess.run([sys.executable, "-m", "fer_core.train", str(run_dir)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        rows = runs.read_metrics(run_dir)
+        rows = rundir.read_metrics(run_dir)
         return rows[-1].images_per_second
 
 
@@ -100,8 +101,8 @@ def with_checkpoint_weights(net, ckpt: Path):
 def pytorch(csv: Path, arch: str, batch: int, epochs: int, augment: bool) -> float:
     import torch
 
-    from fer_core import augment as aug
-    from fer_core.data import load_dataset
+    from fer_core.data import augment as aug
+    from fer_core.data.dataset import load_dataset
 
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     split = load_dataset(csv).split("Training")

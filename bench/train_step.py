@@ -1,4 +1,4 @@
-"""Whole training steps side by side in one process: fer-tui's jit step (fer_core.train's
+"""Whole training steps side by side in one process: fer-tui's jit step (fer_core.train.loop's
 compile_steps, AdamW) with MindSpore's stock kernels, with our convolutions alone, with all our
 kernels (kernels = "fast"), and PyTorch's twin of the network when torch imports.
 
@@ -7,7 +7,7 @@ kernels (kernels = "fast"), and PyTorch's twin of the network when torch imports
 One synthetic batch, no data pipeline: what differs between the sides is the step alone (the
 augmentation both sides of bench/train_speed.py share is left out). The sides alternate
 `--rounds` times, `--iters` steps each after a warm-up; results are read back as the trainer
-does (fer_core.readback's waiting thread, so MindSpore's spin does not take a core); medians
+does (fer_core.train.readback's waiting thread, so MindSpore's spin does not take a core); medians
 are printed, with their ratios.
 """
 
@@ -34,8 +34,8 @@ def mindspore_steps(arch: str, x: np.ndarray, targets: np.ndarray) -> dict:
     from fer_core.kernels import fast_conv
     from fer_core.kernels.swap import use_fast_kernels
     from fer_core.models import build_model
-    from fer_core.readback import Waiter
-    from fer_core.train import compile_steps
+    from fer_core.train.loop import compile_steps
+    from fer_core.train.readback import Waiter
 
     tx, tt = ms.Tensor(x), ms.Tensor(targets)
     steps = {}

@@ -22,17 +22,18 @@ def text(app) -> str:
 
 
 async def capture(tmp: Path) -> None:
-    from fer_core import config, runs
+    from fer_core import config
+    from fer_core.runs import launcher, rundir
     from fer_tui.app import FerApp
 
     demo = config.load_preset("demo").config
     done = []
     for lr in (3e-3, 1e-3):  # two finished runs to compare
-        run_dir = runs.create_run(demo.model_copy(update={"lr": lr}), "demo")
-        runs.launch_detached(run_dir)
+        run_dir = rundir.create_run(demo.model_copy(update={"lr": lr}), "demo")
+        launcher.launch_detached(run_dir)
         done.append(run_dir)
         time.sleep(1.1)  # distinct run ids
-    while any(runs.read_status(d).state != "finished" for d in done):
+    while any(rundir.read_status(d).state != "finished" for d in done):
         time.sleep(0.2)
 
     app = FerApp(reattach=False)

@@ -67,11 +67,12 @@ def main() -> None:
                "FER_TUI_TRAINER": f"{sys.executable} {ROOT / 'tests' / 'fake_trainer.py'}",
                "FAKE_TRAINER_EPOCH_SECONDS": "3"}
         os.environ.update(env)
-        from fer_core import config, runs
+        from fer_core import config
+        from fer_core.runs import launcher, rundir
 
         base = config.load_preset("demo").config.model_copy(update={"epochs": 1000, "patience": 0})
-        run_dir = runs.create_run(base, "demo")
-        pid = runs.launch_detached(run_dir)
+        run_dir = rundir.create_run(base, "demo")
+        pid = launcher.launch_detached(run_dir)
         try:
             idle_used, idle_wall, _ = watch(args.seconds, "-", env)
             used, wall, points = watch(args.seconds, str(run_dir), env)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 def measure(preset: str, workers: int, epochs: int, extra: list[str]) -> tuple[float, float]:
     """(last epoch's images/s, wall seconds) of one run."""
-    from fer_core import runs
+    from fer_core.runs import rundir
 
     with tempfile.TemporaryDirectory() as root:
         env = {**os.environ, "FER_TUI_CHECKPOINTS": root, "GLOG_v": "3",
@@ -38,7 +38,7 @@ def measure(preset: str, workers: int, epochs: int, extra: list[str]) -> tuple[f
                        env=env, check=True, stdout=subprocess.DEVNULL)
         seconds = time.monotonic() - started
         run_dir = next((Path(root) / "bench").iterdir())
-        return runs.read_metrics(run_dir)[-1].images_per_second, seconds
+        return rundir.read_metrics(run_dir)[-1].images_per_second, seconds
 
 
 def main() -> int:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fer_core import fileio, locations
@@ -32,7 +32,7 @@ class TrainConfig(BaseModel):
                           description="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'")
     device_target: Literal["CPU", "GPU", "Ascend"] = Field("CPU", description="MindSpore device")
     # More than one: the run is launched under MindSpore's msrun as that many data-parallel
-    # processes (fer_core.distributed); batch_size stays the global batch, split evenly.
+    # processes (fer_core.train.parallel); batch_size stays the global batch, split evenly.
     workers: int = Field(1, ge=1, le=256,
                          description="Data-parallel worker processes (msrun); batch_size is split among them")
     arch: str = Field("fer_cnn", description="Architecture from the model registry")

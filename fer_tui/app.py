@@ -17,12 +17,11 @@ from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
-from fer_core import locations, runs
-
+from fer_core import locations
+from fer_core.runs import rundir
 from fer_tui.actions import Action, bindings, palette_commands
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
-
 
 NOTIFY_SECONDS = {"information": 3.0, "warning": 6.0, "error": 10.0}
 
@@ -60,7 +59,7 @@ class FerApp(App[None]):
         self.exit_note = ""
 
     def on_mount(self) -> None:
-        live = [run for run in runs.find_runs(self.root) if run.live] if self.reattach else []
+        live = [run for run in rundir.find_runs(self.root) if run.live] if self.reattach else []
         if live:
             self.open_run(live[0].path)
             others = f" ({len(live) - 1} more live in Runs)" if len(live) > 1 else ""
@@ -115,7 +114,7 @@ class FerApp(App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        live = [run for run in runs.find_runs(self.root) if run.live]
+        live = [run for run in rundir.find_runs(self.root) if run.live]
         if live:
             self.exit_note = (f"{len(live)} run(s) still training, e.g. {live[0].run_id}: they keep "
                               "going. Run fer-tui again to reattach.")

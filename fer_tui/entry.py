@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> None:
 
         run_app([*argv[:len(argv) - len(rest)], *rest[1:]])
         return
-    from fer_core.cli import main as cli_main
+    from fer_core.cli.main import main as cli_main
 
     sys.exit(cli_main(argv))
 

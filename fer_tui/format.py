@@ -10,8 +10,6 @@ from typing import Any, Iterable
 from rich.text import Text
 
 from fer_core.ckpt.verdict import Verdict
-# one wording for a run's epoch and age, shared with `fer-tui runs`
-from fer_core.commands.runs import age, epoch_text, updated_text  # noqa: F401 - re-exported
 from fer_core.records import EpochRow
 
 STATE_STYLES = {

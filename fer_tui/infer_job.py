@@ -11,7 +11,6 @@ from rich.text import Text
 from fer_core.ckpt.listing import CheckpointInfo
 from fer_core.ckpt.verdict import OK
 from fer_core.job.events import Error, Result, Started
-
 from fer_tui.format import duration, percent, verdict_text
 from fer_tui.widgets.ckpt_table import MARKS
 
@@ -51,7 +50,7 @@ class Job:
 
 def count_faces(folder: Path) -> int:
     """Images in a sample folder (ROOT/<class>/*.png, or flat); 0 when it is missing or empty."""
-    from fer_core.data import sample_files  # numpy: only when the checkpoints screen asks, in a thread
+    from fer_core.data.dataset import sample_files
     from fer_core.errors import DataError
 
     try:

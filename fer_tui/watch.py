@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fer_core import runs
 from fer_core.ckpt import sidecar
+from fer_core.runs import rundir
 
 
 def stamp(path: Path) -> tuple[int, int] | None:
@@ -28,7 +28,7 @@ class RunWatch:
 
     def poll(self) -> set[str]:
         changed = set()
-        for name in (runs.STATUS, runs.METRICS, runs.LOG):
+        for name in (rundir.STATUS, rundir.METRICS, rundir.LOG):
             now = stamp(self.run_dir / name)
             if name not in self.seen or self.seen[name] != now:
                 changed.add(name)

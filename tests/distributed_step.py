@@ -34,13 +34,13 @@ def largest_difference(a, b) -> float:
 
 
 def main(out: Path) -> int:
-    from fer_core.distributed import join
+    from fer_core.train.parallel.cluster import join
 
     cluster = join("CPU")
     import mindspore as ms
     import mindspore.nn as nn
 
-    from fer_core.train import compile_steps
+    from fer_core.train.loop import compile_steps
 
     parallel, parallel_opt = build(ms, nn)
     single, single_opt = build(ms, nn)

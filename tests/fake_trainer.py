@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fer_core import fileio, runs  # noqa: E402
+from fer_core import fileio
 from fer_core.records import EpochRow, RunStatus  # noqa: E402
+from fer_core.runs import rundir
 
 STEPS = 10
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
@@ -30,8 +31,8 @@ def main(argv: list[str]) -> int:
     resume = "--resume" in argv[1:]
     pace = float(os.environ.get("FAKE_TRAINER_EPOCH_SECONDS", "0.3"))
     hold = os.environ.get("FAKE_TRAINER_HOLD") == "1"
-    config = runs.read_config(run_dir)
-    status = runs.read_status(run_dir) or RunStatus()
+    config = rundir.read_config(run_dir)
+    status = rundir.read_status(run_dir) or RunStatus()
     stop = {"asked": False}
 
     def on_signal(signum, frame):
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    done = runs.read_metrics(run_dir) if resume else []
+    done = rundir.read_metrics(run_dir) if resume else []
     best = max((r.val_acc for r in done), default=None)
     best_epoch = next((r.epoch for r in done if r.val_acc == best), None)
     status = status.evolve(state="running", pid=os.getpid(), epochs=config.epochs, steps=STEPS,
@@ -53,15 +54,15 @@ def main(argv: list[str]) -> int:
         for step in range(1, STEPS + 1):
             if stop["asked"]:
                 # a real checkpoint file (the shipped demo model): resume checks its records
-                (run_dir / runs.LAST_STATE).write_bytes(SHIPPED.read_bytes())
-                runs.write_status(run_dir, status.evolve(state="stopped",
+                (run_dir / rundir.LAST_STATE).write_bytes(SHIPPED.read_bytes())
+                rundir.write_status(run_dir, status.evolve(state="stopped",
                                                          message=f"stopped at epoch {epoch + 1} step {step}"))
                 print("stopped: saved last_state.ckpt", flush=True)
                 return 0
             time.sleep(pace / STEPS)
             status = status.evolve(epoch=epoch + 1, step=step, images_per_second=1234.0,
                                    eta_seconds=round(pace * (config.epochs - epoch) - pace * step / STEPS, 1))
-            runs.write_status(run_dir, status)
+            rundir.write_status(run_dir, status)
         if hold:
             continue
         epoch += 1
@@ -74,11 +75,11 @@ def main(argv: list[str]) -> int:
                        val_acc=val_acc, lr=config.lr * (0.5 + 0.5 * math.cos(math.pi * epoch / config.epochs)),
                        seconds=pace, images_per_second=1234.0, is_best=is_best,
                        patience_left=config.patience)
-        fileio.append_line(run_dir / runs.METRICS, row.to_line())
+        fileio.append_line(run_dir / rundir.METRICS, row.to_line())
         status = status.evolve(best_val_acc=best, best_epoch=best_epoch)
         print(f"Epoch {epoch}/{config.epochs} - Loss: {row.train_loss:.4f} "
               f"Validation Accuracy: {val_acc:.4f}", flush=True)
-    runs.write_status(run_dir, status.evolve(state="finished", eta_seconds=0))
+    rundir.write_status(run_dir, status.evolve(state="finished", eta_seconds=0))
     print("finished", flush=True)
     return 0
 

@@ -8,17 +8,18 @@ from pathlib import Path
 
 import cv2
 
-from fer_core import CLASS_NAMES, fileio, runs
+from fer_core import CLASS_NAMES, fileio
 from fer_core.config import TrainConfig
+from fer_core.data.synthetic import draw_faces
 from fer_core.records import RunStatus
-from fer_core.synthetic import draw_faces
+from fer_core.runs import rundir
 
 NOW = 1_790_000_000.0  # a fixed "now" so ages in snapshots never move
 
 
 def status_of(run_dir: Path) -> RunStatus:
     """The run's status; while status.json is missing or unreadable, one that knows nothing."""
-    return runs.read_status(run_dir) or RunStatus()
+    return rundir.read_status(run_dir) or RunStatus()
 
 
 def fer_rows(per_class: int = 2, seed: int = 0, usage: str = "Training") -> list[str]:
@@ -67,18 +68,18 @@ def make_run(root: Path, run_id: str, *, state: str = "finished", preset: str = 
     run_dir.mkdir(parents=True)
     cfg = TrainConfig(**{"data_csv": "demo", "arch": "tiny_cnn", "epochs": 8, "lr": 3e-3,
                          **(config or {})})
-    fileio.write_toml(run_dir / runs.CONFIG, cfg.model_dump())
+    fileio.write_toml(run_dir / rundir.CONFIG, cfg.model_dump())
     best = max(accs) if accs else None
     for epoch, acc in enumerate(accs, 1):
         row = metrics_row(epoch, acc, is_best=acc == best, lr=cfg.lr * (1 - epoch / 10))
-        fileio.append_line(run_dir / runs.METRICS, json.dumps(row))
+        fileio.append_line(run_dir / rundir.METRICS, json.dumps(row))
     status = {"run_id": run_id, "preset": preset, "state": state, "pid": pid,
               "started": started, "updated": started + 600, "epoch": len(accs),
               "epochs": cfg.epochs, "step": 10, "steps": 10, "images_per_second": 900.0,
               "eta_seconds": None, "best_val_acc": best,
               "best_epoch": accs.index(best) + 1 if accs else None, "patience_left": 4,
               "message": "", "workers": 1}
-    fileio.write_json(run_dir / runs.STATUS, status)
-    (run_dir / runs.LOG).write_text(log or "".join(
+    fileio.write_json(run_dir / rundir.STATUS, status)
+    (run_dir / rundir.LOG).write_text(log or "".join(
         f"Epoch {e}/{cfg.epochs} - Validation Accuracy: {a:.4f}\n" for e, a in enumerate(accs, 1)))
     return run_dir

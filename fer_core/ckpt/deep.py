@@ -9,7 +9,7 @@ Three checks, in the order they are judged (the rules are `fer_core.ckpt.verdict
              (optimizer moments allowed in a training state); truncated/foreign files named
   size       bytes on disk vs the exact size MindSpore writes for this arch + kind
   behaviour  predictions on real faces: near-uniform or one class for every face
-Only the behaviour check imports MindSpore (through `fer_core.infer`). Many files, each in a
+Only the behaviour check imports MindSpore (through `fer_core.infer.predictor`). Many files, each in a
 worker process so a crash is one broken row: `fer_core.ckpt.worker.inspect_all`.
 """
 
@@ -89,7 +89,7 @@ def load_samples(spec: Path | str | None = "demo", limit: int | None = None) -> 
     """Faces for the behaviour check: 'demo', ROOT/<class>/*.png, or a flat folder of images."""
     import numpy as np
 
-    from fer_core.data import demo_dataset, read_face, sample_files
+    from fer_core.data.dataset import demo_dataset, read_face, sample_files
 
     if spec is None or str(spec) == "demo":
         split = demo_dataset().split("PublicTest")
@@ -166,8 +166,8 @@ def _size_check(index: Index, arch: str, report: Report, side: Sidecar | None) -
 
 def _behaviour_check(path: Path, arch: str, samples, report: Report, device_target: str,
                      trained_on: str | None) -> Verdict:
-    from fer_core.infer import Predictor
-    from fer_core.samples import judging_note
+    from fer_core.data.samples import judging_note
+    from fer_core.infer.predictor import Predictor
 
     try:
         faces = samples if isinstance(samples, Samples) else load_samples(samples)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from fer_core.commands import add_model_arguments
+from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import CheckpointError, FerError
 from fer_core.job.events import KINDS, Prediction, Progress, Result, Skipped, Started
 
@@ -23,7 +23,7 @@ BATCH = 32  # images per forward pass: inference progress arrives in steps of th
 
 
 def data(args, emit: Emit) -> None:
-    from fer_core.data import describe, load_dataset
+    from fer_core.data.dataset import describe, load_dataset
 
     emit(Started(job="data"))
     dataset = load_dataset(args.path, use_cache=not args.no_cache)
@@ -60,9 +60,9 @@ def infer(args, emit: Emit) -> None:
 
     from fer_core.ckpt import verdict
     from fer_core.ckpt.sidecar import load_sidecar
-    from fer_core.data import read_face, sample_files
-    from fer_core.infer import Predictor
-    from fer_core.samples import judging_note
+    from fer_core.data.dataset import read_face, sample_files
+    from fer_core.data.samples import judging_note
+    from fer_core.infer.predictor import Predictor
 
     started = time.time()
     files, skipped = sample_files(args.folder)
@@ -109,8 +109,8 @@ def infer(args, emit: Emit) -> None:
 
 
 def samples(args, emit: Emit) -> None:
-    from fer_core.commands.samples import make
-    from fer_core.samples import summary_lines
+    from fer_core.cli.commands.samples import make
+    from fer_core.data.samples import summary_lines
 
     emit(Started(job="samples"))
     result = make(args)
@@ -119,7 +119,7 @@ def samples(args, emit: Emit) -> None:
 
 
 def export(args, emit: Emit) -> None:
-    from fer_core.commands.export import make
+    from fer_core.cli.commands.export import make
 
     emit(Started(job="export"))
     written, text = make(args)
@@ -135,7 +135,7 @@ def _check_arguments(parser) -> None:
 
 
 def _infer_arguments(parser) -> None:
-    from fer_core.infer import TTA_CHOICES
+    from fer_core.infer.predictor import TTA_CHOICES
 
     parser.add_argument("--ckpt", type=Path, required=True)
     parser.add_argument("--folder", type=Path, required=True)
@@ -144,10 +144,10 @@ def _infer_arguments(parser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fer_core.cli import OneLineParser
-    from fer_core.commands import data as data_verb
-    from fer_core.commands import export as export_verb
-    from fer_core.commands import samples as samples_verb
+    from fer_core.cli.commands import data as data_verb
+    from fer_core.cli.commands import export as export_verb
+    from fer_core.cli.commands import samples as samples_verb
+    from fer_core.cli.main import OneLineParser
 
     # kind -> (its flags, what runs it)
     table = {"data": (data_verb.add_arguments, data), "check": (_check_arguments, check),

@@ -22,12 +22,18 @@ from fer_core import locations
 from fer_core.ckpt import listing
 from fer_core.ckpt.listing import CheckpointInfo
 from fer_core.job.events import Error, Progress, Result
-
 from fer_tui.actions import Action, bindings
 from fer_tui.format import percent, short_path, verdict_text
 from fer_tui.infer_job import Job, count_faces, job_summary
-from fer_tui.jobs import (JobProcess, check_command, export_command, infer_command, run_job, samples_command,
-                          samples_hint)
+from fer_tui.jobs import (
+    JobProcess,
+    check_command,
+    export_command,
+    infer_command,
+    run_job,
+    samples_command,
+    samples_hint,
+)
 from fer_tui.watch import checkpoint_stamps
 from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel

@@ -9,10 +9,9 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from fer_core import runs
 from fer_core.config import FIELDS
 from fer_core.errors import FerError
-
+from fer_core.runs import rundir
 from fer_tui.actions import Action, bindings
 from fer_tui.format import differing_fields, number, percent, series
 from fer_tui.widgets.metric_chart import MetricChart, Series
@@ -32,7 +31,7 @@ class CompareScreen(Screen):
     def __init__(self, run_dirs: list[Path]) -> None:
         super().__init__()
         self.run_dirs = [Path(p) for p in run_dirs][: len(LETTERS)]
-        self.tails = [runs.MetricsTail(p / runs.METRICS) for p in self.run_dirs]
+        self.tails = [rundir.MetricsTail(p / rundir.METRICS) for p in self.run_dirs]
         self.configs: list[dict] = []
         self.only_diffs = False
 
@@ -47,7 +46,7 @@ class CompareScreen(Screen):
         self.sub_title = f"Compare {len(self.run_dirs)} runs"
         for path in self.run_dirs:
             try:
-                self.configs.append(runs.read_config(path).model_dump())
+                self.configs.append(rundir.read_config(path).model_dump())
             except FerError as error:
                 self.notify(str(error), severity="error")
                 self.configs.append({})

@@ -10,10 +10,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from fer_core import runs
 from fer_core.errors import FerError
 from fer_core.records import EpochRow, RunStatus
-
+from fer_core.runs import launcher, rundir
 from fer_tui.actions import Action, bindings
 from fer_tui.format import best_point, series
 from fer_tui.watch import RunWatch
@@ -37,7 +36,7 @@ class RunScreen(Screen):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.watch = RunWatch(self.run_dir)
-        self.tail = runs.MetricsTail(self.run_dir / runs.METRICS)
+        self.tail = rundir.MetricsTail(self.run_dir / rundir.METRICS)
         self.status = RunStatus()  # nothing known yet: the state is `unknown`
         self.rows: list[EpochRow] = []
         self.state = "unknown"
@@ -59,7 +58,7 @@ class RunScreen(Screen):
         self.sub_title = self.run_dir.name
         self.query_one("#log").border_title = "train.log"
         try:
-            config = runs.read_config(self.run_dir)
+            config = rundir.read_config(self.run_dir)
             self.device, self.arch = config.device_target, config.arch
         except FerError as error:
             self.notify(str(error), title="No config", severity="warning")
@@ -69,21 +68,21 @@ class RunScreen(Screen):
     def poll(self) -> None:
         """Re-read only the files whose stat changed; the state is re-judged every tick."""
         changed = self.watch.poll()
-        if runs.STATUS in changed:
-            self.status = runs.read_status(self.run_dir) or RunStatus()
-        state = runs.effective_state(self.status)
-        if runs.METRICS in changed:
+        if rundir.STATUS in changed:
+            self.status = rundir.read_status(self.run_dir) or RunStatus()
+        state = rundir.effective_state(self.status)
+        if rundir.METRICS in changed:
             self.rows = self.tail.poll()
             self.update_charts(self.rows)
-        if changed & {runs.STATUS, runs.METRICS} or state != self.state:
+        if changed & {rundir.STATUS, rundir.METRICS} or state != self.state:
             self.state = state
-            live = state in runs.LIVE_STATES
+            live = state in rundir.LIVE_STATES
             self.query_one(RunFacts).show(self.status, state, self.device, self.arch,
                                           best_point(self.rows))
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
-        if runs.LOG in changed:
-            self.query_one(LogTail).reload(self.run_dir / runs.LOG)
+        if rundir.LOG in changed:
+            self.query_one(LogTail).reload(self.run_dir / rundir.LOG)
 
     def update_charts(self, rows: list[EpochRow]) -> None:
         epochs, train_loss = series(rows, "train_loss")
@@ -105,7 +104,7 @@ class RunScreen(Screen):
     async def action_stop(self) -> None:
         from fer_tui.screens.confirm import ConfirmScreen
 
-        if self.state not in runs.LIVE_STATES:
+        if self.state not in rundir.LIVE_STATES:
             self.notify(f"the run is not live ({self.state})", severity="warning")
             return
         question = (f"Stop {self.run_dir.name}?\nThe trainer finishes its step, saves "
@@ -113,7 +112,7 @@ class RunScreen(Screen):
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Stop")):
             return
         try:
-            pid = runs.stop_run(self.run_dir)
+            pid = launcher.stop_run(self.run_dir)
         except (FerError, OSError) as error:
             self.notify(str(error), title="Cannot stop", severity="error")
             return
@@ -121,7 +120,7 @@ class RunScreen(Screen):
 
     def action_resume(self) -> None:
         try:
-            pid = runs.launch_detached(self.run_dir, resume=True)
+            pid = launcher.launch_detached(self.run_dir, resume=True)
         except (FerError, OSError) as error:
             self.notify(str(error), title="Cannot resume", severity="error")
             return

@@ -7,9 +7,8 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from fer_core import runs
 from fer_core.errors import FerError
-
+from fer_core.runs import launcher, rundir
 from fer_tui.actions import Action, bindings
 from fer_tui.format import short_path
 from fer_tui.widgets.runs_table import RunsTable
@@ -40,7 +39,7 @@ class RunsScreen(Screen):
         self.set_interval(POLL_SECONDS, self.refresh_runs)
 
     def refresh_runs(self) -> None:
-        found = runs.find_runs(self.app.root)
+        found = rundir.find_runs(self.app.root)
         where = short_path(self.app.root)
         table = self.query_one(RunsTable)
         table.show(found, self.app.clock())
@@ -89,7 +88,7 @@ class RunsScreen(Screen):
                               yes="Stop")):
             return
         try:
-            pid = runs.stop_run(run.path)
+            pid = launcher.stop_run(run.path)
         except (FerError, OSError) as error:
             self.notify(str(error), title="Cannot stop", severity="error")
             return

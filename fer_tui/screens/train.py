@@ -13,9 +13,8 @@ from textual.widgets import Button, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fer_core import config as cfg
-from fer_core import runs
 from fer_core.errors import FerError
-
+from fer_core.runs import launcher, rundir
 from fer_tui.actions import Action, bindings
 from fer_tui.format import diff_text
 from fer_tui.widgets.config_form import ConfigForm
@@ -176,7 +175,6 @@ class TrainScreen(Screen):
         """Decode the data in a job first (it is cached for the trainer): a bad row is a
         notification now, not a failed run later."""
         from fer_core.job.events import Error
-
         from fer_tui.jobs import data_command, run_job
 
         self.notify(f"checking {config.data_csv} (decoded once, then cached)…", title="Starting")
@@ -187,14 +185,14 @@ class TrainScreen(Screen):
         self.launch(config)
 
     def launch(self, config: cfg.TrainConfig) -> None:
-        from fer_core import msrun
-        from fer_core.commands.train import check_device
+        from fer_core.runs.launcher import check_device
+        from fer_core.train.parallel import msrun
 
         try:
             check_device(config.device_target)  # no run folder for a device this machine lacks
             msrun.check(config, msrun.Launch())  # nor for workers this machine cannot start
-            run_dir = runs.create_run(config, self.preset_name)
-            pid = runs.launch_detached(run_dir)
+            run_dir = rundir.create_run(config, self.preset_name)
+            pid = launcher.launch_detached(run_dir)
         except (FerError, OSError) as error:
             self.notify(str(error), title="Cannot start", severity="error")
             return

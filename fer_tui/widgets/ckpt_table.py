@@ -8,7 +8,6 @@ from rich.text import Text
 
 from fer_core.ckpt.listing import CheckpointInfo
 from fer_core.ckpt.verdict import Verdict
-
 from fer_tui.format import fit, run_label, verdict_text
 from fer_tui.widgets.keyed_table import KeyedTable
 

@@ -13,7 +13,6 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from fer_core.config import BOOL_FIELDS, FIELDS, TrainConfig, check_field, make_config, parse_value
 from fer_core.errors import ConfigError
 from fer_core.models import ARCHITECTURES
-
 from fer_tui.format import number
 
 

@@ -14,7 +14,6 @@ from textual.widgets import DataTable
 
 from fer_core import CLASS_NAMES
 from fer_core.job.events import Prediction
-
 from fer_tui.format import class_name, prob_bar
 
 NAME_WIDTH = max(len(name) for name in CLASS_NAMES)  # "surprise"

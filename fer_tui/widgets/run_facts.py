@@ -8,7 +8,6 @@ from rich.text import Text
 from textual.widgets import Static
 
 from fer_core.records import RunStatus
-
 from fer_tui.format import STATE_STYLES, percent
 
 

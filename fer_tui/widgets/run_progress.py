@@ -7,8 +7,8 @@ from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
 from fer_core.records import RunStatus
-
-from fer_tui.format import duration, epoch_text
+from fer_core.runs.columns import epoch_text
+from fer_tui.format import duration
 
 
 def progress_label(status: RunStatus, live: bool) -> str:

@@ -6,10 +6,9 @@ from pathlib import Path
 
 from rich.text import Text
 
-from fer_core.commands.runs import EPOCH_HEADER, UPDATED_HEADER
-from fer_core.runs import RunInfo
-
-from fer_tui.format import STATE_STYLES, epoch_text, percent, updated_text
+from fer_core.runs.columns import EPOCH_HEADER, UPDATED_HEADER, epoch_text, updated_text
+from fer_core.runs.rundir import RunInfo
+from fer_tui.format import STATE_STYLES, percent
 from fer_tui.widgets.keyed_table import KeyedTable
 
 COLUMNS = ("", "run", "state", EPOCH_HEADER, "best", UPDATED_HEADER)  # as `fer-tui runs` says

@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 import pytest
 
-from fer_core import runs
+from fer_core import CLASS_NAMES
+from fer_core.runs import rundir
 from tests.helpers import NOW, make_run, metrics_row  # noqa: F401 - the functional tests' run data
 
 FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
@@ -33,9 +34,9 @@ def fake_trainer(monkeypatch, root):
     monkeypatch.setenv("FER_TUI_TRAINER", f"{sys.executable} {FAKE_TRAINER}")
     monkeypatch.setenv("FAKE_TRAINER_EPOCH_SECONDS", "0.3")
     yield monkeypatch
-    for run in runs.find_runs(root):
+    for run in rundir.find_runs(root):
         pid = run.status.pid
-        if runs.pid_alive(pid):
+        if rundir.pid_alive(pid):
             os.killpg(pid, signal.SIGKILL)  # new session: the pid is its group's id
 
 
@@ -68,3 +69,37 @@ async def wait_for_screen(pilot, screen_type: type, timeout: float = 15.0) -> An
     app = pilot.app
     return await wait_for(pilot, lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted and app.screen,
                           timeout)
+
+
+# ---------------------------------------------------------------- sample faces and a fake job
+
+FAKE_JOB = Path(__file__).resolve().parent / "fake_job.py"
+
+
+def write_faces(folder: Path, per_class: int = 1, seed: int = 0) -> None:
+    """Synthetic faces as folder/<class>/face_<n>.png (the layout `fer-tui samples` writes)."""
+    import cv2
+
+    from fer_core.data.synthetic import draw_faces
+
+    images, labels = draw_faces(per_class, seed)
+    counts = [0] * len(CLASS_NAMES)
+    for image, label in zip(images, labels):
+        counts[label] += 1
+        path = folder / CLASS_NAMES[label] / f"face_{counts[label]}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), image)
+
+
+@pytest.fixture
+def fixed_samples() -> Path:
+    """The default sample folder with one synthetic face per class (fixed seed)."""
+    folder = Path(os.environ["FER_TUI_SAMPLES"])
+    write_faces(folder)
+    return folder
+
+
+@pytest.fixture
+def fake_worker(monkeypatch):
+    monkeypatch.setenv("FER_TUI_JOB", f"{sys.executable} {FAKE_JOB}")
+    return monkeypatch

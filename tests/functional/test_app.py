@@ -7,7 +7,7 @@ import time
 from textual.widgets._toast import Toast
 
 from fer_core import config as cfg
-from fer_core import runs
+from fer_core.runs import launcher, rundir
 from fer_tui.app import FerApp
 from fer_tui.screens.help import HelpScreen
 from fer_tui.screens.run import RunScreen
@@ -19,10 +19,10 @@ from .conftest import SIZE, make_run, screen_text, wait_for, wait_for_screen
 
 def launch_held_run(fake_trainer, name="demo"):
     fake_trainer.setenv("FAKE_TRAINER_HOLD", "1")
-    run_dir = runs.create_run(cfg.load_preset(name).config, name)
-    pid = runs.launch_detached(run_dir)
+    run_dir = rundir.create_run(cfg.load_preset(name).config, name)
+    pid = launcher.launch_detached(run_dir)
     deadline = time.monotonic() + 5
-    while runs.read_status(run_dir).state != "running" and time.monotonic() < deadline:
+    while rundir.read_status(run_dir).state != "running" and time.monotonic() < deadline:
         time.sleep(0.05)
     return run_dir, pid
 
@@ -68,8 +68,8 @@ class TestQuit:
             await pilot.press("q")
             await pilot.pause()
         assert "keep going" in app.exit_note
-        assert runs.pid_alive(pid)
-        assert runs.effective_state(runs.read_status(run_dir)) == "running"
+        assert rundir.pid_alive(pid)
+        assert rundir.effective_state(rundir.read_status(run_dir)) == "running"
 
     async def test_q_without_runs_just_quits(self, root):
         app = FerApp(root=root)

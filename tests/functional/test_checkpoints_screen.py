@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from fer_core import CLASS_NAMES, runs
+from fer_core import CLASS_NAMES
 from fer_core.ckpt import sidecar
 from fer_core.config import make_config
+from fer_core.runs import rundir
 from fer_tui.app import FerApp
 from fer_tui.screens.checkpoints import CheckpointsScreen
 from fer_tui.screens.help import HelpScreen
@@ -28,9 +29,8 @@ from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel
 from fer_tui.widgets.inference_table import InferenceTable
 
-from .conftest import NOW, SIZE, screen_text, wait_for, wait_for_screen
+from .conftest import NOW, SIZE, screen_text, wait_for, wait_for_screen, write_faces
 
-FAKE_JOB = Path(__file__).resolve().parent / "fake_job.py"
 INFER_TIMEOUT = 60  # a real worker imports MindSpore (a few seconds; more on a busy machine)
 
 
@@ -38,21 +38,6 @@ INFER_TIMEOUT = 60  # a real worker imports MindSpore (a few seconds; more on a 
 class Trained:
     run_dir: Path
     samples: Path
-
-
-def write_faces(folder: Path, per_class: int = 1, seed: int = 0) -> None:
-    """Synthetic faces as folder/<class>/face_<n>.png (the layout `fer-tui samples` writes)."""
-    import cv2
-
-    from fer_core.synthetic import draw_faces
-
-    images, labels = draw_faces(per_class, seed)
-    counts = [0] * len(CLASS_NAMES)
-    for image, label in zip(images, labels):
-        counts[label] += 1
-        path = folder / CLASS_NAMES[label] / f"face_{counts[label]}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(path), image)
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +48,7 @@ def training(tmp_path_factory):
            "FER_TUI_CACHE": str(base / "cache"), "GLOG_v": "3"}
     config = make_config({"data_csv": "demo", "arch": "tiny_cnn", "epochs": 1, "batch_size": 64,
                           "augment": False})
-    run_dir = runs.create_run(config, "t", root=base / "checkpoints")
+    run_dir = rundir.create_run(config, "t", root=base / "checkpoints")
     process = subprocess.Popen([sys.executable, "-m", "fer_core.train", str(run_dir)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     yield base, run_dir, process
@@ -128,20 +113,6 @@ def ckpts(root, trained) -> Path:
     data = (trained.run_dir / "best_model.ckpt").read_bytes()
     broken.write_bytes(data[: len(data) // 2])  # no sidecar: the record headers tell
     return root
-
-
-@pytest.fixture
-def fixed_samples() -> Path:
-    """The default sample folder with one synthetic face per class (fixed seed)."""
-    folder = Path(os.environ["FER_TUI_SAMPLES"])
-    write_faces(folder)
-    return folder
-
-
-@pytest.fixture
-def fake_worker(monkeypatch):
-    monkeypatch.setenv("FER_TUI_JOB", f"{sys.executable} {FAKE_JOB}")
-    return monkeypatch
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from fer_tui.screens.train import TrainScreen
 from fer_tui.widgets.runs_table import RunsTable
 
 from .conftest import NOW, SIZE, make_run, region_text, screen_text, wait_for, wait_for_screen
-from .test_checkpoints_screen import (fake_worker, fixed_ckpts, fixed_samples,  # noqa: F401
-                                      open_checkpoints, select)
+from .test_checkpoints_screen import fixed_ckpts, open_checkpoints, select
 
 
 async def footer_cut(app, pilot) -> list[str]:

@@ -6,7 +6,8 @@ import json
 
 from rich.style import Style
 
-from fer_core import fileio, runs
+from fer_core import fileio
+from fer_core.runs import rundir
 from fer_tui.app import FerApp
 from fer_tui.screens.confirm import ConfirmScreen
 from fer_tui.screens.run import RunScreen
@@ -34,12 +35,12 @@ class TestLiveRun:
             assert "running" in screen_text(app)
             chart = screen.query_one("#acc-chart", MetricChart)
             assert chart.point_count == 0
-            fileio.append_line(run_dir / runs.METRICS, json.dumps(metrics_row(1, 0.41, True)))
+            fileio.append_line(run_dir / rundir.METRICS, json.dumps(metrics_row(1, 0.41, True)))
             await wait_for(pilot, lambda: chart.point_count == 1, timeout=1.5)
             assert chart.mark == (1, 0.41)
             assert screen.query_one("#loss-chart", MetricChart).point_count == 1
             assert "41.00%" in screen_text(app)  # the facts line follows the status
-            fileio.append_line(run_dir / runs.METRICS, '{"epoch": 2, "val_')  # partial line
+            fileio.append_line(run_dir / rundir.METRICS, '{"epoch": 2, "val_')  # partial line
             await pilot.pause(0.7)
             assert chart.point_count == 1
 
@@ -58,12 +59,12 @@ class TestLiveRun:
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
             await pilot.press("y")
             await wait_for(pilot, lambda: screen.state == "stopped", timeout=5)
-            assert (screen.run_dir / runs.LAST_STATE).exists()
+            assert (screen.run_dir / rundir.LAST_STATE).exists()
             assert "stopped" in screen_text(app)
 
             await pilot.press("u")  # resume from last_state.ckpt
             await wait_for(pilot, lambda: screen.state == "running", timeout=5)
-            assert "resuming" in (screen.run_dir / runs.LOG).read_text()
+            assert "resuming" in (screen.run_dir / rundir.LOG).read_text()
 
     async def test_a_run_goes_to_the_end_with_curves(self, root, fake_trainer):
         fake_trainer.setenv("FAKE_TRAINER_EPOCH_SECONDS", "0.1")

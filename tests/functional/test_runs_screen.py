@@ -10,8 +10,7 @@ from types import SimpleNamespace
 from textual.widgets import DataTable
 
 from fer_core import fileio
-from fer_core.cli import main as cli_main
-
+from fer_core.cli.main import main as cli_main
 from fer_tui.app import FerApp
 from fer_tui.screens.compare import CompareScreen
 from fer_tui.screens.confirm import ConfirmScreen
@@ -76,7 +75,7 @@ class TestListing:
                   "steps": 10, "updated": heartbeat}
         fileio.write_json(run_dir / "status.json", status)
         later = SimpleNamespace(time=lambda: heartbeat + 125)
-        monkeypatch.setattr("fer_core.commands.runs.time", later)
+        monkeypatch.setattr("fer_core.cli.commands.runs.time", later)
         assert cli_main(["runs", str(root)]) == 0
         header, row = capsys.readouterr().out.splitlines()[:2]
         cli = row.split()

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from textual.widgets import Button, Input, OptionList, Select
 
 from fer_core import config as cfg
-from fer_core import runs
+from fer_core.runs import rundir
 from fer_tui.app import FerApp
 from fer_tui.screens.train import TrainScreen
 from fer_tui.widgets.config_form import ConfigForm
@@ -107,7 +106,7 @@ class TestValidation:
             assert app.screen.query_one("#start", Button).disabled
             await pilot.press("ctrl+s")
             await pilot.pause()
-            assert not list(root.rglob(runs.STATUS)), "a run was created from an invalid form"
+            assert not list(root.rglob(rundir.STATUS)), "a run was created from an invalid form"
 
     async def test_fixing_the_value_clears_it_and_shows_the_diff(self, root):
         app = FerApp(root=root, reattach=False)
@@ -140,13 +139,13 @@ class TestValidation:
             messages = [n.message for n in app._notifications]
             assert any("no such file" in m for m in messages), messages
             assert any(n.severity == "error" for n in app._notifications)
-            assert not list(root.rglob(runs.STATUS))
+            assert not list(root.rglob(rundir.STATUS))
             assert isinstance(app.screen, TrainScreen)
 
 
     async def test_a_device_this_machine_lacks_is_an_error_notification_not_a_run(self, root):
-        from fer_core.commands.train import check_device
         from fer_core.errors import ConfigError
+        from fer_core.runs.launcher import check_device
 
         try:
             check_device("GPU")
@@ -160,7 +159,7 @@ class TestValidation:
             await type_into(pilot, "data_csv", "demo")
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: any("no GPU driver" in n.message for n in app._notifications))
-            assert not list(root.rglob(runs.STATUS)), "no run directory for a device this machine lacks"
+            assert not list(root.rglob(rundir.STATUS)), "no run directory for a device this machine lacks"
             assert isinstance(app.screen, TrainScreen)
 
     async def test_more_workers_than_cores_is_an_error_notification_not_a_run(self, root):
@@ -175,7 +174,7 @@ class TestValidation:
             assert not app.screen.query_one(ConfigForm).errors, "a valid config: the launch check refuses it"
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: any("cores" in n.message for n in app._notifications))
-            assert not list(root.rglob(runs.STATUS)), "no run directory for workers this machine cannot start"
+            assert not list(root.rglob(rundir.STATUS)), "no run directory for workers this machine cannot start"
             assert isinstance(app.screen, TrainScreen)
 
     async def test_a_bad_csv_row_is_an_error_notification_not_a_failed_run(self, root, tmp_path):
@@ -192,7 +191,7 @@ class TestValidation:
             await wait_for(pilot, lambda: any("line 5" in n.message for n in app._notifications), timeout=60)
             error = next(n for n in app._notifications if "line 5" in n.message)
             assert error.severity == "error" and "emotion must be 0..6, got '9'" in error.message
-            assert not list(root.rglob(runs.STATUS)), "no run directory for data that cannot train"
+            assert not list(root.rglob(rundir.STATUS)), "no run directory for data that cannot train"
             assert isinstance(app.screen, TrainScreen)
 
 

@@ -35,8 +35,9 @@ def test_what_ships_is_package_data_that_resolves_to_the_top_level_folders(defau
 def test_every_shipped_file_is_in_the_package_data_globs():
     """A file added to presets/, samples/ or checkpoints/shipped/ that the globs would miss
     would be in the checkout and silently absent from a wheel."""
-    import tomllib
     from glob import glob
+
+    import tomllib
 
     globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assets = REPO / "fer_core" / "assets"
@@ -48,15 +49,15 @@ def test_every_shipped_file_is_in_the_package_data_globs():
 
 
 def test_samples_without_output_never_writes_the_shipped_folder(defaults, monkeypatch):
-    from fer_core.cli import main
+    from fer_core.cli.main import main
 
     seen = {}
 
     def fake_make_samples(ckpt, csv, num, output, **kwargs):
         seen["output"] = output
-        from fer_core.samples import SampleSet
+        from fer_core.data.samples import SampleSet
         return SampleSet(folder=output)
 
-    monkeypatch.setattr("fer_core.samples.make_samples", fake_make_samples)
+    monkeypatch.setattr("fer_core.data.samples.make_samples", fake_make_samples)
     assert main(["samples"]) == 0
     assert Path(seen["output"]).resolve() == defaults / "samples"

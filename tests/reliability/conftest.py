@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from fer_core import cli, config, runs
+from fer_core import config
+from fer_core.cli import main as cli
+from fer_core.runs import rundir
 from tests.helpers import small_csv, status_of
 
 FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
@@ -84,7 +86,7 @@ def reap(pid: int, timeout: float = 10.0) -> None:
             if done:
                 return
         except ChildProcessError:  # not our child: poll until it is gone
-            if not runs.pid_alive(pid):
+            if not rundir.pid_alive(pid):
                 return
         time.sleep(0.02)
 
@@ -183,8 +185,8 @@ def area(tmp_path, monkeypatch):
     monkeypatch.setenv("GLOG_v", "3")
     (tmp_path / "in").mkdir()
     yield tmp_path
-    from fer_core import runs  # a bad input that slipped through started a (fake) trainer
+    from fer_core.runs import rundir
 
-    for run in runs.find_runs(tmp_path / "checkpoints"):
-        if runs.pid_alive(run.status.pid):
+    for run in rundir.find_runs(tmp_path / "checkpoints"):
+        if rundir.pid_alive(run.status.pid):
             os.killpg(run.status.pid, 9)

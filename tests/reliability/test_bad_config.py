@@ -15,8 +15,6 @@ from fer_core import config as cfg
 from fer_core.config import TrainConfig
 from tests.reliability.conftest import HYPO, rejects
 
-
-
 # ---------------------------------------------------------------- config fields through the CLI
 
 def _bad_values(name: str) -> list[str]:

@@ -23,7 +23,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from fer_core import cli, config as cfg
+from fer_core import config as cfg
+from fer_core.cli import main as cli
 from tests.helpers import fer_rows, image_folder, small_csv, write_csv
 from tests.reliability.conftest import HYPO, count_input, rejects, snapshot
 
@@ -275,15 +276,16 @@ def test_infer_image_missing_or_not_an_image(capfd, area, real_ckpts):
 
 def test_resume_from_a_damaged_last_state(capfd, area, real_ckpts):
     """A lost run whose last_state.ckpt is truncated: --resume says so before touching the run."""
-    from fer_core import fileio, runs
+    from fer_core import fileio
+    from fer_core.runs import rundir
 
     tiny, _, _ = real_ckpts
-    run_dir = runs.create_run(cfg.make_config({"data_csv": "demo", "arch": "tiny_cnn", "epochs": 3}), "x")
-    runs.update_status(run_dir, state="stopped")
+    run_dir = rundir.create_run(cfg.make_config({"data_csv": "demo", "arch": "tiny_cnn", "epochs": 3}), "x")
+    rundir.update_status(run_dir, state="stopped")
     for content in (tiny.read_bytes()[:3000], b"", b"text"):
-        fileio.write_text(run_dir / runs.LAST_STATE, "")
-        (run_dir / runs.LAST_STATE).write_bytes(content)
-        rejects(capfd, area, ["train", "--resume", str(run_dir), "--detach"], [runs.LAST_STATE],
+        fileio.write_text(run_dir / rundir.LAST_STATE, "")
+        (run_dir / rundir.LAST_STATE).write_bytes(content)
+        rejects(capfd, area, ["train", "--resume", str(run_dir), "--detach"], [rundir.LAST_STATE],
                 "ckpt: damaged last_state.ckpt on --resume")
 
 

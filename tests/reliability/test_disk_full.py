@@ -15,8 +15,8 @@ import subprocess
 
 import pytest
 
-from fer_core import runlock, runs
 from fer_core.ckpt import index as ckpt_index
+from fer_core.runs import launcher, rundir, runlock
 from tests.reliability.conftest import reap, tiny_config, wait_until
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def small_fs(tmp_path):
 
 
 def _metrics(run_dir) -> list[int]:
-    path = run_dir / runs.METRICS
+    path = run_dir / rundir.METRICS
     text = path.read_text() if path.exists() else ""
     return [json.loads(line)["epoch"] for line in text.splitlines() if line.strip()]
 
@@ -54,36 +54,36 @@ def _fill(mount, leave: int) -> int:
 
 
 def test_enospc_ends_the_run_failed_with_the_reason_and_no_temporaries(tiny_csv, small_fs, procs):
-    run_dir = procs.watch(runs.create_run(tiny_config(tiny_csv, epochs=12), "full", root=small_fs))
-    pid = procs.add(runs.launch_detached(run_dir))
+    run_dir = procs.watch(rundir.create_run(tiny_config(tiny_csv, epochs=12), "full", root=small_fs))
+    pid = procs.add(launcher.launch_detached(run_dir))
     wait_until(lambda: len(_metrics(run_dir)) >= 2, 300, 0.02, "epoch 2")
     _fill(small_fs, SLACK)
-    wait_until(lambda: not runs.pid_alive(pid), 300, 0.1, "the trainer to end")
+    wait_until(lambda: not rundir.pid_alive(pid), 300, 0.1, "the trainer to end")
     reap(pid)
-    status = runs.read_status(run_dir)
-    log = (run_dir / runs.LOG).read_text()
+    status = rundir.read_status(run_dir)
+    log = (run_dir / rundir.LOG).read_text()
     assert status.state == "failed", (status, log[-2000:])
     assert status.message == f"no space left on {run_dir}", status
     hidden = [p.name for p in run_dir.iterdir() if p.name.startswith(".") and p.name != runlock.LOCK_NAME]
     assert hidden == [], f"partial temporaries left on a full disk: {hidden}"
     kept = [p for p in run_dir.glob("*.ckpt")]
-    assert any(p.name == runs.LAST_STATE for p in kept), kept
+    assert any(p.name == rundir.LAST_STATE for p in kept), kept
     for ckpt in kept:
         assert ckpt_index.read_index(ckpt).error is None, ckpt
     # space comes back: the run resumes from the last whole epoch and finishes
     (small_fs / "filler.bin").unlink()
     done = _metrics(run_dir)
-    pid = procs.add(runs.launch_detached(run_dir, resume=True))
-    wait_until(lambda: runs.read_status(run_dir).state in runs.END_STATES and not runs.pid_alive(pid),
+    pid = procs.add(launcher.launch_detached(run_dir, resume=True))
+    wait_until(lambda: rundir.read_status(run_dir).state in rundir.END_STATES and not rundir.pid_alive(pid),
                300, 0.2, "the resumed run to end")
-    assert runs.read_status(run_dir).state == "finished", (run_dir / runs.LOG).read_text()[-2000:]
+    assert rundir.read_status(run_dir).state == "finished", (run_dir / rundir.LOG).read_text()[-2000:]
     assert _metrics(run_dir) == list(range(1, 13)) and len(done) >= 2
 
 
 def test_no_space_while_creating_a_run_leaves_nothing_and_names_the_path(tiny_csv, small_fs, capfd):
     """The save_dir's file system is full when `fer-tui train` creates the run: one line with
     the run directory's path, exit 2, and no empty run directory left behind."""
-    from fer_core import cli
+    from fer_core.cli import main as cli
 
     _fill(small_fs, 0)
     before = sorted(p.name for p in small_fs.iterdir())

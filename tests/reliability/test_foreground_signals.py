@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from fer_core import fileio, runs
+from fer_core import fileio
+from fer_core.runs import rundir
 from tests.helpers import status_of
 from tests.reliability.conftest import reap, tiny_config, wait_until
 from tests.reliability.ptys import PtySession
@@ -23,13 +24,13 @@ FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
 
 
 def _only_run(root: Path) -> Path | None:
-    found = runs.find_runs(root)
+    found = rundir.find_runs(root)
     return found[0].path if found else None
 
 
 def _running(root: Path) -> Path | None:
     run_dir = _only_run(root)
-    status = runs.read_status(run_dir) if run_dir else None
+    status = rundir.read_status(run_dir) if run_dir else None
     return run_dir if status and status.state == "running" and status.step >= 1 else None
 
 
@@ -47,9 +48,9 @@ def test_a_stopped_foreground_run_exits_128_plus_the_signal(sig, tiny_csv, tmp_p
     name = signal.Signals(sig).name
     assert process.returncode == 128 + sig, out[-2000:]
     assert f"Stopped by {name}" in out, out[-2000:]
-    status = runs.read_status(run_dir)
+    status = rundir.read_status(run_dir)
     assert status.state == "stopped" and status.message == f"stopped by {name}", status
-    assert (run_dir / runs.LAST_STATE).exists()
+    assert (run_dir / rundir.LAST_STATE).exists()
 
 
 def test_a_foreground_run_outlives_its_terminal(tiny_csv, tmp_path, procs):
@@ -65,10 +66,10 @@ def test_a_foreground_run_outlives_its_terminal(tiny_csv, tmp_path, procs):
         session.expect(r"Validation Accuracy", 180)  # epoch 1 printed to the terminal
         run_dir = _only_run(root)
         session.hang_up(signal.SIGHUP)
-        wait_until(lambda: status_of(run_dir).state in runs.END_STATES, 300, 0.2,
+        wait_until(lambda: status_of(run_dir).state in rundir.END_STATES, 300, 0.2,
                    "the run to end")
-        status = runs.read_status(run_dir)
-        log = (run_dir / runs.LOG).read_text() if (run_dir / runs.LOG).exists() else ""
+        status = rundir.read_status(run_dir)
+        log = (run_dir / rundir.LOG).read_text() if (run_dir / rundir.LOG).exists() else ""
         assert status.state == "finished", (status, log[-2000:])
         assert "terminal hung up" in log and "Epoch 6/6" in log, log[-2000:]
     finally:
@@ -89,6 +90,6 @@ def test_a_foreground_run_outlives_a_closed_pipe(tiny_csv, tmp_path, procs):
     process.stdout.close()  # `head -1` exits
     assert process.wait(timeout=300) == 0
     run_dir = _only_run(root)
-    log = (run_dir / runs.LOG).read_text()
-    assert runs.read_status(run_dir).state == "finished", log[-2000:]
+    log = (run_dir / rundir.LOG).read_text()
+    assert rundir.read_status(run_dir).state == "finished", log[-2000:]
     assert "output gone" in log and "Epoch 3/3" in log, log[-2000:]

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from fer_core import fileio, runs
+from fer_core import fileio
+from fer_core.runs import rundir
 from fer_tui.app import FerApp
 from tests.helpers import small_csv, status_of
 from tests.reliability.conftest import FIGURES, tiny_config, wait_until
@@ -38,10 +39,10 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _heartbeats(run_dir: Path, seconds: float) -> None:
     """The trainer is alive and still writing status.json after the hang-up."""
-    first = runs.read_status(run_dir).updated
+    first = rundir.read_status(run_dir).updated
     wait_until(lambda: (status_of(run_dir).updated or 0) > first, seconds, 0.1,
                "a heartbeat after the hang-up")
-    assert runs.effective_state(runs.read_status(run_dir)) in runs.LIVE_STATES
+    assert rundir.effective_state(rundir.read_status(run_dir)) in rundir.LIVE_STATES
 
 
 @pytest.mark.slow
@@ -62,12 +63,12 @@ def test_detached_cli_run_survives_its_terminal(how, tiny_csv, tmp_path, procs):
     finally:
         shell.kill()
     _heartbeats(run_dir, 10)
-    live = [r for r in runs.find_runs(root) if r.live]
+    live = [r for r in rundir.find_runs(root) if r.live]
     assert [r.path for r in live] == [run_dir], "a new fer-tui lists the run as live"
-    wait_until(lambda: runs.read_status(run_dir).state in runs.END_STATES, 180, 0.2, "the end of the run")
-    status = runs.read_status(run_dir)
-    assert status.state == "finished", (run_dir / runs.LOG).read_text()[-2000:]
-    assert [r.epoch for r in runs.read_metrics(run_dir)] == list(range(1, 6))
+    wait_until(lambda: rundir.read_status(run_dir).state in rundir.END_STATES, 180, 0.2, "the end of the run")
+    status = rundir.read_status(run_dir)
+    assert status.state == "finished", (run_dir / rundir.LOG).read_text()[-2000:]
+    assert [r.epoch for r in rundir.read_metrics(run_dir)] == list(range(1, 6))
     FIGURES["hangup"].append(f"hang-up ({how} to the shell, pty closed): detached CLI run finished 5/5 epochs")
 
 
@@ -83,11 +84,11 @@ async def test_run_started_from_the_tui_survives_the_tui(how, tmp_path, procs):
         tui.expect(r"Presets", 60)
         tui.drain(0.5)
         tui.write("\x13")  # ctrl+s: Start
-        found = wait_until(lambda: (tui.drain(0.05), runs.find_runs(root))[1], 30, 0.05, "a run directory")
+        found = wait_until(lambda: (tui.drain(0.05), rundir.find_runs(root))[1], 30, 0.05, "a run directory")
         run_dir = procs.watch(found[0].path)
         wait_until(lambda: (tui.drain(0.05), status_of(run_dir).state == "running")[1],
                    30, 0.05, "the trainer running")
-        pid = procs.add(runs.read_status(run_dir).pid)
+        pid = procs.add(rundir.read_status(run_dir).pid)
         assert os.getsid(pid) != tui.pid
         if how == "quit":
             tui.write("q")
@@ -99,7 +100,7 @@ async def test_run_started_from_the_tui_survives_the_tui(how, tmp_path, procs):
     finally:
         tui.kill()
     _heartbeats(run_dir, 10)
-    assert runs.pid_alive(pid)
+    assert rundir.pid_alive(pid)
 
     again = PtySession([FER_TUI], env, str(tmp_path))
     try:
@@ -108,7 +109,7 @@ async def test_run_started_from_the_tui_survives_the_tui(how, tmp_path, procs):
         again.write("\x11")  # ctrl+q
         again.wait(5)
         again.kill()
-    assert runs.pid_alive(pid), "quitting the second dashboard left the run alone"
+    assert rundir.pid_alive(pid), "quitting the second dashboard left the run alone"
     app = FerApp(root=root)
     async with app.run_test(size=(80, 24)) as pilot:
         from fer_tui.screens.run import RunScreen

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import pytest
 
-from fer_core import runs
 from fer_core.ckpt import index as ckpt_index
 from fer_core.records import RunStatus
+from fer_core.runs import launcher, rundir
 from tests.helpers import status_of
 from tests.reliability.conftest import FIGURES, reap, tiny_config, wait_until
 
@@ -57,7 +57,7 @@ def _progress(run_dir: Path) -> float:
 
 
 def _metric_lines(run_dir: Path) -> tuple[list[dict], bytes]:
-    path = run_dir / runs.METRICS
+    path = run_dir / rundir.METRICS
     raw = path.read_bytes() if path.exists() else b""
     return [json.loads(line) for line in raw.splitlines() if line.strip()], raw
 
@@ -101,7 +101,7 @@ def _kill_when(run_dir: Path, pid: int, strategy: str, rng: random.Random, start
         lines = len(_metric_lines(run_dir)[0])
         while time.monotonic() - start < limit:
             try:
-                now = (run_dir / runs.METRICS).read_bytes().count(b"\n")
+                now = (run_dir / rundir.METRICS).read_bytes().count(b"\n")
             except FileNotFoundError:
                 now = 0
             if now > lines:
@@ -118,7 +118,7 @@ def _kill_when(run_dir: Path, pid: int, strategy: str, rng: random.Random, start
 def _check_disk(run_dir: Path, ms, rng: random.Random, notes: dict) -> int | None:
     """Everything a reader can see is whole. Returns the epoch last_state.ckpt resumes after."""
     # parses as a whole status, never half-written
-    status = RunStatus.model_validate(json.loads((run_dir / runs.STATUS).read_text()))
+    status = RunStatus.model_validate(json.loads((run_dir / rundir.STATUS).read_text()))
     assert status.state, status
     rows, raw = _metric_lines(run_dir)
     assert not raw or raw.endswith(b"\n"), f"partial metrics line: {raw[-200:]!r}"
@@ -130,11 +130,11 @@ def _check_disk(run_dir: Path, ms, rng: random.Random, notes: dict) -> int | Non
         assert index.error is None and index.tensors, f"{ckpt.name}: {index.error}"
     for sidecar in (run_dir / n for n in names if n.endswith(".json") and not n.startswith(".")):
         json.loads(sidecar.read_text())
-        if not sidecar.with_suffix(".ckpt").exists() and sidecar.name != runs.STATUS:
+        if not sidecar.with_suffix(".ckpt").exists() and sidecar.name != rundir.STATUS:
             notes["orphan_sidecars"] += 1
     notes["stale_temp_files"] = max(notes["stale_temp_files"], len([n for n in names if n.startswith(".")]))
     state_epoch = None
-    last_state = run_dir / runs.LAST_STATE
+    last_state = run_dir / rundir.LAST_STATE
     if last_state.exists():
         values = ms.load_checkpoint(str(last_state))
         meta = json.loads(str(values["fer_meta"]))
@@ -147,7 +147,7 @@ def _check_disk(run_dir: Path, ms, rng: random.Random, notes: dict) -> int | Non
             notes["stale_sidecars"] += 1  # ckpt renamed, sidecar not yet rewritten
     else:
         assert not rows, "metrics lines without a last_state.ckpt"
-    others = [c for c in ckpts if c.name != runs.LAST_STATE]
+    others = [c for c in ckpts if c.name != rundir.LAST_STATE]
     if others:
         assert ms.load_checkpoint(str(rng.choice(others)))
     return state_epoch
@@ -159,7 +159,7 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
     rng = random.Random(seed)
     notes = {"orphan_sidecars": 0, "stale_sidecars": 0, "stale_temp_files": 0}
     started = time.monotonic()
-    pid = procs.add(runs.launch_detached(run_dir))
+    pid = procs.add(launcher.launch_detached(run_dir))
     log, lost, fresh, hits = [], [], 0, []
     # kill 1: during epoch 1 of the very first start, before any last_state.ckpt exists
     wait_until(lambda: status_of(run_dir).state == "running", 120, 0.02, "running")
@@ -172,11 +172,11 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
     if resume_from is None:
         # no last_state.ckpt: `--resume` starts the run again at epoch 1 in the same
         # directory, losing < 1 epoch
-        runs.check_resumable(run_dir)
+        launcher.check_resumable(run_dir)
         fresh += 1
-        pid = procs.add(runs.launch_detached(run_dir, resume=True))
+        pid = procs.add(launcher.launch_detached(run_dir, resume=True))
     else:
-        pid = procs.add(runs.launch_detached(run_dir, resume=True))
+        pid = procs.add(launcher.launch_detached(run_dir, resume=True))
     log.append((1, "first_epoch", round(lost[0], 2), resume_from))
     # calibrate: start-up (import + compile) and one epoch, on the restarted trainer
     t0 = time.monotonic()
@@ -192,7 +192,7 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
         hit = _kill_when(run_dir, pid, strategy, rng, startup, epoch_s)
         reached = _progress(run_dir)
         state = status_of(run_dir).state
-        assert state not in runs.END_STATES, f"the run ended ({state}) before kill {n + 1}: raise epochs"
+        assert state not in rundir.END_STATES, f"the run ended ({state}) before kill {n + 1}: raise epochs"
         resume_from = _check_disk(run_dir, ms, rng, notes)
         lost_now = reached - (resume_from or 0)
         assert lost_now <= 1.0 + 1e-9, f"kill {n + 1} ({hit}) lost {lost_now:.2f} epochs"
@@ -200,22 +200,22 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
         hits.append(hit)
         if resume_from is None:
             # no last_state.ckpt: --resume starts again at epoch 1
-            runs.check_resumable(run_dir)
+            launcher.check_resumable(run_dir)
             fresh += 1
-            pid = procs.add(runs.launch_detached(run_dir, resume=True))
+            pid = procs.add(launcher.launch_detached(run_dir, resume=True))
         else:
-            assert runs.effective_state(runs.read_status(run_dir)) == "lost"
-            pid = procs.add(runs.launch_detached(run_dir, resume=True))
+            assert rundir.effective_state(rundir.read_status(run_dir)) == "lost"
+            pid = procs.add(launcher.launch_detached(run_dir, resume=True))
         log.append((n + 1, hit, round(reached, 2), resume_from))
     reap(pid, timeout=300)
-    config = runs.read_config(run_dir)
-    status = runs.read_status(run_dir)
-    tail = (run_dir / runs.LOG).read_text()[-3000:]
+    config = rundir.read_config(run_dir)
+    status = rundir.read_status(run_dir)
+    tail = (run_dir / rundir.LOG).read_text()[-3000:]
     assert status.state == "finished", tail
     rows, raw = _metric_lines(run_dir)
     assert [r["epoch"] for r in rows] == list(range(1, config.epochs + 1)), "one line per epoch, contiguous"
     assert raw.count(b"\n") == config.epochs
-    assert ms.load_checkpoint(str(run_dir / runs.FINAL))
+    assert ms.load_checkpoint(str(run_dir / rundir.FINAL))
     for ckpt in run_dir.glob("*.ckpt"):
         if not ckpt.name.startswith("."):
             assert ckpt_index.read_index(ckpt).error is None
@@ -237,12 +237,12 @@ def _epochs_for(kills: int) -> int:
 
 def test_kill9_at_random_moments_then_resume(tiny_csv, procs):
     kills = CI_KILLS
-    run_dir = procs.watch(runs.create_run(tiny_config(tiny_csv, epochs=_epochs_for(kills)), "kill9"))
+    run_dir = procs.watch(rundir.create_run(tiny_config(tiny_csv, epochs=_epochs_for(kills)), "kill9"))
     _kill_and_resume(run_dir, procs, kills, seed=int(os.environ.get("FER_TUI_KILL_SEED", "7")))
 
 
 @pytest.mark.skipif(os.environ.get("FER_TUI_LONG") != "1", reason="long run: set FER_TUI_LONG=1")
 def test_kill9_twenty_times_long(tiny_csv, procs):
     kills = max(LONG_KILLS, CI_KILLS)
-    run_dir = procs.watch(runs.create_run(tiny_config(tiny_csv, epochs=_epochs_for(kills)), "kill9-long"))
+    run_dir = procs.watch(rundir.create_run(tiny_config(tiny_csv, epochs=_epochs_for(kills)), "kill9-long"))
     _kill_and_resume(run_dir, procs, kills, seed=int(os.environ.get("FER_TUI_KILL_SEED", "2026")))

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from fer_core import cli, runs
+from fer_core.cli import main as cli
+from fer_core.runs import rundir
 from tests.helpers import fer_rows, small_csv, write_csv
 from tests.reliability.conftest import tiny_config
 from tests.reliability.test_bad_inputs import rejects, snapshot
@@ -36,8 +37,8 @@ def area(tmp_path, monkeypatch):
 
 def _stopped_run(area: Path, save_dir: str = "runs") -> Path:
     csv = small_csv(area / "in" / f"data-{save_dir}.csv")
-    run_dir = runs.create_run(tiny_config(csv, save_dir=save_dir), "r2")
-    runs.update_status(run_dir, state="stopped")
+    run_dir = rundir.create_run(tiny_config(csv, save_dir=save_dir), "r2")
+    rundir.update_status(run_dir, state="stopped")
     return run_dir
 
 
@@ -46,7 +47,7 @@ def _stopped_run(area: Path, save_dir: str = "runs") -> Path:
 @pytest.mark.parametrize("damage", ["lr = -1.0", "epochs = 'ten'", b"\xff\xfe not text", "a folder"])
 def test_resume_validates_config_toml_before_spawning(capfd, area, damage):
     run_dir = _stopped_run(area)
-    config = run_dir / runs.CONFIG
+    config = run_dir / rundir.CONFIG
     if damage == "a folder":
         config.unlink()
         config.mkdir()
@@ -57,12 +58,12 @@ def test_resume_validates_config_toml_before_spawning(capfd, area, damage):
         lines = [line for line in config.read_text().splitlines() if not line.startswith(f"{key} =")]
         config.write_text("\n".join([*lines, damage]) + "\n")
     rejects(capfd, area, ["train", "--resume", str(run_dir), "--detach"], [str(config)], "r2: bad config.toml on --resume")
-    assert runs.read_status(run_dir).state == "stopped"
+    assert rundir.read_status(run_dir).state == "stopped"
 
 
 def test_resume_with_a_bad_config_through_the_console_script(area):
     run_dir = _stopped_run(area)
-    (run_dir / runs.CONFIG).write_text((run_dir / runs.CONFIG).read_text().replace("lr = ", "lr = -"))
+    (run_dir / rundir.CONFIG).write_text((run_dir / rundir.CONFIG).read_text().replace("lr = ", "lr = -"))
     result = subprocess.run([FER_TUI, "train", "--resume", run_dir.name, "--detach"], capture_output=True,
                             text=True, timeout=120, env={**os.environ})
     assert result.returncode == 2 and "resumed" not in result.stdout, result

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fer_core import augment
+from fer_core.data import augment
 
 
 @pytest.mark.parametrize("policy", augment.POLICIES)

@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_core import CLASS_NAMES, config, runs
+from fer_core import CLASS_NAMES, config
 from fer_core.ckpt import index as ckpt_index
 from fer_core.ckpt.arch import identify
 from fer_core.ckpt.deep import inspect
 from fer_core.ckpt.sidecar import Sidecar
 from fer_core.ckpt.verdict import OK, Verdict
-from fer_core.cli import main
+from fer_core.cli.main import main
+from fer_core.runs import rundir
 
 pytestmark = pytest.mark.slow
 
@@ -49,13 +50,13 @@ def write_faces(root: Path, per_class: dict[str, int], seed: int = 0) -> Path:
 def trained_run(tmp_path_factory) -> Path:
     """One trained tiny_cnn run directory for the whole session."""
     if "run" not in _session:
-        from fer_core.train import train
+        from fer_core.train.loop import train
 
         base = tmp_path_factory.mktemp("trained")
         data = write_faces(base / "faces", {"Training": 40, "PublicTest": 12})
         cfg = config.make_config(dict(data_csv=str(data), arch="tiny_cnn", batch_size=16, epochs=3, lr=1e-2,
                                       min_lr=1e-4, patience=0, augment=False, keep_checkpoints=3))
-        run_dir = runs.create_run(cfg, "test", root=base / "runs")
+        run_dir = rundir.create_run(cfg, "test", root=base / "runs")
         assert train(run_dir) == 0
         _session["run"] = run_dir
     return _session["run"]
@@ -68,7 +69,7 @@ def run_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def data_dir(run_dir):
-    return Path(runs.read_config(run_dir).data_csv)
+    return Path(rundir.read_config(run_dir).data_csv)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+
 import tomllib
 
 from fer_core import config
@@ -70,13 +71,13 @@ def test_a_csv_without_header_names_the_problem_briefly(tmp_path):
 # ---------------------------------------------------------------- flags as users type them
 
 def parse(*argv):
-    from fer_core.cli import build_parser
+    from fer_core.cli.main import build_parser
 
     return build_parser().parse_args(list(argv))
 
 
 def one_line_error(capsys, *argv) -> str:
-    from fer_core.cli import main
+    from fer_core.cli.main import main
 
     with __import__("pytest").raises(SystemExit) as stop:
         main(list(argv))
@@ -94,7 +95,7 @@ def test_a_misspelt_flag_names_the_verb_and_the_closest_flag(capsys):
 
 
 def test_closest_flag():
-    from fer_core.cli import closest_flag
+    from fer_core.cli.main import closest_flag
 
     flags = ["--lr", "--batch_size", "--label_smoothing", "--epochs", "--weight_decay", "--help"]
     assert closest_flag("--learning_rate", flags) == "--lr"
@@ -105,7 +106,7 @@ def test_closest_flag():
 
 
 def test_choices_are_taken_in_any_case():
-    from fer_core.commands.train import resolve_config
+    from fer_core.cli.commands.train import resolve_config
 
     args = parse("eval", "--ckpt", "x", "--data_csv", "demo", "--split", "publictest", "--device_target", "gpu")
     assert (args.split, args.device_target) == ("PublicTest", "GPU")
@@ -130,7 +131,7 @@ def test_hyphens_and_underscores_are_the_same_flag():
 
 
 def test_root_is_listed_and_moves_the_root_of_every_verb(capsys, tmp_path, monkeypatch):
-    from fer_core.cli import main
+    from fer_core.cli.main import main
 
     with __import__("pytest").raises(SystemExit):
         main(["--help"])
@@ -140,7 +141,7 @@ def test_root_is_listed_and_moves_the_root_of_every_verb(capsys, tmp_path, monke
 
 
 def test_a_named_folder_must_exist_but_a_missing_default_root_is_just_empty(capsys, tmp_path):
-    from fer_core.cli import main
+    from fer_core.cli.main import main
 
     assert main(["runs", str(tmp_path / "typo")]) == 2
     assert "typo: no such folder" in capsys.readouterr().err
@@ -154,16 +155,16 @@ def test_a_named_folder_must_exist_but_a_missing_default_root_is_just_empty(caps
 
 
 def test_the_console_script_sends_root_and_a_verb_to_the_cli(monkeypatch):
-    import fer_core.cli
+    import fer_core.cli.main as cli
     from fer_tui import entry
 
-    seen, real = [], fer_core.cli.main
-    monkeypatch.setattr(fer_core.cli, "main", lambda argv: seen.append(argv) or 0)
+    seen, real = [], cli.main
+    monkeypatch.setattr(cli, "main", lambda argv: seen.append(argv) or 0)
     for argv in (["--root", "d", "runs"], ["--root=d", "train", "--preset", "demo"]):
         with __import__("pytest").raises(SystemExit):
             entry.main(argv)
     assert seen == [["--root", "d", "runs"], ["--root=d", "train", "--preset", "demo"]]
-    monkeypatch.setattr(fer_core.cli, "main", real)
+    monkeypatch.setattr(cli, "main", real)
     with __import__("pytest").raises(SystemExit) as stop:
         entry.main(["--root"])  # not the dashboard's usage dump: one line
     assert stop.value.code == 2

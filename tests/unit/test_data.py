@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from fer_core import data
+from fer_core.data import dataset as data
 from fer_core.errors import DataError
 from tests.helpers import fer_rows, image_folder, small_csv, write_csv
 
@@ -71,7 +71,7 @@ def test_image_folder_by_name_and_index(tmp_path):
 def test_demo_set_is_deterministic_and_balanced():
     demo = data.demo_dataset()
     assert demo.split("Training").class_counts() == [300] * 7
-    from fer_core.synthetic import draw_faces
+    from fer_core.data.synthetic import draw_faces
 
     again, labels = draw_faces(300, seed=1000)
     assert np.array_equal(again, demo.split("Training").images)
@@ -161,7 +161,7 @@ def test_image_size_is_read_from_the_header_of_every_format_read(tmp_path, suffi
     """The pixel limit is judged from the header: it must be the size the decoder sees."""
     import cv2
 
-    from fer_core.imagefile import image_size
+    from fer_core.data.imagefile import image_size
 
     image = np.zeros((37, 53), np.uint8)
     path = tmp_path / f"face{suffix}"

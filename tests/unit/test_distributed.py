@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from fer_core import msrun, runlock, runs
 from fer_core.records import RunStatus
+from fer_core.runs import launcher, rundir, runlock
+from fer_core.train.parallel import msrun
 from tests.helpers import small_csv
 
 pytestmark = [pytest.mark.slow,
@@ -55,22 +56,22 @@ def wait_until_ended(run_dir: Path, timeout: float = TIMEOUT) -> dict:
     """The run's launcher has let go of its lock, and the status says how it ended."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = runs.read_status(run_dir) or RunStatus()
-        if status.state in runs.END_STATES and not runlock.is_held(run_dir):
+        status = rundir.read_status(run_dir) or RunStatus()
+        if status.state in rundir.END_STATES and not runlock.is_held(run_dir):
             return status
         time.sleep(0.5)
-    pytest.fail(f"run did not end: {runs.read_status(run_dir)}\n{_tail(run_dir / runs.LOG)}")
+    pytest.fail(f"run did not end: {rundir.read_status(run_dir)}\n{_tail(run_dir / rundir.LOG)}")
 
 
 def wait_for_progress(run_dir: Path, epoch: int, step: int, timeout: float = TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = runs.read_status(run_dir) or RunStatus()
+        status = rundir.read_status(run_dir) or RunStatus()
         if status.state == "running" and (status.epoch, status.step) >= (epoch, step):
             return
-        assert status.state not in runs.END_STATES, f"{status}\n{_tail(run_dir / runs.LOG)}"
+        assert status.state not in rundir.END_STATES, f"{status}\n{_tail(run_dir / rundir.LOG)}"
         time.sleep(0.2)
-    pytest.fail(f"never reached epoch {epoch + 1} step {step}: {runs.read_status(run_dir)}")
+    pytest.fail(f"never reached epoch {epoch + 1} step {step}: {rundir.read_status(run_dir)}")
 
 
 def detached(env: dict, *args: str) -> Path:
@@ -142,25 +143,25 @@ def demo_runs(tmp_path_factory, kernel_library):
 
 def test_two_workers_keep_the_run_directory_contract(demo_runs):
     _, run_dir, _ = demo_runs
-    status = runs.read_status(run_dir)
-    assert status.state == "finished", _tail(run_dir / runs.LOG)
+    status = rundir.read_status(run_dir)
+    assert status.state == "finished", _tail(run_dir / rundir.LOG)
     assert status.workers == 2 and status.images_per_second > 0
     assert set(CONTRACT) <= {p.name for p in run_dir.iterdir()}
-    lines = (run_dir / runs.METRICS).read_text().splitlines()
+    lines = (run_dir / rundir.METRICS).read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2], "one line per epoch: rank 0 alone writes"
-    log = (run_dir / runs.LOG).read_text()
+    log = (run_dir / rundir.LOG).read_text()
     assert log.count("Epoch 1/2 - Loss") == 1 and log.count("Epoch 2/2 - Loss") == 1, log[-3000:]
     assert "worker rank 1" not in log, "the other rank prints to its own log"
     assert "Fast kernels: 4 of the network's convolutions, 4 BatchNorm+ReLU pairs" in log, log[-3000:]
     assert "unavailable" not in log
     assert "Epoch 2/2 - Loss" in (run_dir / "msrun" / "worker_1.log").read_text()
-    assert not any(runs.pid_alive(pid) for pid in worker_pids(run_dir).values())
+    assert not any(rundir.pid_alive(pid) for pid in worker_pids(run_dir).values())
 
 
 def test_eval_of_best_model_is_the_logged_val_acc(demo_runs):
     env, run_dir, _ = demo_runs
     best = json.loads((run_dir / "best_model.json").read_text())
-    logged = {row.epoch: row.val_acc for row in runs.read_metrics(run_dir)}
+    logged = {row.epoch: row.val_acc for row in rundir.read_metrics(run_dir)}
     result = cli(env, "eval", "--ckpt", str(run_dir / "best_model.ckpt"), "--data_csv", "demo", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     assert abs(json.loads(result.stdout)["accuracy"] - logged[best["epoch"]]) <= 1e-6
@@ -168,7 +169,7 @@ def test_eval_of_best_model_is_the_logged_val_acc(demo_runs):
 
 def test_a_foreground_run_keeps_train_log_as_a_detached_one_does(demo_runs):
     _, _, one = demo_runs  # `fer-tui train` without --detach: its lines went to the terminal
-    log = (one / runs.LOG).read_text()
+    log = (one / rundir.LOG).read_text()
     assert log.count("Epoch 1/2 - Loss") == 1 and log.count("Epoch 2/2 - Loss") == 1, log
     assert "New best accuracy" in log
 
@@ -176,7 +177,7 @@ def test_a_foreground_run_keeps_train_log_as_a_detached_one_does(demo_runs):
 def test_the_loss_curves_agree_with_one_process(demo_runs):
     # two workers on our kernels against one process on MindSpore's: the same math both ways
     _, two, one = demo_runs
-    two_rows, one_rows = runs.read_metrics(two), runs.read_metrics(one)
+    two_rows, one_rows = rundir.read_metrics(two), rundir.read_metrics(one)
     assert [r.epoch for r in one_rows] == [1, 2]
     for a, b in zip(two_rows, one_rows):
         assert abs(a.train_loss - b.train_loss) <= LOSS_TOLERANCE * b.train_loss, (two_rows, one_rows)
@@ -202,20 +203,20 @@ def two_workers_on(tiny: Path, epochs: int, until: tuple[int, int]) -> tuple[dic
 
 def test_stop_reaches_every_worker_and_resume_restarts_them_all(tiny):
     env, run_dir, first = two_workers_on(tiny, epochs=3, until=(1, 3))
-    runs.stop_run(run_dir)
+    launcher.stop_run(run_dir)
     status = wait_until_ended(run_dir)
-    assert status.state == "stopped", _tail(run_dir / runs.LOG)
+    assert status.state == "stopped", _tail(run_dir / rundir.LOG)
     assert json.loads((run_dir / "last_state.json").read_text())["epoch"] == 1
-    assert [r.epoch for r in runs.read_metrics(run_dir)] == [1]
+    assert [r.epoch for r in rundir.read_metrics(run_dir)] == [1]
     for rank in (0, 1):  # both took the stop at the same step and ended cleanly
         assert "Stopped by SIGTERM" in (run_dir / "msrun" / f"worker_{rank}.log").read_text()
     assert "exit with exception" not in (run_dir / "msrun" / "msrun.log").read_text()
-    assert not any(runs.pid_alive(pid) for pid in first.values())
+    assert not any(rundir.pid_alive(pid) for pid in first.values())
 
     resumed = cli(env, "train", "--resume", str(run_dir))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert runs.read_status(run_dir).state == "finished"
-    assert [r.epoch for r in runs.read_metrics(run_dir)] == [1, 2, 3]
+    assert rundir.read_status(run_dir).state == "finished"
+    assert [r.epoch for r in rundir.read_metrics(run_dir)] == [1, 2, 3]
     assert set(worker_pids(run_dir).values()).isdisjoint(first.values()), "new workers"
     for rank in (0, 1):  # every worker restarted from last_state.ckpt
         assert "Resuming at epoch 2/3" in (run_dir / "msrun" / f"worker_{rank}.log").read_text()
@@ -228,8 +229,8 @@ def test_kill_9_of_a_worker_fails_the_run_naming_its_rank(tiny):
     status = wait_until_ended(run_dir, timeout=180)
     assert status.state == "failed"
     assert f"worker rank 1 (pid {pids[1]}) was killed by SIGKILL" in status.message, status.message
-    assert not any(runs.pid_alive(pid) for pid in [*pids.values(), msrun_pid]), "msrun and every worker ended"
-    runs.check_resumable(run_dir)  # a failed run can be resumed
+    assert not any(rundir.pid_alive(pid) for pid in [*pids.values(), msrun_pid]), "msrun and every worker ended"
+    launcher.check_resumable(run_dir)  # a failed run can be resumed
 
 
 def test_two_nodes_simulated_on_one_machine(tmp_path, tiny):
@@ -245,7 +246,7 @@ def test_two_nodes_simulated_on_one_machine(tmp_path, tiny):
     out0, _ = node0.communicate(timeout=TIMEOUT)
     assert (node0.returncode, node1.returncode) == (0, 0), out0[-2000:] + node1.stdout[-2000:]
     (run0,), (run1,) = [list((tmp_path / f"node{n}" / "checkpoints" / "demo").iterdir()) for n in (0, 1)]
-    assert [r.epoch for r in runs.read_metrics(run0)] == [1] and (run0 / "best_model.ckpt").exists()
-    assert runs.read_status(run1).state == "finished" and runs.read_status(run1).workers == 2
-    assert runs.read_metrics(run1) == [], "rank 0 is on node 0: node 1 writes no metrics"
+    assert [r.epoch for r in rundir.read_metrics(run0)] == [1] and (run0 / "best_model.ckpt").exists()
+    assert rundir.read_status(run1).state == "finished" and rundir.read_status(run1).workers == 2
+    assert rundir.read_metrics(run1) == [], "rank 0 is on node 0: node 1 writes no metrics"
     assert "Training finished" in (run1 / "msrun" / "worker_1.log").read_text()

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_core import runs
-from fer_core.cli import main
-from fer_core.evaluate import evaluate
+from fer_core.cli.main import main
+from fer_core.infer.evaluate import evaluate
+from fer_core.runs import rundir
 from tests.unit.test_checkpoints import trained_run
 
 pytestmark = pytest.mark.slow
@@ -24,7 +24,7 @@ def run_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def data(run_dir):
-    return runs.read_config(run_dir).data_csv
+    return rundir.read_config(run_dir).data_csv
 
 
 def test_eval_reproduces_the_logged_val_accuracy(run_dir, data):
@@ -92,15 +92,15 @@ def test_eval_defaults_to_the_tta_the_run_validated_with(tmp_path, capsys):
     """A run that validated flip-averaged is evaluated flip-averaged unless told otherwise, so
     its logged val_acc is what `eval` prints; `--tta none` gives the single view."""
     from fer_core import config
-    from fer_core.train import train
+    from fer_core.train.loop import train
     from tests.unit.test_checkpoints import write_faces
 
     data = write_faces(tmp_path / "faces", {"Training": 40, "PublicTest": 12})
     cfg = config.make_config(dict(data_csv=str(data), arch="tiny_cnn", batch_size=16, epochs=2, lr=1e-2,
                                   patience=0, tta=True, keep_checkpoints=0))
-    run = runs.create_run(cfg, "tta", root=tmp_path / "runs")
+    run = rundir.create_run(cfg, "tta", root=tmp_path / "runs")
     assert train(run) == 0
-    best = max(runs.read_metrics(run), key=lambda row: row.val_acc)
+    best = max(rundir.read_metrics(run), key=lambda row: row.val_acc)
     result = evaluate(run / "best_model.ckpt", str(data), "PublicTest")
     assert result.tta == "flip" and abs(result.accuracy - best.val_acc) <= 1e-6
     assert main(["eval", "--ckpt", str(run / "best_model.ckpt"), "--data_csv", str(data), "--tta", "none"]) == 0

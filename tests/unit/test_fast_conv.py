@@ -57,7 +57,7 @@ def squared_sum(net):
 
 
 def jit_step(net, optimizer):
-    """value_and_grad + optimizer under ms.jit, as fer_core.train.compile_steps builds it."""
+    """value_and_grad + optimizer under ms.jit, as fer_core.train.loop.compile_steps builds it."""
     def forward(x):
         y = net(x)
         return (y * y).mean(), y
@@ -93,7 +93,7 @@ def test_forward_and_both_gradients_match_mindspore(fast_conv, n, c_in, c_out, s
 
 def test_jit_training_step_matches_stock(fast_conv):
     """Three Momentum steps through conv-BN-ReLU layers (value_and_grad + optimizer under
-    ms.jit, as fer_core.train builds its step): the same weights as with stock convolutions."""
+    ms.jit, as fer_core.train.loop builds its step): the same weights as with stock convolutions."""
     rng = np.random.default_rng(3)
     weights = [rng.standard_normal(s).astype(np.float32) * 0.2 for s in ((24, 3, 3, 3), (40, 24, 3, 3))]
     x = ms.Tensor(rng.standard_normal((8, 3, 12, 12)).astype(np.float32))
@@ -185,20 +185,21 @@ def test_a_run_with_fast_kernels_trains_and_its_checkpoint_is_stock(fast_conv, t
     """`kernels = "fast"` end to end: the trainer swaps the convolutions, the run finishes, and
     its best_model loads in the stock network (eval, through the default backend) with the
     accuracy the run logged."""
-    from fer_core import config, runs
-    from fer_core.evaluate import evaluate
-    from fer_core.train import train
+    from fer_core import config
+    from fer_core.infer.evaluate import evaluate
+    from fer_core.runs import rundir
+    from fer_core.train.loop import train
     from tests.helpers import small_csv
 
     csv = small_csv(tmp_path / "faces.csv", train_per_class=8, val_per_class=3)
     cfg = config.make_config(dict(data_csv=str(csv), arch="tiny_cnn", batch_size=16, epochs=2, lr=3e-3,
                                   kernels="fast", keep_checkpoints=0))
-    run_dir = runs.create_run(cfg, "fast", root=tmp_path / "runs")
+    run_dir = rundir.create_run(cfg, "fast", root=tmp_path / "runs")
     assert train(run_dir) == 0
     out, err = capfd.readouterr()
     assert "Fast kernels: 4 of the network's convolutions, 4 BatchNorm+ReLU pairs" in out
     assert "eliminated by mistake" not in err  # MindSpore's warning for unused Custom outputs
-    best = runs.read_status(run_dir).best_val_acc
+    best = rundir.read_status(run_dir).best_val_acc
     assert abs(evaluate(run_dir / "best_model.ckpt", str(csv), "PublicTest").accuracy - best) <= 1e-6
 
 
@@ -221,7 +222,7 @@ def test_every_architecture_trains_as_stock_on_fast_kernels(fast_conv, arch, tmp
     included)."""
     from fer_core.kernels.swap import use_fast_kernels
     from fer_core.models import ARCHITECTURES, build_model
-    from fer_core.train import compile_steps
+    from fer_core.train.loop import compile_steps
 
     assert arch in ARCHITECTURES
     stock, fast = build_model(arch), build_model(arch)

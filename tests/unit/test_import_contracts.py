@@ -15,22 +15,22 @@ def _modules_after(code: str) -> set[str]:
     return {name.split(".")[0] for name in out.split()}
 
 
-@pytest.mark.parametrize("module", ["fer_tui.app", "fer_tui.entry", "fer_core.cli", "fer_core.runs",
-                                    "fer_core.config", "fer_core.records", "fer_core.reporter",
+@pytest.mark.parametrize("module", ["fer_tui.app", "fer_tui.entry", "fer_core.cli.main", "fer_core.runs.rundir", "fer_core.runs.launcher",
+                                    "fer_core.config", "fer_core.records", "fer_core.train.reporter",
                                     "fer_core.models", "fer_core.ckpt.sidecar",
                                     "fer_core.ckpt.index", "fer_core.ckpt.listing", "fer_core.ckpt.verdict",
                                     "fer_core.ckpt.arch", "fer_core.ckpt.deep", "fer_core.ckpt.io",
-                                    "fer_core.infer", "fer_core.job.events", "fer_core.job.kinds",
-                                    "fer_core.samples", "fer_core.visualize", "fer_core.evaluate"])
+                                    "fer_core.infer.predictor", "fer_core.job.events", "fer_core.job.kinds",
+                                    "fer_core.data.samples", "fer_core.infer.visualize", "fer_core.infer.evaluate"])
 def test_ui_side_modules_do_not_load_mindspore(module):
     assert "mindspore" not in _modules_after(f"import {module}")
 
 
 def test_building_the_cli_parser_does_not_load_mindspore():
-    assert "mindspore" not in _modules_after("from fer_core.cli import build_parser; build_parser()")
+    assert "mindspore" not in _modules_after("from fer_core.cli.main import build_parser; build_parser()")
 
 
-@pytest.mark.parametrize("module", ["fer_core.train", "fer_core.cli", "fer_core.data", "fer_core.ckpt.io"])
+@pytest.mark.parametrize("module", ["fer_core.train.loop", "fer_core.cli.main", "fer_core.data.dataset", "fer_core.ckpt.io"])
 def test_engine_does_not_load_textual(module):
     loaded = _modules_after(f"import {module}")
     assert not loaded & {"textual", "textual_plotext", "textual_image", "fer_tui"}

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from fer_core import CLASS_NAMES
-from fer_core.cli import main
-from fer_core.data import demo_dataset
-from fer_core.infer import Predictor, find_faces
+from fer_core.cli.main import main
+from fer_core.data.dataset import demo_dataset
+from fer_core.infer.faces import find_faces
+from fer_core.infer.predictor import Predictor
 from tests.unit.test_checkpoints import trained_run
 
 pytestmark = pytest.mark.slow

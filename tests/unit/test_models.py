@@ -5,10 +5,11 @@ import json
 
 import pytest
 
-from fer_core import config, runs
+from fer_core import config
 from fer_core.ckpt.deep import inspect
 from fer_core.models import ARCHITECTURES
-from fer_core.train import train
+from fer_core.runs import rundir
+from fer_core.train.loop import train
 from tests.helpers import small_csv
 
 pytestmark = pytest.mark.slow
@@ -24,12 +25,12 @@ def test_every_architecture_trains_two_steps_and_is_recognised(arch, tiny_csv, t
     cfg = config.make_config({"data_csv": str(tiny_csv), "arch": arch, "batch_size": 7, "epochs": 1,
                               "lr": 1e-3, "augment": True, "augment_policy": "crop_flip", "tta": True,
                               "keep_checkpoints": 0})
-    run_dir = runs.create_run(cfg, "arch-test", root=tmp_path)
+    run_dir = rundir.create_run(cfg, "arch-test", root=tmp_path)
     assert train(run_dir) == 0
-    (row,) = runs.read_metrics(run_dir)
+    (row,) = rundir.read_metrics(run_dir)
     assert row.train_loss == row.train_loss and row.train_loss > 0  # finite, not NaN
     assert 0.0 <= row.val_acc <= 1.0
-    best = run_dir / runs.BEST
+    best = run_dir / rundir.BEST
     sidecar = best.with_suffix(".json")
     sidecar.unlink()  # judged by its weights alone
     report = inspect(best, behaviour=False)

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_core.cli import main
-from fer_core.infer import Predictor
+from fer_core.cli.main import main
+from fer_core.infer.predictor import Predictor
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ SHIPPED = sorted((ROOT / "checkpoints" / "shipped").glob("*/best_model.ckpt"))
 
 @pytest.fixture(scope="module")
 def faces():
-    from fer_core.data import read_face, scan_class_folder
+    from fer_core.data.dataset import read_face, scan_class_folder
 
     found, _ = scan_class_folder(ROOT / "samples")
     return np.stack([read_face(path) for path, _ in found])
@@ -64,7 +64,7 @@ def test_export_command_writes_onnx_and_mindir_with_a_sidecar(tmp_path, faces, c
     side = json.loads((tmp_path / "model.onnx.json").read_text())
     assert side["input"]["shape"] == [4, 1, 48, 48] and len(side["class_names"]) == 7
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    from fer_core import augment
+    from fer_core.data import augment
 
     probs = session.run(None, {session.get_inputs()[0].name: augment.normalise(faces[:4])})[0]
     expected = Predictor(ckpt, batch_size=4, backend="mindspore").predict(faces[:4], tta=None)
@@ -101,7 +101,7 @@ def test_a_cached_export_serves_inference_without_importing_mindspore(tmp_path, 
     monkeypatch.setattr(arch, "_manifests", {})  # so this test's cache gets the manifest too
     ckpt = SHIPPED[0]
     Predictor(ckpt, batch_size=1, backend="onnx").predict(faces[:1])  # makes the export
-    code = ("import sys, numpy as np; from fer_core.infer import Predictor; "
+    code = ("import sys, numpy as np; from fer_core.infer.predictor import Predictor; "
             f"p = Predictor({str(ckpt)!r}, batch_size=1); p.predict(np.zeros((2, 48, 48), np.uint8)); "
             "print(p.backend, 'mindspore' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ,
@@ -111,7 +111,7 @@ def test_a_cached_export_serves_inference_without_importing_mindspore(tmp_path, 
 
 def test_without_onnxruntime_mindspore_runs_inference_and_says_so_once(tmp_path):
     code = ("import sys; sys.modules['onnxruntime'] = None; import numpy as np; "
-            "from fer_core.infer import Predictor; "
+            "from fer_core.infer.predictor import Predictor; "
             f"ps = [Predictor({str(SHIPPED[0])!r}, batch_size=1) for _ in range(2)]; "
             "ps[0].predict(np.zeros((1, 48, 48), np.uint8)); print(ps[0].backend)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ,

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from fer_core import readback
+from fer_core.train import readback
 
 
 def test_results_and_errors_cross_back_to_the_caller():

@@ -5,26 +5,28 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from fer_core import config, runs
+from fer_core import config
 from fer_core.errors import RunError
 from fer_core.records import RunStatus
+from fer_core.runs import launcher, rundir
 
 
 def test_create_run_writes_config_and_status():
     cfg = config.make_config({"data_csv": "demo", "epochs": 3})
-    run_dir = runs.create_run(cfg, "demo")
+    run_dir = rundir.create_run(cfg, "demo")
     assert run_dir.parent.name == "." or run_dir.parent.exists()
-    assert runs.read_config(run_dir) == cfg
-    status = runs.read_status(run_dir)
+    assert rundir.read_config(run_dir) == cfg
+    status = rundir.read_status(run_dir)
     assert status.state == "starting" and status.epochs == 3 and status.run_id == run_dir.name
 
 
 def test_runs_started_in_the_same_second_get_different_directories():
     cfg = config.TrainConfig()
-    made = {runs.create_run(cfg, "same") for _ in range(5)}
+    made = {rundir.create_run(cfg, "same") for _ in range(5)}
     assert len(made) == 5
 
 
@@ -40,12 +42,12 @@ def test_unwritable_save_dir(tmp_path):
     else:
         cfg = config.make_config({"save_dir": str(locked)})
     with pytest.raises(RunError, match="save_dir"):
-        runs.create_run(cfg)
+        rundir.create_run(cfg)
 
 
 def test_metrics_tail_tolerates_partial_lines_and_resume_rewrites(tmp_path):
-    path = tmp_path / runs.METRICS
-    tail = runs.MetricsTail(path)
+    path = tmp_path / rundir.METRICS
+    tail = rundir.MetricsTail(path)
     assert tail.poll() == []
     path.write_text('{"epoch": 1, "val_acc": 0.5}\n{"epoch": 2, "val')
     assert [r.epoch for r in tail.poll()] == [1]
@@ -62,57 +64,57 @@ def test_metrics_tail_tolerates_partial_lines_and_resume_rewrites(tmp_path):
 def test_effective_state_judges_pid_and_heartbeat():
     now = time.time()
     me = RunStatus(state="running", pid=os.getpid(), updated=now)
-    assert runs.effective_state(me) == "running"
-    assert runs.effective_state(me.evolve(updated=now - 3600)) == "lost"
+    assert rundir.effective_state(me) == "running"
+    assert rundir.effective_state(me.evolve(updated=now - 3600)) == "lost"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    assert runs.effective_state(me.evolve(pid=dead.pid)) == "lost"
-    assert runs.effective_state(RunStatus(state="finished")) == "finished"
-    assert runs.effective_state(RunStatus()) == "unknown"  # a status.json that names no state
-    assert runs.effective_state(None) == "unknown"
+    assert rundir.effective_state(me.evolve(pid=dead.pid)) == "lost"
+    assert rundir.effective_state(RunStatus(state="finished")) == "finished"
+    assert rundir.effective_state(RunStatus()) == "unknown"  # a status.json that names no state
+    assert rundir.effective_state(None) == "unknown"
 
 
 def test_find_runs_lists_live_first(tmp_path):
     cfg = config.TrainConfig()
-    old = runs.create_run(cfg, "old", root=tmp_path)
-    runs.update_status(old, state="finished", started=1)
-    live = runs.create_run(cfg, "live", root=tmp_path / "nested")
-    runs.update_status(live, state="running", pid=os.getpid())
+    old = rundir.create_run(cfg, "old", root=tmp_path)
+    rundir.update_status(old, state="finished", started=1)
+    live = rundir.create_run(cfg, "live", root=tmp_path / "nested")
+    rundir.update_status(live, state="running", pid=os.getpid())
     (tmp_path / "junk").mkdir()
-    (tmp_path / "junk" / runs.STATUS).write_text("{not json")
-    found = runs.find_runs(tmp_path)
+    (tmp_path / "junk" / rundir.STATUS).write_text("{not json")
+    found = rundir.find_runs(tmp_path)
     assert [r.path for r in found] == [live, old]
     assert found[0].live and not found[1].live
 
 
 def test_stop_and_resume_guards():
     cfg = config.TrainConfig()
-    run_dir = runs.create_run(cfg, "x")
-    runs.update_status(run_dir, state="finished")
+    run_dir = rundir.create_run(cfg, "x")
+    rundir.update_status(run_dir, state="finished")
     with pytest.raises(RunError, match="not live"):
-        runs.stop_run(run_dir)
+        launcher.stop_run(run_dir)
     with pytest.raises(RunError, match="already finished"):
-        runs.check_resumable(run_dir)
-    runs.update_status(run_dir, state="stopped")
-    runs.check_resumable(run_dir)  # no last_state.ckpt yet: resuming starts at epoch 1
+        launcher.check_resumable(run_dir)
+    rundir.update_status(run_dir, state="stopped")
+    launcher.check_resumable(run_dir)  # no last_state.ckpt yet: resuming starts at epoch 1
     with pytest.raises(RunError, match="not a run directory"):
-        runs.check_resumable(run_dir.parent)
+        launcher.check_resumable(run_dir.parent)
 
 
 def test_status_is_written_atomically(tmp_path):
     run_dir = tmp_path / "r"
     run_dir.mkdir()
     for n in range(50):
-        runs.write_status(run_dir, RunStatus(state="running", epoch=n, message="x" * 5000))
-        assert json.loads((run_dir / runs.STATUS).read_text())["epoch"] == n
-    assert [p.name for p in run_dir.iterdir()] == [runs.STATUS], "no temporary files left behind"
+        rundir.write_status(run_dir, RunStatus(state="running", epoch=n, message="x" * 5000))
+        assert json.loads((run_dir / rundir.STATUS).read_text())["epoch"] == n
+    assert [p.name for p in run_dir.iterdir()] == [rundir.STATUS], "no temporary files left behind"
 
 
 def test_truncated_checkpoint_with_a_sidecar_is_broken_in_the_cheap_listing(tmp_path):
     """The table the dashboard shows reads the file's record headers, not only its sidecar."""
     from fer_core.ckpt import listing, sidecar
 
-    shipped = runs.Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn"
+    shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn"
     ckpt = tmp_path / "best_model.ckpt"
     data = (shipped / "best_model.ckpt").read_bytes()
     ckpt.write_bytes(data[: len(data) - 100])  # 99.96 % of the size: the size rule alone says ok
@@ -122,10 +124,10 @@ def test_truncated_checkpoint_with_a_sidecar_is_broken_in_the_cheap_listing(tmp_
 
 
 def test_runs_verb_says_why_a_run_failed(capsys):
-    from fer_core.cli import main
+    from fer_core.cli.main import main
 
-    run_dir = runs.create_run(config.TrainConfig(), "broken")
-    runs.update_status(run_dir, state="failed", message="data_csv x.csv: no such file or folder")
+    run_dir = rundir.create_run(config.TrainConfig(), "broken")
+    rundir.update_status(run_dir, state="failed", message="data_csv x.csv: no such file or folder")
     assert main(["runs"]) == 0
     out = capsys.readouterr().out
     assert "failed" in out and "└ data_csv x.csv: no such file or folder" in out
@@ -136,11 +138,11 @@ def test_run_lock_is_exclusive_and_dies_with_its_holder(tmp_path):
     with -9 frees it (the kernel drops flock locks with the last descriptor)."""
     import signal
 
-    from fer_core import runlock
+    from fer_core.runs import runlock
 
-    run_dir = runs.create_run(config.TrainConfig(), "lock")
+    run_dir = rundir.create_run(config.TrainConfig(), "lock")
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from fer_core import runlock; "
+        "import sys, time; from fer_core.runs import runlock; "
         f"lock = runlock.acquire({str(run_dir)!r}); lock.record_pid(__import__('os').getpid()); "
         "print('held', flush=True); time.sleep(120)")], stdout=subprocess.PIPE, text=True)
     try:
@@ -162,17 +164,17 @@ def test_run_lock_is_exclusive_and_dies_with_its_holder(tmp_path):
 def test_a_live_looking_status_whose_lock_is_free_is_lost():
     """After a kill -9 the trainer's pid may be reused at once: status.json still says running
     with a live pid and a fresh heartbeat, but nobody holds the run's lock."""
-    from fer_core import runlock
+    from fer_core.runs import runlock
 
-    run_dir = runs.create_run(config.TrainConfig(), "reused")
-    runs.update_status(run_dir, state="running", pid=os.getpid())
-    assert runs.effective_state(runs.read_status(run_dir), run_dir=run_dir) == "running"  # no lock file: as before
+    run_dir = rundir.create_run(config.TrainConfig(), "reused")
+    rundir.update_status(run_dir, state="running", pid=os.getpid())
+    assert rundir.effective_state(rundir.read_status(run_dir), run_dir=run_dir) == "running"  # no lock file: as before
     runlock.acquire(run_dir).release()  # a trainer held it once, and is gone
-    assert runs.effective_state(runs.read_status(run_dir), run_dir=run_dir) == "lost"
-    assert [r.state for r in runs.find_runs(run_dir.parent)] == ["lost"]
+    assert rundir.effective_state(rundir.read_status(run_dir), run_dir=run_dir) == "lost"
+    assert [r.state for r in rundir.find_runs(run_dir.parent)] == ["lost"]
     lock = runlock.acquire(run_dir)
     try:
-        assert runs.effective_state(runs.read_status(run_dir), run_dir=run_dir) == "running"
+        assert rundir.effective_state(rundir.read_status(run_dir), run_dir=run_dir) == "running"
     finally:
         lock.release()
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 import pytest
 
-from fer_core import CLASS_NAMES, locations, runs
-from fer_core.cli import main
-from fer_core.data import load_dataset
-from fer_core.infer import Predictor
-from fer_core.samples import ensure_demo_samples, make_samples
+from fer_core import CLASS_NAMES, locations
+from fer_core.cli.main import main
+from fer_core.data.dataset import load_dataset
+from fer_core.data.samples import ensure_demo_samples, make_samples
+from fer_core.infer.predictor import Predictor
+from fer_core.runs import rundir
 from tests.unit.test_checkpoints import trained_run
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ def run_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def csv_file(run_dir, tmp_path_factory):
     """The run's validation faces as a FER2013-format CSV."""
-    split = load_dataset(runs.read_config(run_dir).data_csv).split("PublicTest")
+    split = load_dataset(rundir.read_config(run_dir).data_csv).split("PublicTest")
     path = tmp_path_factory.mktemp("csv") / "faces.csv"
     lines = ["emotion,pixels,Usage"] + [f"{label},{' '.join(map(str, image.ravel()))},PublicTest"
                                         for image, label in zip(split.images, split.labels)]
@@ -84,7 +84,7 @@ def test_the_shipped_sample_folder_is_never_written(monkeypatch, capsys):
 
 def test_synthetic_faces_judging_a_real_data_model_say_so(run_dir, csv_file, tmp_path):
     from fer_core.ckpt.deep import inspect
-    from fer_core.samples import synthetic_faces
+    from fer_core.data.samples import synthetic_faces
 
     ckpt = run_dir / "best_model.ckpt"  # trained on a CSV, not on the demo set
     assert synthetic_faces(locations.shipped_data("samples")) and synthetic_faces("demo")

@@ -8,8 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from fer_core import config, runs
-from fer_core.train import lr_schedule, train
+from fer_core import config
+from fer_core.runs import launcher, rundir
+from fer_core.train.loop import lr_schedule, train
 from tests.helpers import small_csv, status_of
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,7 @@ def test_lr_schedule_warms_up_then_decays_to_min_lr():
 
 
 def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
-    run_dir = runs.create_run(tiny_config(tiny_csv), "tiny")
+    run_dir = rundir.create_run(tiny_config(tiny_csv), "tiny")
     (run_dir / "train.log").touch()  # in-process: the CLI's stdout is the log
     assert train(run_dir) == 0
     names = {p.name for p in run_dir.iterdir()}
@@ -47,7 +48,7 @@ def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
     periodic = sorted(n for n in names if n.startswith("fer-") and n.endswith(".ckpt"))
     assert periodic == ["fer-2_3.ckpt"], "keep_checkpoints=1 keeps only the newest"
     assert not [n for n in names if n.startswith(".")], "no temporary files left"
-    status = runs.read_status(run_dir)
+    status = rundir.read_status(run_dir)
     assert status.state == "finished" and status.epoch == 2 and status.steps == 3
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2]
@@ -65,12 +66,12 @@ def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
 
 def test_early_stopping_on_a_plateau(tiny_csv):
     # a learning rate this small cannot move validation accuracy: a plateau from epoch 1
-    run_dir = runs.create_run(tiny_config(tiny_csv, epochs=6, lr=1e-12, min_lr=0, patience=1,
+    run_dir = rundir.create_run(tiny_config(tiny_csv, epochs=6, lr=1e-12, min_lr=0, patience=1,
                                           augment=False, mixup=False), "plateau")
     assert train(run_dir) == 0
-    status = runs.read_status(run_dir)
+    status = rundir.read_status(run_dir)
     assert status.state == "early_stopped"
-    rows = runs.read_metrics(run_dir)
+    rows = rundir.read_metrics(run_dir)
     assert [r.epoch for r in rows] == [1, 2] and rows[-1].patience_left == 0
 
 
@@ -78,8 +79,8 @@ def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
     csv = small_csv(tmp_path / "more.csv", train_per_class=60, val_per_class=10)
     # plain training, so the network learns within three epochs and each epoch's accuracy differs
     config = tiny_config(csv, epochs=3, batch_size=8, keep_checkpoints=2, augment=False, mixup=False)
-    run_dir = runs.create_run(config, "stopme")
-    pid = runs.launch_detached(run_dir)
+    run_dir = rundir.create_run(config, "stopme")
+    pid = launcher.launch_detached(run_dir)
     deadline = time.time() + 120
     while time.time() < deadline:
         status = status_of(run_dir)
@@ -88,17 +89,17 @@ def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
         time.sleep(0.2)
     else:
         pytest.fail(f"trainer never reached epoch 2: {(run_dir / 'train.log').read_text()[-2000:]}")
-    runs.stop_run(run_dir)
+    launcher.stop_run(run_dir)
     _wait_exit(pid)
-    status = runs.read_status(run_dir)
+    status = rundir.read_status(run_dir)
     assert status.state == "stopped", (run_dir / "train.log").read_text()[-2000:]
     meta = json.loads((run_dir / "last_state.json").read_text())
     assert meta["epoch"] == 1
-    assert [r.epoch for r in runs.read_metrics(run_dir)] == [1]
+    assert [r.epoch for r in rundir.read_metrics(run_dir)] == [1]
 
-    resumed = runs.launch_detached(run_dir, resume=True)
+    resumed = launcher.launch_detached(run_dir, resume=True)
     _wait_exit(resumed, timeout=180)
-    status = runs.read_status(run_dir)
+    status = rundir.read_status(run_dir)
     assert status.state == "finished", (run_dir / "train.log").read_text()[-2000:]
     lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
@@ -108,9 +109,9 @@ def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
     # the resumed process validates the weights it trains: each checkpoint it saved evaluates,
     # in a fresh process, to the accuracy it logged (a validation graph compiled before the
     # resume loaded the weights once kept validating the untrained network)
-    from fer_core.evaluate import evaluate
+    from fer_core.infer.evaluate import evaluate
 
-    logged = {row.epoch: row.val_acc for row in runs.read_metrics(run_dir)}
+    logged = {row.epoch: row.val_acc for row in rundir.read_metrics(run_dir)}
     for ckpt in sorted(run_dir.glob("fer-*.ckpt")):
         epoch = json.loads(ckpt.with_suffix(".json").read_text())["epoch"]
         assert epoch >= 2
@@ -120,7 +121,7 @@ def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
 
 def _wait_exit(pid, timeout=60):
     deadline = time.time() + timeout
-    while runs.pid_alive(pid) and time.time() < deadline:
+    while rundir.pid_alive(pid) and time.time() < deadline:
         time.sleep(0.2)
     try:  # reap our own child so it does not linger as a zombie
         import os
@@ -154,7 +155,7 @@ def test_cli_classic_flags_run_in_the_foreground(tiny_csv, tmp_path):
     assert "Epoch 1/1 - Loss: " in result.stdout and "Validation Accuracy: " in result.stdout
     assert "New best accuracy: " in result.stdout and "\r" not in result.stdout  # no bar when piped
     run_dir = next((tmp_path / "checkpoints" / "classic").iterdir())
-    cfg = runs.read_config(run_dir)
+    cfg = rundir.read_config(run_dir)
     assert (cfg.batch_size, cfg.mixup_alpha, cfg.label_smoothing, cfg.weight_decay) == (16, 0.4, 0.12, 3e-5)
     listing = subprocess.run([sys.executable, "-m", "fer_core.cli", "runs"], capture_output=True, text=True)
     assert run_dir.name in listing.stdout and "finished" in listing.stdout

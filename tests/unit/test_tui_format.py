@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from fer_core.config import TrainConfig
 from fer_core.records import EpochRow, RunStatus
+from fer_core.runs.columns import age
 from fer_tui import format as fmt
 from fer_tui.widgets.config_form import choices
 from fer_tui.widgets.run_facts import facts_text, message_text
@@ -16,7 +17,7 @@ from fer_tui.widgets.run_progress import progress_label
 
 
 def test_age_is_coarse():
-    assert [fmt.age(s) for s in (0, 59, 60, 3599, 3600, 86400 * 3, -5)] == \
+    assert [age(s) for s in (0, 59, 60, 3599, 3600, 86400 * 3, -5)] == \
         ["0s", "59s", "1m", "59m", "1h", "3d", "0s"]
 
 

@@ -11,7 +11,7 @@ import fer_tui.app, fer_tui.entry
 from fer_tui.screens import checkpoints, compare, confirm, file_picker, help, run, runs, save_preset, train
 from fer_tui import infer_job, jobs
 from fer_tui.widgets import ckpt_table, face_image, inference_table
-bad = sorted(m for m in sys.modules if m.split('.')[0] == 'mindspore' or m == 'fer_core.train')
+bad = sorted(m for m in sys.modules if m.split('.')[0] == 'mindspore' or m.startswith('fer_core.train'))
 print(','.join(bad))
 """
 

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import os
 
-from fer_core import runs
+from fer_core.runs import rundir
 from fer_tui.watch import RunWatch, checkpoint_stamps, read_tail
 
 
 def test_poll_reports_each_file_once_per_change(tmp_path):
     watch = RunWatch(tmp_path)
-    assert watch.poll() == {runs.STATUS, runs.METRICS, runs.LOG}  # first look: everything
+    assert watch.poll() == {rundir.STATUS, rundir.METRICS, rundir.LOG}  # first look: everything
     assert watch.poll() == set()
-    (tmp_path / runs.METRICS).write_text('{"epoch": 1}\n')
-    assert watch.poll() == {runs.METRICS}
+    (tmp_path / rundir.METRICS).write_text('{"epoch": 1}\n')
+    assert watch.poll() == {rundir.METRICS}
     assert watch.poll() == set()
-    path = tmp_path / runs.STATUS
+    path = tmp_path / rundir.STATUS
     path.write_text("{}")
     os.utime(path, ns=(1, 1))
-    assert watch.poll() == {runs.STATUS}
+    assert watch.poll() == {rundir.STATUS}
     path.unlink()
-    assert watch.poll() == {runs.STATUS}
+    assert watch.poll() == {rundir.STATUS}
 
 
 def test_read_tail_keeps_whole_lines(tmp_path):

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_core.cli import main
-from fer_core.data import demo_dataset
+from fer_core.cli.main import main
+from fer_core.data.dataset import demo_dataset
 from tests.unit.test_checkpoints import trained_run
 
 pytestmark = pytest.mark.slow

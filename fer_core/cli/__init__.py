@@ -1,0 +1,1 @@
+"""`fer-tui VERB …`: the dispatcher (main) and one module per verb (commands/)."""

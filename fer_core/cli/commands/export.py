@@ -1,0 +1,60 @@
+"""`fer-tui export --ckpt X.ckpt --format ONNX|MINDIR --output F`: the file a deployment loads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fer_core.cli.commands import add_model_arguments
+from fer_core.errors import DataError
+
+
+def add_arguments(parser):
+    parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
+    parser.add_argument("--format", dest="file_format", default="ONNX", type=str.upper, choices=("ONNX", "MINDIR"),
+                        help="ONNX (ONNX Runtime, default) or MINDIR (MindSpore / MindSpore Lite)")
+    parser.add_argument("--output", type=Path, help="file to write (default: beside the checkpoint; for a "
+                        "shipped one, which is package data, NAME.onnx/.mindir in the current folder)")
+    parser.add_argument("--batch", type=int, default=1, help="the batch size the graph takes (default 1)")
+    parser.add_argument("--force", action="store_true", help="replace an existing output file")
+    add_model_arguments(parser, arch=True)
+
+
+def make(args) -> tuple[Path, str]:
+    """The export the flags ask for (the verb and the `export` job alike): the file, and a line
+    that says what it takes and gives."""
+    from fer_core.ckpt.arch import check_checkpoint
+    from fer_core.infer.export import FORMATS, export
+
+    if args.batch < 1:
+        raise DataError(f"--batch must be >= 1, got {args.batch}")
+    ckpt = Path(args.ckpt)
+    _, arch = check_checkpoint(ckpt, args.arch)  # a broken checkpoint is its triage line, before MindSpore loads
+    suffix = FORMATS[args.file_format]
+    output = args.output or default_output(ckpt, suffix)
+    if output.suffix.lower() in {s for s in FORMATS.values() if s != suffix}:
+        raise DataError(f"--output {output}: a {output.suffix} name for a {args.file_format} file; "
+                        f"name it *{suffix} or pass --format {output.suffix[1:].upper()}")
+    if output.exists() and not args.force:
+        raise DataError(f"--output {output}: exists; pass --force to replace it")
+    if output.is_dir():
+        raise DataError(f"--output {output}: is a folder")
+    os.environ.setdefault("GLOG_v", "3")
+    written = export(ckpt, output, args.file_format, arch, args.batch)
+    return written, (f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as "
+                     f"(x/255 - 0.5)/0.5, output {args.batch}x7 probabilities); sidecar {written.name}.json")
+
+
+def default_output(ckpt: Path, suffix: str) -> Path:
+    """Beside the checkpoint, except for a shipped one: package data (site-packages in a wheel
+    install) is never written, so its export goes to the current folder, named after it."""
+    from fer_core import locations
+
+    if ckpt.resolve().is_relative_to(locations.shipped_data("shipped")):
+        return Path(f"{ckpt.parent.name}-{ckpt.stem}{suffix}")
+    return ckpt.with_suffix(suffix)
+
+
+def run(args) -> int:
+    print(make(args)[1])
+    return 0

@@ -1,0 +1,92 @@
+"""`fer-tui infer --ckpt_path P --image_path IMG`: the classic one-image prediction line.
+
+A folder as --image_path predicts every image directly in it, one line (or JSON object)
+per image, the model loaded once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from fer_core import CLASS_NAMES
+from fer_core.cli.commands import add_model_arguments
+from fer_core.data.imagefile import read_image
+from fer_core.infer.predictor import TTA_CHOICES
+
+
+def add_arguments(parser):
+    parser.add_argument("--ckpt_path", "--ckpt", dest="ckpt_path", required=True, help="checkpoint (.ckpt)")
+    parser.add_argument("--image_path", "--image", dest="image_path", required=True,
+                        help="a 48×48 face crop or a photo (the face is found with a Haar cascade), "
+                             "or a folder: every image directly in it")
+    add_model_arguments(parser, backend=True)
+    parser.add_argument("--all", action="store_true", help="also print all 7 probabilities")
+    parser.add_argument("--tta", default="auto", choices=TTA_CHOICES,
+                        help="test-time augmentation (default auto: as the checkpoint's run validated)")
+    parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
+
+
+def run(args) -> int:
+    os.environ.setdefault("GLOG_v", "3")
+    if Path(args.image_path).is_dir():
+        return run_folder(args, Path(args.image_path))
+    from fer_core.infer.faces import find_faces
+    from fer_core.infer.predictor import Predictor, top_class
+
+    gray = read_image(args.image_path)  # a bad image (too large, cut short) fails before MindSpore loads
+    faces, note = find_faces(gray)
+    predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1,
+                          backend=args.backend)
+    probs = predictor.predict(faces[0].image, tta=args.tta)[0]
+    best, probability = top_class(probs)
+    if args.json:
+        print(json.dumps({"prediction": CLASS_NAMES[best], "probability": float(probability),
+                          "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
+                          "box": list(faces[0].box), "face": note, "arch": predictor.arch}))
+        return 0
+    if not note.endswith("face crop"):
+        print(f"note: {note}", file=sys.stderr)
+    print(f"Prediction: {CLASS_NAMES[best]} Probability: {probability:.4f}")
+    if args.all:
+        for name, p in zip(CLASS_NAMES, probs):
+            print(f"  {name:<9} {p:.4f}")
+    return 0
+
+
+def run_folder(args, folder: Path) -> int:
+    """Every image directly in `folder`: `NAME: Prediction: … Probability: …` per line; an
+    unreadable one is a line on stderr and exit 2 once the others are done."""
+    from fer_core.data.dataset import IMAGE_SUFFIXES
+    from fer_core.errors import DataError
+    from fer_core.infer.faces import find_faces
+    from fer_core.infer.predictor import Predictor, top_class
+
+    images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise DataError(f"{folder}: a folder with no images directly in it "
+                        f"({', '.join(IMAGE_SUFFIXES)}); give an image or a folder of images")
+    predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1,
+                          backend=args.backend)
+    failed = 0
+    for image in images:
+        try:
+            faces, note = find_faces(read_image(image))
+        except DataError as error:
+            print(f"fer-tui infer: error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        probs = predictor.predict(faces[0].image, tta=args.tta)[0]
+        best, probability = top_class(probs)
+        if args.json:
+            print(json.dumps({"image": str(image), "prediction": CLASS_NAMES[best], "probability": float(probability),
+                              "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
+                              "box": list(faces[0].box), "face": note, "arch": predictor.arch}), flush=True)
+            continue
+        print(f"{image.name}: Prediction: {CLASS_NAMES[best]} Probability: {probability:.4f}", flush=True)
+        if args.all:
+            for name, p in zip(CLASS_NAMES, probs):
+                print(f"  {name:<9} {p:.4f}")
+    return 2 if failed else 0

@@ -1,0 +1,110 @@
+"""`fer-tui train`: the classic `python src/train.py --flags` line, with presets and runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fer_core import config as cfg
+from fer_core.config import DEMO_DATA, TrainConfig
+from fer_core.errors import ConfigError, DataError
+from fer_core.runs import launcher, rundir, runlock
+from fer_core.runs.launcher import check_device
+from fer_core.train.parallel import msrun
+
+
+def add_arguments(parser):
+    parser.add_argument("--preset", default="cpu-basic", help="start from this preset (default cpu-basic)")
+    parser.add_argument("--config", type=Path, help="start from this TOML file instead of a preset")
+    parser.add_argument("--resume", metavar="RUN", help="continue a stopped or lost run from last_state.ckpt")
+    parser.add_argument("--detach", action="store_true",
+                        help="run in the background, immune to hang-ups; watch with `fer-tui`")
+    fields = parser.add_argument_group("hyperparameters (classic spellings)")
+    for name, info in TrainConfig.model_fields.items():
+        if name in cfg.BOOL_FIELDS:
+            fields.add_argument(f"--{name}", nargs="?", const="true", metavar="BOOL", help=info.description)
+            fields.add_argument(f"--no_{name}", dest=name, action="store_const", const="false",
+                                help=f"turn {name} off")
+        else:
+            fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
+    nodes = parser.add_argument_group("data-parallel workers (--workers N, launched with msrun)")
+    nodes.add_argument("--nodes", type=int, help="machines taking part (each runs this command; default 1)")
+    nodes.add_argument("--node_rank", type=int, help="this machine's place among them, 0 on the master")
+    nodes.add_argument("--master_addr", help="address of node 0, reachable from every node (default 127.0.0.1)")
+    nodes.add_argument("--master_port", type=int, help="msrun's port on node 0 (default: a free one)")
+    nodes.add_argument("--force", action="store_true", help="start more workers than this machine has cores")
+
+
+def resolve_config(args) -> tuple[TrainConfig, str]:
+    """Preset (or --config file) + flags, validated as one config."""
+    if args.config:
+        base, name = cfg.load_config_file(args.config), args.config.stem
+    else:
+        base, name = cfg.load_preset(args.preset).config, args.preset
+    values = base.model_dump()
+    for field in TrainConfig.model_fields:
+        raw = getattr(args, field, None)
+        if raw is not None:
+            values[field] = cfg.parse_value(field, raw)
+    return cfg.make_config(values), name
+
+
+def check_data_path(config: TrainConfig) -> None:
+    """The data must load (and have its splits) before a run directory exists: a bad CSV is a
+    one-line error here, not a `failed` run left behind (or, with --detach, a silent failure).
+    A CSV's parse is cached, so the trainer's own load right after is fast."""
+    if config.data_csv == DEMO_DATA:
+        return
+    if not Path(config.data_csv).expanduser().exists():
+        raise DataError(f"data_csv {config.data_csv}: no such file or folder")
+    from fer_core.data.dataset import load_dataset
+
+    dataset = load_dataset(config.data_csv)
+    dataset.split("Training")
+    dataset.split(config.val_split)
+
+
+def launch_settings(args, base: msrun.Launch) -> msrun.Launch:
+    """--nodes, --node_rank, --master_addr, --master_port over `base` (a resumed run's own)."""
+    given = {name: getattr(args, name, None) for name in ("nodes", "node_rank", "master_addr", "master_port")}
+    return msrun.Launch(**{**vars(base), **{k: v for k, v in given.items() if v is not None}})
+
+
+def run(args) -> int:
+    if args.resume:
+        run_dir = rundir.resolve_run(args.resume)
+        given = [f for f in TrainConfig.model_fields if getattr(args, f, None) is not None]
+        if given:
+            raise ConfigError(f"--resume continues the run's own config; drop --{given[0]}")
+        launcher.check_resumable(run_dir)
+        config, launch = rundir.read_config(run_dir), launch_settings(args, msrun.read_launch(run_dir))
+        check_device(config.device_target)
+        msrun.check(config, launch, args.force)
+        msrun.save_launch(run_dir, launch)
+        return _start(run_dir, args.detach, resume=True)
+    config, preset = resolve_config(args)
+    launch = launch_settings(args, msrun.Launch())
+    check_device(config.device_target)
+    msrun.check(config, launch, args.force)  # before the data: the cheap refusals first
+    check_data_path(config)
+    run_dir = rundir.create_run(config, preset)
+    msrun.save_launch(run_dir, launch)
+    return _start(run_dir, args.detach, resume=False)
+
+
+def _start(run_dir: Path, detach: bool, resume: bool) -> int:
+    if detach:
+        pid = launcher.launch_detached(run_dir, resume=resume)
+        print(f"{'resumed' if resume else 'started'} {run_dir} (pid {pid}); it keeps running after you log out.")
+        print(f"watch it: fer-tui   |   tail -f {run_dir / rundir.LOG}   |   stop it: fer-tui stop {run_dir}")
+        return 0
+    lock = runlock.acquire(run_dir)  # this process is the trainer: it holds the run's lock
+    try:
+        if resume:
+            launcher.check_resumable(run_dir, holding_lock=True)  # again under the lock: another resume may have won
+    except BaseException:
+        lock.release()
+        raise
+    from fer_core.train.loop import train
+
+    print(f"run directory: {run_dir}", flush=True)
+    return train(run_dir, resume=resume, lock=lock, foreground=True)

@@ -1,0 +1,82 @@
+"""`fer-tui visualize --mode image|video|webcam --ckpt P --input PATH [--output PATH]`."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from fer_core.cli.commands import add_model_arguments
+from fer_core.data.imagefile import read_image
+from fer_core.errors import DataError
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+def add_arguments(parser):
+    parser.add_argument("--mode", choices=("image", "video", "webcam"), default="image")
+    parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
+    parser.add_argument("--input", help="image or video file; for webcam a camera index (default 0)")
+    parser.add_argument("--output", type=Path,
+                        help="annotated file (default: INPUT_annotated.png / .mp4, webcam_<time>.mp4)")
+    parser.add_argument("--max_frames", type=int, help="stop after this many frames (webcam default 300)")
+    add_model_arguments(parser, backend=True)
+    parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+
+
+def run(args) -> int:
+    from fer_core.infer import visualize
+
+    if args.mode != "webcam" and not args.input:
+        raise DataError(f"--input is required for --mode {args.mode}")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise DataError(f"--max_frames must be >= 1, got {args.max_frames}")
+    # open the input and check the output before loading MindSpore: bad input fails fast
+    if args.mode == "image":
+        source = Path(args.input)
+        if source.is_dir():
+            raise DataError(f"{source}: is a folder; visualize annotates one image "
+                            f"(for a prediction per image in a folder: fer-tui infer --image_path {source})")
+        if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
+            raise DataError(f"{source}: a video; --mode image annotates one image (add --mode video)")
+        frame = read_image(source, color=True)  # decoded before MindSpore loads: too large, cut short
+        output = args.output or visualize.default_output(source, ".png")
+        visualize.refuse_overwrite(output, args.force)
+        predictor = _predictor(args)
+        detections = visualize.image(predictor, frame, output, args.force)
+        print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {output}")
+        return 0
+    if args.mode == "video":
+        source = Path(args.input)
+        capture = visualize.open_video(source)
+        output = args.output or visualize.default_output(source, ".mp4")
+        max_frames = args.max_frames
+    else:
+        index = args.input or "0"
+        if not index.isdigit():
+            raise DataError(f"--input for webcam must be a camera index like 0, got {index!r}")
+        capture = visualize.open_camera(int(index))
+        source = f"camera {index}"
+        output = args.output or Path(f"webcam_{time.strftime('%Y%m%d-%H%M%S')}.mp4")
+        max_frames = args.max_frames or 300
+    try:
+        visualize.refuse_overwrite(output, args.force)
+        predictor = _predictor(args)
+    except BaseException:
+        capture.release()
+        raise
+    facts = visualize.video(predictor, capture, output, str(source), args.force, max_frames)
+    print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {output}")
+    return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _predictor(args):
+    os.environ.setdefault("GLOG_v", "3")
+    from fer_core.infer.predictor import Predictor
+
+    return Predictor(args.ckpt, arch=args.arch, device_target=args.device_target, batch_size=8,
+                     backend=args.backend)

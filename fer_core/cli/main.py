@@ -1,0 +1,171 @@
+"""`fer-tui VERB …`: every action of the dashboard, headless.
+
+Each verb lives in `fer_core/cli/commands/<verb>.py` with `add_arguments(parser)` and
+`run(args) -> int`; this module only dispatches and turns FerError into one line + exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import signal
+import sys
+from importlib import import_module
+from pathlib import Path
+
+from fer_core.errors import FerError
+
+VERBS = {
+    "train": "train a model (a preset, any field as --flag), or --resume a run",
+    "runs": "list runs: id, preset, state, epoch, best val acc, last update",
+    "stop": "stop a live run (it saves last_state.ckpt first)",
+    "data": "rows per split and class of a CSV, image folder or 'demo'",
+    "presets": "list presets, or save one",
+    "eval": "accuracy, per-class precision/recall and confusion matrix of a checkpoint",
+    "checkpoints": "triage every checkpoint under a folder: size, structure, behaviour",
+    "infer": "predict the expression of one image, or of every image directly in a folder",
+    "samples": "save correctly classified faces per class (the sample folder)",
+    "visualize": "draw face boxes and predictions on an image, video or webcam",
+    "export": "write a checkpoint as ONNX or MINDIR, with a sidecar, for deployment",
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag as one line (no usage dump) and exits 2, takes
+    `--no-cache` and `--no_cache` alike, takes choices in any case (`--device_target gpu`),
+    and names the closest flag when one is misspelt."""
+
+    def take_choices_in_any_case(self) -> None:
+        """Every string `choices` of this parser (argument groups included) in any case."""
+        for action in self._actions:
+            if action.choices and action.type is None and all(isinstance(c, str) for c in action.choices):
+                action.type = _any_case(tuple(action.choices))
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        namespace, extras = super().parse_known_args(self._respell(args), namespace)
+        if extras:  # argparse would report them at the top, without the verb or a hint
+            self.error(f"unrecognized argument{'s' if len(extras) > 1 else ''}: {' '.join(extras)}"
+                       + self._hint(extras))
+        return namespace, extras
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def _long_options(self) -> list[str]:
+        return [o for o in self._option_string_actions if o.startswith("--")]
+
+    def _respell(self, args: list[str]) -> list[str]:
+        """`--no_cache` for `--no-cache` and `--batch-size` for `--batch_size`: one spelling
+        is defined, both are understood (only before `--`, only for flags of this parser)."""
+        known, out = set(self._long_options()), []
+        for k, arg in enumerate(args):
+            if arg == "--":
+                return out + args[k:]
+            name, eq, value = arg.partition("=")
+            if arg.startswith("--") and name not in known:
+                for other in (name[:2] + name[2:].replace("-", "_"), name[:2] + name[2:].replace("_", "-")):
+                    if other in known:
+                        arg = other + eq + value
+                        break
+            out.append(arg)
+        return out
+
+    def _hint(self, extras: list[str]) -> str:
+        flag = next((e.partition("=")[0] for e in extras if e.startswith("--")), None)
+        best = closest_flag(flag, self._long_options()) if flag else None
+        return f"; did you mean {best}?" if best else ""
+
+
+def _any_case(choices: tuple[str, ...]):
+    """argparse `type` that turns `gpu` into `GPU`; anything else goes on to argparse's own
+    'invalid choice' message."""
+    canonical = {c.lower(): c for c in choices}
+
+    def convert(value: str) -> str:
+        return canonical.get(value.lower(), value)
+
+    convert.__name__ = "choice"  # argparse names the type in some messages
+    return convert
+
+
+def closest_flag(given: str, options: list[str]) -> str | None:
+    """The defined flag a misspelt one most likely meant: the same initials
+    (`--learning_rate` -> `--lr`, `--bs` -> `--batch_size`), else the nearest spelling."""
+    def norm(flag: str) -> str:
+        return flag.lstrip("-").replace("-", "_").lower()
+
+    def initials(name: str) -> str:
+        return "".join(part[0] for part in name.split("_") if part)
+
+    by_name = {norm(o): o for o in options if norm(o) not in ("help",)}
+    wanted = norm(given)
+    for name, option in by_name.items():
+        if ("_" in wanted and initials(wanted) == name) or ("_" in name and initials(name) == wanted):
+            return option
+    close = difflib.get_close_matches(wanted, list(by_name), n=1, cutoff=0.6)
+    return by_name[close[0]] if close else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="fer-tui", description="Train and triage FER2013 expression models. "
+                           "Run without a verb (or with `ui`) for the full-screen dashboard.")
+    # dest differs from the verbs' own `root` arguments (`runs DIR`), which would overwrite it
+    parser.add_argument("--root", dest="global_root", type=Path, metavar="DIR",
+                        help="checkpoints root: where runs are written and listed "
+                             "(default: $FER_TUI_CHECKPOINTS, else ./checkpoints in the current directory)")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=OneLineParser)
+    for verb, help_text in VERBS.items():
+        module = import_module(f"fer_core.cli.commands.{verb}")
+        verb_parser = sub.add_parser(verb, help=help_text, description=help_text)
+        module.add_arguments(verb_parser)
+        verb_parser.take_choices_in_any_case()
+        # not `run`: a verb's own argument of that name (`fer-tui stop RUN`) would replace it
+        verb_parser.set_defaults(_handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv)[:1] != ["train"]:
+        return _main(argv)
+    # a foreground run trains in this process: its signals are taken by one thread from the
+    # start, before numpy's threads exist (MindSpore would turn ctrl+c into SIGTERM)
+    from fer_core import signals
+
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals.STOP_SIGNALS)
+    signals.block_stop_signals()
+    try:
+        return _main(argv)
+    finally:  # a caller that goes on (tests call main in-process) gets its mask back
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.global_root:
+        use_root(args.global_root)
+    if not getattr(args, "verb", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args._handler(args) or 0)
+    except FerError as error:
+        print(f"fer-tui {args.verb}: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `fer-tui runs | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as error:  # a path the system refused (not a folder, no space, no permission)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"fer-tui {args.verb}: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def use_root(root: Path) -> None:
+    """`--root DIR`: the checkpoints root of this process and of the runs it launches."""
+    os.environ["FER_TUI_CHECKPOINTS"] = str(root.expanduser().resolve())
+

@@ -1,0 +1,161 @@
+"""The sample folder: a few faces per class that a model gets right, for one-key test inference.
+
+    make_samples(ckpt, "demo" | csv | folder, num_samples=3, output=DIR)
+        -> DIR/<class>/correct_sample_<n>.png (most confident correct faces first)
+           DIR/overview.png (every sample with its probability bars)
+           DIR/samples.json (where the faces came from: {"data": ..., "split": ...})
+    ensure_demo_samples(ckpt=None)
+        -> locations.samples_dir() filled from the synthetic demo set, once; with no ckpt the
+           demo faces are taken by their true class, so it works before any training.
+
+Only class sub-folders hold samples: files at the top (overview.png) are not scanned as faces.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fer_core import CLASS_NAMES, NUM_CLASSES, fileio, locations
+from fer_core.errors import DataError
+
+OVERVIEW = "overview.png"
+SOURCE = "samples.json"  # where a folder's faces came from: the demo set's are synthetic
+
+
+@dataclass
+class SampleSet:
+    folder: Path
+    written: list[Path] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # classes with fewer correct faces than asked
+    split: str = ""
+
+
+def synthetic_faces(samples: Path | str | None) -> bool:
+    """True when the faces are the synthetic demo set's: 'demo' itself, or a sample folder whose
+    samples.json says it was made from it (the shipped one is)."""
+    if samples is None or str(samples) == "demo":
+        return True
+    try:
+        return json.loads((Path(samples) / SOURCE).read_text()).get("data") == "demo"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def judging_note(samples: Path | str | None, model_data: str | None) -> str:
+    """What the behaviour verdict must add when synthetic faces judge a model trained on real
+    ones: the uniform and one-class checks still hold, the accuracy says little."""
+    if model_data is None or model_data == "demo" or not synthetic_faces(samples):
+        return ""
+    return " (synthetic demo faces: accuracy says little of a model trained on real ones)"
+
+
+def sample_file(folder: Path, label: int, n: int) -> Path:
+    return folder / CLASS_NAMES[label] / f"correct_sample_{n}.png"
+
+
+def pick(probs: np.ndarray | None, labels: np.ndarray, per_class: int) -> dict[int, list[int]]:
+    """Indices of the most confident correctly classified faces of each class (or, without
+    probabilities, the first faces of each class)."""
+    chosen = {}
+    for label in range(NUM_CLASSES):
+        index = np.flatnonzero(labels == label)
+        if probs is not None:
+            index = index[probs[index].argmax(1) == label]
+            index = index[np.argsort(-probs[index, label], kind="stable")]
+        chosen[label] = index[:per_class].tolist()
+    return chosen
+
+
+def make_samples(ckpt: Path | str | None, data: str, num_samples: int, output: Path | str,
+                 split: str | None = None, force: bool = False, device_target: str = "CPU",
+                 arch: str | None = None) -> SampleSet:
+    import cv2
+
+    from fer_core.data.dataset import load_dataset
+
+    if num_samples < 1:
+        raise DataError(f"--num_samples must be >= 1, got {num_samples}")
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise DataError(f"{output}: exists and is not a folder")
+    dataset = load_dataset(data)
+    split = split or next((s for s in ("PublicTest", "PrivateTest", "Training") if s in dataset.splits), "")
+    faces = dataset.split(split)
+    # every sample already there, not only those this call would write: a folder must not end
+    # up holding this set and the tail of an earlier, larger one
+    earlier = sorted(p for name in CLASS_NAMES for p in (output / name).glob("correct_sample_*.png"))
+    if earlier and not force:
+        raise DataError(f"{earlier[0]}: already exists; choose another --output or add --force")
+    probs = None
+    if ckpt is not None:
+        from fer_core.infer.predictor import Predictor
+
+        probs = Predictor(ckpt, arch=arch, device_target=device_target).predict(faces.images)
+    chosen = pick(probs, faces.labels, num_samples)
+    result = SampleSet(output, split=split)
+    tiles = []
+    for label, indices in chosen.items():
+        if len(indices) < num_samples:
+            result.missing.append(f"{CLASS_NAMES[label]}: {len(indices)} of {num_samples}")
+        for n, i in enumerate(indices, start=1):
+            path = sample_file(output, label, n)
+            with fileio.atomic_path(path, suffix=".png") as tmp:
+                cv2.imwrite(str(tmp), faces.images[i])
+            result.written.append(path)
+            if probs is not None:
+                tiles.append(_tile(faces.images[i], probs[i], label))
+    if not result.written:
+        raise DataError(f"{data} {split}: the model classified no face correctly; no samples written")
+    if tiles:
+        with fileio.atomic_path(output / OVERVIEW, suffix=".png") as tmp:
+            cv2.imwrite(str(tmp), _grid(tiles, columns=num_samples))
+        result.written.append(output / OVERVIEW)
+    fileio.write_text(output / SOURCE, json.dumps({"data": str(data), "split": split}) + "\n")
+    if earlier:  # --force: what this set replaced and did not rewrite goes
+        for stale in [*earlier, output / OVERVIEW]:
+            if stale not in result.written:
+                stale.unlink(missing_ok=True)
+    return result
+
+
+def summary_lines(result: SampleSet, data: str) -> list[str]:
+    """What `fer-tui samples` says it did."""
+    faces = [p for p in result.written if p.name.startswith("correct_sample_")]
+    lines = [f"{len(faces)} faces from {data} {result.split} written to {result.folder}"]
+    lines += [f"  fewer correct faces than asked: {line}" for line in result.missing]
+    if any(p.name == OVERVIEW for p in result.written):
+        lines.append(f"overview with probability bars: {result.folder / OVERVIEW}")
+    return lines
+
+
+def _tile(face: np.ndarray, probs: np.ndarray, label: int) -> np.ndarray:
+    from fer_core.infer.visualize import annotate_face
+
+    return annotate_face(face, probs, true=label)
+
+
+def _grid(tiles: list[np.ndarray], columns: int) -> np.ndarray:
+    height = max(t.shape[0] for t in tiles)
+    width = max(t.shape[1] for t in tiles)
+    rows = -(-len(tiles) // columns)
+    canvas = np.zeros((rows * (height + 4), columns * (width + 4), 3), np.uint8)
+    for k, tile in enumerate(tiles):
+        r, c = divmod(k, columns)
+        canvas[r * (height + 4):r * (height + 4) + tile.shape[0], c * (width + 4):c * (width + 4) + tile.shape[1]] = tile
+    return canvas
+
+
+def has_samples(folder: Path) -> bool:
+    return any((folder / name).is_dir() and any((folder / name).glob("*.png")) for name in CLASS_NAMES)
+
+
+def ensure_demo_samples(ckpt: Path | str | None = None, num_samples: int = 3) -> Path:
+    """The default sample folder, made from the demo set if it holds no samples yet."""
+    folder = locations.samples_dir()
+    if not has_samples(folder):
+        make_samples(ckpt, "demo", num_samples, folder)
+    return folder

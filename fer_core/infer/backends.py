@@ -1,0 +1,97 @@
+"""What runs a checkpoint's network for `infer.Predictor`: ONNX Runtime or MindSpore.
+
+Both take normalised faces (B, 1, 48, 48) float32 at a fixed batch and give probabilities
+(B, 7). MindSpore is the reference (the trainer's own graph); ONNX Runtime runs the same
+weights exported once by MindSpore (`export.cached_onnx`) and is several times faster on CPU,
+and once the export is cached, inference needs no MindSpore import at all.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from fer_core.errors import FerError
+from fer_core.train import readback
+
+BACKENDS = ("auto", "onnx", "mindspore")
+_said_fallback = False
+
+
+def choose_backend(backend: str, device_target: str = "CPU") -> str:
+    """"onnx" or "mindspore". auto: ONNX Runtime on CPU when it is installed, else MindSpore
+    (said once on stderr); an accelerator always runs MindSpore."""
+    global _said_fallback
+    if backend not in BACKENDS:
+        raise FerError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend}")
+    if backend == "mindspore" or (backend == "auto" and device_target != "CPU"):
+        return "mindspore"
+    if device_target != "CPU":
+        raise FerError(f"--backend onnx runs on the CPU only; drop it for --device_target {device_target}")
+    try:
+        import onnxruntime  # noqa: F401  (imported here once; the session needs it anyway)
+
+        return "onnx"
+    except ImportError:
+        pass
+    if backend == "onnx":
+        raise FerError("--backend onnx: onnxruntime is not installed (pip install onnxruntime)")
+    if not _said_fallback:
+        print("note: onnxruntime is not installed; MindSpore runs inference", file=sys.stderr)
+        _said_fallback = True
+    return "mindspore"
+
+
+def make_runner(backend: str, path: Path, arch: str, device_target: str):
+    return OnnxRunner(path, arch) if backend == "onnx" else MindSporeRunner(path, arch, device_target)
+
+
+class OnnxRunner:
+    """One ONNX Runtime session per batch size, each on a cached export of the checkpoint."""
+
+    def __init__(self, path: Path, arch: str):
+        self.path, self.arch = path, arch
+        self.sessions: dict[int, object] = {}
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        session = self.sessions.get(len(x)) or self._session(len(x))
+        return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+    def _session(self, batch: int):
+        import onnxruntime as ort
+
+        from fer_core.infer.export import cached_onnx
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
+        options.log_severity_level = 3  # its warnings are not the user's business
+        session = ort.InferenceSession(str(cached_onnx(self.path, self.arch, batch)), options,
+                                       providers=["CPUExecutionProvider"])
+        self.sessions[batch] = session
+        return session
+
+
+class MindSporeRunner:
+    """The trainer's own graph: the network in eval mode and a jit-compiled softmax."""
+
+    def __init__(self, path: Path, arch: str, device_target: str = "CPU"):
+        import mindspore as ms
+        import mindspore.ops as ops
+
+        from fer_core.ckpt.io import load_network
+
+        net = load_network(path, arch, device_target)
+
+        @ms.jit
+        def predict(x):
+            return ops.softmax(net(x), -1)
+
+        self._predict, self._ms = predict, ms
+        self._waiter = readback.Waiter()
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        (probs,) = self._waiter.numpy(self._predict(self._ms.Tensor(x)))
+        return probs

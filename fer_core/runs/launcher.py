@@ -1,0 +1,169 @@
+"""Launching a run's trainer detached, and stopping it: the only code that signals a trainer."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from fer_core.errors import ConfigError, RunError
+from fer_core.runs.rundir import (
+    CONFIG,
+    LAST_STATE,
+    LIVE_STATES,
+    LOG,
+    STATUS,
+    effective_state,
+    pid_alive,
+    read_config,
+    read_status,
+    runlock,
+    update_status,
+)
+from fer_core.signals import signals_unblocked
+
+
+def trainer_command(run_dir: Path, resume: bool = False) -> list[str]:
+    """`python -m fer_core.train RUN_DIR`; FER_TUI_TRAINER swaps the trainer (tests use a fake)."""
+    custom = os.environ.get("FER_TUI_TRAINER")
+    base = shlex.split(custom) if custom else [sys.executable, "-m", "fer_core.train"]
+    return [*base, str(run_dir), *(["--resume"] if resume else [])]
+
+
+def launch_detached(run_dir: Path, resume: bool = False) -> int:
+    """Start the trainer in its own session: closing the terminal or the TUI never stops it.
+
+    The run's lock is taken before the checks and handed to the trainer, so of two launches
+    of one run only one trainer ever starts (the other gets a one-line RunError).
+    """
+    run_dir = Path(run_dir)
+    if resume:
+        check_resumable(run_dir)  # the plain refusals first: they leave no lock file behind
+    lock = runlock.acquire(run_dir)
+    try:
+        if resume:
+            check_resumable(run_dir, holding_lock=True)  # again: another launch may have won meanwhile
+        # the trainer reads this pipe to EOF before its first write, so the status written
+        # below never races its start-up (which deletes every temporary in the directory)
+        ready_read, ready_write = os.pipe()
+        try:
+            with open(run_dir / LOG, "ab") as log, signals_unblocked():
+                process = subprocess.Popen(
+                    trainer_command(run_dir, resume),
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, close_fds=True, pass_fds=(lock.fd, ready_read),
+                    env={**os.environ, "PYTHONUNBUFFERED": "1", runlock.LOCK_FD_ENV: str(lock.fd),
+                         runlock.READY_FD_ENV: str(ready_read)},
+                )
+        except BaseException:
+            os.close(ready_write)
+            raise
+        finally:
+            os.close(ready_read)
+        try:
+            lock.record_pid(process.pid)
+            # the pid now, so watchers see a live run before the trainer's first write
+            update_status(run_dir, state="starting", pid=process.pid, message="")
+        finally:
+            os.close(ready_write)
+    finally:
+        lock.release()  # the trainer holds its inherited copy for its whole life
+    # a long-lived launcher (the dashboard) collects the exit status: no <defunct> trainers
+    threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
+    return process.pid
+
+
+def check_resumable(run_dir: Path, holding_lock: bool = False) -> None:
+    """Refuse a resume that cannot work, in one line, before any trainer starts."""
+    run_dir = Path(run_dir)
+    status = read_status(run_dir)
+    state = effective_state(status, run_dir=None if holding_lock else run_dir)
+    if state in LIVE_STATES:
+        raise RunError(f"{run_dir}: the run is still {state} (pid {status.pid})")
+    if not holding_lock and runlock.is_held(run_dir):
+        raise RunError(runlock.busy_message(run_dir))
+    if state == "finished" or state == "early_stopped":
+        raise RunError(f"{run_dir}: the run already {state.replace('_', ' ')}; nothing to resume")
+    if not (run_dir / CONFIG).exists():
+        raise RunError(f"{run_dir}: no {CONFIG}; not a run directory")
+    read_config(run_dir)  # an edited or unreadable config.toml: ConfigError naming the file
+    state_file = run_dir / LAST_STATE
+    if not state_file.exists():
+        return  # no epoch was completed yet: the trainer starts again from epoch 1
+    from fer_core.ckpt.index import read_index  # mindspore-free: record headers only
+
+    index = read_index(state_file)
+    if index.error:  # said now, before a trainer starts and marks the run failed
+        raise RunError(f"{state_file}: cannot resume from it ({index.error})")
+
+
+def trainer_pid(run_dir: Path) -> int:
+    """The pid of the process training this run, proven by the run's lock, or RunError.
+
+    status.json's pid alone is not trusted: after a kill -9 it may belong to some other
+    process, and the file can be edited. The trainer is the process that has the run's lock
+    file open while the lock is held; trainers older than the lock are recognised by their
+    command line naming the run directory.
+    """
+    run_dir = Path(run_dir)
+    status = read_status(run_dir)
+    pids = (status.pid if status else None, runlock.holder_pid(run_dir))
+    candidates = [p for p in pids if isinstance(p, int) and p > 0]
+    if runlock.lock_path(run_dir).exists():
+        if not runlock.is_held(run_dir):
+            state = effective_state(status)
+            why = "starting: try again in a moment" if state == "starting" else state
+            raise RunError(f"{run_dir}: the run is not live ({why}); nothing to stop")
+        for pid in candidates:
+            if runlock.process_has_lock_open(pid, run_dir):
+                return pid
+        raise RunError(f"{run_dir}: pid {candidates[0] if candidates else 'none'} in {STATUS} is not the process "
+                       f"holding the run's lock; not signalled")
+    for pid in candidates[:1]:  # a trainer from before the lock existed
+        line = _cmdline(pid)
+        if pid_alive(pid) and (str(run_dir) in line or str(run_dir.resolve()) in line):
+            return pid
+    state = effective_state(status)
+    if state == "starting" and not candidates:
+        raise RunError(f"{run_dir}: the trainer has not started yet (no pid recorded); try again in a moment")
+    raise RunError(f"{run_dir}: the run is not live ({state}); nothing to stop")
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def stop_run(run_dir: Path, sig: int = signal.SIGTERM) -> int:
+    """Ask a live trainer to stop: it finishes the step, writes last_state.ckpt, says `stopped`."""
+    pid = trainer_pid(run_dir)
+    os.kill(pid, sig)
+    return pid
+
+
+# the library MindSpore needs for each device; without it set_device fails after minutes of
+# start-up, with pages of its own errors (the CPU needs nothing)
+DEVICE_LIBRARIES = {"GPU": ("libcuda.so.1", "libcuda.so"), "Ascend": ("libascendcl.so",)}
+
+
+def check_device(device: str) -> None:
+    """A device this machine cannot drive is one line before anything is created."""
+    names = DEVICE_LIBRARIES.get(device)
+    if not names:
+        return
+    import ctypes
+
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+            return
+        except OSError:
+            continue
+    raise ConfigError(f"device_target {device}: this machine has no {device} driver ({names[0]} not found); "
+                      "use --device_target CPU")

@@ -1,0 +1,238 @@
+"""The run directory: the one contract between the trainer and everything that watches it.
+
+    config.toml      fully resolved TrainConfig, written before training starts
+    status.json      state, pid, heartbeat, progress (replaced atomically): records.RunStatus
+    metrics.jsonl    one JSON object per finished epoch (appended, flushed): records.EpochRow
+    train.log        the trainer's stdout and stderr
+    *.ckpt + *.json  checkpoints and their sidecars
+
+Nothing here imports mindspore: the TUI and the CLI read runs with this module alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fer_core import fileio
+from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
+from fer_core.errors import RunError
+from fer_core.records import EpochRow, RunStatus
+from fer_core.runs import runlock
+
+CONFIG, STATUS, METRICS, LOG = "config.toml", "status.json", "metrics.jsonl", "train.log"
+LAST_STATE, BEST, FINAL = "last_state.ckpt", "best_model.ckpt", "final_model.ckpt"
+
+LIVE_STATES = ("starting", "running")
+END_STATES = ("finished", "stopped", "failed", "early_stopped")
+RESUMABLE_STATES = ("stopped", "failed", "lost")
+HEARTBEAT_STALE = 60.0  # seconds without a status write before a live run counts as lost
+
+
+# ---------------------------------------------------------------- creating
+
+def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = None) -> Path:
+    """Make a new, never reused run directory with config.toml and a `starting` status."""
+    root = root or resolve_save_dir(config)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunError(f"{root}: cannot create the save_dir ({error.strerror})") from None
+    if not os.access(root, os.W_OK):
+        raise RunError(f"{root}: save_dir is not writable")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 1000):
+        run_id = f"{stamp}-{preset}" + (f"-{attempt}" if attempt > 1 else "")
+        run_dir = root / run_id
+        try:
+            run_dir.mkdir()  # atomic: two runs started in the same second get different ids
+            break
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise RunError(f"{run_dir}: cannot create the run directory ({error.strerror})") from None
+    else:  # pragma: no cover - a thousand runs in one second
+        raise RunError(f"{root}: no free run id for {stamp}-{preset}")
+    try:
+        fileio.write_toml(run_dir / CONFIG, config.model_dump())
+        write_status(run_dir, RunStatus(run_id=run_id, preset=preset, state="starting",
+                                        started=time.time(), epochs=config.epochs))
+    except OSError as error:  # e.g. no space: leave no half-made run behind
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise RunError(f"{run_dir}: cannot create the run ({error.strerror or error})") from None
+    return run_dir
+
+
+def write_status(run_dir: Path, status: RunStatus) -> RunStatus:
+    """Replace status.json with `status`, stamped `updated` now (the heartbeat); returns it."""
+    status = status.evolve(updated=time.time())
+    fileio.write_json(Path(run_dir) / STATUS, status.model_dump())
+    return status
+
+
+def update_status(run_dir: Path, **fields: Any) -> RunStatus:
+    """Change some fields of status.json and keep the rest (a missing file starts empty)."""
+    return write_status(run_dir, (read_status(run_dir) or RunStatus()).evolve(**fields))
+
+
+# ---------------------------------------------------------------- reading
+
+def read_status(run_dir: Path) -> RunStatus | None:
+    """status.json, or None if it is missing, unreadable or not a status (it is never
+    half-written, so that is a file someone else made or broke)."""
+    try:
+        data = json.loads((Path(run_dir) / STATUS).read_text(encoding="utf-8"))
+        return RunStatus.model_validate(data)
+    except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
+        return None
+
+
+def read_config(run_dir: Path) -> TrainConfig:
+    return load_config_file(Path(run_dir) / CONFIG)
+
+
+def read_metrics(run_dir: Path) -> list[EpochRow]:
+    """Every whole metrics line, one per epoch (a resumed epoch's later line wins)."""
+    tail = MetricsTail(Path(run_dir) / METRICS)
+    return tail.poll()
+
+
+@dataclass
+class MetricsTail:
+    """Incremental reader of metrics.jsonl: only whole lines, a partial last line waits."""
+
+    path: Path
+    offset: int = 0
+    by_epoch: dict[int, EpochRow] = field(default_factory=dict)
+
+    def poll(self) -> list[EpochRow]:
+        """Read what was appended since the last call; return all epochs so far, in order."""
+        try:
+            with open(self.path, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size < self.offset:  # replaced: start over
+                    self.offset, self.by_epoch = 0, {}
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except OSError:
+            return self.rows()
+        end = chunk.rfind(b"\n") + 1
+        for line in chunk[:end].splitlines():
+            try:
+                row = EpochRow.from_line(line)
+            except ValueError:
+                continue  # a damaged line is skipped, not fatal
+            self.by_epoch[row.epoch] = row
+        self.offset += end
+        return self.rows()
+
+    def rows(self) -> list[EpochRow]:
+        return [self.by_epoch[e] for e in sorted(self.by_epoch)]
+
+
+def pid_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is not alive
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().split(b") ")[-1][:1] != b"Z"
+    except OSError:
+        return True
+
+
+def effective_state(status: RunStatus | None, now: float | None = None, run_dir: Path | None = None) -> str:
+    """The state a person should see: a live state whose trainer is gone is `lost`. With
+    `run_dir`, a run whose lock file exists but is held by no one is lost at once, even if
+    another process now has its old pid."""
+    if status is None or status.state is None:
+        return "unknown"
+    state = status.state
+    if state in LIVE_STATES:
+        age = (now or time.time()) - (status.updated or 0)
+        if state == "starting" and status.pid is None and age < HEARTBEAT_STALE:
+            return state
+        if not pid_alive(status.pid) or age > HEARTBEAT_STALE:
+            return "lost"
+        if run_dir is not None and runlock.lock_path(run_dir).exists() and not runlock.is_held(run_dir):
+            return "lost"
+    return state
+
+
+@dataclass
+class RunInfo:
+    path: Path
+    status: RunStatus
+    state: str
+
+    @property
+    def run_id(self) -> str:
+        return self.status.run_id or self.path.name
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+
+def find_runs(root: Path, max_depth: int = 3) -> list[RunInfo]:
+    """Every run directory under `root` (by its status.json), live ones first, newest first."""
+    found: list[RunInfo] = []
+    root = Path(root)
+    if not root.is_dir():
+        return found
+    stack = [(root, 0)]
+    while stack:
+        directory, depth = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        if any(e.name == STATUS for e in entries):
+            status = read_status(Path(directory))
+            if status is not None:
+                found.append(RunInfo(Path(directory), status, effective_state(status, run_dir=Path(directory))))
+            continue
+        if depth < max_depth:
+            stack.extend((Path(e.path), depth + 1) for e in entries
+                         if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
+    found.sort(key=lambda r: (not r.live, -(r.status.started or 0)))
+    return found
+
+
+def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
+    """A run given as a path or as a run id under the checkpoints root (refused if ambiguous)."""
+    path = Path(spec).expanduser()
+    if (path / STATUS).exists() or (path / CONFIG).exists():
+        return path
+    from fer_core import locations
+
+    root = root or locations.checkpoints_root()
+    found = [run.path for run in find_runs(root) if str(spec) in (run.run_id, run.path.name)]
+    if len(found) > 1:  # the same id in two save_dirs: never guess which one was meant
+        raise RunError(f"{spec}: {len(found)} runs have this id ({', '.join(map(str, found))}); "
+                       "give the run directory instead")
+    if found:
+        return found[0]
+    raise RunError(f"{spec}: not a run directory (no {STATUS} or {CONFIG})")
+
+
+def remove_stale_temporaries(run_dir: Path) -> None:
+    """Delete every half-written file in the run directory (hidden names: renames that never
+    happened). Called only with the run's lock held, so no other writer can be mid-write."""
+    for path in Path(run_dir).glob(".*"):
+        if path.name == runlock.LOCK_NAME or not path.is_file():
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            continue
