@@ -59,8 +59,21 @@ def train(root: Path, name: str, data: str, epochs: int) -> None:
     if run_dir is not None:
         command = [FER_TUI, "--root", str(root), "train", "--resume", str(run_dir)]
     else:
-        command = [FER_TUI, "--root", str(root), "train", "--preset", "cpu-fast", "--data_csv", data,
-                   "--epochs", str(epochs), "--save_dir", folder(root, name).name, *CHANGES[name]]
+        command = [
+            FER_TUI,
+            "--root",
+            str(root),
+            "train",
+            "--preset",
+            "cpu-fast",
+            "--data_csv",
+            data,
+            "--epochs",
+            str(epochs),
+            "--save_dir",
+            folder(root, name).name,
+            *CHANGES[name],
+        ]
     print("$", " ".join(command[1:]), flush=True)
     subprocess.run(command, check=True)
 
@@ -72,7 +85,9 @@ def flags(name: str) -> str:
 def table(root: Path, names: list[str]) -> None:
     base_dir = the_run(root, "as cpu-fast")
     base = max(m.val_acc for m in rundir.read_metrics(base_dir)) if base_dir else None
-    print("| change (from cpu-fast's recipe) | epochs | PublicTest, flip-averaged | difference | fastest epoch | flags |")
+    print(
+        "| change (from cpu-fast's recipe) | epochs | PublicTest, flip-averaged | difference | fastest epoch | flags |"
+    )
     print("|---|---|---|---|---|---|")
     for name in names:
         run_dir = the_run(root, name)
@@ -82,8 +97,10 @@ def table(root: Path, names: list[str]) -> None:
             continue
         best = max(m.val_acc for m in metrics)
         delta = f"{(best - base) * 100:+.1f} points" if base is not None and name != "as cpu-fast" else ""
-        print(f"| {name} | {len(metrics)} | {best:.4f} | {delta} | {min(m.seconds for m in metrics):.0f} s | "
-              f"{flags(name)} |")
+        print(
+            f"| {name} | {len(metrics)} | {best:.4f} | {delta} | {min(m.seconds for m in metrics):.0f} s | "
+            f"{flags(name)} |"
+        )
 
 
 def main() -> int:

@@ -27,12 +27,21 @@ sys.path.insert(0, str(ROOT))
 
 # (net, c_in, c_out, size, stride): fer_cnn after its space-to-depth stem, then fer_vgg
 LAYERS = [
-    ("fer_cnn", 4, 32, 24, 2), ("fer_cnn", 32, 64, 12, 1), ("fer_cnn", 64, 64, 12, 1),
-    ("fer_cnn", 64, 128, 12, 2), ("fer_cnn", 128, 128, 6, 1), ("fer_cnn", 128, 256, 6, 2),
+    ("fer_cnn", 4, 32, 24, 2),
+    ("fer_cnn", 32, 64, 12, 1),
+    ("fer_cnn", 64, 64, 12, 1),
+    ("fer_cnn", 64, 128, 12, 2),
+    ("fer_cnn", 128, 128, 6, 1),
+    ("fer_cnn", 128, 256, 6, 2),
     ("fer_cnn", 256, 256, 3, 1),
-    ("fer_vgg", 1, 32, 48, 1), ("fer_vgg", 32, 32, 48, 1), ("fer_vgg", 32, 64, 24, 1),
-    ("fer_vgg", 64, 64, 24, 1), ("fer_vgg", 64, 128, 12, 1), ("fer_vgg", 128, 128, 12, 1),
-    ("fer_vgg", 128, 256, 6, 1), ("fer_vgg", 256, 256, 6, 1),
+    ("fer_vgg", 1, 32, 48, 1),
+    ("fer_vgg", 32, 32, 48, 1),
+    ("fer_vgg", 32, 64, 24, 1),
+    ("fer_vgg", 64, 64, 24, 1),
+    ("fer_vgg", 64, 128, 12, 1),
+    ("fer_vgg", 128, 128, 12, 1),
+    ("fer_vgg", 128, 256, 6, 1),
+    ("fer_vgg", 256, 256, 6, 1),
 ]
 
 
@@ -134,13 +143,17 @@ def rest_of_step(batch: int, rounds: int, iters: int) -> None:
             med[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
             totals[name] += med[name][1]
         torch_ms = med.get("torch", (float("nan"),) * 2)
-        print(f"{f'{c} channels @{size}':34} {med['mindspore'][0]:6.2f}/{med['mindspore'][1]:6.2f}  "
-              f"{med['fast'][0]:6.2f}/{med['fast'][1]:6.2f}  "
-              f"{torch_ms[0]:6.2f}/{torch_ms[1]:6.2f}  {os.getloadavg()[0]:.2f}", flush=True)
+        print(
+            f"{f'{c} channels @{size}':34} {med['mindspore'][0]:6.2f}/{med['mindspore'][1]:6.2f}  "
+            f"{med['fast'][0]:6.2f}/{med['fast'][1]:6.2f}  "
+            f"{torch_ms[0]:6.2f}/{torch_ms[1]:6.2f}  {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
     net = build_model("fer_cnn")
     params = net.trainable_params()
     optimizer = nn.AdamWeightDecay(params, learning_rate=1e-3, weight_decay=0.05)
     grads = tuple(ms.Tensor(rng.standard_normal(p.shape).astype(np.float32)) for p in params)
+
     @ms.jit
     def update(grads):
         return optimizer(grads)
@@ -164,10 +177,14 @@ def rest_of_step(batch: int, rounds: int, iters: int) -> None:
     for name, ms_time in med.items():
         totals[name] += ms_time
     totals["fast"] += med["mindspore"]
-    print(f"{'AdamW update, fer_cnn parameters':34} {med['mindspore']:13.2f}  {med['mindspore']:11.2f}  "
-          f"{med.get('torch', float('nan')):11.2f}")
-    print(f"{'sum (b column + update)':34} {totals['mindspore']:13.2f}  {totals['fast']:11.2f}  "
-          f"{totals['torch']:11.2f}", flush=True)
+    print(
+        f"{'AdamW update, fer_cnn parameters':34} {med['mindspore']:13.2f}  {med['mindspore']:11.2f}  "
+        f"{med.get('torch', float('nan')):11.2f}"
+    )
+    print(
+        f"{'sum (b column + update)':34} {totals['mindspore']:13.2f}  {totals['fast']:11.2f}  {totals['torch']:11.2f}",
+        flush=True,
+    )
 
 
 def main() -> int:
@@ -175,10 +192,14 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--iters", type=int, default=5)
-    parser.add_argument("--split", action="store_true",
-                        help="also time the two-op backward (backward-data and -weights apart)")
-    parser.add_argument("--rest", action="store_true",
-                        help="time fer_cnn's BatchNorm+ReLU layers and AdamW update instead of convolutions")
+    parser.add_argument(
+        "--split", action="store_true", help="also time the two-op backward (backward-data and -weights apart)"
+    )
+    parser.add_argument(
+        "--rest",
+        action="store_true",
+        help="time fer_cnn's BatchNorm+ReLU layers and AdamW update instead of convolutions",
+    )
     parser.add_argument("--only", default="", help="a net name (fer_cnn, fer_vgg) to bench alone")
     args = parser.parse_args()
 
@@ -197,8 +218,10 @@ def main() -> int:
         return 0
     rng = np.random.default_rng(0)
     print(f"batch {args.batch}, {args.rounds} alternating rounds of {args.iters} calls, medians in ms")
-    print(f"{'layer':34} {'stock f/b':>13} {'fast f/b':>13} {'torch f/b':>13} {'stock/fast f/b':>15} "
-          f"{'fast/torch f/b':>15}  load")
+    print(
+        f"{'layer':34} {'stock f/b':>13} {'fast f/b':>13} {'torch f/b':>13} {'stock/fast f/b':>15} "
+        f"{'fast/torch f/b':>15}  load"
+    )
     for net, c_in, c_out, size, stride in LAYERS:
         if args.only and net != args.only:
             continue
@@ -206,11 +229,14 @@ def main() -> int:
         x = rng.standard_normal((args.batch, c_in, size, size)).astype(np.float32)
         out = (size - 1) // stride + 1
         g = rng.standard_normal((args.batch, c_out, out, out)).astype(np.float32)
-        stock = nn.Conv2d(c_in, c_out, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False,
-                          weight_init=ms.Tensor(w))
+        stock = nn.Conv2d(
+            c_in, c_out, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False, weight_init=ms.Tensor(w)
+        )
         fast = fast_conv.FastConv2d(c_in, c_out, stride, weight_init=ms.Tensor(w))
-        sides = {"stock": mindspore_side(stock, ms.Tensor(x), ms.Tensor(g)),
-                 "fast": mindspore_side(fast, ms.Tensor(x), ms.Tensor(g))}
+        sides = {
+            "stock": mindspore_side(stock, ms.Tensor(x), ms.Tensor(g)),
+            "fast": mindspore_side(fast, ms.Tensor(x), ms.Tensor(g)),
+        }
         if args.split:
             split = fast_conv.FastConv2d(c_in, c_out, stride, weight_init=ms.Tensor(w), split_backward=True)
             sides["split"] = mindspore_side(split, ms.Tensor(x), ms.Tensor(g))
@@ -221,19 +247,27 @@ def main() -> int:
         for _ in range(args.rounds):
             for name, (forward, backward) in sides.items():
                 times[name].append((timed(forward, args.iters), timed(backward, args.iters)))
-        med = {name: (statistics.median(t[0] for t in runs), statistics.median(t[1] for t in runs))
-               for name, runs in times.items()}
+        med = {
+            name: (statistics.median(t[0] for t in runs), statistics.median(t[1] for t in runs))
+            for name, runs in times.items()
+        }
         nan = (float("nan"), float("nan"))
         torch_ms = med.get("torch", nan)
         label = f"{net} {c_in}->{c_out} @{size} s{stride}"
-        print(f"{label:34} {med['stock'][0]:6.2f}/{med['stock'][1]:6.2f} {med['fast'][0]:6.2f}/{med['fast'][1]:6.2f} "
-              f"{torch_ms[0]:6.2f}/{torch_ms[1]:6.2f} "
-              f"{med['stock'][0] / med['fast'][0]:7.2f}/{med['stock'][1] / med['fast'][1]:6.2f} "
-              f"{med['fast'][0] / torch_ms[0]:7.2f}/{med['fast'][1] / torch_ms[1]:6.2f}  "
-              f"{os.getloadavg()[0]:.2f}", flush=True)
+        print(
+            f"{label:34} {med['stock'][0]:6.2f}/{med['stock'][1]:6.2f} {med['fast'][0]:6.2f}/{med['fast'][1]:6.2f} "
+            f"{torch_ms[0]:6.2f}/{torch_ms[1]:6.2f} "
+            f"{med['stock'][0] / med['fast'][0]:7.2f}/{med['stock'][1] / med['fast'][1]:6.2f} "
+            f"{med['fast'][0] / torch_ms[0]:7.2f}/{med['fast'][1] / torch_ms[1]:6.2f}  "
+            f"{os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
         if "split" in med:
-            print(f"{'  two-op backward':34} {'':13} {med['split'][0]:6.2f}/{med['split'][1]:6.2f}  "
-                  f"fast/split backward {med['fast'][1] / med['split'][1]:.2f}", flush=True)
+            print(
+                f"{'  two-op backward':34} {'':13} {med['split'][0]:6.2f}/{med['split'][1]:6.2f}  "
+                f"fast/split backward {med['fast'][1] / med['split'][1]:.2f}",
+                flush=True,
+            )
     return 0
 
 

@@ -59,13 +59,22 @@ def main() -> None:
             warm.append(time.perf_counter() - start)
     rows = {name: len(split) for name, split in dataset.splits.items()}
     print(f"file: {args.csv} ({args.csv.stat().st_size / 1e6:.1f} MB) rows: {rows}")
-    print(f"first load (decode + write cache): median {statistics.median(cold):.2f} s  (runs: "
-          + ", ".join(f"{t:.2f}" for t in cold) + ")")
+    print(
+        f"first load (decode + write cache): median {statistics.median(cold):.2f} s  (runs: "
+        + ", ".join(f"{t:.2f}" for t in cold)
+        + ")"
+    )
     if other:
-        print(f"pandas decode (no checks, no cache): median {statistics.median(other):.2f} s  (runs: "
-              + ", ".join(f"{t:.2f}" for t in other) + ")")
-    print(f"cached load:                       median {statistics.median(warm):.3f} s  (runs: "
-          + ", ".join(f"{t:.3f}" for t in warm) + ")")
+        print(
+            f"pandas decode (no checks, no cache): median {statistics.median(other):.2f} s  (runs: "
+            + ", ".join(f"{t:.2f}" for t in other)
+            + ")"
+        )
+    print(
+        f"cached load:                       median {statistics.median(warm):.3f} s  (runs: "
+        + ", ".join(f"{t:.3f}" for t in warm)
+        + ")"
+    )
 
 
 if __name__ == "__main__":

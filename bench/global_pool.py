@@ -26,6 +26,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from fer_core import mindspore_setup
+
     mindspore_setup.configure("CPU")
     import mindspore as ms
     import mindspore.nn as nn
@@ -43,6 +44,7 @@ def main() -> None:
     def step(pool):
         def loss(t):
             return dense(pool(t)).sum()
+
         return ms.jit(ms.value_and_grad(loss, 0))
 
     steps = {"ops.mean": step(mean), "global_average_pool": step(global_average_pool)}
@@ -55,8 +57,10 @@ def main() -> None:
             for _ in range(args.iters):
                 waiter.numpy(run(x)[1])
             times[name].append((time.perf_counter() - started) * 1000 / args.iters)
-    print(", ".join(f"{name} {statistics.median(t):.2f} ms" for name, t in times.items())
-          + " (pool + dense, forward and gradient, median of the rounds)")
+    print(
+        ", ".join(f"{name} {statistics.median(t):.2f} ms" for name, t in times.items())
+        + " (pool + dense, forward and gradient, median of the rounds)"
+    )
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ class TorchPredictor:
         out = []
         with self.torch.inference_mode():
             for start in range(0, len(images), batch_size):
-                x = self.torch.from_numpy(np.ascontiguousarray(normalise(images[start:start + batch_size])))
+                x = self.torch.from_numpy(np.ascontiguousarray(normalise(images[start : start + batch_size])))
                 out.append(self.torch.softmax(self.net(x), -1).numpy())
         return np.concatenate(out)
 
@@ -74,8 +74,12 @@ def torch_side(ckpt: Path, arch: str):
 
 def folder_seconds(ckpt: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "fer_core.job", "infer", "--ckpt", str(ckpt), "--folder",
-                    str(ROOT / "samples")], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "fer_core.job", "infer", "--ckpt", str(ckpt), "--folder", str(ROOT / "samples")],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     return time.perf_counter() - started
 
 
@@ -102,7 +106,7 @@ def main() -> None:
         speeds: dict[str, list[float]] = {name: [] for name in predictors}
         classes = {}
         for name, predictor in predictors.items():  # warm-up: compile, export, first session run
-            classes[name] = faces_per_second(predictor, subset[:batch * 2], batch)[1].argmax(1)
+            classes[name] = faces_per_second(predictor, subset[: batch * 2], batch)[1].argmax(1)
         for _ in range(args.rounds):
             for name, predictor in predictors.items():
                 speed, probs = faces_per_second(predictor, subset, batch)
@@ -118,8 +122,16 @@ def main() -> None:
         print(json.dumps({**report, "load_average": round(os.getloadavg()[0], 2)}), flush=True)
     folder_seconds(ckpt)  # the export for the worker's batch is cached now
     seconds = statistics.median(folder_seconds(ckpt) for _ in range(args.rounds))
-    print(json.dumps({"ckpt": str(ckpt), "folder_inference_seconds": round(seconds, 2),
-                      "faces": 21, "what": "python -m fer_core.job infer, start to done, export cached"}))
+    print(
+        json.dumps(
+            {
+                "ckpt": str(ckpt),
+                "folder_inference_seconds": round(seconds, 2),
+                "faces": 21,
+                "what": "python -m fer_core.job infer, start to done, export cached",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

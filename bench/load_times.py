@@ -44,8 +44,10 @@ def main() -> int:
     configure("CPU")
     faces = load_samples("demo")
     print(f"import mindspore: {import_seconds:.2f} s; {os.cpu_count()} CPUs; mindspore {ms.__version__}")
-    print(f"{'arch':<14} {'size':>9} {'index (no ms)':>14} {'ms.load_ckpt':>13} {'Predictor+1st':>14} "
-          f"{'inspect':>8} {'B/tensor over':>14}")
+    print(
+        f"{'arch':<14} {'size':>9} {'index (no ms)':>14} {'ms.load_ckpt':>13} {'Predictor+1st':>14} "
+        f"{'inspect':>8} {'B/tensor over':>14}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for arch in ARCHITECTURES:
             path = Path(folder) / f"{arch}.ckpt"
@@ -54,10 +56,14 @@ def main() -> int:
             t_load, _ = timed(lambda: ms.load_checkpoint(str(path)), repeat=3)
             t_pred, _ = timed(lambda: Predictor(path, arch=arch).predict(faces.images[:1]))
             t_inspect, report = timed(lambda: inspect(path, faces))
-            overhead = (index.size - sum(4 * e.nbytes // 4 + len(n) for n, e in index.entries.items())) / len(index.entries)
-            print(f"{arch:<14} {human_bytes(index.size):>9} {t_index * 1000:>11.2f} ms "
-                  f"{t_load * 1000:>10.0f} ms {t_pred:>12.2f} s {t_inspect:>6.2f} s {overhead:>12.1f} B"
-                  f"   {str(report.verdict)[:40]}")
+            overhead = (index.size - sum(4 * e.nbytes // 4 + len(n) for n, e in index.entries.items())) / len(
+                index.entries
+            )
+            print(
+                f"{arch:<14} {human_bytes(index.size):>9} {t_index * 1000:>11.2f} ms "
+                f"{t_load * 1000:>10.0f} ms {t_pred:>12.2f} s {t_inspect:>6.2f} s {overhead:>12.1f} B"
+                f"   {str(report.verdict)[:40]}"
+            )
     return 0
 
 

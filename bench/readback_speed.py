@@ -93,10 +93,20 @@ def run(args) -> None:
             for mode in MODES:
                 speeds[mode].append(images_per_second(train_step, x, targets, args.steps, mode))
         median = {mode: statistics.median(speeds[mode]) for mode in MODES}
-        print(json.dumps({"arch": arch, "batch": args.batch, "load": f"{args.load} at nice {args.load_nice}",
-                          **{f"{mode}_img_s": round(median[mode], 1) for mode in MODES},
-                          **{f"{mode}_ratio": round(median[mode] / median["direct"], 2) for mode in MODES[1:]},
-                          "rounds": args.rounds, "load_average": round(os.getloadavg()[0], 2)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "arch": arch,
+                    "batch": args.batch,
+                    "load": f"{args.load} at nice {args.load_nice}",
+                    **{f"{mode}_img_s": round(median[mode], 1) for mode in MODES},
+                    **{f"{mode}_ratio": round(median[mode] / median["direct"], 2) for mode in MODES[1:]},
+                    "rounds": args.rounds,
+                    "load_average": round(os.getloadavg()[0], 2),
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,7 @@ SKIP = {"data_csv", "save_dir", "keep_checkpoints", "device_target"}  # where, n
 
 
 def differences(config: dict, base: dict) -> str:
-    changed = [f"{key}={value}" for key, value in config.items()
-               if key not in SKIP and base.get(key) != value]
+    changed = [f"{key}={value}" for key, value in config.items() if key not in SKIP and base.get(key) != value]
     return ", ".join(changed) or "(the first run)"
 
 
@@ -46,9 +45,13 @@ def row(run_dir: Path, base: dict, data: str, split: str, views: list[str]) -> s
     else:  # a recorded run (bench/runs/): the validation it logged, in the view it validated with
         logged = "flip" if config["tta"] else "none"
         scores = [f"{best.val_acc:.4f} (logged)" if view == logged else "—" for view in views]
-    return (f"| {status.preset if status else '?'} | {config['arch']} | {differences(config, base)} | "
-            f"{len(metrics)} of {config['epochs']} (best at {best.epoch}) | {minutes:.1f} min | "
-            f"{speed:.0f} | {f'{ckpt.stat().st_size / 1e6:.1f} MB' if ckpt.exists() else '—'} | " + " | ".join(scores) + " |")
+    return (
+        f"| {status.preset if status else '?'} | {config['arch']} | {differences(config, base)} | "
+        f"{len(metrics)} of {config['epochs']} (best at {best.epoch}) | {minutes:.1f} min | "
+        f"{speed:.0f} | {f'{ckpt.stat().st_size / 1e6:.1f} MB' if ckpt.exists() else '—'} | "
+        + " | ".join(scores)
+        + " |"
+    )
 
 
 def main() -> int:
@@ -60,8 +63,11 @@ def main() -> int:
     args = parser.parse_args()
     views = args.tta.split(",")
     base = rundir.read_config(args.runs[0]).model_dump()
-    print("| preset | arch | differs from the first | epochs | wall time | img/s | checkpoint | "
-          + " | ".join(f"{args.split} {view}" for view in views) + " |")
+    print(
+        "| preset | arch | differs from the first | epochs | wall time | img/s | checkpoint | "
+        + " | ".join(f"{args.split} {view}" for view in views)
+        + " |"
+    )
     print("|" + "---|" * (7 + len(views)))
     for run_dir in args.runs:
         print(row(run_dir, base, args.data_csv, args.split, views), flush=True)

@@ -37,9 +37,13 @@ def subset_csv(source: Path, rows: int, out: Path) -> Path:
     split = load_dataset(source).split("Training")
     val = load_dataset(source).split("PublicTest")
     lines = ["emotion,pixels,Usage"]
-    for images, labels, usage, n in ((split.images, split.labels, "Training", rows),
-                                     (val.images, val.labels, "PublicTest", 256)):
-        lines += [f"{label},{' '.join(map(str, image.ravel()))},{usage}" for image, label in zip(images[:n], labels[:n])]
+    for images, labels, usage, n in (
+        (split.images, split.labels, "Training", rows),
+        (val.images, val.labels, "PublicTest", 256),
+    ):
+        lines += [
+            f"{label},{' '.join(map(str, image.ravel()))},{usage}" for image, label in zip(images[:n], labels[:n])
+        ]
     out.write_text("\n".join(lines) + "\n")
     return out
 
@@ -49,11 +53,25 @@ def engine(csv: Path, arch: str, batch: int, epochs: int, augment: bool, kernels
     from fer_core.runs import rundir
 
     with tempfile.TemporaryDirectory() as root:
-        cfg = config.make_config({"data_csv": str(csv), "arch": arch, "batch_size": batch, "epochs": epochs,
-                                  "augment": augment, "keep_checkpoints": 0, "patience": 0, "kernels": kernels})
+        cfg = config.make_config(
+            {
+                "data_csv": str(csv),
+                "arch": arch,
+                "batch_size": batch,
+                "epochs": epochs,
+                "augment": augment,
+                "keep_checkpoints": 0,
+                "patience": 0,
+                "kernels": kernels,
+            }
+        )
         run_dir = rundir.create_run(cfg, "bench", root=Path(root))
-        subprocess.run([sys.executable, "-m", "fer_core.train", str(run_dir)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "fer_core.train", str(run_dir)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         rows = rundir.read_metrics(run_dir)
         return rows[-1].images_per_second
 
@@ -61,8 +79,11 @@ def engine(csv: Path, arch: str, batch: int, epochs: int, augment: bool, kernels
 def torch_net(arch: str):
     import torch.nn as nn
 
-    specs = {"fer_cnn": "d c32s2 c64 c64 c128s2 c128 c256s2 c256", "tiny_cnn": "c16s2 c32s2 c64s2 c64",
-             "fer_vgg": "c32 c32 p c64 c64 p c128 c128 p c256 c256 p"}
+    specs = {
+        "fer_cnn": "d c32s2 c64 c64 c128s2 c128 c256s2 c256",
+        "tiny_cnn": "c16s2 c32s2 c64s2 c64",
+        "fer_vgg": "c32 c32 p c64 c64 p c128 c128 p c256 c256 p",
+    }
     layers, c_in = [], 1
     for token in specs[arch].split():
         if token == "d":
@@ -73,8 +94,11 @@ def torch_net(arch: str):
             layers.append(nn.MaxPool2d(2))
             continue
         width, _, stride = token[1:].partition("s")
-        layers += [nn.Conv2d(c_in, int(width), 3, stride=int(stride or 1), padding=1, bias=False),
-                   nn.BatchNorm2d(int(width)), nn.ReLU()]
+        layers += [
+            nn.Conv2d(c_in, int(width), 3, stride=int(stride or 1), padding=1, bias=False),
+            nn.BatchNorm2d(int(width)),
+            nn.ReLU(),
+        ]
         c_in = int(width)
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.4), nn.Linear(c_in, 7))
 
@@ -116,7 +140,7 @@ def pytorch(csv: Path, arch: str, batch: int, epochs: int, augment: bool) -> flo
         order = rng.permutation(len(split))
         start = time.perf_counter()
         for step in range(steps):
-            index = order[step * batch:(step + 1) * batch]
+            index = order[step * batch : (step + 1) * batch]
             x = aug.augment_batch(split.images[index], rng) if augment else aug.normalise(split.images[index])
             targets = torch.from_numpy(aug.soft_targets(split.labels[index], 7, 0.1))
             loss = -(targets * torch.log_softmax(net(torch.from_numpy(x)), -1)).sum(-1).mean()
@@ -156,16 +180,38 @@ def main() -> None:
         if torch_speed != torch_speed:
             print("no PyTorch side (torch not installed, --no-torch, or resnet18_attn)")
     load = os.getloadavg()[0]
-    print(json.dumps({"arch": args.arch, "rows": args.rows, "batch": args.batch, "augment": not args.no_augment,
-                      "rounds": args.rounds, "mindspore_img_s": round(ms_speed, 1), "pytorch_img_s": round(torch_speed, 1),
-                      "ratio": round(ms_speed / torch_speed, 2) if torch_speed == torch_speed else None,
-                      **({"fast_kernels_img_s": round(statistics.median(fast_runs), 1),
-                          "fast_ratio": round(statistics.median(fast_runs) / torch_speed, 2)
-                          if torch_speed == torch_speed else None} if fast_runs else {}),
-                      **({"fast_ratio_per_round": [round(f / t, 2) for f, t in zip(fast_runs, torch_runs)]}
-                         if fast_runs and torch_speed == torch_speed else {}),
-                      "full_epoch_seconds_at_this_speed": round(28709 / ms_speed, 1),
-                      "load_average": round(load, 2), "cores": os.cpu_count()}))
+    print(
+        json.dumps(
+            {
+                "arch": args.arch,
+                "rows": args.rows,
+                "batch": args.batch,
+                "augment": not args.no_augment,
+                "rounds": args.rounds,
+                "mindspore_img_s": round(ms_speed, 1),
+                "pytorch_img_s": round(torch_speed, 1),
+                "ratio": round(ms_speed / torch_speed, 2) if torch_speed == torch_speed else None,
+                **(
+                    {
+                        "fast_kernels_img_s": round(statistics.median(fast_runs), 1),
+                        "fast_ratio": round(statistics.median(fast_runs) / torch_speed, 2)
+                        if torch_speed == torch_speed
+                        else None,
+                    }
+                    if fast_runs
+                    else {}
+                ),
+                **(
+                    {"fast_ratio_per_round": [round(f / t, 2) for f, t in zip(fast_runs, torch_runs)]}
+                    if fast_runs and torch_speed == torch_speed
+                    else {}
+                ),
+                "full_epoch_seconds_at_this_speed": round(28709 / ms_speed, 1),
+                "load_average": round(load, 2),
+                "cores": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -106,7 +106,9 @@ def main() -> None:
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"{args.arch} training step, batch {args.batch}, median of {args.rounds} rounds of {args.iters}:")
     for name, ms_ in med.items():
-        ratios = f"  {med['stock'] / ms_:.2f}x stock" + (f", {med['torch'] / ms_:.2f}x PyTorch" if "torch" in med else "")
+        ratios = f"  {med['stock'] / ms_:.2f}x stock" + (
+            f", {med['torch'] / ms_:.2f}x PyTorch" if "torch" in med else ""
+        )
         print(f"  {name:6} {ms_:7.1f} ms  {args.batch * 1000 / ms_:6.0f} img/s{ratios}")
     print(f"  load average {os.getloadavg()[0]:.2f}", flush=True)
 

@@ -79,12 +79,14 @@ async def checkpoints_after_inference(app, pilot) -> str:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ.update({
-            "FER_TUI_CHECKPOINTS": str(Path(tmp) / "checkpoints"),
-            "FER_TUI_USER_PRESETS": str(Path(tmp) / "presets"),
-            "FER_TUI_TRAINER": f"{sys.executable} {ROOT / 'tests' / 'fake_trainer.py'}",
-            "FAKE_TRAINER_EPOCH_SECONDS": "0.2",
-        })
+        os.environ.update(
+            {
+                "FER_TUI_CHECKPOINTS": str(Path(tmp) / "checkpoints"),
+                "FER_TUI_USER_PRESETS": str(Path(tmp) / "presets"),
+                "FER_TUI_TRAINER": f"{sys.executable} {ROOT / 'tests' / 'fake_trainer.py'}",
+                "FAKE_TRAINER_EPOCH_SECONDS": "0.2",
+            }
+        )
         os.chdir(tmp)
         sys.path.insert(0, str(ROOT))
         asyncio.run(capture(Path(tmp)))

@@ -48,8 +48,9 @@ asyncio.run(main())
 
 
 def watch(seconds: float, run_dir: str, env: dict) -> tuple[float, float, int]:
-    out = subprocess.run([sys.executable, "-c", WATCH, str(seconds), run_dir], cwd=ROOT, env=env,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", WATCH, str(seconds), run_dir], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if out.returncode:
         sys.exit(f"watcher failed:\n{out.stderr}")
     used, wall, points = out.stdout.split()
@@ -62,10 +63,13 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "FER_TUI_CHECKPOINTS": str(Path(tmp) / "checkpoints"),
-               "FER_TUI_USER_PRESETS": str(Path(tmp) / "presets"),
-               "FER_TUI_TRAINER": f"{sys.executable} {ROOT / 'tests' / 'fake_trainer.py'}",
-               "FAKE_TRAINER_EPOCH_SECONDS": "3"}
+        env = {
+            **os.environ,
+            "FER_TUI_CHECKPOINTS": str(Path(tmp) / "checkpoints"),
+            "FER_TUI_USER_PRESETS": str(Path(tmp) / "presets"),
+            "FER_TUI_TRAINER": f"{sys.executable} {ROOT / 'tests' / 'fake_trainer.py'}",
+            "FAKE_TRAINER_EPOCH_SECONDS": "3",
+        }
         os.environ.update(env)
         from fer_core import config
         from fer_core.runs import launcher, rundir
@@ -78,10 +82,14 @@ def main() -> None:
             used, wall, points = watch(args.seconds, str(run_dir), env)
         finally:
             os.killpg(pid, signal.SIGKILL)
-    print(f"Train screen, nothing to watch : {idle_used:6.3f} CPU s in {idle_wall:.1f} s "
-          f"= {100 * idle_used / idle_wall:.1f}% of one core")
-    print(f"Run screen, watching a live run: {used:6.3f} CPU s in {wall:.1f} s "
-          f"= {100 * used / wall:.1f}% of one core ({points} epochs charted)")
+    print(
+        f"Train screen, nothing to watch : {idle_used:6.3f} CPU s in {idle_wall:.1f} s "
+        f"= {100 * idle_used / idle_wall:.1f}% of one core"
+    )
+    print(
+        f"Run screen, watching a live run: {used:6.3f} CPU s in {wall:.1f} s "
+        f"= {100 * used / wall:.1f}% of one core ({points} epochs charted)"
+    )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,7 @@ print(f"{t_import:.4f} {app.first_paint:.4f} {int(bool(bad))}")
 
 
 def sample(code: str, env: dict) -> str:
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, env=env)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
     if result.returncode:
         sys.exit(f"sample failed:\n{result.stderr}")
     return result.stdout.strip()
@@ -59,12 +58,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "FER_TUI_CHECKPOINTS": str(Path(tmp) / "checkpoints"),
-               "FER_TUI_USER_PRESETS": str(Path(tmp) / "presets")}
+        env = {
+            **os.environ,
+            "FER_TUI_CHECKPOINTS": str(Path(tmp) / "checkpoints"),
+            "FER_TUI_USER_PRESETS": str(Path(tmp) / "presets"),
+        }
         plain = []
         for _ in range(args.repeat):
-            out = sample("import time; t=time.perf_counter(); import fer_tui.app; "
-                         "print(time.perf_counter()-t)", env)
+            out = sample("import time; t=time.perf_counter(); import fer_tui.app; print(time.perf_counter()-t)", env)
             plain.append(float(out))
         imports, paints, leaks = [], [], 0
         for _ in range(args.repeat):
@@ -72,10 +73,14 @@ def main() -> None:
             imports.append(float(t_import))
             paints.append(float(t_paint))
             leaks += int(bad)
-    print(f"python -c 'import fer_tui.app'     median {statistics.median(plain) * 1000:7.1f} ms "
-          f"(min {min(plain) * 1000:.1f}, n={len(plain)})")
-    print(f"first paint (import + Train screen) median {statistics.median(paints) * 1000:7.1f} ms "
-          f"(max {max(paints) * 1000:.1f}, n={len(paints)})")
+    print(
+        f"python -c 'import fer_tui.app'     median {statistics.median(plain) * 1000:7.1f} ms "
+        f"(min {min(plain) * 1000:.1f}, n={len(plain)})"
+    )
+    print(
+        f"first paint (import + Train screen) median {statistics.median(paints) * 1000:7.1f} ms "
+        f"(max {max(paints) * 1000:.1f}, n={len(paints)})"
+    )
     print(f"mindspore imported: {'YES' if leaks else 'no'}")
     if leaks or statistics.median(paints) > 1.0:
         sys.exit(1)

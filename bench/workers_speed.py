@@ -30,12 +30,35 @@ def measure(preset: str, workers: int, epochs: int, extra: list[str]) -> tuple[f
     from fer_core.runs import rundir
 
     with tempfile.TemporaryDirectory() as root:
-        env = {**os.environ, "FER_TUI_CHECKPOINTS": root, "GLOG_v": "3",
-               "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+        env = {
+            **os.environ,
+            "FER_TUI_CHECKPOINTS": root,
+            "GLOG_v": "3",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+        }
         started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "fer_core.cli", "train", "--preset", preset, "--epochs", str(epochs),
-                        "--workers", str(workers), "--save_dir", "bench", "--keep_checkpoints", "0", *extra],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fer_core.cli",
+                "train",
+                "--preset",
+                preset,
+                "--epochs",
+                str(epochs),
+                "--workers",
+                str(workers),
+                "--save_dir",
+                "bench",
+                "--keep_checkpoints",
+                "0",
+                *extra,
+            ],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         seconds = time.monotonic() - started
         run_dir = next((Path(root) / "bench").iterdir())
         return rundir.read_metrics(run_dir)[-1].images_per_second, seconds
@@ -48,8 +71,10 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=2)
     args, extra = parser.parse_known_args()
     extra = [a for a in extra if a != "--"]
-    print(f"preset {args.preset}, {args.epochs} epochs, {len(os.sched_getaffinity(0))} cores, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"preset {args.preset}, {args.epochs} epochs, {len(os.sched_getaffinity(0))} cores, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print("| workers | images/s (last epoch, all workers) | wall time |")
     print("|---|---|---|")
     for workers in args.workers:

@@ -28,13 +28,15 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    data_csv: str = Field("fer2013.csv", min_length=1,
-                          description="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'")
+    data_csv: str = Field(
+        "fer2013.csv", min_length=1, description="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'"
+    )
     device_target: Literal["CPU", "GPU", "Ascend"] = Field("CPU", description="MindSpore device")
     # More than one: the run is launched under MindSpore's msrun as that many data-parallel
     # processes (fer_core.train.parallel); batch_size stays the global batch, split evenly.
-    workers: int = Field(1, ge=1, le=256,
-                         description="Data-parallel worker processes (msrun); batch_size is split among them")
+    workers: int = Field(
+        1, ge=1, le=256, description="Data-parallel worker processes (msrun); batch_size is split among them"
+    )
     arch: str = Field("fer_cnn", description="Architecture from the model registry")
     batch_size: int = Field(32, ge=1, le=4096, description="Images per training step")
     epochs: int = Field(50, ge=1, le=10_000, description="Maximum epochs")
@@ -45,20 +47,25 @@ class TrainConfig(BaseModel):
     patience: int = Field(15, ge=0, description="Epochs without a better val accuracy before stopping (0: never)")
     augment: bool = Field(False, description="Augment training images (how: augment_policy)")
     augment_policy: Literal["crop_flip", "full"] = Field(
-        "full", description="crop_flip: padded random crop + mirror; full: affine, brightness/contrast, erasing")
+        "full", description="crop_flip: padded random crop + mirror; full: affine, brightness/contrast, erasing"
+    )
     mixup: bool = Field(False, description="Mix pairs of images and their labels")
     mixup_alpha: float = Field(0.2, gt=0, le=10, description="Beta(alpha, alpha) mixing strength")
     label_smoothing: float = Field(0.0, ge=0, lt=1, description="Share of the target spread over all classes")
     val_split: Literal["PublicTest", "PrivateTest", "Training"] = Field(
-        "PublicTest", description="Split used for validation, model selection and early stopping")
+        "PublicTest", description="Split used for validation, model selection and early stopping"
+    )
     tta: bool = Field(False, description="Validate with test-time augmentation (flip averaging)")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Seed for shuffling, augmentation and init")
     kernels: Literal["stock", "fast"] = Field(
-        "stock", description="MindSpore's own operators, or fer-tui's CPU kernels "
-                             "(3×3 convolutions on oneDNN 3, BatchNorm+ReLU)")
+        "stock",
+        description="MindSpore's own operators, or fer-tui's CPU kernels "
+        "(3×3 convolutions on oneDNN 3, BatchNorm+ReLU)",
+    )
     keep_checkpoints: int = Field(3, ge=0, le=1000, description="Periodic fer-<epoch>_<steps>.ckpt files kept")
-    save_dir: str = Field(".", min_length=1,
-                          description="Root of run directories (relative: under the checkpoints root)")
+    save_dir: str = Field(
+        ".", min_length=1, description="Root of run directories (relative: under the checkpoints root)"
+    )
 
     @field_validator("arch")
     @classmethod
@@ -68,7 +75,7 @@ class TrainConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TrainConfig":
+    def _consistent(self) -> TrainConfig:
         if self.min_lr > self.lr:
             raise ValueError(f"min_lr must be <= lr ({self.lr:g}), got {self.min_lr:g}")
         if self.kernels == "fast" and self.device_target != "CPU":
@@ -84,7 +91,7 @@ class TrainConfig(BaseModel):
         blob = json.dumps(self.model_dump(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
-    def diff(self, other: "TrainConfig") -> dict[str, tuple[Any, Any]]:
+    def diff(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
         """Fields whose values differ: name -> (self's, other's)."""
         mine, theirs = self.model_dump(), other.model_dump()
         return {k: (mine[k], theirs[k]) for k in mine if mine[k] != theirs[k]}
@@ -97,9 +104,16 @@ BOOL_FIELDS = tuple(n for n, f in TrainConfig.model_fields.items() if f.annotati
 # ---------------------------------------------------------------- one-line errors
 
 _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
-_TYPES = {"int_parsing": "an integer", "int_from_float": "an integer", "int_type": "an integer",
-          "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false",
-          "bool_type": "true or false", "string_type": "text"}
+_TYPES = {
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "int_type": "an integer",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text",
+}
 
 
 def explain(error: ValidationError) -> list[str]:
@@ -246,6 +260,7 @@ def save_preset(name: str, config: TrainConfig, description: str = "", overwrite
 
 
 # ---------------------------------------------------------------- TOML files
+
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:

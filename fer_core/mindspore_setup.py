@@ -29,8 +29,9 @@ def configure(device_target: str = "CPU") -> None:
         ms.set_device(device_target)
     except RuntimeError as error:  # e.g. GPU asked of the CPU-only wheel
         reason = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
-        raise ConfigError(f"device_target {device_target}: this MindSpore cannot use it "
-                          f"({reason.split('. ')[0]})") from None
+        raise ConfigError(
+            f"device_target {device_target}: this MindSpore cannot use it ({reason.split('. ')[0]})"
+        ) from None
     if device_target == "CPU":
         ms.device_context.cpu.op_tuning.threads_num(max(1, len(os.sched_getaffinity(0))))
     _configured = True

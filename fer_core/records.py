@@ -22,7 +22,7 @@ State = Literal["starting", "running", "finished", "stopped", "failed", "early_s
 class _Record(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
 
-    def evolve(self, **fields: Any) -> "_Record":
+    def evolve(self, **fields: Any) -> _Record:
         """A validated copy with `fields` changed; an unknown name is a bug, not ignored."""
         unknown = set(fields) - set(type(self).model_fields)
         if unknown:
@@ -73,7 +73,7 @@ class EpochRow(_Record):
         return json.dumps(self.model_dump())
 
     @classmethod
-    def from_line(cls, line: str | bytes) -> "EpochRow":
+    def from_line(cls, line: str | bytes) -> EpochRow:
         """One metrics.jsonl line; ValueError (pydantic's ValidationError is one) if damaged."""
         return cls.model_validate(json.loads(line))
 

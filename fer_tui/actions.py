@@ -12,8 +12,8 @@ A new screen adds its module and one line to `fer_tui.keys.SECTIONS`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 from textual.binding import Binding
 
@@ -39,8 +39,7 @@ class Action:
     """Before the focused widget's own keys (ctrl+s must not reach an input)."""
 
     def binding(self) -> Binding:
-        return Binding(self.key, self.action, self.label, show=self.show, priority=self.priority,
-                       tooltip=self.help)
+        return Binding(self.key, self.action, self.label, show=self.show, priority=self.priority, tooltip=self.help)
 
 
 def bindings(actions: Iterable[Action]) -> list[Binding]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
@@ -50,8 +50,7 @@ class FerApp(App[None]):
     BINDINGS = bindings(ACTIONS)
     HELP_KEYS = [("ctrl+p", "command palette (actions, themes)")]
 
-    def __init__(self, root: Path | None = None, clock: Callable[[], float] = time.time,
-                 reattach: bool = True) -> None:
+    def __init__(self, root: Path | None = None, clock: Callable[[], float] = time.time, reattach: bool = True) -> None:
         super().__init__()
         self.root = Path(root) if root else locations.checkpoints_root()
         self.clock = clock
@@ -82,8 +81,15 @@ class FerApp(App[None]):
             await self.pop_screen()
         await self.push_screen(RunScreen(run_dir))
 
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
         """Toasts cover part of a screen: news goes quickly, problems stay long enough to read."""
         if timeout is None:
             timeout = NOTIFY_SECONDS[severity]
@@ -116,8 +122,10 @@ class FerApp(App[None]):
     async def action_quit(self) -> None:
         live = [run for run in rundir.find_runs(self.root) if run.live]
         if live:
-            self.exit_note = (f"{len(live)} run(s) still training, e.g. {live[0].run_id}: they keep "
-                              "going. Run fer-tui again to reattach.")
+            self.exit_note = (
+                f"{len(live)} run(s) still training, e.g. {live[0].run_id}: they keep "
+                "going. Run fer-tui again to reattach."
+            )
         self.exit(message=self.exit_note or None)
 
     # ------------------------------------------------------------------ command palette
@@ -133,8 +141,11 @@ class FerApp(App[None]):
 
 def run_app(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="fer-tui", description="The fer-tui dashboard.")
-    parser.add_argument("--root", type=Path, help="checkpoints root to list and train into "
-                        "(default: $FER_TUI_CHECKPOINTS or ./checkpoints)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        help="checkpoints root to list and train into (default: $FER_TUI_CHECKPOINTS or ./checkpoints)",
+    )
     args = parser.parse_args(argv or [])
     if args.root:
         # one root for the list and for new runs (create_run resolves save_dir against it)

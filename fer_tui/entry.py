@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> None:
     if not rest or rest[0] == "ui":
         from fer_tui.app import run_app
 
-        run_app([*argv[:len(argv) - len(rest)], *rest[1:]])
+        run_app([*argv[: len(argv) - len(rest)], *rest[1:]])
         return
     from fer_core.cli.main import main as cli_main
 

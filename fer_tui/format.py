@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from rich.text import Text
 
@@ -13,9 +14,14 @@ from fer_core.ckpt.verdict import Verdict
 from fer_core.records import EpochRow
 
 STATE_STYLES = {
-    "starting": "bold yellow", "running": "bold green", "finished": "cyan",
-    "early_stopped": "cyan", "stopped": "yellow", "failed": "bold red",
-    "lost": "red", "unknown": "dim",
+    "starting": "bold yellow",
+    "running": "bold green",
+    "finished": "cyan",
+    "early_stopped": "cyan",
+    "stopped": "yellow",
+    "failed": "bold red",
+    "lost": "red",
+    "unknown": "dim",
 }
 
 
@@ -158,4 +164,4 @@ def fit(text: str, width: int) -> str:
     if width < 3:
         return text[:width]
     head = (width - 1) // 2
-    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]

@@ -14,8 +14,8 @@ import os
 import shlex
 import sys
 from collections import deque
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 from fer_core.job.events import Error, Progress, Result, Started, parse
 
@@ -39,8 +39,9 @@ def check_command(ckpt: Path, samples: Path | None) -> list[str]:
 
 
 def samples_command(ckpt: Path, output: Path, csv: str = "demo", count: int = 3) -> list[str]:
-    return job_command("samples", "--csv", csv, "--ckpt", str(ckpt), "--num_samples", str(count),
-                       "--output", str(output))
+    return job_command(
+        "samples", "--csv", csv, "--ckpt", str(ckpt), "--num_samples", str(count), "--output", str(output)
+    )
 
 
 def export_command(ckpt: Path) -> list[str]:
@@ -74,8 +75,14 @@ class JobProcess:
         env = {**os.environ, "GLOG_v": os.environ.get("GLOG_v", "3")}
         try:
             self.process = await asyncio.create_subprocess_exec(
-                *self.command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=env, limit=LINE_LIMIT, start_new_session=True)
+                *self.command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                limit=LINE_LIMIT,
+                start_new_session=True,
+            )
         except OSError as error:
             yield Error(message=f"cannot start {self.command[0]}: {error.strerror}")
             return

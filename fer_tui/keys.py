@@ -7,7 +7,7 @@ the help opens, so the Checkpoints screen's imports never slow the app's start.
 from __future__ import annotations
 
 import importlib
-from typing import Iterator
+from collections.abc import Iterator
 
 SECTIONS: list[tuple[str, str]] = [
     ("Everywhere", "fer_tui.app:FerApp"),

@@ -23,14 +23,16 @@ STEPS, BATCH = 5, 16
 
 def build(ms, nn):
     ms.set_seed(0)  # the same seed before each build: the same initial weights
-    net = nn.SequentialCell([nn.Conv2d(1, 4, 3, stride=2, has_bias=True), nn.ReLU(), nn.Flatten(),
-                             nn.Dense(4 * 24 * 24, 7)])
+    net = nn.SequentialCell(
+        [nn.Conv2d(1, 4, 3, stride=2, has_bias=True), nn.ReLU(), nn.Flatten(), nn.Dense(4 * 24 * 24, 7)]
+    )
     return net, nn.AdamWeightDecay(net.trainable_params(), learning_rate=1e-3, weight_decay=0.01)
 
 
 def largest_difference(a, b) -> float:
-    return max(float(np.abs(p.asnumpy() - q.asnumpy()).max()) for p, q in zip(a.trainable_params(),
-                                                                               b.trainable_params()))
+    return max(
+        float(np.abs(p.asnumpy() - q.asnumpy()).max()) for p, q in zip(a.trainable_params(), b.trainable_params())
+    )
 
 
 def main(out: Path) -> int:
@@ -54,10 +56,14 @@ def main(out: Path) -> int:
         _, x_part, t_part = cluster.shard((np.arange(BATCH), x, targets))
         parallel_step(ms.Tensor(x_part), ms.Tensor(t_part))[0].asnumpy()
         single_step(ms.Tensor(x), ms.Tensor(targets))[0].asnumpy()
-    result = {"rank": cluster.rank, "size": cluster.size, "before": before,
-              "after": largest_difference(parallel, single),
-              "scale": max(float(np.abs(p.asnumpy()).max()) for p in single.trainable_params()),
-              "checksum": sum(float(np.abs(p.asnumpy()).sum()) for p in parallel.trainable_params())}
+    result = {
+        "rank": cluster.rank,
+        "size": cluster.size,
+        "before": before,
+        "after": largest_difference(parallel, single),
+        "scale": max(float(np.abs(p.asnumpy()).max()) for p in single.trainable_params()),
+        "checksum": sum(float(np.abs(p.asnumpy()).sum()) for p in parallel.trainable_params()),
+    }
     (out / f"rank{cluster.rank}.json").write_text(json.dumps(result))
     return 0
 

@@ -44,24 +44,38 @@ def main(argv: list[str]) -> int:
     done = rundir.read_metrics(run_dir) if resume else []
     best = max((r.val_acc for r in done), default=None)
     best_epoch = next((r.epoch for r in done if r.val_acc == best), None)
-    status = status.evolve(state="running", pid=os.getpid(), epochs=config.epochs, steps=STEPS,
-                           step=0, images_per_second=0.0, eta_seconds=None, message="",
-                           best_val_acc=best, best_epoch=best_epoch, patience_left=config.patience)
-    print(f"fake trainer pid {os.getpid()} {'resuming' if resume else 'starting'} {run_dir.name}",
-          flush=True)
+    status = status.evolve(
+        state="running",
+        pid=os.getpid(),
+        epochs=config.epochs,
+        steps=STEPS,
+        step=0,
+        images_per_second=0.0,
+        eta_seconds=None,
+        message="",
+        best_val_acc=best,
+        best_epoch=best_epoch,
+        patience_left=config.patience,
+    )
+    print(f"fake trainer pid {os.getpid()} {'resuming' if resume else 'starting'} {run_dir.name}", flush=True)
     epoch = len(done)
     while epoch < config.epochs or hold:
         for step in range(1, STEPS + 1):
             if stop["asked"]:
                 # a real checkpoint file (the shipped demo model): resume checks its records
                 (run_dir / rundir.LAST_STATE).write_bytes(SHIPPED.read_bytes())
-                rundir.write_status(run_dir, status.evolve(state="stopped",
-                                                         message=f"stopped at epoch {epoch + 1} step {step}"))
+                rundir.write_status(
+                    run_dir, status.evolve(state="stopped", message=f"stopped at epoch {epoch + 1} step {step}")
+                )
                 print("stopped: saved last_state.ckpt", flush=True)
                 return 0
             time.sleep(pace / STEPS)
-            status = status.evolve(epoch=epoch + 1, step=step, images_per_second=1234.0,
-                                   eta_seconds=round(pace * (config.epochs - epoch) - pace * step / STEPS, 1))
+            status = status.evolve(
+                epoch=epoch + 1,
+                step=step,
+                images_per_second=1234.0,
+                eta_seconds=round(pace * (config.epochs - epoch) - pace * step / STEPS, 1),
+            )
             rundir.write_status(run_dir, status)
         if hold:
             continue
@@ -70,15 +84,23 @@ def main(argv: list[str]) -> int:
         is_best = best is None or val_acc > best
         if is_best:
             best, best_epoch = val_acc, epoch
-        row = EpochRow(epoch=epoch, train_loss=round(1.9 * math.exp(-epoch / 4), 4),
-                       train_acc=round(val_acc + 0.05, 4), val_loss=round(2.0 * math.exp(-epoch / 5), 4),
-                       val_acc=val_acc, lr=config.lr * (0.5 + 0.5 * math.cos(math.pi * epoch / config.epochs)),
-                       seconds=pace, images_per_second=1234.0, is_best=is_best,
-                       patience_left=config.patience)
+        row = EpochRow(
+            epoch=epoch,
+            train_loss=round(1.9 * math.exp(-epoch / 4), 4),
+            train_acc=round(val_acc + 0.05, 4),
+            val_loss=round(2.0 * math.exp(-epoch / 5), 4),
+            val_acc=val_acc,
+            lr=config.lr * (0.5 + 0.5 * math.cos(math.pi * epoch / config.epochs)),
+            seconds=pace,
+            images_per_second=1234.0,
+            is_best=is_best,
+            patience_left=config.patience,
+        )
         fileio.append_line(run_dir / rundir.METRICS, row.to_line())
         status = status.evolve(best_val_acc=best, best_epoch=best_epoch)
-        print(f"Epoch {epoch}/{config.epochs} - Loss: {row.train_loss:.4f} "
-              f"Validation Accuracy: {val_acc:.4f}", flush=True)
+        print(
+            f"Epoch {epoch}/{config.epochs} - Loss: {row.train_loss:.4f} Validation Accuracy: {val_acc:.4f}", flush=True
+        )
     rundir.write_status(run_dir, status.evolve(state="finished", eta_seconds=0))
     print("finished", flush=True)
     return 0

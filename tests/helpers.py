@@ -27,8 +27,9 @@ def fer_rows(per_class: int = 2, seed: int = 0, usage: str = "Training") -> list
     return [f"{label},{' '.join(map(str, image.ravel()))},{usage}" for image, label in zip(images, labels)]
 
 
-def write_csv(path: Path, rows: list[str], header: str = "emotion,pixels,Usage", gz: bool = False,
-              newline: str = "\n") -> Path:
+def write_csv(
+    path: Path, rows: list[str], header: str = "emotion,pixels,Usage", gz: bool = False, newline: str = "\n"
+) -> Path:
     text = newline.join([header, *rows]) + newline
     if gz:
         with gzip.open(path, "wt") as handle:
@@ -54,32 +55,62 @@ def image_folder(root: Path, per_class: int = 2, split: str | None = "train", by
 
 
 def metrics_row(epoch: int, val_acc: float, is_best: bool = False, lr: float = 3e-3) -> dict:
-    return {"epoch": epoch, "train_loss": round(2.0 - 0.15 * epoch, 4),
-            "train_acc": round(val_acc + 0.04, 4), "val_loss": round(2.1 - 0.12 * epoch, 4),
-            "val_acc": val_acc, "lr": lr, "seconds": 10.0, "images_per_second": 900.0,
-            "is_best": is_best, "patience_left": 4}
+    return {
+        "epoch": epoch,
+        "train_loss": round(2.0 - 0.15 * epoch, 4),
+        "train_acc": round(val_acc + 0.04, 4),
+        "val_loss": round(2.1 - 0.12 * epoch, 4),
+        "val_acc": val_acc,
+        "lr": lr,
+        "seconds": 10.0,
+        "images_per_second": 900.0,
+        "is_best": is_best,
+        "patience_left": 4,
+    }
 
 
-def make_run(root: Path, run_id: str, *, state: str = "finished", preset: str = "demo",
-             accs: tuple[float, ...] = (0.3, 0.42, 0.5), config: dict | None = None,
-             pid: int | None = None, started: float = NOW - 3600, log: str = "") -> Path:
+def make_run(
+    root: Path,
+    run_id: str,
+    *,
+    state: str = "finished",
+    preset: str = "demo",
+    accs: tuple[float, ...] = (0.3, 0.42, 0.5),
+    config: dict | None = None,
+    pid: int | None = None,
+    started: float = NOW - 3600,
+    log: str = "",
+) -> Path:
     """A run directory with fixed content (no clocks): for listings, compare and snapshots."""
     run_dir = root / run_id
     run_dir.mkdir(parents=True)
-    cfg = TrainConfig(**{"data_csv": "demo", "arch": "tiny_cnn", "epochs": 8, "lr": 3e-3,
-                         **(config or {})})
+    cfg = TrainConfig(**{"data_csv": "demo", "arch": "tiny_cnn", "epochs": 8, "lr": 3e-3, **(config or {})})
     fileio.write_toml(run_dir / rundir.CONFIG, cfg.model_dump())
     best = max(accs) if accs else None
     for epoch, acc in enumerate(accs, 1):
         row = metrics_row(epoch, acc, is_best=acc == best, lr=cfg.lr * (1 - epoch / 10))
         fileio.append_line(run_dir / rundir.METRICS, json.dumps(row))
-    status = {"run_id": run_id, "preset": preset, "state": state, "pid": pid,
-              "started": started, "updated": started + 600, "epoch": len(accs),
-              "epochs": cfg.epochs, "step": 10, "steps": 10, "images_per_second": 900.0,
-              "eta_seconds": None, "best_val_acc": best,
-              "best_epoch": accs.index(best) + 1 if accs else None, "patience_left": 4,
-              "message": "", "workers": 1}
+    status = {
+        "run_id": run_id,
+        "preset": preset,
+        "state": state,
+        "pid": pid,
+        "started": started,
+        "updated": started + 600,
+        "epoch": len(accs),
+        "epochs": cfg.epochs,
+        "step": 10,
+        "steps": 10,
+        "images_per_second": 900.0,
+        "eta_seconds": None,
+        "best_val_acc": best,
+        "best_epoch": accs.index(best) + 1 if accs else None,
+        "patience_left": 4,
+        "message": "",
+        "workers": 1,
+    }
     fileio.write_json(run_dir / rundir.STATUS, status)
-    (run_dir / rundir.LOG).write_text(log or "".join(
-        f"Epoch {e}/{cfg.epochs} - Validation Accuracy: {a:.4f}\n" for e, a in enumerate(accs, 1)))
+    (run_dir / rundir.LOG).write_text(
+        log or "".join(f"Epoch {e}/{cfg.epochs} - Validation Accuracy: {a:.4f}\n" for e, a in enumerate(accs, 1))
+    )
     return run_dir

@@ -41,8 +41,10 @@ def arch_manifest(arch: str) -> Manifest:
         from fer_core.models import build_model
 
         net = build_model(arch)
-        stored = {"shapes": {p.name: list(p.shape) for p in net.get_parameters()},
-                  "trainable": [p.name for p in net.trainable_params()]}
+        stored = {
+            "shapes": {p.name: list(p.shape) for p in net.get_parameters()},
+            "trainable": [p.name for p in net.trainable_params()],
+        }
         try:
             fileio.write_json(cache, {**_read_manifests(cache), arch: stored})
         except OSError:
@@ -103,8 +105,10 @@ def identify(index: Index, side: Sidecar | None = None) -> Identity:
 
 def unknown_arch_message(index: Index) -> str:
     names = list(index.weights)[:5]
-    return (f"unknown architecture (none of {', '.join(ARCHITECTURES)}); "
-            f"{len(index.weights)} parameters found, e.g. {', '.join(names) or 'none'}")
+    return (
+        f"unknown architecture (none of {', '.join(ARCHITECTURES)}); "
+        f"{len(index.weights)} parameters found, e.g. {', '.join(names) or 'none'}"
+    )
 
 
 def open_index(path: Path | str) -> Index:
@@ -131,12 +135,15 @@ def structure_problems(index: Index, arch: str) -> list[str]:
     weights = index.weights
     problems = []
     missing = [n for n in shapes if n not in weights]
-    wrong = [f"{n} {list(weights[n].shape)} (expected {list(s)})" for n, s in shapes.items()
-             if n in weights and weights[n].shape != s]
+    wrong = [
+        f"{n} {list(weights[n].shape)} (expected {list(s)})"
+        for n, s in shapes.items()
+        if n in weights and weights[n].shape != s
+    ]
     unexpected = [n for n in weights if n not in shapes]
     for name, entry in index.tensors.items():
         prefix = next((p for p in OPTIMIZER_PREFIXES if name.startswith(p)), None)
-        if prefix and shapes.get(name[len(prefix):]) != entry.shape:
+        if prefix and shapes.get(name[len(prefix) :]) != entry.shape:
             unexpected.append(name)
     if missing:
         problems.append(f"missing {len(missing)} parameters: {_examples(missing)}")

@@ -68,13 +68,14 @@ class Report:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Report":
+    def from_dict(cls, data: dict[str, Any]) -> Report:
         data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         checks = [Check(c["name"], Verdict(c["level"], c["text"])) for c in data.pop("checks", [])]
         return cls(path=Path(data.pop("path")), checks=checks, **data)
 
 
 # ---------------------------------------------------------------- faces for the behaviour check
+
 
 @dataclass
 class Samples:
@@ -114,8 +115,10 @@ def load_samples(spec: Path | str | None = "demo", limit: int | None = None) -> 
 
 # ---------------------------------------------------------------- the whole inspection
 
-def inspect(path: Path | str, samples: Path | str | Samples | None = "demo", behaviour: bool = True,
-            device_target: str = "CPU") -> Report:
+
+def inspect(
+    path: Path | str, samples: Path | str | Samples | None = "demo", behaviour: bool = True, device_target: str = "CPU"
+) -> Report:
     """Every check on one checkpoint. A file that is not a checkpoint is a broken report,
     not an exception; only a missing path raises CheckpointError."""
     path = Path(path)
@@ -128,8 +131,13 @@ def inspect(path: Path | str, samples: Path | str | Samples | None = "demo", beh
         report.add("structure", verdict.unreadable(error))
         return report
     side, problem = load_sidecar(path)
-    report = Report(path, index.size, kind=index.kind if index.entries else (side and side.kind),
-                    epoch=side and side.epoch, val_acc=side and side.val_acc)
+    report = Report(
+        path,
+        index.size,
+        kind=index.kind if index.entries else (side and side.kind),
+        epoch=side and side.epoch,
+        val_acc=side and side.val_acc,
+    )
     if problem:
         report.add("sidecar", verdict.sidecar(side, problem, index.size))
     if not index.entries:  # empty, text, or some other format
@@ -144,12 +152,17 @@ def inspect(path: Path | str, samples: Path | str | Samples | None = "demo", beh
         report.add("structure", verdict.architecture(None, unknown_arch_message(index)))
         return report
     if not index.error:
-        report.add("structure", verdict.structure(identity.arch, report.kind, structure_problems(index, identity.arch),
-                                                  len(index.weights), report.params))
+        report.add(
+            "structure",
+            verdict.structure(
+                identity.arch, report.kind, structure_problems(index, identity.arch), len(index.weights), report.params
+            ),
+        )
     report.add("size", _size_check(index, identity.arch, report, side))
     if behaviour and report.verdict.level != "broken":
-        report.add("behaviour", _behaviour_check(path, identity.arch, samples, report, device_target,
-                                                 side and side.data_csv))
+        report.add(
+            "behaviour", _behaviour_check(path, identity.arch, samples, report, device_target, side and side.data_csv)
+        )
     return report
 
 
@@ -159,13 +172,16 @@ def _size_check(index: Index, arch: str, report: Report, side: Sidecar | None) -
         report.expected = side.expected_bytes  # a truncated file no longer shows its strings
     else:
         report.expected = expected_bytes(index, arch, kind)
-    numbers = f"{human_bytes(index.size)} ({index.size:,} B), expected {human_bytes(report.expected)} " \
-              f"({report.expected:,} B) for {arch} {kind}"
+    numbers = (
+        f"{human_bytes(index.size)} ({index.size:,} B), expected {human_bytes(report.expected)} "
+        f"({report.expected:,} B) for {arch} {kind}"
+    )
     return verdict.size(index.size, report.expected, numbers)
 
 
-def _behaviour_check(path: Path, arch: str, samples, report: Report, device_target: str,
-                     trained_on: str | None) -> Verdict:
+def _behaviour_check(
+    path: Path, arch: str, samples, report: Report, device_target: str, trained_on: str | None
+) -> Verdict:
     from fer_core.data.samples import judging_note
     from fer_core.infer.predictor import Predictor
 

@@ -15,13 +15,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # bytes per element of MindSpore's tensor_type names ("str" is UTF-32: 4 bytes per character)
-DTYPE_BYTES = {"Float32": 4, "Float16": 2, "BFloat16": 2, "Float64": 8, "Int8": 1, "UInt8": 1,
-               "Int16": 2, "UInt16": 2, "Int32": 4, "UInt32": 4, "Int64": 8, "UInt64": 8, "Bool": 1,
-               "str": 4}
+DTYPE_BYTES = {
+    "Float32": 4,
+    "Float16": 2,
+    "BFloat16": 2,
+    "Float64": 8,
+    "Int8": 1,
+    "UInt8": 1,
+    "Int16": 2,
+    "UInt16": 2,
+    "Int32": 4,
+    "UInt32": 4,
+    "Int64": 8,
+    "UInt64": 8,
+    "Bool": 1,
+    "str": 4,
+}
 # Name prefixes of optimizer state: ours (AdamWeightDecay) and the classic scripts' (nn.Adam, Momentum)
 OPTIMIZER_PREFIXES = ("adam_m.", "adam_v.", "moment1.", "moment2.", "moments.", "accum.")
-OPTIMIZER_SCALARS = ("global_step", "beta1_power", "beta2_power", "learning_rate", "current_iterator_step",
-                     "last_overflow_iterator_step", "epoch_num", "step_num")
+OPTIMIZER_SCALARS = (
+    "global_step",
+    "beta1_power",
+    "beta2_power",
+    "learning_rate",
+    "current_iterator_step",
+    "last_overflow_iterator_step",
+    "epoch_num",
+    "step_num",
+)
 HEADER_READ = 512  # a record's tag + dims + type fit in far fewer bytes than this
 
 
@@ -70,6 +91,7 @@ def is_optimizer_name(name: str) -> bool:
 
 # ---------------------------------------------------------------- the protobuf walk
 
+
 class _Truncated(Exception):
     pass
 
@@ -115,7 +137,7 @@ def _parse_value(head: bytes, record_length: int) -> tuple[str, tuple[int, ...],
         if number == 1 and wire == 2:  # tag
             if pos + value > len(head):
                 raise _Malformed("name too long")
-            name = head[pos:pos + value].decode("utf-8")
+            name = head[pos : pos + value].decode("utf-8")
             pos += value
         elif number == 2 and wire == 2:  # TensorProto: walk its header only
             end = pos + value
@@ -129,7 +151,7 @@ def _parse_value(head: bytes, record_length: int) -> tuple[str, tuple[int, ...],
                         dim, pos = _varint(head, pos)
                         dims.append(dim)
                 elif inner == 2 and inner_wire == 2:
-                    dtype = head[pos:pos + inner_value].decode("ascii", "replace")
+                    dtype = head[pos : pos + inner_value].decode("ascii", "replace")
                     pos += inner_value
                 elif inner == 3 and inner_wire == 2:
                     content = inner_value
@@ -165,13 +187,17 @@ def read_index(path: Path | str) -> Index:
                 index.error = f"truncated: the file ends inside record {len(index.entries) + 1} at byte {size}"
                 return index
             except (_Malformed, UnicodeDecodeError) as error:
-                index.error = (f"not a MindSpore checkpoint ({error} at byte {pos})" if not index.entries else
-                               f"damaged: {error} at byte {pos}, after {len(index.entries)} records")
+                index.error = (
+                    f"not a MindSpore checkpoint ({error} at byte {pos})"
+                    if not index.entries
+                    else f"damaged: {error} at byte {pos}, after {len(index.entries)} records"
+                )
                 return index
             end = pos + start + length
             if end > size:
-                index.error = (f"truncated: '{name}' needs {end - size} more bytes "
-                               f"(file {size} bytes, record ends at {end})")
+                index.error = (
+                    f"truncated: '{name}' needs {end - size} more bytes (file {size} bytes, record ends at {end})"
+                )
                 return index
             if name in index.entries:  # MindSpore slices tensors over 512 MB into several records
                 index.entries[name].nbytes += nbytes
@@ -203,6 +229,7 @@ def content_problem(entries) -> str | None:
 
 
 # ---------------------------------------------------------------- exact sizes
+
 
 def _varint_len(value: int) -> int:
     return max(1, (value.bit_length() + 6) // 7)

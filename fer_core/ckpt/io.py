@@ -30,9 +30,16 @@ def save_weights(net, path: Path, info: dict[str, Any]) -> None:
     params = list(net.get_parameters())
     with fileio.atomic_path(path, suffix=".ckpt") as tmp:
         ms.save_checkpoint(net, str(tmp))
-    write_sidecar(path, {"kind": "weights", "params": sum(p.size for p in params),
-                         "expected_bytes": _file_bytes(params),
-                         "mindspore_version": ms.__version__, **info})
+    write_sidecar(
+        path,
+        {
+            "kind": "weights",
+            "params": sum(p.size for p in params),
+            "expected_bytes": _file_bytes(params),
+            "mindspore_version": ms.__version__,
+            **info,
+        },
+    )
 
 
 def save_train_state(net, optimizer, path: Path, meta: dict[str, Any], info: dict[str, Any]) -> None:
@@ -45,11 +52,19 @@ def save_train_state(net, optimizer, path: Path, meta: dict[str, Any], info: dic
             seen.add(p.name)
             params.append(p)
     with fileio.atomic_path(path, suffix=".ckpt") as tmp:
-        ms.save_checkpoint([{"name": p.name, "data": p} for p in params], str(tmp),
-                           append_dict={META_KEY: json.dumps(meta)})
-    write_sidecar(path, {"kind": "train_state", "params": sum(p.size for p in net.get_parameters()),
-                         "expected_bytes": _file_bytes(params) + string_bytes(META_KEY, json.dumps(meta)),
-                         "mindspore_version": ms.__version__, **info})
+        ms.save_checkpoint(
+            [{"name": p.name, "data": p} for p in params], str(tmp), append_dict={META_KEY: json.dumps(meta)}
+        )
+    write_sidecar(
+        path,
+        {
+            "kind": "train_state",
+            "params": sum(p.size for p in net.get_parameters()),
+            "expected_bytes": _file_bytes(params) + string_bytes(META_KEY, json.dumps(meta)),
+            "mindspore_version": ms.__version__,
+            **info,
+        },
+    )
 
 
 def load_train_state(path: Path, net, optimizer) -> dict[str, Any]:

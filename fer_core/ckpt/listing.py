@@ -45,11 +45,32 @@ def describe(path: Path | str, root: Path | str | None = None) -> CheckpointInfo
     index = read_index(path)  # headers only: a damaged file is broken, sidecar or not
     judged = verdict.listing(size, index.error, side, problem)
     if side is not None:
-        return CheckpointInfo(path, run_name(path, root), path.name, size, side.expected_bytes, side.kind,
-                              side.arch, side.epoch, side.val_acc, judged, side)
+        return CheckpointInfo(
+            path,
+            run_name(path, root),
+            path.name,
+            size,
+            side.expected_bytes,
+            side.kind,
+            side.arch,
+            side.epoch,
+            side.val_acc,
+            judged,
+            side,
+        )
     # no sidecar (e.g. a classic script's file): the record headers still tell the kind
-    return CheckpointInfo(path, run_name(path, root), path.name, size, None,
-                          index.kind if index.entries else None, None, None, None, judged)
+    return CheckpointInfo(
+        path,
+        run_name(path, root),
+        path.name,
+        size,
+        None,
+        index.kind if index.entries else None,
+        None,
+        None,
+        None,
+        judged,
+    )
 
 
 def scan(root: Path | str) -> list[CheckpointInfo]:
@@ -62,6 +83,9 @@ def scan(root: Path | str) -> list[CheckpointInfo]:
             continue
         except OSError as error:  # e.g. chmod 000: a row that says so, never a silent gap
             size = path.stat().st_size if path.exists() else 0
-            rows.append(CheckpointInfo(path, run_name(path, root), path.name, size, None, None, None, None,
-                                       None, verdict.unreadable(error)))
+            rows.append(
+                CheckpointInfo(
+                    path, run_name(path, root), path.name, size, None, None, None, None, None, verdict.unreadable(error)
+                )
+            )
     return rows

@@ -30,7 +30,8 @@ class Sidecar(BaseModel):
     file: str | None = Field(None, description="The checkpoint's file name")
     bytes: int | None = Field(None, ge=0, description="The checkpoint's size when it was written")
     kind: Literal["weights", "train_state"] | None = Field(
-        None, description="weights: the network only; train_state: plus optimizer moments and progress")
+        None, description="weights: the network only; train_state: plus optimizer moments and progress"
+    )
     arch: str | None = Field(None, description="Architecture from the model registry")
     params: int | None = Field(None, ge=0, description="Parameters of the network (BatchNorm statistics included)")
     expected_bytes: int | None = Field(None, ge=0, description="Exact size MindSpore writes for these tensors")
@@ -47,9 +48,8 @@ class Sidecar(BaseModel):
 
     @property
     def trained_tta(self) -> str | None:
-        """"flip" when the checkpoint's run validated flip-averaged (config `tta`), else None."""
+        """ "flip" when the checkpoint's run validated flip-averaged (config `tta`), else None."""
         return "flip" if (self.config or {}).get("tta") is True else None
-
 
     @property
     def data_csv(self) -> str | None:
@@ -64,9 +64,16 @@ def sidecar_path(ckpt: Path | str) -> Path:
 def write_sidecar(ckpt: Path | str, info: dict[str, Any]) -> Path:
     """The sidecar of `ckpt` (written after it, atomically): `info` over the facts every one has."""
     ckpt = Path(ckpt)
-    record = Sidecar.model_validate({
-        "file": ckpt.name, "bytes": ckpt.stat().st_size if ckpt.exists() else None,
-        "preprocessing": PREPROCESSING, "class_names": list(CLASS_NAMES), "created": time.time(), **info})
+    record = Sidecar.model_validate(
+        {
+            "file": ckpt.name,
+            "bytes": ckpt.stat().st_size if ckpt.exists() else None,
+            "preprocessing": PREPROCESSING,
+            "class_names": list(CLASS_NAMES),
+            "created": time.time(),
+            **info,
+        }
+    )
     path = sidecar_path(ckpt)
     fileio.write_json(path, record.model_dump(mode="json", exclude_none=True))
     return path

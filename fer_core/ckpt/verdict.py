@@ -8,8 +8,9 @@ back out of its text. To change what counts as broken, change this module (and R
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fer_core import CLASS_NAMES, NUM_CLASSES
 
@@ -30,14 +31,14 @@ RULES = {
     "unreadable": "a file the system refuses to read is broken",
     "records": "a file whose record headers are truncated, damaged or not MindSpore's is broken",
     "architecture": f"weights that match no registered architecture ({MIN_ARCH_MATCH:.0%} of names "
-                    "and shapes) are broken",
+    "and shapes) are broken",
     "structure": "a missing, misshapen or unexpected parameter is broken",
     "size": f"under {BROKEN_SHARE:.0%} of the expected size is broken, more than {SIZE_TOLERANCE:.0%} "
-            "off a warning; no expected size is unknown",
+    "off a warning; no expected size is unknown",
     "sidecar": "no sidecar is unknown (quick listing); a damaged one, or one whose byte count "
-               "differs from the file, a warning",
+    "differs from the file, a warning",
     "behaviour": f"NaN output is broken; a mean top probability within {UNIFORM_MARGIN} of 1/7, "
-                 "or one class for every face, a warning; faces that cannot be read leave it unknown",
+    "or one class for every face, a warning; faces that cannot be read leave it unknown",
     "load": "a file MindSpore cannot load, or that kills the checking process, is broken",
 }
 
@@ -106,6 +107,7 @@ def human_bytes(size: int | None) -> str:
 
 # ---------------------------------------------------------------- the rules
 
+
 def unreadable(error: OSError) -> Verdict:
     return Verdict("broken", f"unreadable ({error.strerror or error})")
 
@@ -133,8 +135,7 @@ def size(on_disk: int, expected: int | None, detail: str = "") -> Verdict:
     if on_disk == 0:
         return Verdict("broken", "empty file (0 bytes)")
     ratio = on_disk / expected
-    level: Level = ("broken" if ratio < BROKEN_SHARE else
-                    "warning" if abs(ratio - 1) > SIZE_TOLERANCE else "ok")
+    level: Level = "broken" if ratio < BROKEN_SHARE else "warning" if abs(ratio - 1) > SIZE_TOLERANCE else "ok"
     if detail:
         return Verdict(level, detail if level == "ok" else f"size {detail}")
     if level == "broken":
@@ -178,19 +179,24 @@ def behaviour(probs, labels, note: str = "") -> tuple[Verdict, dict[str, Any]]:
     top = probs.max(1)
     predicted = probs.argmax(1)
     counts = np.bincount(predicted, minlength=NUM_CLASSES)
-    facts: dict[str, Any] = {"faces": faces, "mean_top": float(top.mean()),
-                             "predicted_counts": dict(zip(CLASS_NAMES, counts.tolist()))}
+    facts: dict[str, Any] = {
+        "faces": faces,
+        "mean_top": float(top.mean()),
+        "predicted_counts": dict(zip(CLASS_NAMES, counts.tolist())),
+    }
     accuracy = None
     if labels is not None and len(labels) == faces:
         accuracy = float((predicted == labels).mean())
         facts["accuracy"] = accuracy
     acc_text = f", accuracy {accuracy:.3f}{note}" if accuracy is not None else ""
     if top.mean() < 1 / NUM_CLASSES + UNIFORM_MARGIN:
-        return Verdict("warning", f"uniform output: mean top probability {top.mean():.3f} "
-                       f"≈ 1/7 on {faces} faces{acc_text}"), facts
+        return Verdict(
+            "warning", f"uniform output: mean top probability {top.mean():.3f} ≈ 1/7 on {faces} faces{acc_text}"
+        ), facts
     if faces >= NUM_CLASSES and (counts > 0).sum() == 1:
-        return Verdict("warning", f"one class ({CLASS_NAMES[int(predicted[0])]}) for every face "
-                       f"({faces} faces{acc_text})"), facts
+        return Verdict(
+            "warning", f"one class ({CLASS_NAMES[int(predicted[0])]}) for every face ({faces} faces{acc_text})"
+        ), facts
     return Verdict("ok", f"{faces} faces: mean top probability {top.mean():.3f}{acc_text}"), facts
 
 

@@ -46,8 +46,9 @@ class OneLineParser(argparse.ArgumentParser):
         args = sys.argv[1:] if args is None else list(args)
         namespace, extras = super().parse_known_args(self._respell(args), namespace)
         if extras:  # argparse would report them at the top, without the verb or a hint
-            self.error(f"unrecognized argument{'s' if len(extras) > 1 else ''}: {' '.join(extras)}"
-                       + self._hint(extras))
+            self.error(
+                f"unrecognized argument{'s' if len(extras) > 1 else ''}: {' '.join(extras)}" + self._hint(extras)
+            )
         return namespace, extras
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -93,6 +94,7 @@ def _any_case(choices: tuple[str, ...]):
 def closest_flag(given: str, options: list[str]) -> str | None:
     """The defined flag a misspelt one most likely meant: the same initials
     (`--learning_rate` -> `--lr`, `--bs` -> `--batch_size`), else the nearest spelling."""
+
     def norm(flag: str) -> str:
         return flag.lstrip("-").replace("-", "_").lower()
 
@@ -109,12 +111,20 @@ def closest_flag(given: str, options: list[str]) -> str | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="fer-tui", description="Train and triage FER2013 expression models. "
-                           "Run without a verb (or with `ui`) for the full-screen dashboard.")
+    parser = OneLineParser(
+        prog="fer-tui",
+        description="Train and triage FER2013 expression models. "
+        "Run without a verb (or with `ui`) for the full-screen dashboard.",
+    )
     # dest differs from the verbs' own `root` arguments (`runs DIR`), which would overwrite it
-    parser.add_argument("--root", dest="global_root", type=Path, metavar="DIR",
-                        help="checkpoints root: where runs are written and listed "
-                             "(default: $FER_TUI_CHECKPOINTS, else ./checkpoints in the current directory)")
+    parser.add_argument(
+        "--root",
+        dest="global_root",
+        type=Path,
+        metavar="DIR",
+        help="checkpoints root: where runs are written and listed "
+        "(default: $FER_TUI_CHECKPOINTS, else ./checkpoints in the current directory)",
+    )
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=OneLineParser)
     for verb, help_text in VERBS.items():
         module = import_module(f"fer_core.cli.commands.{verb}")
@@ -168,4 +178,3 @@ def _main(argv: list[str] | None) -> int:
 def use_root(root: Path) -> None:
     """`--root DIR`: the checkpoints root of this process and of the runs it launches."""
     os.environ["FER_TUI_CHECKPOINTS"] = str(root.expanduser().resolve())
-

@@ -21,8 +21,14 @@ def normalise(images: np.ndarray) -> np.ndarray:
     return ((x - MEAN) / STD)[:, None, :, :]
 
 
-def random_affine(images: np.ndarray, rng: np.random.Generator, max_rotate: float = 10.0,
-                  max_scale: float = 0.1, max_shift: float = 0.1, flip: bool = True) -> np.ndarray:
+def random_affine(
+    images: np.ndarray,
+    rng: np.random.Generator,
+    max_rotate: float = 10.0,
+    max_scale: float = 0.1,
+    max_shift: float = 0.1,
+    flip: bool = True,
+) -> np.ndarray:
     """(B, H, W) uint8 -> (B, H, W) float32 in [0, 1], each image under its own random affine."""
     batch, height, width = images.shape
     angle = np.deg2rad(rng.uniform(-max_rotate, max_rotate, batch))
@@ -65,8 +71,9 @@ def jitter(x: np.ndarray, rng: np.random.Generator, brightness: float = 0.2, con
     return np.clip((x - mean) * c + mean + b, 0.0, 1.0)
 
 
-def random_erase(x: np.ndarray, rng: np.random.Generator, p: float = 0.25,
-                 area: tuple[float, float] = (0.02, 0.15)) -> np.ndarray:
+def random_erase(
+    x: np.ndarray, rng: np.random.Generator, p: float = 0.25, area: tuple[float, float] = (0.02, 0.15)
+) -> np.ndarray:
     """Blank a random rectangle (random grey) in a share `p` of the images."""
     batch, height, width = x.shape
     share = rng.uniform(*area, batch) * height * width
@@ -77,8 +84,12 @@ def random_erase(x: np.ndarray, rng: np.random.Generator, p: float = 0.25,
     left = (rng.random(batch) * (width - w + 1)).astype(np.int32)
     ys = np.arange(height)[None, :, None]
     xs = np.arange(width)[None, None, :]
-    inside = ((ys >= top[:, None, None]) & (ys < (top + h)[:, None, None]) &
-              (xs >= left[:, None, None]) & (xs < (left + w)[:, None, None]))
+    inside = (
+        (ys >= top[:, None, None])
+        & (ys < (top + h)[:, None, None])
+        & (xs >= left[:, None, None])
+        & (xs < (left + w)[:, None, None])
+    )
     inside &= (rng.random(batch) < p)[:, None, None]
     fill = rng.random((batch, 1, 1)).astype(np.float32)
     return np.where(inside, fill, x)

@@ -28,9 +28,13 @@ CACHE_VERSION = "1"
 # Folder names people use for the splits; "test" is PublicTest so a train/test folder
 # validates on its test half by default.
 SPLIT_ALIASES = {
-    "training": "Training", "train": "Training",
-    "publictest": "PublicTest", "val": "PublicTest", "valid": "PublicTest",
-    "validation": "PublicTest", "test": "PublicTest",
+    "training": "Training",
+    "train": "Training",
+    "publictest": "PublicTest",
+    "val": "PublicTest",
+    "valid": "PublicTest",
+    "validation": "PublicTest",
+    "test": "PublicTest",
     "privatetest": "PrivateTest",
 }
 
@@ -73,6 +77,7 @@ def load_dataset(spec: str | Path, use_cache: bool = True) -> Dataset:
 
 
 # ---------------------------------------------------------------- CSV
+
 
 def load_csv(path: Path, use_cache: bool = True) -> Dataset:
     path = Path(path)
@@ -126,8 +131,7 @@ def parse_csv(path: Path) -> Dataset:
         for n, line in enumerate(rows):
             fields = _split_fields(line, len(header))
             if fields is None:
-                raise DataError(f"{path} line {n + 2}: expected {len(header)} columns, "
-                                f"got {line.count(b',') + 1}")
+                raise DataError(f"{path} line {n + 2}: expected {len(header)} columns, got {line.count(b',') + 1}")
             label = fields[i_label].strip().strip(b'"')
             digits = label.lstrip(b"0") or b"0"  # int() of thousands of digits raises, so look first
             if not label.isdigit() or len(digits) > 1 or int(digits) >= NUM_CLASSES:
@@ -139,10 +143,14 @@ def parse_csv(path: Path) -> Dataset:
             if pixels.view(np.uint64).max() > 255:  # negatives are huge as unsigned: one pass
                 column = int(np.flatnonzero((pixels < 0) | (pixels > 255))[0])
                 token = fields[i_pixels].strip(b'" ').split()[column]  # the text, not a wrapped number
-                raise DataError(f"{path} line {n + 2}: pixel values must be 0..255, "
-                                f"got {_shown(token, quote=False)} at position {column + 1}")
+                raise DataError(
+                    f"{path} line {n + 2}: pixel values must be 0..255, "
+                    f"got {_shown(token, quote=False)} at position {column + 1}"
+                )
             values[n] = pixels
-            usages[n] = fields[i_usage].strip().strip(b'"').decode("utf-8", "replace") if i_usage is not None else "Training"
+            usages[n] = (
+                fields[i_usage].strip().strip(b'"').decode("utf-8", "replace") if i_usage is not None else "Training"
+            )
     for n in np.flatnonzero(~np.isin(usages, SPLITS))[:1]:
         raise DataError(f"{path} line {n + 2}: Usage must be one of {', '.join(SPLITS)}, got {usages[n]!r}")
     images = values.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
@@ -172,8 +180,10 @@ def _parse_row(path: Path, lineno: int, field: bytes) -> np.ndarray:
     except (DeprecationWarning, ValueError):
         for position, token in enumerate(field.strip(b'" ').split()):
             if not token.lstrip(b"-").isdigit():
-                raise DataError(f"{path} line {lineno}: pixel {position + 1} is not a number: "
-                                f"{token[:20].decode('utf-8', 'replace')!r}") from None
+                raise DataError(
+                    f"{path} line {lineno}: pixel {position + 1} is not a number: "
+                    f"{token[:20].decode('utf-8', 'replace')!r}"
+                ) from None
         raise DataError(f"{path} line {lineno}: pixel values could not be parsed") from None
 
 
@@ -188,6 +198,7 @@ def _read_bytes(path: Path) -> bytes:
 
 
 # ---------------------------------------------------------------- cache
+
 
 def _cache_file(key: str) -> Path:
     digest = hashlib.sha256(f"{CACHE_VERSION}|{key}".encode()).hexdigest()[:24]
@@ -208,12 +219,16 @@ def _write_cache(path: Path, dataset: Dataset) -> None:
 
 def _read_cache(path: Path, source: str) -> Dataset:
     with np.load(path) as npz:
-        splits = {name: Split(npz[f"images_{name}"], npz[f"labels_{name}"])
-                  for name in SPLITS if f"images_{name}" in npz.files}
+        splits = {
+            name: Split(npz[f"images_{name}"], npz[f"labels_{name}"])
+            for name in SPLITS
+            if f"images_{name}" in npz.files
+        }
     return Dataset(source, splits)
 
 
 # ---------------------------------------------------------------- image folders
+
 
 def class_index(name: str) -> int | None:
     """A class folder name (`happy`, `Happy`, `3`) as its label, or None."""
@@ -274,8 +289,11 @@ def sample_files(folder: Path) -> tuple[list[tuple[Path, int | None]], list[str]
 
 def load_folder(root: Path, skip_bad: bool = False) -> Dataset:
     """ROOT/<split>/<class>/*.png, or ROOT/<class>/*.png (then all is one split, PublicTest)."""
-    split_dirs = {SPLIT_ALIASES[p.name.lower()]: p for p in sorted(root.iterdir())
-                  if p.is_dir() and p.name.lower() in SPLIT_ALIASES}
+    split_dirs = {
+        SPLIT_ALIASES[p.name.lower()]: p
+        for p in sorted(root.iterdir())
+        if p.is_dir() and p.name.lower() in SPLIT_ALIASES
+    }
     if not split_dirs:
         split_dirs = {"PublicTest": root}
     dataset = Dataset(str(root))
@@ -332,4 +350,3 @@ def describe(dataset: Dataset) -> list[str]:
     lines.append("total".ljust(12) + str(total).rjust(7))
     lines.extend(f"skipped {item}" for item in dataset.skipped)
     return lines
-

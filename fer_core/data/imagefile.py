@@ -63,8 +63,10 @@ def check_image_size(path: Path | str) -> None:
     size = image_size(path)
     if size and size[0] * size[1] > MAX_IMAGE_PIXELS:
         width, height = size
-        raise DataError(f"{path}: {width}×{height} pixels ({width * height / 1e6:.0f} megapixels) is over "
-                        f"the {MAX_IMAGE_PIXELS / 1e6:.0f}-megapixel limit; scale it down first")
+        raise DataError(
+            f"{path}: {width}×{height} pixels ({width * height / 1e6:.0f} megapixels) is over "
+            f"the {MAX_IMAGE_PIXELS / 1e6:.0f}-megapixel limit; scale it down first"
+        )
 
 
 def image_size(path: Path | str) -> tuple[int, int] | None:
@@ -126,7 +128,7 @@ def _tiff(handle, head: bytes) -> tuple[int, int] | None:
     for _ in range(min(count, 512)):
         tag, kind, _n, value = struct.unpack(order + "HHI4s", handle.read(12))
         if tag in (256, 257):
-            found[tag] = struct.unpack(order + ("H" if kind == 3 else "I"), value[:2 if kind == 3 else 4])[0]
+            found[tag] = struct.unpack(order + ("H" if kind == 3 else "I"), value[: 2 if kind == 3 else 4])[0]
     return (found[256], found[257]) if len(found) == 2 else None
 
 

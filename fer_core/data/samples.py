@@ -70,9 +70,16 @@ def pick(probs: np.ndarray | None, labels: np.ndarray, per_class: int) -> dict[i
     return chosen
 
 
-def make_samples(ckpt: Path | str | None, data: str, num_samples: int, output: Path | str,
-                 split: str | None = None, force: bool = False, device_target: str = "CPU",
-                 arch: str | None = None) -> SampleSet:
+def make_samples(
+    ckpt: Path | str | None,
+    data: str,
+    num_samples: int,
+    output: Path | str,
+    split: str | None = None,
+    force: bool = False,
+    device_target: str = "CPU",
+    arch: str | None = None,
+) -> SampleSet:
     import cv2
 
     from fer_core.data.dataset import load_dataset
@@ -145,7 +152,9 @@ def _grid(tiles: list[np.ndarray], columns: int) -> np.ndarray:
     canvas = np.zeros((rows * (height + 4), columns * (width + 4), 3), np.uint8)
     for k, tile in enumerate(tiles):
         r, c = divmod(k, columns)
-        canvas[r * (height + 4):r * (height + 4) + tile.shape[0], c * (width + 4):c * (width + 4) + tile.shape[1]] = tile
+        canvas[
+            r * (height + 4) : r * (height + 4) + tile.shape[0], c * (width + 4) : c * (width + 4) + tile.shape[1]
+        ] = tile
     return canvas
 
 

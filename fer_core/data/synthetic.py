@@ -78,13 +78,13 @@ def _eyes(canvas, label, cx, dx, y, s, ink, skin):
 def _brows(canvas, label, cx, dx, y, s, ink, rng):
     # (inner end dy, outer end dy) in face units; negative is up
     inner, outer = {
-        0: (5, -3),    # angry: inner ends pulled down, a V
-        1: (3, -1),    # disgust: lowered, one side raised below
-        2: (-5, 0),    # fear: inner ends raised
-        3: (0, 0),     # happy: relaxed
-        4: (-4, 2),    # sad: inner raised, outer dropped
-        5: (-7, -6),   # surprise: both high
-        6: (0, 0),     # neutral
+        0: (5, -3),  # angry: inner ends pulled down, a V
+        1: (3, -1),  # disgust: lowered, one side raised below
+        2: (-5, 0),  # fear: inner ends raised
+        3: (0, 0),  # happy: relaxed
+        4: (-4, 2),  # sad: inner raised, outer dropped
+        5: (-7, -6),  # surprise: both high
+        6: (0, 0),  # neutral
     }[label]
     jitter = rng.normal(0, 0.7, size=2)
     for side in (-1, 1):
@@ -109,8 +109,9 @@ def _mouth(canvas, label, cx, y, s, ink, rng):
         pts = np.array([_pt(cx - s(9), y + s(3)), _pt(cx - s(6), y), _pt(cx + s(6), y), _pt(cx + s(9), y + s(3))])
         cv2.polylines(canvas, [pts], False, ink, thick + 1, cv2.LINE_AA)
     elif label == 1:  # disgust: lopsided, wavy
-        pts = np.array([_pt(cx - width, y + s(2)), _pt(cx - s(4), y - s(2)), _pt(cx + s(3), y + s(2)),
-                        _pt(cx + width, y - s(5))])
+        pts = np.array(
+            [_pt(cx - width, y + s(2)), _pt(cx - s(4), y - s(2)), _pt(cx + s(3), y + s(2)), _pt(cx + width, y - s(5))]
+        )
         cv2.polylines(canvas, [pts], False, ink, thick, cv2.LINE_AA)
     else:  # neutral: a straight line
         cv2.line(canvas, _pt(cx - width, y), _pt(cx + width, y), ink, thick, cv2.LINE_AA)

@@ -22,7 +22,7 @@ _said_fallback = False
 
 
 def choose_backend(backend: str, device_target: str = "CPU") -> str:
-    """"onnx" or "mindspore". auto: ONNX Runtime on CPU when it is installed, else MindSpore
+    """ "onnx" or "mindspore". auto: ONNX Runtime on CPU when it is installed, else MindSpore
     (said once on stderr); an accelerator always runs MindSpore."""
     global _said_fallback
     if backend not in BACKENDS:
@@ -68,8 +68,9 @@ class OnnxRunner:
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
         options.log_severity_level = 3  # its warnings are not the user's business
-        session = ort.InferenceSession(str(cached_onnx(self.path, self.arch, batch)), options,
-                                       providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(
+            str(cached_onnx(self.path, self.arch, batch)), options, providers=["CPUExecutionProvider"]
+        )
         self.sessions[batch] = session
         return session
 

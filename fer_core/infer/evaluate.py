@@ -53,35 +53,56 @@ class EvalResult:
         return np.divide(np.diag(self.confusion), self.support, out=np.zeros(NUM_CLASSES), where=self.support > 0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ckpt": self.ckpt, "data": self.data, "split": self.split, "tta": self.tta, "arch": self.arch,
-                "total": self.total, "accuracy": self.accuracy,
-                "per_class": {name: {"precision": float(p), "recall": float(r), "support": int(s)}
-                              for name, p, r, s in zip(CLASS_NAMES, self.precision, self.recall, self.support)},
-                "confusion": self.confusion.tolist()}
+        return {
+            "ckpt": self.ckpt,
+            "data": self.data,
+            "split": self.split,
+            "tta": self.tta,
+            "arch": self.arch,
+            "total": self.total,
+            "accuracy": self.accuracy,
+            "per_class": {
+                name: {"precision": float(p), "recall": float(r), "support": int(s)}
+                for name, p, r, s in zip(CLASS_NAMES, self.precision, self.recall, self.support)
+            },
+            "confusion": self.confusion.tolist(),
+        }
 
     def lines(self) -> list[str]:
         """The text report `fer-tui eval` prints."""
-        out = [f"{Path(self.ckpt).name} ({self.arch}) on {self.data} {self.split}: {self.total} faces, "
-               f"{'TTA ' + self.tta if self.tta else 'no TTA'}",
-               f"Accuracy: {self.accuracy:.4f}",
-               "",
-               f"{'class':<10}{'precision':>10}{'recall':>8}{'support':>9}"]
+        out = [
+            f"{Path(self.ckpt).name} ({self.arch}) on {self.data} {self.split}: {self.total} faces, "
+            f"{'TTA ' + self.tta if self.tta else 'no TTA'}",
+            f"Accuracy: {self.accuracy:.4f}",
+            "",
+            f"{'class':<10}{'precision':>10}{'recall':>8}{'support':>9}",
+        ]
         for name, p, r, s in zip(CLASS_NAMES, self.precision, self.recall, self.support):
             out.append(f"{name:<10}{p:>10.4f}{r:>8.4f}{s:>9}")
-        out += ["", "Confusion matrix (rows: true class, columns: predicted)",
-                " " * 10 + "".join(f"{n[:7]:>8}" for n in CLASS_NAMES)]
+        out += [
+            "",
+            "Confusion matrix (rows: true class, columns: predicted)",
+            " " * 10 + "".join(f"{n[:7]:>8}" for n in CLASS_NAMES),
+        ]
         for name, row in zip(CLASS_NAMES, self.confusion):
             out.append(f"{name:<10}" + "".join(f"{v:>8}" for v in row))
         return out
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    return np.bincount(labels * NUM_CLASSES + predicted, minlength=NUM_CLASSES ** 2).reshape(NUM_CLASSES, NUM_CLASSES)
+    return np.bincount(labels * NUM_CLASSES + predicted, minlength=NUM_CLASSES**2).reshape(NUM_CLASSES, NUM_CLASSES)
 
 
-def evaluate(ckpt: Path | str, data: str, split: str = "PublicTest", tta: str | None = "auto",
-             batch_size: int | None = None, arch: str | None = None, device_target: str = "CPU",
-             backend: str = "auto") -> EvalResult:
+def evaluate(
+    ckpt: Path | str,
+    data: str,
+    split: str = "PublicTest",
+    tta: str | None = "auto",
+    batch_size: int | None = None,
+    arch: str | None = None,
+    device_target: str = "CPU",
+    backend: str = "auto",
+) -> EvalResult:
     from fer_core.data.dataset import load_dataset
     from fer_core.infer.predictor import Predictor
 
@@ -90,15 +111,16 @@ def evaluate(ckpt: Path | str, data: str, split: str = "PublicTest", tta: str | 
     # the trainer's batch size by default: same batches, same numbers
     trained = ((side.config if side is not None else None) or {}).get("batch_size")
     batch = batch_size or (trained if isinstance(trained, int) and trained > 0 else 64)
-    predictor = Predictor(ckpt, arch=arch, device_target=device_target, batch_size=min(batch, len(faces)),
-                          backend=backend)
+    predictor = Predictor(
+        ckpt, arch=arch, device_target=device_target, batch_size=min(batch, len(faces)), backend=backend
+    )
     tta = predictor.resolve_tta(tta)  # the report names the views really used
     probs = predictor.predict(faces.images, tta=tta)
-    return EvalResult(str(ckpt), str(data), split, tta, predictor.arch,
-                      confusion_matrix(faces.labels, probs.argmax(1)))
+    return EvalResult(str(ckpt), str(data), split, tta, predictor.arch, confusion_matrix(faces.labels, probs.argmax(1)))
 
 
 # ---------------------------------------------------------------- the report folder
+
 
 def check_report_dir(folder: Path, force: bool = False) -> None:
     """Refuse to overwrite an earlier report unless asked to."""
@@ -144,8 +166,16 @@ def draw_confusion(result: EvalResult, cell: int = 72) -> np.ndarray:
     rows = result.confusion / np.maximum(1, result.confusion.sum(1, keepdims=True))
     shades = cv2.applyColorMap((255 - rows * 255).astype(np.uint8), cv2.COLORMAP_BONE)
     font = cv2.FONT_HERSHEY_SIMPLEX
-    cv2.putText(image, f"{Path(result.ckpt).name} on {result.split}: accuracy {result.accuracy:.4f}",
-                (10, 24), font, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(
+        image,
+        f"{Path(result.ckpt).name} on {result.split}: accuracy {result.accuracy:.4f}",
+        (10, 24),
+        font,
+        0.5,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+    )
     cv2.putText(image, "predicted", (left + size // 2 - 35, top - 40), font, 0.45, (80, 80, 80), 1, cv2.LINE_AA)
     cv2.putText(image, "true", (10, top - 10), font, 0.45, (80, 80, 80), 1, cv2.LINE_AA)
     for i, name in enumerate(CLASS_NAMES):
@@ -158,6 +188,11 @@ def draw_confusion(result: EvalResult, cell: int = 72) -> np.ndarray:
             ink = (255, 255, 255) if rows[i, j] > 0.5 else (0, 0, 0)
             cv2.putText(image, str(int(result.confusion[i, j])), (x + 8, y + 30), font, 0.55, ink, 1, cv2.LINE_AA)
             cv2.putText(image, f"{rows[i, j]:.0%}", (x + 8, y + 54), font, 0.4, ink, 1, cv2.LINE_AA)
-        cv2.rectangle(image, (left + i * cell, top + i * cell),
-                      (left + (i + 1) * cell - 1, top + (i + 1) * cell - 1), (0, 160, 0), 2)
+        cv2.rectangle(
+            image,
+            (left + i * cell, top + i * cell),
+            (left + (i + 1) * cell - 1, top + (i + 1) * cell - 1),
+            (0, 160, 0),
+            2,
+        )
     return image

@@ -33,12 +33,20 @@ def export(ckpt: Path | str, output: Path | str, file_format: str, arch: str, ba
     output = Path(output)
     net = load_network(Path(ckpt), arch)
     _write_graph(net, output, file_format, batch)
-    fileio.write_json(output.with_name(output.name + ".json"), {
-        "format": file_format, "file": output.name, "arch": arch, "source": str(ckpt),
-        "source_sha256": file_digest(ckpt), "input": {"name": "x", "shape": [batch, 1, IMAGE_SIZE, IMAGE_SIZE],
-                                                      "dtype": "float32"},
-        "output": {"shape": [batch, len(CLASS_NAMES)], "meaning": "class probabilities (softmax)"},
-        "preprocessing": PREPROCESSING, "class_names": list(CLASS_NAMES)})
+    fileio.write_json(
+        output.with_name(output.name + ".json"),
+        {
+            "format": file_format,
+            "file": output.name,
+            "arch": arch,
+            "source": str(ckpt),
+            "source_sha256": file_digest(ckpt),
+            "input": {"name": "x", "shape": [batch, 1, IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32"},
+            "output": {"shape": [batch, len(CLASS_NAMES)], "meaning": "class probabilities (softmax)"},
+            "preprocessing": PREPROCESSING,
+            "class_names": list(CLASS_NAMES),
+        },
+    )
     return output
 
 
@@ -65,8 +73,7 @@ def _write_graph(net, output: Path, file_format: str, batch: int) -> None:
         if file_format == "ONNX":
             from mindspore import onnx
 
-            onnx.export(WithSoftmax(net), example, file_name=str(written), input_names=["x"],
-                        output_names=["probs"])
+            onnx.export(WithSoftmax(net), example, file_name=str(written), input_names=["x"], output_names=["probs"])
         else:
             ms.export(WithSoftmax(net), example, file_name=str(stem), file_format=file_format)
         if not written.exists():
@@ -100,4 +107,3 @@ def _prune(folder: Path) -> None:
     for old in exports[CACHE_KEEP:]:
         old.unlink(missing_ok=True)
         old.with_name(old.name + ".json").unlink(missing_ok=True)
-

@@ -38,7 +38,7 @@ def to_face(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     import cv2
 
     x, y, w, h = box
-    crop = gray[y:y + h, x:x + w]
+    crop = gray[y : y + h, x : x + w]
     if crop.shape == (IMAGE_SIZE, IMAGE_SIZE):
         return np.ascontiguousarray(crop)
     return cv2.resize(crop, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)

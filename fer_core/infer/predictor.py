@@ -33,8 +33,14 @@ CROP = 44  # ten-crop: corners + centre of 44×44 and mirrors, resized to 48×48
 class Predictor:
     """A network loaded from a checkpoint, ready to classify 48×48 uint8 faces."""
 
-    def __init__(self, ckpt: Path | str, arch: str | None = None, device_target: str = "CPU",
-                 batch_size: int = 64, backend: str = "auto"):
+    def __init__(
+        self,
+        ckpt: Path | str,
+        arch: str | None = None,
+        device_target: str = "CPU",
+        batch_size: int = 64,
+        backend: str = "auto",
+    ):
         from fer_core.ckpt.arch import check_checkpoint
         from fer_core.infer.backends import choose_backend, make_runner
 
@@ -75,11 +81,11 @@ def predict_batches(run, images: np.ndarray, batch: int) -> np.ndarray:
     The trainer's validation and every Predictor go through here: they agree by construction."""
     out = []
     for start in range(0, len(images), batch):
-        chunk = images[start:start + batch]
+        chunk = images[start : start + batch]
         pad = batch - len(chunk)
         if pad:
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, 0)])
-        out.append(run(np.ascontiguousarray(augment.normalise(chunk)))[:len(chunk) - pad])
+        out.append(run(np.ascontiguousarray(augment.normalise(chunk)))[: len(chunk) - pad])
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
 
 
@@ -94,9 +100,8 @@ def _views(images: np.ndarray, tta: str | None) -> list[np.ndarray]:
     corners = [(0, 0), (0, offset), (offset, 0), (offset, offset), (offset // 2, offset // 2)]
     views = []
     for top, left in corners:
-        crops = images[:, top:top + CROP, left:left + CROP]
-        resized = np.stack([cv2.resize(c, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_LINEAR)
-                            for c in crops])
+        crops = images[:, top : top + CROP, left : left + CROP]
+        resized = np.stack([cv2.resize(c, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_LINEAR) for c in crops])
         views += [resized, np.ascontiguousarray(resized[..., ::-1])]
     return views
 
@@ -104,4 +109,3 @@ def _views(images: np.ndarray, tta: str | None) -> list[np.ndarray]:
 def top_class(probs: np.ndarray) -> tuple[int, float]:
     best = int(np.argmax(probs))
     return best, float(probs[best])
-

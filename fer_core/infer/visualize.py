@@ -21,8 +21,14 @@ FONT = 0  # cv2.FONT_HERSHEY_SIMPLEX
 GREEN, WHITE, GREY, BLACK = (60, 200, 60), (255, 255, 255), (90, 90, 90), (0, 0, 0)
 
 
-def draw_bars(image: np.ndarray, probs: np.ndarray, origin: tuple[int, int], width: int = 150,
-              row: int = 16, highlight: int | None = None) -> None:
+def draw_bars(
+    image: np.ndarray,
+    probs: np.ndarray,
+    origin: tuple[int, int],
+    width: int = 150,
+    row: int = 16,
+    highlight: int | None = None,
+) -> None:
     """Seven labelled probability bars, in place, with a dark backing so they read on any frame."""
     import cv2
 
@@ -57,7 +63,7 @@ def annotate_face(face: np.ndarray, probs: np.ndarray, true: int | None = None, 
 
     big = cv2.resize(face, (face.shape[1] * scale, face.shape[0] * scale), interpolation=cv2.INTER_NEAREST)
     panel = np.zeros((max(big.shape[0], 150), big.shape[1] + 290, 3), np.uint8)
-    panel[:big.shape[0], :big.shape[1]] = cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
+    panel[: big.shape[0], : big.shape[1]] = cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
     best = int(np.argmax(probs))
     title = f"{CLASS_NAMES[best]} {probs[best]:.0%}" + (f" (true: {CLASS_NAMES[true]})" if true is not None else "")
     cv2.putText(panel, title, (big.shape[1] + 10, 16), FONT, 0.45, WHITE, 1, cv2.LINE_AA)
@@ -65,7 +71,9 @@ def annotate_face(face: np.ndarray, probs: np.ndarray, true: int | None = None, 
     return panel
 
 
-def annotate_frame(frame: np.ndarray, predictor, fallback: bool = False, tta: str | None = "auto") -> tuple[np.ndarray, list[dict]]:
+def annotate_frame(
+    frame: np.ndarray, predictor, fallback: bool = False, tta: str | None = "auto"
+) -> tuple[np.ndarray, list[dict]]:
     """Boxes, labels and bars for every face in a BGR frame. With `fallback`, a frame where the
     cascade finds no face is classified as its centre square (and labelled so)."""
     import cv2
@@ -94,8 +102,9 @@ def annotate_frame(frame: np.ndarray, predictor, fallback: bool = False, tta: st
         detections.append({"box": [int(v) for v in face.box], "pred": best, "probs": [float(v) for v in p]})
     draw_bars(out, probs[0], bars_origin(out.shape, faces[0].box))  # the largest face's bars
     if fallback and "centre square" in note:
-        cv2.putText(out, "no face detected: centre square", (8, out.shape[0] - 8), FONT, 0.45, (0, 200, 255), 1,
-                    cv2.LINE_AA)
+        cv2.putText(
+            out, "no face detected: centre square", (8, out.shape[0] - 8), FONT, 0.45, (0, 200, 255), 1, cv2.LINE_AA
+        )
     return out, detections
 
 
@@ -120,8 +129,15 @@ def image(predictor, frame: np.ndarray, output: Path, force: bool = False, tta: 
     return detections
 
 
-def video(predictor, capture, output: Path, source: str, force: bool = False, max_frames: int | None = None,
-          tta: str | None = "auto") -> dict:
+def video(
+    predictor,
+    capture,
+    output: Path,
+    source: str,
+    force: bool = False,
+    max_frames: int | None = None,
+    tta: str | None = "auto",
+) -> dict:
     """Annotate every frame of an opened cv2.VideoCapture into an mp4 at `output`."""
     import cv2
 
@@ -145,8 +161,12 @@ def video(predictor, capture, output: Path, source: str, force: bool = False, ma
                 frames += 1
                 faces += len(detections)
                 if sys.stderr.isatty():
-                    print(f"\r{frames} frames, {faces} faces, {frames / (time.time() - started):.1f} fps",
-                          end="", file=sys.stderr, flush=True)
+                    print(
+                        f"\r{frames} frames, {faces} faces, {frames / (time.time() - started):.1f} fps",
+                        end="",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 if max_frames and frames >= max_frames:
                     break
                 ok, frame = capture.read()

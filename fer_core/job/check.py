@@ -13,8 +13,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fer_core.ckpt import deep, verdict
 from fer_core.ckpt.deep import Report
@@ -24,8 +24,14 @@ from fer_core.job.events import Error, Progress, parse
 OnReport = Callable[[Report], None]
 
 
-def check_all(paths: list[Path], samples: str | None = "demo", behaviour: bool = True, device_target: str = "CPU",
-              isolated: bool = True, on_report: OnReport | None = None) -> list[Report]:
+def check_all(
+    paths: list[Path],
+    samples: str | None = "demo",
+    behaviour: bool = True,
+    device_target: str = "CPU",
+    isolated: bool = True,
+    on_report: OnReport | None = None,
+) -> list[Report]:
     """`deep.inspect` of every path (the faces loaded once here: a bad sample folder is one line
     before any load); `on_report` hears each report as it comes."""
     faces = deep.load_samples(samples) if behaviour else None
@@ -54,16 +60,33 @@ def check_all(paths: list[Path], samples: str | None = "demo", behaviour: bool =
     return reports
 
 
-def _run_child(paths: list[Path], samples: str | None, behaviour: bool, device_target: str,
-               done: OnReport) -> tuple[int, str | None]:
+def _run_child(
+    paths: list[Path], samples: str | None, behaviour: bool, device_target: str, done: OnReport
+) -> tuple[int, str | None]:
     """(reports received, why the child died or None)."""
-    command = [sys.executable, "-m", "fer_core.job", "check", "--in-process", "--samples", str(samples or "demo"),
-               "--device_target", device_target, *([] if behaviour else ["--no-behaviour"]), "--",
-               *map(str, paths)]
+    command = [
+        sys.executable,
+        "-m",
+        "fer_core.job",
+        "check",
+        "--in-process",
+        "--samples",
+        str(samples or "demo"),
+        "--device_target",
+        device_target,
+        *([] if behaviour else ["--no-behaviour"]),
+        "--",
+        *map(str, paths),
+    ]
     count = 0
     with tempfile.TemporaryFile() as errors:  # MindSpore's chatter: only its last line is kept
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,
-                                   env={**os.environ, "GLOG_v": os.environ.get("GLOG_v", "3")})
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env={**os.environ, "GLOG_v": os.environ.get("GLOG_v", "3")},
+        )
         for line in process.stdout:
             event = parse(line)
             if isinstance(event, Error):

@@ -12,7 +12,7 @@ events (a library's chatter), so either side may grow.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -54,8 +54,9 @@ class Progress(_Event):
     done: int = Field(0, description="Items finished so far, this one included")
     total: int | None = Field(None, description="Items in all, when known")
     prediction: Prediction | None = Field(None, description="infer: one image's prediction")
-    report: dict[str, Any] | None = Field(None, description="check: one checkpoint's report, as "
-                                          "`fer-tui checkpoints --json` prints it")
+    report: dict[str, Any] | None = Field(
+        None, description="check: one checkpoint's report, as `fer-tui checkpoints --json` prints it"
+    )
     verdict: Verdict | None = Field(None, description="check: that checkpoint's verdict")
     lines: list[str] = Field(default_factory=list, description="check: one line per check, for people")
     skipped: Skipped | None = Field(None, description="an input left out")
@@ -63,10 +64,13 @@ class Progress(_Event):
 
 class Result(_Event):
     event: Literal["result"] = "result"
-    verdict: Verdict | None = Field(None, description="infer: the behaviour rule on every prediction; "
-                                    "check: the worst checkpoint's")
-    summary: dict[str, Any] = Field(default_factory=dict, description="The kind's numbers "
-                                    "(infer: total, correct, accuracy, seconds; samples: folder, faces)")
+    verdict: Verdict | None = Field(
+        None, description="infer: the behaviour rule on every prediction; check: the worst checkpoint's"
+    )
+    summary: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The kind's numbers (infer: total, correct, accuracy, seconds; samples: folder, faces)",
+    )
     text: str = Field("", description="What the matching `fer-tui` verb prints")
 
 
@@ -75,7 +79,7 @@ class Error(_Event):
     message: str = Field(description="One line naming the file or field")
 
 
-Event = Annotated[Union[Started, Progress, Result, Error], Field(discriminator="event")]
+Event = Annotated[Started | Progress | Result | Error, Field(discriminator="event")]
 _EVENT = TypeAdapter(Event)
 
 

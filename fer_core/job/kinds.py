@@ -1,18 +1,18 @@
 """The job kinds: what each takes (its flags) and the events it emits.
 
-    data PATH                                  result: rows per split and class (as `fer-tui data`)
-    check PATH… [--samples S] [--no-behaviour]  progress: one report per checkpoint; result: the worst
-    infer --ckpt P --folder DIR [--tta T]      progress: one prediction per image; result: accuracy
-    samples …                                  the flags of `fer-tui samples`; result: what it wrote
-    export …                                   the flags of `fer-tui export`; result: the file
+data PATH                                  result: rows per split and class (as `fer-tui data`)
+check PATH… [--samples S] [--no-behaviour]  progress: one report per checkpoint; result: the worst
+infer --ckpt P --folder DIR [--tta T]      progress: one prediction per image; result: accuracy
+samples …                                  the flags of `fer-tui samples`; result: what it wrote
+export …                                   the flags of `fer-tui export`; result: the file
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import CheckpointError, FerError
@@ -27,8 +27,15 @@ def data(args, emit: Emit) -> None:
 
     emit(Started(job="data"))
     dataset = load_dataset(args.path, use_cache=not args.no_cache)
-    emit(Result(summary={"rows": {name: len(split) for name, split in dataset.splits.items()},
-                         "skipped": len(dataset.skipped)}, text="\n".join(describe(dataset))))
+    emit(
+        Result(
+            summary={
+                "rows": {name: len(split) for name, split in dataset.splits.items()},
+                "skipped": len(dataset.skipped),
+            },
+            text="\n".join(describe(dataset)),
+        )
+    )
 
 
 def check(args, emit: Emit) -> None:
@@ -44,14 +51,26 @@ def check(args, emit: Emit) -> None:
     counter = iter(range(1, len(paths) + 1))  # one report per path, in order, crashed ones too
 
     def heard(report) -> None:
-        emit(Progress(done=next(counter), total=len(paths), report=report.to_dict(), verdict=report.verdict,
-                      lines=report.lines()))
+        emit(
+            Progress(
+                done=next(counter),
+                total=len(paths),
+                report=report.to_dict(),
+                verdict=report.verdict,
+                lines=report.lines(),
+            )
+        )
 
-    reports = check_all(paths, args.samples, not args.no_behaviour, args.device_target,
-                        isolated=not args.in_process, on_report=heard)
+    reports = check_all(
+        paths, args.samples, not args.no_behaviour, args.device_target, isolated=not args.in_process, on_report=heard
+    )
     levels = [r.verdict.level for r in reports]
-    emit(Result(verdict=verdict.worst(r.verdict for r in reports),
-                summary={"checked": len(reports), **{level: levels.count(level) for level in verdict.LEVELS}}))
+    emit(
+        Result(
+            verdict=verdict.worst(r.verdict for r in reports),
+            summary={"checked": len(reports), **{level: levels.count(level) for level in verdict.LEVELS}},
+        )
+    )
 
 
 def infer(args, emit: Emit) -> None:
@@ -75,22 +94,35 @@ def infer(args, emit: Emit) -> None:
     all_probs, all_true = [], []
     for start in range(0, total, BATCH):
         faces, kept = [], []
-        for file, label in files[start:start + BATCH]:
+        for file, label in files[start : start + BATCH]:
             try:
                 faces.append(read_face(file))
                 kept.append((file, label))
             except FerError:
-                emit(Progress(done=len(all_probs), total=total,
-                              skipped=Skipped(path=str(file), reason="not a readable image")))
+                emit(
+                    Progress(
+                        done=len(all_probs), total=total, skipped=Skipped(path=str(file), reason="not a readable image")
+                    )
+                )
         if not faces:
             continue
         for (file, label), p in zip(kept, predictor.predict(np.stack(faces), tta=args.tta)):
             pred = int(p.argmax())
             all_probs.append(p)
             all_true.append(label)
-            emit(Progress(done=len(all_probs), total=total, prediction=Prediction(
-                path=str(file), true=label, pred=pred, probs=[round(float(v), 6) for v in p],
-                correct=None if label is None else pred == label)))
+            emit(
+                Progress(
+                    done=len(all_probs),
+                    total=total,
+                    prediction=Prediction(
+                        path=str(file),
+                        true=label,
+                        pred=pred,
+                        probs=[round(float(v), 6) for v in p],
+                        correct=None if label is None else pred == label,
+                    ),
+                )
+            )
     if not all_probs:
         raise FerError(f"{args.folder}: no readable images")
     probs = np.stack(all_probs)
@@ -102,10 +134,17 @@ def infer(args, emit: Emit) -> None:
     if judged.level == "ok":  # the counts are on screen already: the level, and (short, it
         # shares an 80-column line with them) that the faces were synthetic
         judged = verdict.Verdict("ok", "on synthetic faces") if note else verdict.OK
-    emit(Result(verdict=judged,
-                summary={"total": len(all_probs), "correct": correct,
-                         "accuracy": None if correct is None else correct / len(all_probs),
-                         "seconds": round(time.time() - started, 3)}))
+    emit(
+        Result(
+            verdict=judged,
+            summary={
+                "total": len(all_probs),
+                "correct": correct,
+                "accuracy": None if correct is None else correct / len(all_probs),
+                "seconds": round(time.time() - started, 3),
+            },
+        )
+    )
 
 
 def samples(args, emit: Emit) -> None:
@@ -114,8 +153,12 @@ def samples(args, emit: Emit) -> None:
 
     emit(Started(job="samples"))
     result = make(args)
-    emit(Result(summary={"folder": str(result.folder), "written": len(result.written), "missing": result.missing},
-                text="\n".join(summary_lines(result, args.csv))))
+    emit(
+        Result(
+            summary={"folder": str(result.folder), "written": len(result.written), "missing": result.missing},
+            text="\n".join(summary_lines(result, args.csv)),
+        )
+    )
 
 
 def export(args, emit: Emit) -> None:
@@ -150,9 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     from fer_core.cli.main import OneLineParser
 
     # kind -> (its flags, what runs it)
-    table = {"data": (data_verb.add_arguments, data), "check": (_check_arguments, check),
-             "infer": (_infer_arguments, infer), "samples": (samples_verb.add_arguments, samples),
-             "export": (export_verb.add_arguments, export)}
+    table = {
+        "data": (data_verb.add_arguments, data),
+        "check": (_check_arguments, check),
+        "infer": (_infer_arguments, infer),
+        "samples": (samples_verb.add_arguments, samples),
+        "export": (export_verb.add_arguments, export),
+    }
     parser = OneLineParser(prog="python -m fer_core.job", description="Run one job; its events on stdout.")
     sub = parser.add_subparsers(dest="kind", metavar="KIND", required=True, parser_class=OneLineParser)
     for kind in KINDS:

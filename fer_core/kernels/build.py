@@ -34,17 +34,21 @@ VECTOR_FLAGS = ["-mavx2", "-mfma"]
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
     """VECTOR_FLAGS when this CPU has AVX2 and FMA (the build runs where the kernels will)."""
     try:
-        flags = next((line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines()
-                      if line.startswith("flags")), [])
+        flags = next(
+            (line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), []
+        )
     except OSError:
         return []
     return VECTOR_FLAGS if {"avx2", "fma"} <= set(flags) else []
+
+
 SYSTEM_PREFIXES = [Path("/usr"), Path("/usr/local")]
 
 
 @dataclass(frozen=True)
 class OneDNN:
     """An installed oneDNN 3: where its headers and library are, and its version."""
+
     include: Path
     lib: Path
     version: str
@@ -108,8 +112,17 @@ def library() -> Path | str:
         return f"no C++ compiler ({cxx} did not run)"
     sources = {name: files("fer_core.kernels").joinpath(name).read_bytes() for name in SOURCES}
     flags = FLAGS + cpu_flags()
-    key = hashlib.sha256(b"\0".join([*sources.values(), version.encode(), onednn.version.encode(),
-                                     str(onednn.lib).encode(), " ".join(flags).encode()])).hexdigest()[:16]
+    key = hashlib.sha256(
+        b"\0".join(
+            [
+                *sources.values(),
+                version.encode(),
+                onednn.version.encode(),
+                str(onednn.lib).encode(),
+                " ".join(flags).encode(),
+            ]
+        )
+    ).hexdigest()[:16]
     folder = locations.cache_dir() / "kernels"
     target = folder / f"fer-kernels-{key}.so"
     if target.exists():
@@ -121,8 +134,18 @@ def library() -> Path | str:
             paths.append(Path(work) / name)
             paths[-1].write_bytes(text)
         built = Path(work) / target.name
-        command = [cxx, *flags, f"-I{onednn.include}", *map(str, paths), "-o", str(built), f"-L{onednn.lib}", "-ldnnl",
-                   f"-Wl,-rpath,{onednn.lib}", "-Wl,--no-undefined"]
+        command = [
+            cxx,
+            *flags,
+            f"-I{onednn.include}",
+            *map(str, paths),
+            "-o",
+            str(built),
+            f"-L{onednn.lib}",
+            "-ldnnl",
+            f"-Wl,-rpath,{onednn.lib}",
+            "-Wl,--no-undefined",
+        ]
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=600)
         except (OSError, subprocess.SubprocessError) as error:

@@ -25,8 +25,12 @@ def _op():
     library = kernels.path()
     if isinstance(library, str):
         raise RuntimeError(library)
-    backward = ops.Custom(f"{library}:BnReluBackward", lambda dy, x, y, g, m, v: (list(x), list(g), list(g)),
-                          lambda dy, x, y, g, m, v: (dy, dy, dy), func_type="aot")
+    backward = ops.Custom(
+        f"{library}:BnReluBackward",
+        lambda dy, x, y, g, m, v: (list(x), list(g), list(g)),
+        lambda dy, x, y, g, m, v: (dy, dy, dy),
+        func_type="aot",
+    )
 
     def bprop(x, gamma, beta, moving_mean, moving_var, out, dout):
         y, mean, var = out[0], out[1], out[2]
@@ -35,8 +39,7 @@ def _op():
         return dx, dgamma, dbeta, ops.zeros_like(moving_mean), ops.zeros_like(moving_var)
 
     shapes = lambda x, g, b, m, v: (list(x), list(g), list(g), list(g), list(g))  # noqa: E731
-    return ops.Custom(f"{library}:BnReluForward", shapes, lambda x, g, b, m, v: (x,) * 5, func_type="aot",
-                      bprop=bprop)
+    return ops.Custom(f"{library}:BnReluForward", shapes, lambda x, g, b, m, v: (x,) * 5, func_type="aot", bprop=bprop)
 
 
 class FastBatchNormReLU(nn.BatchNorm2d):
@@ -61,9 +64,15 @@ class FastBatchNormReLU(nn.BatchNorm2d):
 def _eligible(bn, relu) -> bool:
     """A stock BatchNorm2d (affine, eps 1e-5, momentum 0.9, batch statistics in training) right
     before a ReLU: what bn_relu.cc computes."""
-    return (type(bn) is nn.BatchNorm2d and type(relu) is nn.ReLU and bn.gamma.requires_grad
-            and abs(bn.eps - 1e-5) < 1e-12 and abs(bn.momentum - 0.1) < 1e-6
-            and bn.use_batch_statistics is None and getattr(bn, "format", "NCHW") == "NCHW")
+    return (
+        type(bn) is nn.BatchNorm2d
+        and type(relu) is nn.ReLU
+        and bn.gamma.requires_grad
+        and abs(bn.eps - 1e-5) < 1e-12
+        and abs(bn.momentum - 0.1) < 1e-6
+        and bn.use_batch_statistics is None
+        and getattr(bn, "format", "NCHW") == "NCHW"
+    )
 
 
 def use_fast_bn_relu(net) -> int:

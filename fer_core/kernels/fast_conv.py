@@ -49,8 +49,9 @@ def _ops(stride: int, split_backward: bool = False):
             return backward_data(dout, w, x), backward_weights(dout, x)
     else:
         # one op for both gradients: dy is reordered to oneDNN's layout once, not twice
-        backward = ops.Custom(f"{library}:ConvBackwardS{stride}", backward_shape,
-                              lambda dy, w, x: (dy, dy), func_type="aot")
+        backward = ops.Custom(
+            f"{library}:ConvBackwardS{stride}", backward_shape, lambda dy, w, x: (dy, dy), func_type="aot"
+        )
 
         def bprop(x, w, out, dout):
             dx, dw = backward(dout, w, x)
@@ -59,18 +60,19 @@ def _ops(stride: int, split_backward: bool = False):
     def forward_shape(x, w):
         return [x[0], w[0], _out_size(x[2], stride), _out_size(x[3], stride)]
 
-    return ops.Custom(f"{library}:ConvForwardS{stride}", forward_shape, lambda x, w: x, func_type="aot",
-                      bprop=bprop)
+    return ops.Custom(f"{library}:ConvForwardS{stride}", forward_shape, lambda x, w: x, func_type="aot", bprop=bprop)
 
 
 class FastConv2d(nn.Conv2d):
     """A 3×3, padding-1, bias-free nn.Conv2d on our kernels (same parameters as the stock one)."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, weight_init=None,
-                 split_backward: bool = False):
+    def __init__(
+        self, in_channels: int, out_channels: int, stride: int = 1, weight_init=None, split_backward: bool = False
+    ):
         kwargs = {} if weight_init is None else {"weight_init": weight_init}
-        super().__init__(in_channels, out_channels, 3, stride=stride, pad_mode="pad", padding=1,
-                         has_bias=False, **kwargs)
+        super().__init__(
+            in_channels, out_channels, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False, **kwargs
+        )
         if stride not in (1, 2):
             raise ValueError(f"FastConv2d supports strides 1 and 2, not {stride}")
         self.fast = _ops(stride, split_backward)
@@ -93,9 +95,15 @@ def _eligible(cell) -> bool:
     if type(cell) is not nn.Conv2d:  # a subclass (FastConv2d included) may compute otherwise
         return False
     padding = cell.padding if isinstance(cell.padding, tuple) else (cell.padding,) * 4
-    return (tuple(cell.kernel_size) == (3, 3) and cell.pad_mode == "pad"
-            and padding == (1, 1, 1, 1) and tuple(cell.stride) in ((1, 1), (2, 2))
-            and tuple(cell.dilation) == (1, 1) and cell.group == 1 and not cell.has_bias)
+    return (
+        tuple(cell.kernel_size) == (3, 3)
+        and cell.pad_mode == "pad"
+        and padding == (1, 1, 1, 1)
+        and tuple(cell.stride) in ((1, 1), (2, 2))
+        and tuple(cell.dilation) == (1, 1)
+        and cell.group == 1
+        and not cell.has_bias
+    )
 
 
 def use_fast_convs(net) -> int:
@@ -110,8 +118,9 @@ def use_fast_convs(net) -> int:
         for key, child in list(parent._cells.items()):  # noqa: SLF001 - MindSpore keeps children here
             if child is None or not _eligible(child):
                 continue
-            swap_cell(parent, key, child, FastConv2d(child.in_channels, child.out_channels, child.stride[0]),
-                      ("weight",))
+            swap_cell(
+                parent, key, child, FastConv2d(child.in_channels, child.out_channels, child.stride[0]), ("weight",)
+            )
             swapped += 1
     return swapped
 

@@ -7,8 +7,11 @@ import mindspore.ops as ops
 
 
 def conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Cell]:
-    return [nn.Conv2d(c_in, c_out, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False),
-            nn.BatchNorm2d(c_out), nn.ReLU()]
+    return [
+        nn.Conv2d(c_in, c_out, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+    ]
 
 
 def global_average_pool(x):

@@ -23,8 +23,14 @@ class ChannelAttention(nn.Cell):
 
     def __init__(self, channels: int, reduction: int = 16):
         super().__init__()
-        self.fc = nn.SequentialCell([nn.Dense(channels, channels // reduction), nn.ReLU(),
-                                     nn.Dense(channels // reduction, channels), nn.Sigmoid()])
+        self.fc = nn.SequentialCell(
+            [
+                nn.Dense(channels, channels // reduction),
+                nn.ReLU(),
+                nn.Dense(channels // reduction, channels),
+                nn.Sigmoid(),
+            ]
+        )
 
     def construct(self, x):
         weights = self.fc(global_average_pool(x))
@@ -55,8 +61,9 @@ class BasicBlock(nn.Cell):
         self.spatial_attention = SpatialAttention()
         self.downsample = None
         if stride != 1 or c_in != c_out:
-            self.downsample = nn.SequentialCell([
-                nn.Conv2d(c_in, c_out, 1, stride=stride, has_bias=False), nn.BatchNorm2d(c_out)])
+            self.downsample = nn.SequentialCell(
+                [nn.Conv2d(c_in, c_out, 1, stride=stride, has_bias=False), nn.BatchNorm2d(c_out)]
+            )
 
     def construct(self, x):
         identity = x if self.downsample is None else self.downsample(x)
@@ -76,10 +83,19 @@ class ResNet18Attention(nn.Cell):
         self.layer2 = self._stage(64, 128, 2)
         self.layer3 = self._stage(128, 256, 2)
         self.layer4 = self._stage(256, 512, 2)
-        self.classifier = nn.SequentialCell([
-            nn.Dense(512, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(p=dropout),
-            nn.Dense(256, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(p=dropout),
-            nn.Dense(128, num_classes)])
+        self.classifier = nn.SequentialCell(
+            [
+                nn.Dense(512, 256),
+                nn.BatchNorm1d(256),
+                nn.ReLU(),
+                nn.Dropout(p=dropout),
+                nn.Dense(256, 128),
+                nn.BatchNorm1d(128),
+                nn.ReLU(),
+                nn.Dropout(p=dropout),
+                nn.Dense(128, num_classes),
+            ]
+        )
 
     @staticmethod
     def _stage(c_in: int, c_out: int, stride: int) -> nn.SequentialCell:

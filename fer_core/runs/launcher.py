@@ -54,10 +54,18 @@ def launch_detached(run_dir: Path, resume: bool = False) -> int:
             with open(run_dir / LOG, "ab") as log, signals_unblocked():
                 process = subprocess.Popen(
                     trainer_command(run_dir, resume),
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, close_fds=True, pass_fds=(lock.fd, ready_read),
-                    env={**os.environ, "PYTHONUNBUFFERED": "1", runlock.LOCK_FD_ENV: str(lock.fd),
-                         runlock.READY_FD_ENV: str(ready_read)},
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    close_fds=True,
+                    pass_fds=(lock.fd, ready_read),
+                    env={
+                        **os.environ,
+                        "PYTHONUNBUFFERED": "1",
+                        runlock.LOCK_FD_ENV: str(lock.fd),
+                        runlock.READY_FD_ENV: str(ready_read),
+                    },
                 )
         except BaseException:
             os.close(ready_write)
@@ -121,8 +129,10 @@ def trainer_pid(run_dir: Path) -> int:
         for pid in candidates:
             if runlock.process_has_lock_open(pid, run_dir):
                 return pid
-        raise RunError(f"{run_dir}: pid {candidates[0] if candidates else 'none'} in {STATUS} is not the process "
-                       f"holding the run's lock; not signalled")
+        raise RunError(
+            f"{run_dir}: pid {candidates[0] if candidates else 'none'} in {STATUS} is not the process "
+            f"holding the run's lock; not signalled"
+        )
     for pid in candidates[:1]:  # a trainer from before the lock existed
         line = _cmdline(pid)
         if pid_alive(pid) and (str(run_dir) in line or str(run_dir.resolve()) in line):
@@ -165,5 +175,6 @@ def check_device(device: str) -> None:
             return
         except OSError:
             continue
-    raise ConfigError(f"device_target {device}: this machine has no {device} driver ({names[0]} not found); "
-                      "use --device_target CPU")
+    raise ConfigError(
+        f"device_target {device}: this machine has no {device} driver ({names[0]} not found); use --device_target CPU"
+    )

@@ -37,6 +37,7 @@ HEARTBEAT_STALE = 60.0  # seconds without a status write before a live run count
 
 # ---------------------------------------------------------------- creating
 
+
 def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = None) -> Path:
     """Make a new, never reused run directory with config.toml and a `starting` status."""
     root = root or resolve_save_dir(config)
@@ -61,8 +62,10 @@ def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = 
         raise RunError(f"{root}: no free run id for {stamp}-{preset}")
     try:
         fileio.write_toml(run_dir / CONFIG, config.model_dump())
-        write_status(run_dir, RunStatus(run_id=run_id, preset=preset, state="starting",
-                                        started=time.time(), epochs=config.epochs))
+        write_status(
+            run_dir,
+            RunStatus(run_id=run_id, preset=preset, state="starting", started=time.time(), epochs=config.epochs),
+        )
     except OSError as error:  # e.g. no space: leave no half-made run behind
         shutil.rmtree(run_dir, ignore_errors=True)
         raise RunError(f"{run_dir}: cannot create the run ({error.strerror or error})") from None
@@ -82,6 +85,7 @@ def update_status(run_dir: Path, **fields: Any) -> RunStatus:
 
 
 # ---------------------------------------------------------------- reading
+
 
 def read_status(run_dir: Path) -> RunStatus | None:
     """status.json, or None if it is missing, unreadable or not a status (it is never
@@ -203,8 +207,11 @@ def find_runs(root: Path, max_depth: int = 3) -> list[RunInfo]:
                 found.append(RunInfo(Path(directory), status, effective_state(status, run_dir=Path(directory))))
             continue
         if depth < max_depth:
-            stack.extend((Path(e.path), depth + 1) for e in entries
-                         if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
+            stack.extend(
+                (Path(e.path), depth + 1)
+                for e in entries
+                if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
+            )
     found.sort(key=lambda r: (not r.live, -(r.status.started or 0)))
     return found
 
@@ -219,8 +226,9 @@ def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
     root = root or locations.checkpoints_root()
     found = [run.path for run in find_runs(root) if str(spec) in (run.run_id, run.path.name)]
     if len(found) > 1:  # the same id in two save_dirs: never guess which one was meant
-        raise RunError(f"{spec}: {len(found)} runs have this id ({', '.join(map(str, found))}); "
-                       "give the run directory instead")
+        raise RunError(
+            f"{spec}: {len(found)} runs have this id ({', '.join(map(str, found))}); give the run directory instead"
+        )
     if found:
         return found[0]
     raise RunError(f"{spec}: not a run directory (no {STATUS} or {CONFIG})")

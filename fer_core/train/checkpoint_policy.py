@@ -22,14 +22,19 @@ from fer_core.runs import rundir
 class CheckpointPolicy:
     def __init__(self, run_dir: Path, config: TrainConfig, run_id: str | None):
         self.run_dir, self.config = Path(run_dir), config
-        self.stamp = {"arch": config.arch, "config_hash": config.digest(), "config": config.model_dump(),
-                      "run_id": run_id}
+        self.stamp = {
+            "arch": config.arch,
+            "config_hash": config.digest(),
+            "config": config.model_dump(),
+            "run_id": run_id,
+        }
 
     def sidecar(self, **info: Any) -> dict[str, Any]:
         return {**self.stamp, **info}
 
-    def end_of_epoch(self, net, optimizer, epoch: int, steps: int, val_acc: float, is_best: bool,
-                     state: dict[str, Any]) -> None:
+    def end_of_epoch(
+        self, net, optimizer, epoch: int, steps: int, val_acc: float, is_best: bool, state: dict[str, Any]
+    ) -> None:
         info = self.sidecar(epoch=epoch, val_acc=val_acc, step=epoch * steps)
         if is_best:
             save_weights(net, self.run_dir / rundir.BEST, info)

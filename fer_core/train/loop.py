@@ -92,8 +92,7 @@ class Trainer:
             return self._run()
         except StopRequested:
             name = signal.Signals(self.stop_signal).name
-            report.say(f"Stopped by {name}; last_state.ckpt saved, resume with "
-                       f"`fer-tui train --resume {self.run_dir}`")
+            report.say(f"Stopped by {name}; last_state.ckpt saved, resume with `fer-tui train --resume {self.run_dir}`")
             report.set_status(state="stopped", message=f"stopped by {name}")
             return 128 + self.stop_signal  # the shell's convention: `train && next` does not go on
         except FerError as error:
@@ -155,8 +154,12 @@ class Trainer:
             replay = progress.model_dump()  # a stopped epoch is replayed from here
             order = rng.permutation(len(labels))
             losses, correct, seen = [], 0, 0
-            batches = Prefetcher(lambda step: self.cluster.shard(  # a worker's share of the global batch
-                self._batch(images, labels, order[step * batch:(step + 1) * batch], rng)), steps_per_epoch)
+            batches = Prefetcher(
+                lambda step, order=order: self.cluster.shard(  # a worker's share of the global batch
+                    self._batch(images, labels, order[step * batch : (step + 1) * batch], rng)
+                ),
+                steps_per_epoch,
+            )
             for step, (index, x, targets) in enumerate(batches, 1):
                 self.stop_signal = self.cluster.agree_stop(self.stop_signal)  # all workers stop at one step
                 if self.stop_signal is not None:
@@ -171,11 +174,21 @@ class Trainer:
             train_seconds = time.time() - started
             losses, correct, seen = self.cluster.epoch_totals(losses, correct, seen)
             val_loss, val_acc = self.cluster.validate(
-                net, lambda x, y: self._validate(predict, x, y, batch), val_split.images, val_split.labels)
-            row = progress.end_epoch(EpochRow(
-                epoch=epoch, train_loss=float(np.mean(losses)), train_acc=correct / max(1, seen),
-                val_loss=val_loss, val_acc=val_acc, lr=float(schedule[epoch * steps_per_epoch - 1]),
-                seconds=time.time() - started, images_per_second=seen / train_seconds), config.patience)
+                net, lambda x, y: self._validate(predict, x, y, batch), val_split.images, val_split.labels
+            )
+            row = progress.end_epoch(
+                EpochRow(
+                    epoch=epoch,
+                    train_loss=float(np.mean(losses)),
+                    train_acc=correct / max(1, seen),
+                    val_loss=val_loss,
+                    val_acc=val_acc,
+                    lr=float(schedule[epoch * steps_per_epoch - 1]),
+                    seconds=time.time() - started,
+                    images_per_second=seen / train_seconds,
+                ),
+                config.patience,
+            )
             progress.rng_state = rng.bit_generator.state
             # last_state carries the history, so it and metrics.jsonl can never disagree
             saver.end_of_epoch(net, optimizer, epoch, steps_per_epoch, val_acc, row.is_best, progress.model_dump())
@@ -214,8 +227,7 @@ class Trainer:
         params = net.trainable_params()
         decay = [p for p in params if len(p.shape) > 1]  # no decay on biases and BatchNorm
         rest = [p for p in params if len(p.shape) <= 1]
-        groups = [{"params": decay, "weight_decay": self.config.weight_decay},
-                  {"params": rest, "weight_decay": 0.0}]
+        groups = [{"params": decay, "weight_decay": self.config.weight_decay}, {"params": rest, "weight_decay": 0.0}]
         return nn.AdamWeightDecay(groups, learning_rate=ms.Tensor(schedule))
 
     def _batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray, rng: np.random.Generator):
@@ -333,8 +345,7 @@ def predict_all(predict, ms, images: np.ndarray, batch: int, tta: bool = False) 
     return probs
 
 
-def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = None,
-          foreground: bool = False) -> int:
+def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = None, foreground: bool = False) -> int:
     """Train the run; `lock` is the run's lock when the caller already holds it; `foreground`:
     stdout is the user's terminal, so what the run says is copied to train.log as well."""
     try:
@@ -366,4 +377,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.run_dir}: no {rundir.CONFIG}", file=sys.stderr)
         return 2
     return train(args.run_dir, args.resume)
-

@@ -18,7 +18,8 @@ import os
 import queue
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 SLEEP_SHARE = 0.85  # of the expected step time slept before spinning; the rest is spun
 OVERSLEPT = 0.0005  # a wait shorter than this after the sleep: the results were already there

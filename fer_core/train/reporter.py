@@ -61,12 +61,20 @@ class Reporter:
         if progress is None:
             self.say("No last_state.ckpt yet (stopped before the first epoch ended): starting at epoch 1")
         else:
-            self.say(f"Resuming at epoch {progress.epoch + 1}/{self.epochs} "
-                     f"(best {progress.best_val_acc:.4f} at epoch {progress.best_epoch})")
+            self.say(
+                f"Resuming at epoch {progress.epoch + 1}/{self.epochs} "
+                f"(best {progress.best_val_acc:.4f} at epoch {progress.best_epoch})"
+            )
 
     def running(self, progress: TrainProgress, steps: int) -> None:
-        self.set_status(state="running", epoch=progress.epoch, epochs=self.epochs, steps=steps,
-                        **_best(progress), patience_left=progress.patience_left)
+        self.set_status(
+            state="running",
+            epoch=progress.epoch,
+            epochs=self.epochs,
+            steps=steps,
+            **_best(progress),
+            patience_left=progress.patience_left,
+        )
 
     def step(self, epoch: int, step: int, steps: int, seen: int, started: float) -> None:
         """A step ended: the terminal's bar now, status.json at most once a STATUS_INTERVAL."""
@@ -75,35 +83,50 @@ class Reporter:
         if self.interactive:
             width = 30
             done = int(width * step / steps)
-            print(f"\r  {epoch}/{self.epochs} [{'#' * done}{'.' * (width - done)}] {step}/{steps} "
-                  f"{speed:.0f} img/s", end="", flush=True)
+            print(
+                f"\r  {epoch}/{self.epochs} [{'#' * done}{'.' * (width - done)}] {step}/{steps} {speed:.0f} img/s",
+                end="",
+                flush=True,
+            )
         if time.time() - self.last_heartbeat >= STATUS_INTERVAL:
             epoch_time = elapsed * steps / max(1, step)
             eta = epoch_time * (steps - step) / steps + (self.epochs - epoch) * epoch_time
-            self.set_status(state="running", epoch=epoch - 1, step=step, steps=steps,
-                            images_per_second=speed, eta_seconds=eta)
+            self.set_status(
+                state="running", epoch=epoch - 1, step=step, steps=steps, images_per_second=speed, eta_seconds=eta
+            )
 
     def epoch_end(self, row: EpochRow, progress: TrainProgress) -> None:
         """An epoch ended: its metrics line, the classic script's lines, the status."""
         fileio.append_line(self.run_dir / rundir.METRICS, row.to_line())
-        self.say(f"Epoch {row.epoch}/{self.epochs} - Loss: {row.train_loss:.4f} - "
-                 f"Train Accuracy: {row.train_acc:.4f} - Val Loss: {row.val_loss:.4f} - "
-                 f"{row.images_per_second:.0f} img/s - {row.seconds:.1f}s")
+        self.say(
+            f"Epoch {row.epoch}/{self.epochs} - Loss: {row.train_loss:.4f} - "
+            f"Train Accuracy: {row.train_acc:.4f} - Val Loss: {row.val_loss:.4f} - "
+            f"{row.images_per_second:.0f} img/s - {row.seconds:.1f}s"
+        )
         self.say(f"Validation Accuracy: {row.val_acc:.4f}")
         if row.is_best:
             self.say(f"New best accuracy: {progress.best_val_acc:.4f} at epoch {progress.best_epoch}")
-        self.set_status(epoch=row.epoch, step=self.status.steps, **_best(progress),
-                        patience_left=progress.patience_left, images_per_second=row.images_per_second,
-                        eta_seconds=row.seconds * (self.epochs - row.epoch))
+        self.set_status(
+            epoch=row.epoch,
+            step=self.status.steps,
+            **_best(progress),
+            patience_left=progress.patience_left,
+            images_per_second=row.images_per_second,
+            eta_seconds=row.seconds * (self.epochs - row.epoch),
+        )
 
     def finished(self, state: str, progress: TrainProgress) -> None:
-        self.say(f"Training {state.replace('_', ' ')}: best validation accuracy "
-                 f"{progress.best_val_acc:.4f} at epoch {progress.best_epoch}")
+        self.say(
+            f"Training {state.replace('_', ' ')}: best validation accuracy "
+            f"{progress.best_val_acc:.4f} at epoch {progress.best_epoch}"
+        )
         self.set_status(state=state, eta_seconds=0)
 
 
 def _best(progress: TrainProgress) -> dict[str, Any]:
     """The status's best fields: None until an epoch has been judged."""
     judged = progress.best_val_acc >= 0
-    return {"best_val_acc": progress.best_val_acc if judged else None,
-            "best_epoch": progress.best_epoch if judged else None}
+    return {
+        "best_val_acc": progress.best_val_acc if judged else None,
+        "best_epoch": progress.best_epoch if judged else None,
+    }

@@ -46,18 +46,33 @@ class CheckpointsScreen(Screen):
     ACTIONS = (
         Action("i", "infer", "Infer", "test inference on the sample folder", title="Test inference"),
         Action("space", "mark", "Mark", "mark/unmark (A, B) for compare"),
-        Action("c", "compare", "Compare", "compare A and B on the same sample folder",
-               title="Compare two checkpoints"),
-        Action("d", "deep_check", "Check", "deep check: structure, size, behaviour (in a worker)",
-               title="Deep check"),
-        Action("o", "open_folder", "Open", "open another folder of checkpoints", title="Open a checkpoints folder",
-               show=False),
-        Action("s", "pick_samples", "Samples", "choose the sample folder (ROOT/<class>/*.png)",
-               title="Choose the sample folder", show=False),
-        Action("m", "make_samples", "Make samples", "make the sample folder (demo set, this checkpoint)",
-               title="Make the sample folder", show=False),
-        Action("x", "export", "Export", "export to ONNX beside the checkpoint", title="Export to ONNX",
-               show=False),
+        Action("c", "compare", "Compare", "compare A and B on the same sample folder", title="Compare two checkpoints"),
+        Action("d", "deep_check", "Check", "deep check: structure, size, behaviour (in a worker)", title="Deep check"),
+        Action(
+            "o",
+            "open_folder",
+            "Open",
+            "open another folder of checkpoints",
+            title="Open a checkpoints folder",
+            show=False,
+        ),
+        Action(
+            "s",
+            "pick_samples",
+            "Samples",
+            "choose the sample folder (ROOT/<class>/*.png)",
+            title="Choose the sample folder",
+            show=False,
+        ),
+        Action(
+            "m",
+            "make_samples",
+            "Make samples",
+            "make the sample folder (demo set, this checkpoint)",
+            title="Make the sample folder",
+            show=False,
+        ),
+        Action("x", "export", "Export", "export to ONNX beside the checkpoint", title="Export to ONNX", show=False),
         Action("ctrl+r", "rescan", "Rescan", "read the folder again", title="Rescan checkpoints", show=False),
         Action("escape", "cancel", "Cancel", "cancel the running inference"),
     )
@@ -125,8 +140,9 @@ class CheckpointsScreen(Screen):
         faces = count_faces(samples)
         self.app.call_from_thread(self.show_scan, root, infos, samples, faces, stamps)
 
-    def show_scan(self, root: Path, infos: list[CheckpointInfo], samples: Path, faces: int,
-                  stamps: frozenset = frozenset()) -> None:
+    def show_scan(
+        self, root: Path, infos: list[CheckpointInfo], samples: Path, faces: int, stamps: frozenset = frozenset()
+    ) -> None:
         if not self.is_mounted or root != self.root or samples != self.samples:
             return  # closing, or the user opened another folder meanwhile: a newer scan is coming
         self.faces, self.stamps = faces, stamps
@@ -142,15 +158,16 @@ class CheckpointsScreen(Screen):
         if self.faces:
             # the keys first: a long folder path is what gets cut at 80 columns
             return Text(f"i tests, space marks two, c compares · {self.faces} faces in {where}")
-        return Text(f"no faces in {where}: m makes them from the demo set, s picks a folder",
-                    style="yellow")
+        return Text(f"no faces in {where}: m makes them from the demo set, s picks a folder", style="yellow")
 
     def show_detail(self) -> None:
         table = self.query_one(CkptTable)
         info = table.current_info()
         if info is None:
-            text = Text(f"no checkpoints under {short_path(self.root or Path('.'))}: "
-                        "t trains one, o opens another folder", style="dim")
+            text = Text(
+                f"no checkpoints under {short_path(self.root or Path('.'))}: t trains one, o opens another folder",
+                style="dim",
+            )
         else:
             verdict = table.verdict(str(info.path))
             text = Text(short_path(info.path), style="bold")
@@ -186,9 +203,11 @@ class CheckpointsScreen(Screen):
 
         root = self.root or Path(self.app.root)
         start = root.parent if root.parent.is_dir() else Path.cwd()
-        chosen = await self.app.push_screen_wait(FilePickerScreen(
-            start.resolve(), title="A folder of checkpoints (searched recursively)", folders=True,
-            value=root))
+        chosen = await self.app.push_screen_wait(
+            FilePickerScreen(
+                start.resolve(), title="A folder of checkpoints (searched recursively)", folders=True, value=root
+            )
+        )
         if not chosen:
             return
         path = Path(chosen).expanduser()
@@ -204,16 +223,21 @@ class CheckpointsScreen(Screen):
         from fer_tui.screens.file_picker import FilePickerScreen
 
         start = self.samples.parent if self.samples.parent.is_dir() else Path.cwd()
-        chosen = await self.app.push_screen_wait(FilePickerScreen(
-            start.resolve(), title="Sample folder: faces in <class>/ sub-folders", folders=True,
-            value=self.samples))
+        chosen = await self.app.push_screen_wait(
+            FilePickerScreen(
+                start.resolve(), title="Sample folder: faces in <class>/ sub-folders", folders=True, value=self.samples
+            )
+        )
         if not chosen:
             return
         folder = Path(chosen).expanduser()
         faces = await asyncio.to_thread(count_faces, folder)
         if not faces:
-            self.notify(f"{short_path(folder)} holds no images (expected <class>/*.png)",
-                        title="Not a sample folder", severity="error")
+            self.notify(
+                f"{short_path(folder)} holds no images (expected <class>/*.png)",
+                title="Not a sample folder",
+                severity="error",
+            )
             return
         self.samples, self.faces = folder, faces
         if self.job is None or not self.running:
@@ -252,15 +276,18 @@ class CheckpointsScreen(Screen):
             self.faces = count_faces(self.samples)  # made or filled since the last look?
         if not self.faces:
             where = short_path(self.samples)
-            self.notify(f"{where} does not exist or holds no faces. Press m to make it from the demo "
-                        f"set with this checkpoint ({samples_hint(infos[0].path, self.samples)}), "
-                        "or s to pick another folder.", title="No sample folder",
-                        severity="warning", timeout=10)
+            self.notify(
+                f"{where} does not exist or holds no faces. Press m to make it from the demo "
+                f"set with this checkpoint ({samples_hint(infos[0].path, self.samples)}), "
+                "or s to pick another folder.",
+                title="No sample folder",
+                severity="warning",
+                timeout=10,
+            )
             return
         broken = [i for i in infos if i.verdict.level == "broken"]
         if broken:
-            self.notify(f"{broken[0].file} is {broken[0].verdict}: inference will most likely fail",
-                        severity="warning")
+            self.notify(f"{broken[0].file} is {broken[0].verdict}: inference will most likely fail", severity="warning")
         self.run_job(Job(infos, self.samples))
 
     @work(group="infer", exclusive=True)
@@ -268,8 +295,7 @@ class CheckpointsScreen(Screen):
         self.job = job
         self.add_class("-inferring")
         panel = self.query_one("#infer-panel")
-        names = [f"{slot} {i.file} ({i.run or i.path.parent.name})".strip()
-                 for slot, i in zip(job.slots, job.infos)]
+        names = [f"{slot} {i.file} ({i.run or i.path.parent.name})".strip() for slot, i in zip(job.slots, job.infos)]
         panel.border_title = " · ".join(names) + f" on {short_path(job.folder)}"
         self.query_one(InferenceTable).start(job.slots)
         self.query_one(FacePanel).show(None)
@@ -308,11 +334,11 @@ class CheckpointsScreen(Screen):
         if progress.total is None:
             progress.update(total=1, progress=0 if job.errors or job.cancelled else 1)
         for slot, message in job.errors.items():
-            self.notify(message, title=f"Inference failed: {job.infos[slot].file}", severity="error",
-                        timeout=10)
+            self.notify(message, title=f"Inference failed: {job.infos[slot].file}", severity="error", timeout=10)
         if job.skipped:
-            self.notify(f"{len(job.skipped)} file(s) skipped, e.g. {job.skipped[0]}",
-                        title="Skipped", severity="warning")
+            self.notify(
+                f"{len(job.skipped)} file(s) skipped, e.g. {job.skipped[0]}", title="Skipped", severity="warning"
+            )
         self.set_summary(self.job_summary(job))
         self.refresh_bindings()
 
@@ -336,8 +362,9 @@ class CheckpointsScreen(Screen):
 
     # ------------------------------------------------------------------ engine verbs
 
-    async def run_engine(self, busy: str, detail: str, command: list[str],
-                         shown: str | None = None) -> tuple[Result | Error, list[Progress]]:
+    async def run_engine(
+        self, busy: str, detail: str, command: list[str], shown: str | None = None
+    ) -> tuple[Result | Error, list[Progress]]:
         """Run an engine job, the screen marked busy (escape cancels) meanwhile."""
         self.busy = busy
         self.set_summary(Text(f"{shown or (busy + ' ' + detail).strip()}…", style="dim"))
@@ -356,21 +383,30 @@ class CheckpointsScreen(Screen):
             return
         samples = self.samples if self.faces else None
         last, progress = await self.run_engine(
-            f"deep check of {info.file}", f"(MindSpore, {short_path(samples) if samples else 'demo'} faces)",
-            check_command(info.path, samples))
+            f"deep check of {info.file}",
+            f"(MindSpore, {short_path(samples) if samples else 'demo'} faces)",
+            check_command(info.path, samples),
+        )
         reports = [p for p in progress if p.verdict is not None]
         if isinstance(last, Error) or not reports:
-            self.notify(last.message if isinstance(last, Error) else "the check reported nothing",
-                        title=f"Deep check failed: {info.file}", severity="error", timeout=10)
+            self.notify(
+                last.message if isinstance(last, Error) else "the check reported nothing",
+                title=f"Deep check failed: {info.file}",
+                severity="error",
+                timeout=10,
+            )
             self.set_summary(self.idle_hint())
             return
         verdict = reports[-1].verdict
         self.query_one(CkptTable).set_verdict(info.path, verdict)
         self.show_detail()
         level = verdict.level
-        self.notify("\n".join(reports[-1].lines) or str(verdict), title=f"Deep check: {info.file} is {level}",
-                    severity={"broken": "error", "warning": "warning"}.get(level, "information"),
-                    timeout=12)
+        self.notify(
+            "\n".join(reports[-1].lines) or str(verdict),
+            title=f"Deep check: {info.file} is {level}",
+            severity={"broken": "error", "warning": "warning"}.get(level, "information"),
+            timeout=12,
+        )
         self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))
 
     @work(group="engine", exclusive=True)
@@ -379,8 +415,12 @@ class CheckpointsScreen(Screen):
         if info is None:
             self.notify("select the checkpoint that should pick the faces", severity="warning")
             return
-        last, _ = await self.run_engine("making the sample folder", "", samples_command(info.path, self.samples),
-                                        shown=samples_hint(info.path, self.samples))
+        last, _ = await self.run_engine(
+            "making the sample folder",
+            "",
+            samples_command(info.path, self.samples),
+            shown=samples_hint(info.path, self.samples),
+        )
         self.faces = await asyncio.to_thread(count_faces, self.samples)
         if isinstance(last, Error) or not self.faces:
             why = last.message if isinstance(last, Error) else f"{last.text} (but no faces in it)"

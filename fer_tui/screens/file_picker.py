@@ -15,8 +15,7 @@ class DataTree(DirectoryTree):
     """Folders and the files fer-tui can read (CSV, gzipped CSV); hidden entries skipped."""
 
     def filter_paths(self, paths):
-        return [p for p in paths if not p.name.startswith(".")
-                and (p.is_dir() or p.name.endswith((".csv", ".csv.gz")))]
+        return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.name.endswith((".csv", ".csv.gz")))]
 
 
 class FolderTree(DirectoryTree):
@@ -31,8 +30,13 @@ class FilePickerScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, start: Path, title: str = "Data: a FER2013 CSV (.csv/.csv.gz) or an image folder",
-                 folders: bool = False, value: Path | None = None) -> None:
+    def __init__(
+        self,
+        start: Path,
+        title: str = "Data: a FER2013 CSV (.csv/.csv.gz) or an image folder",
+        folders: bool = False,
+        value: Path | None = None,
+    ) -> None:
         super().__init__()
         self.start = start if start.is_dir() else Path.cwd()
         self.title_text = title

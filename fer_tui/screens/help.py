@@ -34,8 +34,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog dialog-tall", id="help"):
             with VerticalScroll():
                 yield Static(keys_table())
-            yield Static("Training runs detached: quitting never stops a run. "
-                         "escape closes.", classes="dialog-hint")
+            yield Static("Training runs detached: quitting never stops a run. escape closes.", classes="dialog-hint")
 
     def action_close(self) -> None:
         self.dismiss(None)

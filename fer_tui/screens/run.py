@@ -77,8 +77,7 @@ class RunScreen(Screen):
         if changed & {rundir.STATUS, rundir.METRICS} or state != self.state:
             self.state = state
             live = state in rundir.LIVE_STATES
-            self.query_one(RunFacts).show(self.status, state, self.device, self.arch,
-                                          best_point(self.rows))
+            self.query_one(RunFacts).show(self.status, state, self.device, self.arch, best_point(self.rows))
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
         if rundir.LOG in changed:
@@ -89,14 +88,16 @@ class RunScreen(Screen):
         val_epochs, val_loss = series(rows, "val_loss")
         acc_epochs, val_acc = series(rows, "val_acc")
         lr_epochs, lr = series(rows, "lr")
-        self.query_one("#loss-chart", MetricChart).set_data([
-            Series("train", tuple(epochs), tuple(train_loss), "cyan"),
-            Series("val", tuple(val_epochs), tuple(val_loss), "magenta"),
-        ])
+        self.query_one("#loss-chart", MetricChart).set_data(
+            [
+                Series("train", tuple(epochs), tuple(train_loss), "cyan"),
+                Series("val", tuple(val_epochs), tuple(val_loss), "magenta"),
+            ]
+        )
         self.query_one("#acc-chart", MetricChart).set_data(
-            [Series("val acc", tuple(acc_epochs), tuple(val_acc), "green")], mark=best_point(rows))
-        self.query_one("#lr-chart", MetricChart).set_data(
-            [Series("lr", tuple(lr_epochs), tuple(lr), "yellow")])
+            [Series("val acc", tuple(acc_epochs), tuple(val_acc), "green")], mark=best_point(rows)
+        )
+        self.query_one("#lr-chart", MetricChart).set_data([Series("lr", tuple(lr_epochs), tuple(lr), "yellow")])
 
     # ------------------------------------------------------------------ actions
 
@@ -107,8 +108,10 @@ class RunScreen(Screen):
         if self.state not in rundir.LIVE_STATES:
             self.notify(f"the run is not live ({self.state})", severity="warning")
             return
-        question = (f"Stop {self.run_dir.name}?\nThe trainer finishes its step, saves "
-                    f"last_state.ckpt and can be resumed later (u).")
+        question = (
+            f"Stop {self.run_dir.name}?\nThe trainer finishes its step, saves "
+            f"last_state.ckpt and can be resumed later (u)."
+        )
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Stop")):
             return
         try:

@@ -16,13 +16,13 @@ from fer_tui.widgets.runs_table import RunsTable
 POLL_SECONDS = 1.0
 
 
-
 class RunsScreen(Screen):
     ACTIONS = (
         Action("enter", "open", "Open", "open (reattach to) the run", show=False),
         Action("space", "mark", "Mark", "mark/unmark for compare"),
-        Action("c", "compare", "Compare", "compare the marked runs (configs, val accuracy)",
-               title="Compare marked runs"),
+        Action(
+            "c", "compare", "Compare", "compare the marked runs (configs, val accuracy)", title="Compare marked runs"
+        ),
         Action("s", "stop", "Stop", "stop the run under the cursor (asks first)", title="Stop run under cursor"),
     )
     BINDINGS = bindings(ACTIONS)
@@ -84,8 +84,8 @@ class RunsScreen(Screen):
             self.notify("the run under the cursor is not live", severity="warning")
             return
         if not await self.app.push_screen_wait(
-                ConfirmScreen(f"Stop {run.run_id}?\nIt saves last_state.ckpt and can be resumed.",
-                              yes="Stop")):
+            ConfirmScreen(f"Stop {run.run_id}?\nIt saves last_state.ckpt and can be resumed.", yes="Stop")
+        ):
             return
         try:
             pid = launcher.stop_run(run.path)

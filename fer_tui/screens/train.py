@@ -34,17 +34,30 @@ class TrainScreen(Screen):
     """Presets on top, the form below, the diff and the actions at the bottom."""
 
     ACTIONS = (
-        Action("ctrl+s", "start", "Start", "start the run (detached) and watch it", title="Start run",
-               priority=True),
-        Action("ctrl+n", "save_preset", "Save preset", "save the form as a new preset", title="Save as preset",
-               priority=True),
-        Action("ctrl+o", "pick_data", "Data file", "pick the data file (FER2013 CSV or image folder)",
-               title="Pick data file", priority=True),
+        Action("ctrl+s", "start", "Start", "start the run (detached) and watch it", title="Start run", priority=True),
+        Action(
+            "ctrl+n",
+            "save_preset",
+            "Save preset",
+            "save the form as a new preset",
+            title="Save as preset",
+            priority=True,
+        ),
+        Action(
+            "ctrl+o",
+            "pick_data",
+            "Data file",
+            "pick the data file (FER2013 CSV or image folder)",
+            title="Pick data file",
+            priority=True,
+        ),
     )
     BINDINGS = bindings(ACTIONS)
-    HELP_KEYS = [("↑↓ enter", "choose a preset (fills the form)"),
-                 ("tab", "next field; errors show under the field"),
-                 ("space", "turn a switch on or off")]
+    HELP_KEYS = [
+        ("↑↓ enter", "choose a preset (fills the form)"),
+        ("tab", "next field; errors show under the field"),
+        ("space", "turn a switch on or off"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -95,8 +108,7 @@ class TrainScreen(Screen):
     def preset_help(self, name: str) -> Text:
         """The line under the form while the presets have focus: the highlighted one's purpose."""
         preset = self.presets[name]
-        return Text.assemble((name, "bold"), ": ", preset.description,
-                             ("  (yours)" if preset.user else "", "dim"))
+        return Text.assemble((name, "bold"), ": ", preset.description, ("  (yours)" if preset.user else "", "dim"))
 
     def choose(self, name: str) -> None:
         preset = self.presets[name]
@@ -196,8 +208,7 @@ class TrainScreen(Screen):
         except (FerError, OSError) as error:
             self.notify(str(error), title="Cannot start", severity="error")
             return
-        self.notify(f"{run_dir.name} (pid {pid}) trains detached: quitting keeps it going",
-                    title="Run started")
+        self.notify(f"{run_dir.name} (pid {pid}) trains detached: quitting keeps it going", title="Run started")
         self.app.open_run(run_dir)
 
     @work

@@ -11,9 +11,16 @@ from fer_core.ckpt.verdict import Verdict
 from fer_tui.format import fit, run_label, verdict_text
 from fer_tui.widgets.keyed_table import KeyedTable
 
-COLUMNS = (("verdict", "verdict"), ("run", "run"), ("file", "file"),
-           ("size", "size"), ("expected", "expected"), ("kind", "kind"), ("ep", "epoch"),
-           ("acc", "val_acc"))  # 80 columns: the detail line under the table says "val acc"
+COLUMNS = (
+    ("verdict", "verdict"),
+    ("run", "run"),
+    ("file", "file"),
+    ("size", "size"),
+    ("expected", "expected"),
+    ("kind", "kind"),
+    ("ep", "epoch"),
+    ("acc", "val_acc"),
+)  # 80 columns: the detail line under the table says "val acc"
 RUN_WIDTH = 18  # run ids are long (20261127-153012-gpu-recommended): the date goes
 FILE_WIDTH = 14  # without the .ckpt every file here has
 KINDS = {"train_state": "state", "weights": "weights"}
@@ -40,12 +47,16 @@ def row_cells(info: CheckpointInfo, mark: str, verdict: Verdict) -> tuple:
     acc = f"{100 * info.val_acc:.1f}%" if isinstance(info.val_acc, (int, float)) else "-"
     file = info.file[:-5] if info.file.endswith(".ckpt") else info.file
     run = run_label(info.run or info.path.parent.name, RUN_WIDTH)
-    return (verdict_cell(verdict, mark), run, fit(file, FILE_WIDTH),
-            Text(size_text(info.size), justify="right"),
-            Text(size_text(info.expected), justify="right"),
-            KINDS.get(info.kind or "", info.kind or "-"),
-            Text("-" if info.epoch is None else str(info.epoch), justify="right"),
-            Text(acc, justify="right"))
+    return (
+        verdict_cell(verdict, mark),
+        run,
+        fit(file, FILE_WIDTH),
+        Text(size_text(info.size), justify="right"),
+        Text(size_text(info.expected), justify="right"),
+        KINDS.get(info.kind or "", info.kind or "-"),
+        Text("-" if info.epoch is None else str(info.epoch), justify="right"),
+        Text(acc, justify="right"),
+    )
 
 
 class CkptTable(KeyedTable):
@@ -70,8 +81,7 @@ class CkptTable(KeyedTable):
     def show(self, infos: list[CheckpointInfo]) -> None:
         self.infos = {str(info.path): info for info in infos}
         self.marked = [key for key in self.marked if key in self.infos]
-        self.refill([(key, row_cells(info, self.mark_of(key), self.verdict(key)))
-                     for key, info in self.infos.items()])
+        self.refill([(key, row_cells(info, self.mark_of(key), self.verdict(key))) for key, info in self.infos.items()])
 
     def current_info(self) -> CheckpointInfo | None:
         key = self.current_key()
@@ -93,7 +103,7 @@ class CkptTable(KeyedTable):
         if key in self.marked:
             self.marked.remove(key)
         else:
-            self.marked = (self.marked + [key])[-len(MARKS):]
+            self.marked = (self.marked + [key])[-len(MARKS) :]
         self._redraw_marks()
 
     def _redraw_marks(self) -> None:

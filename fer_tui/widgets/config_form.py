@@ -46,7 +46,7 @@ class ConfigForm(VerticalScroll):
     class Changed(Message):
         """A field changed: the screen redraws the diff and the error count."""
 
-        def __init__(self, form: "ConfigForm") -> None:
+        def __init__(self, form: ConfigForm) -> None:
             super().__init__()
             self.form = form
 
@@ -76,8 +76,9 @@ class ConfigForm(VerticalScroll):
         if name in BOOL_FIELDS:
             editor = OnOff(value, compact=True, id=f"f-{name}")
         elif options is not None:
-            editor = Select([(o, o) for o in options], value=str(value), allow_blank=False,
-                            compact=True, id=f"f-{name}")
+            editor = Select(
+                [(o, o) for o in options], value=str(value), allow_blank=False, compact=True, id=f"f-{name}"
+            )
         else:
             editor = Input(number(value), compact=True, id=f"f-{name}", select_on_focus=False)
         editor.tooltip = description
@@ -124,8 +125,7 @@ class ConfigForm(VerticalScroll):
         message = check_field(name, self.raw(name), self.valid)
         if message is None:
             try:
-                self.valid = make_config({**self.valid.model_dump(),
-                                          name: parse_value(name, self.raw(name))})
+                self.valid = make_config({**self.valid.model_dump(), name: parse_value(name, self.raw(name))})
             except ConfigError as error:  # pragma: no cover - check_field said it was fine
                 message = str(error)
         self._show_error(name, message)

@@ -39,8 +39,12 @@ def image_widget(id: str) -> Widget:
         except Exception:  # noqa: BLE001 - fall back to the caption only
             widget = None
         if widget is not None:
-            cls = {"halfcell": widget.HalfcellImage, "unicode": widget.UnicodeImage,
-                   "tgp": widget.TGPImage, "sixel": widget.SixelImage}.get(mode, widget.Image)
+            cls = {
+                "halfcell": widget.HalfcellImage,
+                "unicode": widget.UnicodeImage,
+                "tgp": widget.TGPImage,
+                "sixel": widget.SixelImage,
+            }.get(mode, widget.Image)
             return cls(None, id=id)
     return Static("", id=id)
 

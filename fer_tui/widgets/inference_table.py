@@ -63,8 +63,9 @@ class InferenceTable(DataTable):
         bar = 10 if len(slots) == 1 else 4
         for index, slot in enumerate(slots):
             self.add_column(f"{slot} pred".strip(), key=f"pred{index}", width=NAME_WIDTH + 2)
-            self.add_column(f"{slot} probability".strip() if bar > 4 else f"{slot} p".strip(),
-                            key=f"prob{index}", width=bar + 5)
+            self.add_column(
+                f"{slot} probability".strip() if bar > 4 else f"{slot} p".strip(), key=f"prob{index}", width=bar + 5
+            )
 
     def add_result(self, slot: int, prediction: Prediction) -> Path:
         """One image's prediction by checkpoint `slot`: a new row, or the other half of one."""
@@ -72,9 +73,12 @@ class InferenceTable(DataTable):
         key = str(path)
         if key not in self.rows:
             blank = [Text("")] * (2 * len(self.slots))
-            self.add_row(Text(str(len(self.paths) + 1), justify="right"),
-                         class_name(prediction.true) if prediction.true is not None else "-",
-                         *blank, key=key)
+            self.add_row(
+                Text(str(len(self.paths) + 1), justify="right"),
+                class_name(prediction.true) if prediction.true is not None else "-",
+                *blank,
+                key=key,
+            )
             self.paths.append(path)
         self.predictions.setdefault(key, {})[slot] = prediction
         top = max(prediction.probs) if prediction.probs else None

@@ -34,8 +34,7 @@ class MetricChart(PlotextPlot):
     The legend is in the title row, not plotext's box in the plot (that hid the data under it).
     """
 
-    def __init__(self, title: str, *, percent: bool = False, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, title: str, *, percent: bool = False, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
         self.percent = percent
@@ -62,8 +61,7 @@ class MetricChart(PlotextPlot):
         drawn = False
         for item in self.series:
             if item.xs:
-                plt.plot(list(item.xs), list(item.ys), color=plotext_color(item.color),
-                         marker=item.marker)
+                plt.plot(list(item.xs), list(item.ys), color=plotext_color(item.color), marker=item.marker)
                 drawn = True
         if self.mark is not None:
             plt.scatter([self.mark[0]], [self.mark[1]], color=plotext_color(MARK_COLOR), marker="●")
@@ -102,8 +100,11 @@ class MetricChart(PlotextPlot):
         row = Text(" " * max(0, (width - legend.cell_len) // 2)).append_text(legend)
         row.pad_right(width - row.cell_len)
         # plotext paints the row in the theme's background: keep it
-        backgrounds = [span.style.bgcolor for span in rendered.spans
-                       if span.start == 0 and not isinstance(span.style, str) and span.style.bgcolor]
+        backgrounds = [
+            span.style.bgcolor
+            for span in rendered.spans
+            if span.start == 0 and not isinstance(span.style, str) and span.style.bgcolor
+        ]
         if backgrounds:
             row.stylize(Style(bgcolor=backgrounds[0]))
-        return Text("\n").join([row, rendered[width + 1:]])
+        return Text("\n").join([row, rendered[width + 1 :]])

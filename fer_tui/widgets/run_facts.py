@@ -11,8 +11,9 @@ from fer_core.records import RunStatus
 from fer_tui.format import STATE_STYLES, percent
 
 
-def facts_text(status: RunStatus, state: str, device: str, arch: str,
-               metrics_best: tuple[int, float] | None = None) -> Text:
+def facts_text(
+    status: RunStatus, state: str, device: str, arch: str, metrics_best: tuple[int, float] | None = None
+) -> Text:
     """`metrics_best` (epoch, acc) stands in when status.json has no best yet."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(state.replace("_", " "), style=STATE_STYLES.get(state, ""))
@@ -42,8 +43,9 @@ def message_text(status: RunStatus, state: str) -> Text | None:
 class RunFacts(Static):
     """Redraws only when the text changes (status.json is rewritten every step)."""
 
-    def show(self, status: RunStatus, state: str, device: str, arch: str,
-             metrics_best: tuple[int, float] | None = None) -> None:
+    def show(
+        self, status: RunStatus, state: str, device: str, arch: str, metrics_best: tuple[int, float] | None = None
+    ) -> None:
         text = facts_text(status, state, device, arch, metrics_best)
         message = message_text(status, state)
         plain = text.plain + (f"\n{message.plain}" if message else "")

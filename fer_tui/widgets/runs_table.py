@@ -16,11 +16,15 @@ COLUMNS = ("", "run", "state", EPOCH_HEADER, "best", UPDATED_HEADER)  # as `fer-
 
 def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
     status = run.status
-    state = Text(("● " if run.live else "  ") + run.state.replace("_", " "),
-                 style=STATE_STYLES.get(run.state, ""))
-    return (Text("✓" if marked else " ", style="bold"), run.run_id, state,
-            epoch_text(status, run.state), percent(status.best_val_acc),
-            updated_text(status, now))
+    state = Text(("● " if run.live else "  ") + run.state.replace("_", " "), style=STATE_STYLES.get(run.state, ""))
+    return (
+        Text("✓" if marked else " ", style="bold"),
+        run.run_id,
+        state,
+        epoch_text(status, run.state),
+        percent(status.best_val_acc),
+        updated_text(status, now),
+    )
 
 
 class RunsTable(KeyedTable):

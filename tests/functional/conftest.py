@@ -6,8 +6,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -48,8 +49,8 @@ def screen_text(app) -> str:
 def region_text(app, widget) -> list[str]:
     """The rows a widget's content area shows on the screen, as plain text."""
     region = widget.content_region
-    rows = screen_text(app).splitlines()[region.y:region.bottom]
-    return [row[region.x:region.right] for row in rows]
+    rows = screen_text(app).splitlines()[region.y : region.bottom]
+    return [row[region.x : region.right] for row in rows]
 
 
 async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -67,8 +68,9 @@ async def wait_for_screen(pilot, screen_type: type, timeout: float = 15.0) -> An
     """The app's screen once it is a `screen_type` *and* mounted, so its widgets can be queried
     (a screen is current before its compose has run)."""
     app = pilot.app
-    return await wait_for(pilot, lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted and app.screen,
-                          timeout)
+    return await wait_for(
+        pilot, lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted and app.screen, timeout
+    )
 
 
 # ---------------------------------------------------------------- sample faces and a fake job

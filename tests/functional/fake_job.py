@@ -37,8 +37,13 @@ def infer(argv: list[str]) -> int:
         emit(Error(message=f"{args.ckpt}: not a MindSpore checkpoint (fake)"))
         return 2
     delay = float(os.environ.get("FAKE_INFER_DELAY", "0"))
-    files = [(f, CLASS_NAMES.index(d.name)) for d in sorted(args.folder.iterdir())
-             if d.is_dir() and d.name in CLASS_NAMES for f in sorted(d.iterdir()) if f.suffix == ".png"]
+    files = [
+        (f, CLASS_NAMES.index(d.name))
+        for d in sorted(args.folder.iterdir())
+        if d.is_dir() and d.name in CLASS_NAMES
+        for f in sorted(d.iterdir())
+        if f.suffix == ".png"
+    ]
     emit(Started(job="infer", total=len(files), arch="tiny_cnn"))
     correct = 0
     for index, (file, label) in enumerate(files):
@@ -47,11 +52,30 @@ def infer(argv: list[str]) -> int:
         top = round(0.45 + 0.07 * label, 6)
         rest = round((1 - top) / 6, 6)
         correct += pred == label
-        emit(Progress(done=index + 1, total=len(files), prediction=Prediction(
-            path=str(file), true=label, pred=pred, probs=[top if c == pred else rest for c in range(7)],
-            correct=pred == label)))
-    emit(Result(verdict=OK, summary={"total": len(files), "correct": correct,
-                                     "accuracy": correct / len(files) if files else None, "seconds": 1.5}))
+        emit(
+            Progress(
+                done=index + 1,
+                total=len(files),
+                prediction=Prediction(
+                    path=str(file),
+                    true=label,
+                    pred=pred,
+                    probs=[top if c == pred else rest for c in range(7)],
+                    correct=pred == label,
+                ),
+            )
+        )
+    emit(
+        Result(
+            verdict=OK,
+            summary={
+                "total": len(files),
+                "correct": correct,
+                "accuracy": correct / len(files) if files else None,
+                "seconds": 1.5,
+            },
+        )
+    )
     return 0
 
 

@@ -44,13 +44,21 @@ class Trained:
 def training(tmp_path_factory):
     """Start training the real tiny checkpoint (1 epoch of tiny_cnn on the demo set) at once."""
     base = tmp_path_factory.mktemp("trained")
-    env = {**os.environ, "FER_TUI_CHECKPOINTS": str(base / "checkpoints"),
-           "FER_TUI_CACHE": str(base / "cache"), "GLOG_v": "3"}
-    config = make_config({"data_csv": "demo", "arch": "tiny_cnn", "epochs": 1, "batch_size": 64,
-                          "augment": False})
+    env = {
+        **os.environ,
+        "FER_TUI_CHECKPOINTS": str(base / "checkpoints"),
+        "FER_TUI_CACHE": str(base / "cache"),
+        "GLOG_v": "3",
+    }
+    config = make_config({"data_csv": "demo", "arch": "tiny_cnn", "epochs": 1, "batch_size": 64, "augment": False})
     run_dir = rundir.create_run(config, "t", root=base / "checkpoints")
-    process = subprocess.Popen([sys.executable, "-m", "fer_core.train", str(run_dir)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fer_core.train", str(run_dir)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     yield base, run_dir, process
     if process.poll() is None:
         process.kill()
@@ -82,18 +90,22 @@ def fixed_ckpts(root: Path) -> Path:
     """Real checkpoint files (the shipped demo model's bytes) with fixed sidecars, one of them
     expected to be larger than it is, and a file that is not a checkpoint at all; returns the
     `best_model.ckpt` of the demo run. The quick scan reads the sidecars and record headers."""
-    real = (Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn"
-            / "best_model.ckpt").read_bytes()
-    rows = [(FIXED_RUN, "best_model.ckpt", "tiny_cnn", len(real), "weights", 6, 0.5912),
-            (FIXED_RUN, "final_model.ckpt", "tiny_cnn", len(real), "weights", 8, 0.5803),
-            (FIXED_RUN, "last_state.ckpt", "tiny_cnn", len(real), "train_state", 8, 0.5803),
-            ("20251224-120000-cpu-basic", "best_model.ckpt", "fer_cnn", 400_000, "weights", 31, 0.6421)]
+    real = (
+        Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
+    ).read_bytes()
+    rows = [
+        (FIXED_RUN, "best_model.ckpt", "tiny_cnn", len(real), "weights", 6, 0.5912),
+        (FIXED_RUN, "final_model.ckpt", "tiny_cnn", len(real), "weights", 8, 0.5803),
+        (FIXED_RUN, "last_state.ckpt", "tiny_cnn", len(real), "train_state", 8, 0.5803),
+        ("20251224-120000-cpu-basic", "best_model.ckpt", "fer_cnn", 400_000, "weights", 31, 0.6421),
+    ]
     for run, name, arch, expected, kind, epoch, acc in rows:
         path = root / run / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(real)
-        sidecar.write_sidecar(path, {"arch": arch, "kind": kind,
-                                     "expected_bytes": expected, "epoch": epoch, "val_acc": acc})
+        sidecar.write_sidecar(
+            path, {"arch": arch, "kind": kind, "expected_bytes": expected, "epoch": epoch, "val_acc": acc}
+        )
     (root / "20251224-120000-cpu-basic" / "model.ckpt").write_bytes(b"PK\x03\x04 a zip, not a checkpoint")
     return root / FIXED_RUN / "best_model.ckpt"
 
@@ -223,8 +235,7 @@ class TestWithoutMindSpore:
             assert "fer-tui samples --csv demo --ckpt" in found[0].message
             assert "no faces in samples: m makes them" in screen_text(app)
 
-    async def test_a_failing_worker_is_reported_and_escape_cancels_a_slow_one(
-            self, root, fixed_samples, fake_worker):
+    async def test_a_failing_worker_is_reported_and_escape_cancels_a_slow_one(self, root, fixed_samples, fake_worker):
         best = fixed_ckpts(root)
         fake_worker.setenv("FAKE_INFER_FAIL", "1")
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
@@ -254,8 +265,12 @@ class TestWithARealCheckpoint:
             table = screen.query_one(CkptTable)
             names = {(Path(k).parent.name, Path(k).name) for k in table.infos}
             run = trained.run_dir.name
-            assert {(run, "best_model.ckpt"), (run, "final_model.ckpt"), (run, "last_state.ckpt"),
-                    ("old-run", "best_model.ckpt")} <= names
+            assert {
+                (run, "best_model.ckpt"),
+                (run, "final_model.ckpt"),
+                (run, "last_state.ckpt"),
+                ("old-run", "best_model.ckpt"),
+            } <= names
             broken = str(ckpts / "old-run" / "best_model.ckpt")
             cell = table.get_cell(broken, "verdict")
             assert isinstance(cell, Text) and "broken" in cell.plain
@@ -320,8 +335,7 @@ class TestWithARealCheckpoint:
             await pilot.press("space", "c")
             await wait_until_done(pilot, screen)
             table = screen.query_one(InferenceTable)
-            assert [str(c.label) for c in table.columns.values()] == [
-                "#", "true", "A pred", "A p", "B pred", "B p"]
+            assert [str(c.label) for c in table.columns.values()] == ["#", "true", "A pred", "A p", "B pred", "B p"]
             assert table.row_count == 7
             assert all(t.seen == 7 for t in table.tallies)
             assert all(str(table.get_row_at(r)[4]) for r in range(7))  # B filled every row
@@ -345,8 +359,9 @@ class TestWithARealCheckpoint:
             assert best.with_suffix(".onnx").stat().st_size > 10_000
             assert best.with_name("best_model.onnx.json").exists()
             await pilot.press("x")  # again: the file exists, so it is refused, not replaced
-            await wait_for(pilot, lambda: any("Cannot export" in (n.title or "") for n in app._notifications),
-                           timeout=120)
+            await wait_for(
+                pilot, lambda: any("Cannot export" in (n.title or "") for n in app._notifications), timeout=120
+            )
             refusal = next(n for n in app._notifications if "Cannot export" in (n.title or ""))
             assert "exists" in refusal.message and refusal.severity == "error"
 
@@ -361,8 +376,13 @@ class TestWithARealCheckpoint:
             for path in (best, broken):
                 await select(pilot, screen, path)
                 await pilot.press("d")
-                found = await wait_for(pilot, lambda: next((n for n in app._notifications if n not in seen and
-                                                            n.title.startswith("Deep check")), None), timeout=180)
+                found = await wait_for(
+                    pilot,
+                    lambda: next(
+                        (n for n in app._notifications if n not in seen and n.title.startswith("Deep check")), None
+                    ),
+                    timeout=180,
+                )
                 seen.append(found)
                 assert found.title == f"Deep check: {path.name} is {table.verdicts[str(path)].level}"
             assert "structure: ok" in seen[0].message and "behaviour:" in seen[0].message  # MindSpore ran it

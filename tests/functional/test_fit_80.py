@@ -25,8 +25,9 @@ async def footer_cut(app, pilot) -> list[str]:
     await wait_for(pilot, lambda: app.screen.query(FooterKey))  # composed once bindings settle
     await pilot.pause(0.1)
     shown = screen_text(app).splitlines()[-1].split("▏")[0]
-    keys = [f"{k.key_display} {k.description}" for k in app.screen.query(FooterKey)
-            if not k.has_class("-command-palette")]
+    keys = [
+        f"{k.key_display} {k.description}" for k in app.screen.query(FooterKey) if not k.has_class("-command-palette")
+    ]
     return [key for key in keys if key not in shown]
 
 
@@ -67,8 +68,7 @@ class TestFooters:
             await pilot.pause(0.2)
             assert await footer_cut(app, pilot) == []
 
-    async def test_the_checkpoints_footer_while_an_inference_runs(self, root, fixed_samples,
-                                                                  fake_worker):
+    async def test_the_checkpoints_footer_while_an_inference_runs(self, root, fixed_samples, fake_worker):
         best = fixed_ckpts(root)
         fake_worker.setenv("FAKE_INFER_DELAY", "5")
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
@@ -101,8 +101,9 @@ class TestCheckpointsText:
 class TestRunText:
     async def test_a_long_progress_line_keeps_its_eta(self, root):
         run_dir = make_run(root, "20260101-090000-demo", state="running", pid=os.getpid())
-        set_status(run_dir, epoch=11, epochs=50, step=120, steps=449, images_per_second=1234.5,
-                   eta_seconds=7260, updated=1e12)  # a heartbeat in the future: live
+        set_status(
+            run_dir, epoch=11, epochs=50, step=120, steps=449, images_per_second=1234.5, eta_seconds=7260, updated=1e12
+        )  # a heartbeat in the future: live
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_run(app, pilot, run_dir)
@@ -111,8 +112,10 @@ class TestRunText:
             await wait_for(pilot, lambda: expected in screen_text(app))
 
     async def test_why_a_run_failed_is_shown_whole(self, root):
-        why = ("RuntimeError: device GPU is not available on this machine (no CUDA driver found); "
-               "train with --device_target CPU or install the GPU build of MindSpore 2.8.0")
+        why = (
+            "RuntimeError: device GPU is not available on this machine (no CUDA driver found); "
+            "train with --device_target CPU or install the GPU build of MindSpore 2.8.0"
+        )
         run_dir = make_run(root, "20260101-090000-demo", state="failed")
         set_status(run_dir, message=why)
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)

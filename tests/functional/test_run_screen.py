@@ -72,14 +72,17 @@ class TestLiveRun:
         async with app.run_test(size=SIZE) as pilot:
             screen = await start_demo_run(app, pilot)
             await wait_for(pilot, lambda: screen.state == "finished", timeout=10)
-            await wait_for(pilot, lambda: screen.query_one("#acc-chart", MetricChart).point_count
-                           == screen.status.epochs)
+            await wait_for(
+                pilot, lambda: screen.query_one("#acc-chart", MetricChart).point_count == screen.status.epochs
+            )
             epochs = screen.status.epochs
             assert f"Epoch {epochs}/{epochs}" in screen_text(app)  # the log tail's last lines
 
 
-LONG_LOG = "".join(f"Epoch {e}/10 - Loss: 0.{e}302 Validation Accuracy: 0.6{e}01\n"
-                   f"New best accuracy: 0.9738 at epoch {e}\n" for e in range(1, 9))
+LONG_LOG = "".join(
+    f"Epoch {e}/10 - Loss: 0.{e}302 Validation Accuracy: 0.6{e}01\nNew best accuracy: 0.9738 at epoch {e}\n"
+    for e in range(1, 9)
+)
 
 
 class TestLogTail:
@@ -106,8 +109,11 @@ def braille(text: str) -> bool:
 
 def glyph_colors(text, glyph: str) -> list[int]:
     """The ANSI colour number of every span holding `glyph` in a rendered chart."""
-    styles = [Style.parse(span.style) if isinstance(span.style, str) else span.style
-              for span in text.spans if glyph in text.plain[span.start:span.end]]
+    styles = [
+        Style.parse(span.style) if isinstance(span.style, str) else span.style
+        for span in text.spans
+        if glyph in text.plain[span.start : span.end]
+    ]
     return [style.color.number for style in styles if style.color is not None]
 
 
@@ -126,7 +132,7 @@ class TestCharts:
             assert not any("train" in row or " val" in row for row in plot)
             # the highest loss (epoch 1, top left) is drawn, not covered by a legend box
             first_row = plot[1]
-            assert braille(first_row[first_row.index("┤") + 1:][:4]), plot[:3]
+            assert braille(first_row[first_row.index("┤") + 1 :][:4]), plot[:3]
             acc = screen.query_one("#acc-chart", MetricChart)
             assert "val accuracy  ● best" in region_text(app, acc)[0]
             # the legend's colours are the plot's: ● in the title row and on the curve match

@@ -24,8 +24,14 @@ from .conftest import NOW, SIZE, make_run, screen_text, wait_for, wait_for_scree
 
 def three_runs(root):
     old = make_run(root, "20260101-000000-demo", accs=(0.3, 0.4), started=NOW - 7200)
-    new = make_run(root, "20260102-000000-cpu-basic", preset="cpu-basic", accs=(0.35, 0.5, 0.55),
-                   config={"lr": 1e-3, "batch_size": 64}, started=NOW - 600)
+    new = make_run(
+        root,
+        "20260102-000000-cpu-basic",
+        preset="cpu-basic",
+        accs=(0.35, 0.5, 0.55),
+        config={"lr": 1e-3, "batch_size": 64},
+        started=NOW - 600,
+    )
     # pid = this test process: alive, so the run counts as live (heartbeat is old though)
     live = make_run(root, "20260103-000000-demo", state="running", started=NOW - 60)
     return old, new, live
@@ -54,11 +60,11 @@ class TestListing:
 
     async def test_a_live_run_sorts_first_and_is_marked_live(self, root):
         make_run(root, "20260101-000000-demo", started=NOW - 100)
-        make_run(root, "20250101-000000-demo", state="running", pid=os.getpid(),
-                 started=NOW - 10_000)
+        make_run(root, "20250101-000000-demo", state="running", pid=os.getpid(), started=NOW - 10_000)
         status_file = root / "20250101-000000-demo" / "status.json"
-        status_file.write_text(status_file.read_text().replace(
-            f'"updated": {NOW - 10_000 + 600}', '"updated": 1e12'))  # heartbeat in the future
+        status_file.write_text(
+            status_file.read_text().replace(f'"updated": {NOW - 10_000 + 600}', '"updated": 1e12')
+        )  # heartbeat in the future
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_runs(app, pilot)
@@ -67,12 +73,16 @@ class TestListing:
             assert "● running" in screen_text(app)
             assert "1 live" in screen_text(app)
 
-    async def test_the_table_and_fer_tui_runs_say_the_same_epoch_and_updated(self, root, monkeypatch,
-                                                                             capsys):
+    async def test_the_table_and_fer_tui_runs_say_the_same_epoch_and_updated(self, root, monkeypatch, capsys):
         run_dir = make_run(root, "20260101-000000-demo", state="running", pid=os.getpid())
         heartbeat = time.time()  # fresh: the run is live; both displays see "now" 125 s later
-        status = {**json.loads((run_dir / "status.json").read_text()), "epoch": 6, "step": 4,
-                  "steps": 10, "updated": heartbeat}
+        status = {
+            **json.loads((run_dir / "status.json").read_text()),
+            "epoch": 6,
+            "step": 4,
+            "steps": 10,
+            "updated": heartbeat,
+        }
         fileio.write_json(run_dir / "status.json", status)
         later = SimpleNamespace(time=lambda: heartbeat + 125)
         monkeypatch.setattr("fer_core.cli.commands.runs.time", later)

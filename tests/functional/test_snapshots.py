@@ -12,15 +12,32 @@ from fer_tui.app import FerApp
 from .conftest import NOW, SIZE, make_run, wait_for
 
 PRESETS = {
-    "demo": {"description": "Synthetic faces, tiny model, CPU: a minute, no download",
-             "data_csv": "demo", "arch": "tiny_cnn", "batch_size": 64, "epochs": 8, "lr": 3e-3,
-             "min_lr": 1e-5, "warmup_epochs": 1, "patience": 4, "augment": True},
-    "cpu-basic": {"description": "CPU, no augmentation: the classic 50-epoch baseline",
-                  "data_csv": "fer2013.csv", "arch": "fer_cnn", "epochs": 50},
+    "demo": {
+        "description": "Synthetic faces, tiny model, CPU: a minute, no download",
+        "data_csv": "demo",
+        "arch": "tiny_cnn",
+        "batch_size": 64,
+        "epochs": 8,
+        "lr": 3e-3,
+        "min_lr": 1e-5,
+        "warmup_epochs": 1,
+        "patience": 4,
+        "augment": True,
+    },
+    "cpu-basic": {
+        "description": "CPU, no augmentation: the classic 50-epoch baseline",
+        "data_csv": "fer2013.csv",
+        "arch": "fer_cnn",
+        "epochs": 50,
+    },
 }
 # eight presets, as shipped: the list must show them all at 80x24
-PRESETS.update({name: {"description": f"{name}: a preset", "data_csv": "fer2013.csv"} for name in
-                ("cpu-augment", "cpu-best", "cpu-fast", "cpu-tuned", "gpu-fast", "gpu-recommended")})
+PRESETS.update(
+    {
+        name: {"description": f"{name}: a preset", "data_csv": "fer2013.csv"}
+        for name in ("cpu-augment", "cpu-best", "cpu-fast", "cpu-tuned", "gpu-fast", "gpu-recommended")
+    }
+)
 
 
 @pytest.fixture
@@ -30,11 +47,16 @@ def fixed(root, monkeypatch, tmp_path):
     for name, data in PRESETS.items():
         fileio.write_toml(presets / f"{name}.toml", data)
     monkeypatch.setenv("FER_TUI_PRESETS", str(presets))
-    make_run(root, "20260101-090000-demo", accs=(0.31, 0.44, 0.52, 0.57, 0.59, 0.58),
-             started=NOW - 7200)
-    make_run(root, "20260102-090000-cpu-basic", preset="cpu-basic", state="stopped",
-             accs=(0.28, 0.39, 0.47, 0.51), config={"lr": 1e-3, "batch_size": 64, "epochs": 50},
-             started=NOW - 600)
+    make_run(root, "20260101-090000-demo", accs=(0.31, 0.44, 0.52, 0.57, 0.59, 0.58), started=NOW - 7200)
+    make_run(
+        root,
+        "20260102-090000-cpu-basic",
+        preset="cpu-basic",
+        state="stopped",
+        accs=(0.28, 0.39, 0.47, 0.51),
+        config={"lr": 1e-3, "batch_size": 64, "epochs": 50},
+        started=NOW - 600,
+    )
     return root
 
 
@@ -75,14 +97,19 @@ class TestRunSnapshots:
 
         assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=open_run)
 
-
     def test_run_screen_of_a_failed_run(self, fixed, snap_compare):
-        failed = make_run(fixed, "20260103-090000-demo", state="failed", accs=(0.31, 0.44),
-                          started=NOW - 300)
+        failed = make_run(fixed, "20260103-090000-demo", state="failed", accs=(0.31, 0.44), started=NOW - 300)
         status = json.loads((failed / "status.json").read_text())
-        fileio.write_json(failed / "status.json", {**status, "message": (
-            "RuntimeError: device GPU is not available on this machine (no CUDA driver found); "
-            "train with --device_target CPU or install the GPU build of MindSpore 2.8.0")})
+        fileio.write_json(
+            failed / "status.json",
+            {
+                **status,
+                "message": (
+                    "RuntimeError: device GPU is not available on this machine (no CUDA driver found); "
+                    "train with --device_target CPU or install the GPU build of MindSpore 2.8.0"
+                ),
+            },
+        )
 
         async def open_run(pilot):
             await opened(pilot, failed, "failed")

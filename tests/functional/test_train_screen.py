@@ -57,8 +57,7 @@ class TestPresets:
             assert app.focused.id == "f-data_csv"  # enter moves on to the form
 
 
-EIGHT = ("cpu-augment", "cpu-basic", "cpu-best", "cpu-fast", "cpu-tuned", "demo", "gpu-fast",
-         "gpu-recommended")
+EIGHT = ("cpu-augment", "cpu-basic", "cpu-best", "cpu-fast", "cpu-tuned", "demo", "gpu-fast", "gpu-recommended")
 
 
 class TestPresetsAt80x24:
@@ -67,8 +66,10 @@ class TestPresetsAt80x24:
 
         shipped = tmp_path / "presets"
         for name in EIGHT:
-            fileio.write_toml(shipped / f"{name}.toml", {"description": f"{name}: " + "purpose " * 12,
-                                                         "data_csv": "demo", "epochs": 3})
+            fileio.write_toml(
+                shipped / f"{name}.toml",
+                {"description": f"{name}: " + "purpose " * 12, "data_csv": "demo", "epochs": 3},
+            )
         monkeypatch.setenv("FER_TUI_PRESETS", str(shipped))
         cfg.save_preset("my-gpu-recommended", cfg.TrainConfig(), "mine")
         app = FerApp(root=root, reattach=False)
@@ -141,7 +142,6 @@ class TestValidation:
             assert any(n.severity == "error" for n in app._notifications)
             assert not list(root.rglob(rundir.STATUS))
             assert isinstance(app.screen, TrainScreen)
-
 
     async def test_a_device_this_machine_lacks_is_an_error_notification_not_a_run(self, root):
         from fer_core.errors import ConfigError

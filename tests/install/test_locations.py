@@ -41,10 +41,18 @@ def test_every_shipped_file_is_in_the_package_data_globs():
 
     globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assets = REPO / "fer_core" / "assets"
-    packaged = {Path(p).resolve() for pattern in globs["fer_core.assets"]
-                for p in glob(str(assets / pattern), recursive=True) if Path(p).is_file()}
-    shipped = {p.resolve() for folder in ("presets", "samples", "checkpoints/shipped")
-               for p in (REPO / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    packaged = {
+        Path(p).resolve()
+        for pattern in globs["fer_core.assets"]
+        for p in glob(str(assets / pattern), recursive=True)
+        if Path(p).is_file()
+    }
+    shipped = {
+        p.resolve()
+        for folder in ("presets", "samples", "checkpoints/shipped")
+        for p in (REPO / folder).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     assert shipped and shipped <= packaged, sorted(map(str, shipped - packaged))
 
 
@@ -56,6 +64,7 @@ def test_samples_without_output_never_writes_the_shipped_folder(defaults, monkey
     def fake_make_samples(ckpt, csv, num, output, **kwargs):
         seen["output"] = output
         from fer_core.data.samples import SampleSet
+
         return SampleSet(folder=output)
 
     monkeypatch.setattr("fer_core.data.samples.make_samples", fake_make_samples)

@@ -49,8 +49,18 @@ def _build_wheel(tmp_path: Path) -> Path:
     import setuptools
 
     can_build = importlib.util.find_spec("wheel") or tuple(map(int, setuptools.__version__.split(".")[:2])) >= (70, 1)
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", *(["--no-build-isolation"] if can_build else []),
-               "-q", "-w", str(tmp_path / "dist"), str(source)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        *(["--no-build-isolation"] if can_build else []),
+        "-q",
+        "-w",
+        str(tmp_path / "dist"),
+        str(source),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
     assert result.returncode == 0, result.stderr
     (wheel,) = (tmp_path / "dist").glob("fer_tui-*.whl")
@@ -60,11 +70,18 @@ def _build_wheel(tmp_path: Path) -> Path:
 def _venv_with(wheel: Path, venv: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=TIMEOUT)
     python = venv / "bin" / "python"
-    result = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
-                             str(wheel)], capture_output=True, text=True, timeout=TIMEOUT)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert result.returncode == 0, result.stderr
-    site = Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                        text=True).strip())
+    site = Path(
+        subprocess.check_output(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], text=True
+        ).strip()
+    )
     # only the directories: .pth files in them (the editable install's finder) are not run
     ours = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
     (site / "zz_fer_tui_test_deps.pth").write_text("".join(f"{p}\n" for p in ours))
@@ -78,14 +95,25 @@ def test_a_wheel_installed_elsewhere_is_the_whole_product(tmp_path):
     fer_tui = str(venv / "bin" / "fer-tui")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in (
-        "FER_TUI_CHECKPOINTS", "FER_TUI_SAMPLES", "FER_TUI_SHIPPED", "FER_TUI_PRESETS", "PYTHONPATH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FER_TUI_CHECKPOINTS", "FER_TUI_SAMPLES", "FER_TUI_SHIPPED", "FER_TUI_PRESETS", "PYTHONPATH")
+    }
     env["GLOG_v"] = "3"
     packaged = sorted(p.relative_to(site) for p in (site / "fer_core").rglob("*") if "__pycache__" not in p.parts)
 
-    where = _run([str(venv / "bin" / "python"), "-c", "import fer_core, fer_tui\nfrom fer_core import locations as l\n"
-                  "for p in (fer_core.__file__, fer_tui.__file__, l.presets_dir(), l.samples_dir(), l.shipped_dir(), "
-                  "l.checkpoints_root()): print(p)"], elsewhere, env)
+    where = _run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import fer_core, fer_tui\nfrom fer_core import locations as l\n"
+            "for p in (fer_core.__file__, fer_tui.__file__, l.presets_dir(), l.samples_dir(), l.shipped_dir(), "
+            "l.checkpoints_root()): print(p)",
+        ],
+        elsewhere,
+        env,
+    )
     core, tui, presets, samples, shipped, root = map(Path, where.stdout.split("\n")[:6])
     assert core.is_relative_to(site) and tui.is_relative_to(site), f"imported from the checkout: {core}, {tui}"
     for folder in (presets, samples, shipped):

@@ -27,8 +27,12 @@ FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
 # Property tests over bad input: derandomized (a failure reproduces), examples from the env so
 # a long soak can raise them.
 BAD_EXAMPLES = int(os.environ.get("FER_TUI_BAD_EXAMPLES", "25"))
-HYPO = settings(max_examples=BAD_EXAMPLES, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+HYPO = settings(
+    max_examples=BAD_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 FIGURES: dict = {"bad_inputs": Counter(), "kill9": [], "hangup": [], "concurrency": []}
 
 
@@ -43,8 +47,17 @@ def tiny_csv(tmp_path_factory) -> Path:
 
 
 def tiny_config(csv: Path, **overrides) -> config.TrainConfig:
-    values = {"data_csv": str(csv), "arch": "tiny_cnn", "batch_size": 16, "epochs": 4, "lr": 3e-3,
-              "patience": 0, "keep_checkpoints": 2, "augment": False, "mixup": False}
+    values = {
+        "data_csv": str(csv),
+        "arch": "tiny_cnn",
+        "batch_size": 16,
+        "epochs": 4,
+        "lr": 3e-3,
+        "patience": 0,
+        "keep_checkpoints": 2,
+        "augment": False,
+        "mixup": False,
+    }
     return config.make_config({**values, **overrides})
 
 
@@ -109,9 +122,13 @@ def procs():
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
-    figures = {"bad_inputs": dict(sorted(FIGURES["bad_inputs"].items())),
-               "bad_inputs_total": sum(FIGURES["bad_inputs"].values()),
-               "kill9": FIGURES["kill9"], "hangup": FIGURES["hangup"], "concurrency": FIGURES["concurrency"]}
+    figures = {
+        "bad_inputs": dict(sorted(FIGURES["bad_inputs"].items())),
+        "bad_inputs_total": sum(FIGURES["bad_inputs"].values()),
+        "kill9": FIGURES["kill9"],
+        "hangup": FIGURES["hangup"],
+        "concurrency": FIGURES["concurrency"],
+    }
     if not any((figures["bad_inputs_total"], figures["kill9"], figures["hangup"], figures["concurrency"])):
         return
     target = os.environ.get("FER_TUI_FIGURES")
@@ -125,14 +142,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
     write = terminalreporter.write_line
     terminalreporter.section("reliability figures")
     for run in figures["kill9"]:
-        write(f"kill -9: {run['kills']} kills survived over {run['epochs']} epochs; epochs of work lost per "
-              f"kill max {run['lost_max']:.2f} mean {run['lost_mean']:.2f}; strategies {run['strategies']}; "
-              f"restarts fresh (no last_state yet) {run['fresh_restarts']}; {run['seconds']:.0f}s")
+        write(
+            f"kill -9: {run['kills']} kills survived over {run['epochs']} epochs; epochs of work lost per "
+            f"kill max {run['lost_max']:.2f} mean {run['lost_mean']:.2f}; strategies {run['strategies']}; "
+            f"restarts fresh (no last_state yet) {run['fresh_restarts']}; {run['seconds']:.0f}s"
+        )
     for line in figures["hangup"] + figures["concurrency"]:
         write(str(line))
     if figures["bad_inputs_total"]:
-        write(f"bad inputs tried: {figures['bad_inputs_total']} "
-              + ", ".join(f"{k} {v}" for k, v in figures["bad_inputs"].items()))
+        write(
+            f"bad inputs tried: {figures['bad_inputs_total']} "
+            + ", ".join(f"{k} {v}" for k, v in figures["bad_inputs"].items())
+        )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(figures, indent=2) + "\n")
@@ -140,6 +161,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
 
 
 # ---------------------------------------------------------------- bad input: the property every case checks
+
 
 def snapshot(root: Path) -> dict[str, tuple]:
     """Every file and folder under `root` with size and mtime, except the cache folder (a

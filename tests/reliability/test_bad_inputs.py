@@ -42,11 +42,13 @@ GOOD_PIXELS = " ".join(["128"] * 2304)
 def _both_commands(capfd, area, path, names, kind):
     """`fer-tui data PATH` and `fer-tui train --data_csv PATH` refuse it the same way."""
     rejects(capfd, area, ["data", str(path)], names, kind)
-    rejects(capfd, area, ["train", "--detach", "--preset", "demo", "--epochs", "1", "--data_csv", str(path)],
-            names, kind)
+    rejects(
+        capfd, area, ["train", "--detach", "--preset", "demo", "--epochs", "1", "--data_csv", str(path)], names, kind
+    )
 
 
 # ---------------------------------------------------------------- CSV files
+
 
 @HYPO
 @given(n=st.integers(0, 5000).filter(lambda n: n != 2304))
@@ -66,13 +68,17 @@ def test_csv_pixel_out_of_range(capfd, area, value, where):
     pixels = ["9"] * 2304
     pixels[where] = str(value)
     path = write_csv(fresh(area, ".csv"), fer_rows(1) + [f"2,{' '.join(pixels)},PublicTest"])
-    _both_commands(capfd, area, path, [path.name, "line 9", str(value)[:24], f"position {where + 1}"],
-                   "csv: pixel out of range")
+    _both_commands(
+        capfd, area, path, [path.name, "line 9", str(value)[:24], f"position {where + 1}"], "csv: pixel out of range"
+    )
 
 
 @HYPO
-@given(token=st.text(st.characters(blacklist_characters=",\n\r\" ", blacklist_categories=("Cs",)), min_size=1,
-                     max_size=8).filter(lambda t: not re.fullmatch(r"-?[0-9]+", t.strip())))
+@given(
+    token=st.text(
+        st.characters(blacklist_characters=',\n\r" ', blacklist_categories=("Cs",)), min_size=1, max_size=8
+    ).filter(lambda t: not re.fullmatch(r"-?[0-9]+", t.strip()))
+)
 def test_csv_pixel_not_a_number(capfd, area, token):
     pixels = ["9"] * 2304
     pixels[100] = token
@@ -81,9 +87,15 @@ def test_csv_pixel_not_a_number(capfd, area, token):
 
 
 @HYPO
-@given(label=st.text(st.characters(blacklist_characters=",\n\r", blacklist_categories=("Cs",)), max_size=6)
-       .filter(lambda t: not re.fullmatch(r'\s*"?\s*[0-9]*[0-6]?\s*"?\s*', t) or not re.search("[0-9]", t)
-               or re.fullmatch(r'\s*"?\s*0*[7-9][0-9]*\s*"?\s*', t) is not None))
+@given(
+    label=st.text(st.characters(blacklist_characters=",\n\r", blacklist_categories=("Cs",)), max_size=6).filter(
+        lambda t: (
+            not re.fullmatch(r'\s*"?\s*[0-9]*[0-6]?\s*"?\s*', t)
+            or not re.search("[0-9]", t)
+            or re.fullmatch(r'\s*"?\s*0*[7-9][0-9]*\s*"?\s*', t) is not None
+        )
+    )
+)
 def test_csv_bad_label(capfd, area, label):
     if re.fullmatch(r'\s*"?\s*0*[0-6]\s*"?\s*', label):
         return  # a valid label after all
@@ -97,16 +109,24 @@ def test_csv_bad_usage(capfd, area, usage):
     _both_commands(capfd, area, path, [path.name, "Usage"], "csv: bad usage")
 
 
-@pytest.mark.parametrize("header,missing", [("pixels,Usage", "emotion"), ("emotion,Usage", "pixels"),
-                                            ("label,pixels,Usage", "emotion"), ("emotion pixels Usage", "emotion"),
-                                            ("emotion;pixels;Usage", "emotion")])
+@pytest.mark.parametrize(
+    "header,missing",
+    [
+        ("pixels,Usage", "emotion"),
+        ("emotion,Usage", "pixels"),
+        ("label,pixels,Usage", "emotion"),
+        ("emotion pixels Usage", "emotion"),
+        ("emotion;pixels;Usage", "emotion"),
+    ],
+)
 def test_csv_missing_column(capfd, area, header, missing):
     path = write_csv(fresh(area, ".csv"), ["1,2,Training"], header=header)
     _both_commands(capfd, area, path, [path.name, missing], "csv: missing column")
 
 
-@pytest.mark.parametrize("content", [b"", b"\n\n", b"   \r\n", b"\xef\xbb\xbf", b"emotion,pixels,Usage\n",
-                                     b"emotion,pixels,Usage\r\n\r\n"])
+@pytest.mark.parametrize(
+    "content", [b"", b"\n\n", b"   \r\n", b"\xef\xbb\xbf", b"emotion,pixels,Usage\n", b"emotion,pixels,Usage\r\n\r\n"]
+)
 def test_csv_empty(capfd, area, content):
     path = fresh(area, ".csv")
     path.write_bytes(content)
@@ -129,8 +149,9 @@ def test_csv_gz_junk(capfd, area, junk, gz_prefix):
     _both_commands(capfd, area, path, path.name, "csv: corrupt .gz")
 
 
-@pytest.mark.parametrize("newline,bom,gz", [("\r\n", False, False), ("\n", True, False), ("\r\n", True, False),
-                                            ("\r\n", True, True)])
+@pytest.mark.parametrize(
+    "newline,bom,gz", [("\r\n", False, False), ("\n", True, False), ("\r\n", True, False), ("\r\n", True, True)]
+)
 def test_csv_crlf_and_bom_are_read(capfd, area, newline, bom, gz):
     """CRLF line ends and a UTF-8 BOM are what Excel writes: read, not refused."""
     path = fresh(area, ".csv.gz" if gz else ".csv")
@@ -140,15 +161,30 @@ def test_csv_crlf_and_bom_are_read(capfd, area, newline, bom, gz):
     assert re.search(r"Training\s+14\s+2\s+2", out), out
     count_input("csv: CRLF/BOM (accepted)")
     bad = fresh(area, ".csv")
-    write_csv(bad, [*fer_rows(1), "8,1 2,Training"], newline=newline,
-              header=("\ufeff" if bom else "") + "emotion,pixels,Usage")
+    write_csv(
+        bad,
+        [*fer_rows(1), "8,1 2,Training"],
+        newline=newline,
+        header=("\ufeff" if bom else "") + "emotion,pixels,Usage",
+    )
     rejects(capfd, area, ["data", str(bad)], [bad.name, "line 9"], "csv: CRLF/BOM with a bad row")
 
 
 # ---------------------------------------------------------------- image folders
 
-@pytest.mark.parametrize("content", [b"", b"not an image", b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "png-truncated",
-                                     "jpg-truncated", "jpg-photo-truncated", "png-photo-truncated"])
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not an image",
+        b"\x89PNG\r\n\x1a\n" + b"\0" * 40,
+        "png-truncated",
+        "jpg-truncated",
+        "jpg-photo-truncated",
+        "png-photo-truncated",
+    ],
+)
 def test_image_folder_with_a_broken_image(capfd, area, content):
     """Cut-short files included: libjpeg decodes half a photo (grey below) and says so only on
     stderr, so they are refused from their bytes (no end-of-image marker, no IEND chunk)."""
@@ -158,8 +194,11 @@ def test_image_folder_with_a_broken_image(capfd, area, content):
         import numpy as np
 
         ext = ".png" if content.startswith("png") else ".jpg"
-        pixels = (np.random.default_rng(0).integers(0, 256, (96, 96), dtype=np.uint8) if "photo" in content
-                  else np.full((48, 48), 99, np.uint8))
+        pixels = (
+            np.random.default_rng(0).integers(0, 256, (96, 96), dtype=np.uint8)
+            if "photo" in content
+            else np.full((48, 48), 99, np.uint8)
+        )
         ok, encoded = cv2.imencode(ext, pixels)
         content = encoded.tobytes()[: len(encoded) // 2]
     bad = root / "train" / "happy" / "zz_broken.png"
@@ -198,6 +237,7 @@ def test_image_folder_without_images(capfd, area, layout):
 
 
 # ---------------------------------------------------------------- checkpoints
+
 
 @pytest.fixture(scope="module")
 def real_ckpts(tmp_path_factory):
@@ -240,20 +280,32 @@ def test_ckpt_not_a_checkpoint(capfd, area, real_ckpts, content):
         content = os.urandom(5000)
     path = fresh(area, ".ckpt")
     path.write_bytes(content)
-    _ckpt_commands(capfd, area, path, image, path.name,
-                   "ckpt: zero bytes" if not content else "ckpt: not a checkpoint (text, CSV, random)")
+    _ckpt_commands(
+        capfd,
+        area,
+        path,
+        image,
+        path.name,
+        "ckpt: zero bytes" if not content else "ckpt: not a checkpoint (text, CSV, random)",
+    )
 
 
 def test_ckpt_of_another_architecture(capfd, area, real_ckpts):
     tiny, fercnn, image = real_ckpts
-    _ckpt_commands(capfd, area, fercnn, image, [fercnn.name, "not a tiny_cnn checkpoint"], "ckpt: another arch",
-                   arch="tiny_cnn")
+    _ckpt_commands(
+        capfd, area, fercnn, image, [fercnn.name, "not a tiny_cnn checkpoint"], "ckpt: another arch", arch="tiny_cnn"
+    )
     liar = fresh(area, ".ckpt")  # a fer_cnn checkpoint beside a tiny_cnn sidecar
     liar.write_bytes(fercnn.read_bytes())
     liar.with_suffix(".json").write_bytes(tiny.with_suffix(".json").read_bytes())
     _ckpt_commands(capfd, area, liar, image, [liar.name, "not a tiny_cnn checkpoint"], "ckpt: another arch")
-    rejects(capfd, area, ["infer", "--ckpt", str(tiny), "--image", str(image), "--arch", "resnet9000"],
-            "resnet9000", "ckpt: unknown --arch")
+    rejects(
+        capfd,
+        area,
+        ["infer", "--ckpt", str(tiny), "--image", str(image), "--arch", "resnet9000"],
+        "resnet9000",
+        "ckpt: unknown --arch",
+    )
 
 
 def test_ckpt_missing_or_a_folder(capfd, area, real_ckpts):
@@ -270,8 +322,13 @@ def test_infer_image_missing_or_not_an_image(capfd, area, real_ckpts):
         path = area / "in" / name
         if content is not None:
             path.write_bytes(content)
-        rejects(capfd, area, ["infer", "--ckpt", str(tiny), "--image", str(path)], name,
-                "missing path" if content is None else "images: broken image file")
+        rejects(
+            capfd,
+            area,
+            ["infer", "--ckpt", str(tiny), "--image", str(path)],
+            name,
+            "missing path" if content is None else "images: broken image file",
+        )
 
 
 def test_resume_from_a_damaged_last_state(capfd, area, real_ckpts):
@@ -285,19 +342,29 @@ def test_resume_from_a_damaged_last_state(capfd, area, real_ckpts):
     for content in (tiny.read_bytes()[:3000], b"", b"text"):
         fileio.write_text(run_dir / rundir.LAST_STATE, "")
         (run_dir / rundir.LAST_STATE).write_bytes(content)
-        rejects(capfd, area, ["train", "--resume", str(run_dir), "--detach"], [rundir.LAST_STATE],
-                "ckpt: damaged last_state.ckpt on --resume")
+        rejects(
+            capfd,
+            area,
+            ["train", "--resume", str(run_dir), "--detach"],
+            [rundir.LAST_STATE],
+            "ckpt: damaged last_state.ckpt on --resume",
+        )
 
 
 # ---------------------------------------------------------------- missing paths, unwritable places
 
+
 def test_missing_paths(capfd, area):
     gone = str(area / "in" / "gone")
-    for argv, name in [(["data", gone], "gone"), (["train", "--detach", "--config", gone + ".toml"], "gone.toml"),
-                       (["train", "--detach", "--resume", gone], "gone"), (["stop", gone], "gone"),
-                       (["checkpoints", gone], "gone"), (["eval", "--ckpt", gone + ".ckpt", "--data_csv", "demo"],
-                                                          "gone.ckpt"),
-                       (["train", "--detach", "--preset", "nope"], "nope")]:
+    for argv, name in [
+        (["data", gone], "gone"),
+        (["train", "--detach", "--config", gone + ".toml"], "gone.toml"),
+        (["train", "--detach", "--resume", gone], "gone"),
+        (["stop", gone], "gone"),
+        (["checkpoints", gone], "gone"),
+        (["eval", "--ckpt", gone + ".ckpt", "--data_csv", "demo"], "gone.ckpt"),
+        (["train", "--detach", "--preset", "nope"], "nope"),
+    ]:
         rejects(capfd, area, argv, name, "missing path")
 
 
@@ -315,11 +382,17 @@ def test_eval_report_dir_under_a_file(capfd, area, real_ckpts):
     tiny, _, _ = real_ckpts
     blocker = area / "in" / "plain-file"
     blocker.write_text("x")
-    rejects(capfd, area, ["eval", "--ckpt", str(tiny), "--data_csv", "demo", "--report", str(blocker / "r")],
-            "plain-file", "unwritable save dir")
+    rejects(
+        capfd,
+        area,
+        ["eval", "--ckpt", str(tiny), "--data_csv", "demo", "--report", str(blocker / "r")],
+        "plain-file",
+        "unwritable save dir",
+    )
 
 
 # ---------------------------------------------------------------- the real console script
+
 
 def test_console_script(area, real_ckpts):
     """One of each kind through `fer-tui` itself: exit 2, one line on stderr, no traceback."""
@@ -328,15 +401,18 @@ def test_console_script(area, real_ckpts):
     write_csv(csv, [*fer_rows(1), "9,1 2 3,Training"])
     trunc = area / "in" / "trunc.ckpt"
     trunc.write_bytes(tiny.read_bytes()[:4000])
-    cases = [(["data", str(csv)], "bad.csv"), (["train", "--detach", "--preset", "demo", "--data_csv", str(csv)],
-                                              "bad.csv"),
-             (["infer", "--ckpt", str(trunc), "--image", str(image)], "trunc.ckpt"),
-             (["train", "--detach", "--preset", "demo", "--lr", "abc"], "lr"),
-             (["train", "--detach", "--preset", "demo", "--save_dir", str(csv / "x")], "bad.csv")]
+    cases = [
+        (["data", str(csv)], "bad.csv"),
+        (["train", "--detach", "--preset", "demo", "--data_csv", str(csv)], "bad.csv"),
+        (["infer", "--ckpt", str(trunc), "--image", str(image)], "trunc.ckpt"),
+        (["train", "--detach", "--preset", "demo", "--lr", "abc"], "lr"),
+        (["train", "--detach", "--preset", "demo", "--save_dir", str(csv / "x")], "bad.csv"),
+    ]
     for argv, name in cases:
         before = snapshot(area)
-        result = subprocess.run([FER_TUI, *argv], capture_output=True, text=True, timeout=120, cwd=area,
-                                env={**os.environ, "GLOG_v": "3"})
+        result = subprocess.run(
+            [FER_TUI, *argv], capture_output=True, text=True, timeout=120, cwd=area, env={**os.environ, "GLOG_v": "3"}
+        )
         assert result.returncode == 2, (argv, result.stdout, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1 and name in result.stderr, result.stderr
         assert "Traceback" not in result.stdout + result.stderr

@@ -40,8 +40,16 @@ def _same_second_gate() -> float:
 def test_processes_creating_runs_in_the_same_second_get_different_directories():
     n = 8
     gate = _same_second_gate()
-    workers = [subprocess.Popen([sys.executable, "-c", CREATE, str(gate)], cwd=REPO, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for _ in range(n)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CREATE, str(gate)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
     outputs = [w.communicate(timeout=60) for w in workers]
     assert all(w.returncode == 0 for w in workers), [err for _, err in outputs]
     dirs = [Path(out.strip()) for out, _ in outputs]
@@ -51,20 +59,30 @@ def test_processes_creating_runs_in_the_same_second_get_different_directories():
     for d in dirs:  # each directory is whole and its own: config + status naming itself
         assert (d / rundir.CONFIG).is_file() and rundir.read_status(d).run_id == d.name
     assert same_second >= 2, f"the machine was too slow to start two in one second: {sorted(dirs)}"
-    FIGURES["concurrency"].append(f"concurrency: {n} processes created runs, {same_second} in the same "
-                                  f"second; {len(set(dirs))} distinct directories")
+    FIGURES["concurrency"].append(
+        f"concurrency: {n} processes created runs, {same_second} in the same "
+        f"second; {len(set(dirs))} distinct directories"
+    )
 
 
 def test_two_detached_cli_trains_in_the_same_second(tmp_path, procs):
     root = Path(os.environ["FER_TUI_CHECKPOINTS"])
     env = {**os.environ, "FER_TUI_TRAINER": f"{sys.executable} {FAKE_TRAINER}", "FAKE_TRAINER_HOLD": "1"}
     gate = _same_second_gate()
-    script = (f"import time, sys\nwhile time.time() < {gate}: pass\n"
-              "from fer_core.cli.main import main\nsys.exit(main(['train', '--detach', '--preset', 'demo']))")
+    script = (
+        f"import time, sys\nwhile time.time() < {gate}: pass\n"
+        "from fer_core.cli.main import main\nsys.exit(main(['train', '--detach', '--preset', 'demo']))"
+    )
     # the CLI's imports take a moment: they happen before the gate, in parallel
-    script = script.replace("import time, sys\n", "import time, sys\nimport fer_core.cli.main, fer_core.cli.commands.train\n")
-    workers = [subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    script = script.replace(
+        "import time, sys\n", "import time, sys\nimport fer_core.cli.main, fer_core.cli.commands.train\n"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outputs = [w.communicate(timeout=60) for w in workers]
     assert all(w.returncode == 0 for w in workers), outputs
     found = rundir.find_runs(root)
@@ -118,5 +136,7 @@ async def test_dashboard_shows_one_continuous_curve_across_kill_and_resume(tiny_
         assert [r["epoch"] for r in on_disk] == list(range(1, epochs + 1))
         assert [r.val_acc for r in screen.rows] == [r["val_acc"] for r in on_disk]
     assert "Resuming at epoch" in (run_dir / rundir.LOG).read_text()
-    FIGURES["concurrency"].append(f"concurrency: dashboard watched a kill -9 + resume: {len(seen)} screen "
-                                  f"updates, epochs 1..{epochs} contiguous, never backwards")
+    FIGURES["concurrency"].append(
+        f"concurrency: dashboard watched a kill -9 + resume: {len(seen)} screen "
+        f"updates, epochs 1..{epochs} contiguous, never backwards"
+    )

@@ -66,9 +66,11 @@ def crafted(tmp_path_factory) -> dict[str, Path]:
     short[conv] = (good[conv][0], good[conv][1][:-8])  # 8 bytes short of its shape: within 2 % in size
     empty = dict(good)
     empty[bias] = (good[bias][0], b"")  # an empty tensor where a bias should be
-    files = {"good": write_ckpt(folder / "good.ckpt", good),
-             "short": write_ckpt(folder / "short.ckpt", short),
-             "empty": write_ckpt(folder / "empty.ckpt", empty)}
+    files = {
+        "good": write_ckpt(folder / "good.ckpt", good),
+        "short": write_ckpt(folder / "short.ckpt", short),
+        "empty": write_ckpt(folder / "empty.ckpt", empty),
+    }
     files["conv"], files["bias"] = conv, bias  # type: ignore[assignment]
     return files
 
@@ -87,8 +89,10 @@ def test_the_crafted_format_is_mindsporess_own(crafted):
 def test_record_reader_names_the_tensor_with_the_wrong_byte_count(crafted):
     short = ckpt_index.read_index(crafted["short"])
     size = int(np.prod(arch_manifest("tiny_cnn").shapes[crafted["conv"]])) * 4
-    assert short.error == (f"{crafted['conv']} has {size - 8} bytes, shape "
-                           f"{'x'.join(map(str, arch_manifest('tiny_cnn').shapes[crafted['conv']]))} Float32 needs {size}")
+    assert short.error == (
+        f"{crafted['conv']} has {size - 8} bytes, shape "
+        f"{'x'.join(map(str, arch_manifest('tiny_cnn').shapes[crafted['conv']]))} Float32 needs {size}"
+    )
     empty = ckpt_index.read_index(crafted["empty"])
     assert empty.error is not None and empty.error.startswith(f"{crafted['bias']} has 0 bytes")
     for name in ("short", "empty"):
@@ -103,11 +107,19 @@ def test_triage_and_infer_judge_them_without_crashing(crafted, tmp_path):
     one line (exit 2). Before the record reader checked lengths, MindSpore's loader was handed
     these files."""
     env = {**os.environ, "GLOG_v": "3"}
-    table = subprocess.run([FER_TUI, "checkpoints", str(crafted["good"].parent), "--samples", "demo"],
-                           capture_output=True, text=True, timeout=600, env=env)
+    table = subprocess.run(
+        [FER_TUI, "checkpoints", str(crafted["good"].parent), "--samples", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert table.returncode == 1, (table.returncode, table.stdout, table.stderr[-2000:])
-    rows = {next(w for w in line.split() if w.endswith(".ckpt")): line
-            for line in table.stdout.splitlines()[1:] if ".ckpt" in line}
+    rows = {
+        next(w for w in line.split() if w.endswith(".ckpt")): line
+        for line in table.stdout.splitlines()[1:]
+        if ".ckpt" in line
+    }
     assert f"broken: {crafted['conv']} has " in rows["short.ckpt"], rows
     assert f"broken: {crafted['bias']} has 0 bytes" in rows["empty.ckpt"], rows
     assert "broken" not in rows["good.ckpt"], rows
@@ -116,8 +128,13 @@ def test_triage_and_infer_judge_them_without_crashing(crafted, tmp_path):
 
     cv2.imwrite(str(face), np.full((48, 48), 128, np.uint8))
     for name, param in (("short", crafted["conv"]), ("empty", crafted["bias"])):
-        result = subprocess.run([FER_TUI, "infer", "--ckpt_path", str(crafted[name]), "--image_path", str(face)],
-                                capture_output=True, text=True, timeout=600, env=env)
+        result = subprocess.run(
+            [FER_TUI, "infer", "--ckpt_path", str(crafted[name]), "--image_path", str(face)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
         assert result.returncode == 2, (name, result.returncode, result.stderr[-2000:])
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and f"{param} has " in lines[0], result.stderr[-2000:]
@@ -167,10 +184,14 @@ def test_a_file_that_crashes_the_loader_is_one_broken_row(crafted, tmp_path):
     for name in ("a_good.ckpt", "crash.ckpt", "z_good.ckpt"):
         (folder / name).write_bytes(crafted["good"].read_bytes())
     env = {**os.environ, "GLOG_v": "3", "PYTHONPATH": f"{hook}:{os.environ.get('PYTHONPATH', '')}"}
-    table = subprocess.run([FER_TUI, "checkpoints", str(folder), "--samples", "demo"],
-                           capture_output=True, text=True, timeout=600, env=env)
-    rows = {next(w for w in line.split() if w.endswith(".ckpt")): line
-            for line in table.stdout.splitlines()[1:] if ".ckpt" in line}
+    table = subprocess.run(
+        [FER_TUI, "checkpoints", str(folder), "--samples", "demo"], capture_output=True, text=True, timeout=600, env=env
+    )
+    rows = {
+        next(w for w in line.split() if w.endswith(".ckpt")): line
+        for line in table.stdout.splitlines()[1:]
+        if ".ckpt" in line
+    }
     assert table.returncode == 1, (table.returncode, table.stdout, table.stderr[-2000:])
     assert "broken: MindSpore's loader crashed on it (SIGSEGV)" in rows["crash.ckpt"], rows
     assert "broken" not in rows["a_good.ckpt"] and "broken" not in rows["z_good.ckpt"], rows

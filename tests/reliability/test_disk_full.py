@@ -27,8 +27,9 @@ SLACK = 100_000  # bytes left free: room for status.json heartbeats, not for a 2
 def small_fs(tmp_path):
     mount = tmp_path / "small"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
     yield mount
@@ -49,7 +50,7 @@ def _fill(mount, leave: int) -> int:
         chunk = b"\0" * (1 << 20)
         written = 0
         while written < size:
-            written += handle.write(chunk[:min(len(chunk), size - written)])
+            written += handle.write(chunk[: min(len(chunk), size - written)])
     return size
 
 
@@ -74,8 +75,12 @@ def test_enospc_ends_the_run_failed_with_the_reason_and_no_temporaries(tiny_csv,
     (small_fs / "filler.bin").unlink()
     done = _metrics(run_dir)
     pid = procs.add(launcher.launch_detached(run_dir, resume=True))
-    wait_until(lambda: rundir.read_status(run_dir).state in rundir.END_STATES and not rundir.pid_alive(pid),
-               300, 0.2, "the resumed run to end")
+    wait_until(
+        lambda: rundir.read_status(run_dir).state in rundir.END_STATES and not rundir.pid_alive(pid),
+        300,
+        0.2,
+        "the resumed run to end",
+    )
     assert rundir.read_status(run_dir).state == "finished", (run_dir / rundir.LOG).read_text()[-2000:]
     assert _metrics(run_dir) == list(range(1, 13)) and len(done) >= 2
 

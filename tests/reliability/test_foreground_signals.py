@@ -39,8 +39,9 @@ def test_a_stopped_foreground_run_exits_128_plus_the_signal(sig, tiny_csv, tmp_p
     root = Path(os.environ["FER_TUI_CHECKPOINTS"])
     cfg_file = tmp_path / "tiny.toml"
     fileio.write_toml(cfg_file, tiny_config(tiny_csv, epochs=30).model_dump())
-    process = subprocess.Popen([FER_TUI, "train", "--config", str(cfg_file)], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [FER_TUI, "train", "--config", str(cfg_file)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     procs.add(process.pid)
     run_dir = wait_until(lambda: _running(root), 180, 0.05, "the foreground run to train")
     process.send_signal(sig)
@@ -66,8 +67,7 @@ def test_a_foreground_run_outlives_its_terminal(tiny_csv, tmp_path, procs):
         session.expect(r"Validation Accuracy", 180)  # epoch 1 printed to the terminal
         run_dir = _only_run(root)
         session.hang_up(signal.SIGHUP)
-        wait_until(lambda: status_of(run_dir).state in rundir.END_STATES, 300, 0.2,
-                   "the run to end")
+        wait_until(lambda: status_of(run_dir).state in rundir.END_STATES, 300, 0.2, "the run to end")
         status = rundir.read_status(run_dir)
         log = (run_dir / rundir.LOG).read_text() if (run_dir / rundir.LOG).exists() else ""
         assert status.state == "finished", (status, log[-2000:])
@@ -83,8 +83,9 @@ def test_a_foreground_run_outlives_a_closed_pipe(tiny_csv, tmp_path, procs):
     root = Path(os.environ["FER_TUI_CHECKPOINTS"])
     cfg_file = tmp_path / "tiny.toml"
     fileio.write_toml(cfg_file, tiny_config(tiny_csv, epochs=3).model_dump())
-    process = subprocess.Popen([FER_TUI, "train", "--config", str(cfg_file)], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [FER_TUI, "train", "--config", str(cfg_file)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     procs.add(process.pid)
     assert process.stdout.readline().startswith(b"run directory: ")
     process.stdout.close()  # `head -1` exits

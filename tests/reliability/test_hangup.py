@@ -33,15 +33,19 @@ FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "FER_TUI_TRAINER", "FAKE_"))}
-    return {**env, "TERM": "xterm-256color", "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
-            "PS1": "$ ", **extra}
+    return {
+        **env,
+        "TERM": "xterm-256color",
+        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        "PS1": "$ ",
+        **extra,
+    }
 
 
 def _heartbeats(run_dir: Path, seconds: float) -> None:
     """The trainer is alive and still writing status.json after the hang-up."""
     first = rundir.read_status(run_dir).updated
-    wait_until(lambda: (status_of(run_dir).updated or 0) > first, seconds, 0.1,
-               "a heartbeat after the hang-up")
+    wait_until(lambda: (status_of(run_dir).updated or 0) > first, seconds, 0.1, "a heartbeat after the hang-up")
     assert rundir.effective_state(rundir.read_status(run_dir)) in rundir.LIVE_STATES
 
 
@@ -77,8 +81,9 @@ async def test_run_started_from_the_tui_survives_the_tui(how, tmp_path, procs):
     root = Path(os.environ["FER_TUI_CHECKPOINTS"])
     root.mkdir(parents=True, exist_ok=True)
     small_csv(tmp_path / "fer2013.csv")  # the form's default data_csv, found in the cwd
-    env = _env(FER_TUI_TRAINER=f"{sys.executable} {FAKE_TRAINER}", FAKE_TRAINER_HOLD="1",
-               FAKE_TRAINER_EPOCH_SECONDS="0.3")
+    env = _env(
+        FER_TUI_TRAINER=f"{sys.executable} {FAKE_TRAINER}", FAKE_TRAINER_HOLD="1", FAKE_TRAINER_EPOCH_SECONDS="0.3"
+    )
     tui = PtySession([FER_TUI], env, str(tmp_path))
     try:
         tui.expect(r"Presets", 60)
@@ -86,8 +91,7 @@ async def test_run_started_from_the_tui_survives_the_tui(how, tmp_path, procs):
         tui.write("\x13")  # ctrl+s: Start
         found = wait_until(lambda: (tui.drain(0.05), rundir.find_runs(root))[1], 30, 0.05, "a run directory")
         run_dir = procs.watch(found[0].path)
-        wait_until(lambda: (tui.drain(0.05), status_of(run_dir).state == "running")[1],
-                   30, 0.05, "the trainer running")
+        wait_until(lambda: (tui.drain(0.05), status_of(run_dir).state == "running")[1], 30, 0.05, "the trainer running")
         pid = procs.add(rundir.read_status(run_dir).pid)
         assert os.getsid(pid) != tui.pid
         if how == "quit":

@@ -222,11 +222,19 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
     notes["stale_temp_files_at_end"] = len(_temp_files(run_dir))
     # every restart deletes the half-written checkpoints a kill left behind
     assert _temp_files(run_dir, ".ckpt") == [], "a killed checkpoint write was never cleaned up"
-    figure = {"kills": kills, "epochs": config.epochs, "seed": seed,
-              "lost_max": max(lost), "lost_mean": sum(lost) / len(lost),
-              "lost_per_kill": [round(x, 3) for x in lost], "fresh_restarts": fresh,
-              "strategies": {h: hits.count(h) for h in sorted(set(hits))}, "log": log,
-              "seconds": time.monotonic() - started, **notes}
+    figure = {
+        "kills": kills,
+        "epochs": config.epochs,
+        "seed": seed,
+        "lost_max": max(lost),
+        "lost_mean": sum(lost) / len(lost),
+        "lost_per_kill": [round(x, 3) for x in lost],
+        "fresh_restarts": fresh,
+        "strategies": {h: hits.count(h) for h in sorted(set(hits))},
+        "log": log,
+        "seconds": time.monotonic() - started,
+        **notes,
+    }
     FIGURES["kill9"].append(figure)
     return figure
 

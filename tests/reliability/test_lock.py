@@ -28,8 +28,9 @@ FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
 
 
 def _cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([FER_TUI, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [FER_TUI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
 
 
 def _state(run_dir: Path) -> str | None:
@@ -43,6 +44,7 @@ def _fake(monkeypatch, seconds: float = 0.3) -> None:
 
 # ---------------------------------------------------------------- class 1: two resumes
 
+
 @pytest.mark.slow
 def test_two_resumes_at_once_start_one_trainer(tiny_csv, procs):
     """After a kill -9, two `fer-tui train --resume R --detach` at the same instant: one
@@ -53,8 +55,15 @@ def test_two_resumes_at_once_start_one_trainer(tiny_csv, procs):
     os.kill(pid, signal.SIGKILL)
     reap(pid)
     log_before = (run_dir / rundir.LOG).read_text()
-    starters = [subprocess.Popen([FER_TUI, "train", "--resume", str(run_dir), "--detach"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    starters = [
+        subprocess.Popen(
+            [FER_TUI, "train", "--resume", str(run_dir), "--detach"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = [(p.wait(timeout=120), *p.communicate()) for p in starters]
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 2], results
@@ -68,7 +77,7 @@ def test_two_resumes_at_once_start_one_trainer(tiny_csv, procs):
     assert _state(run_dir) == "finished", (run_dir / rundir.LOG).read_text()[-2000:]
     epochs = [json.loads(line)["epoch"] for line in (run_dir / rundir.METRICS).read_text().splitlines()]
     assert epochs == [1, 2, 3, 4, 5]
-    assert (run_dir / rundir.LOG).read_text()[len(log_before):].count("Resuming at epoch") == 1
+    assert (run_dir / rundir.LOG).read_text()[len(log_before) :].count("Resuming at epoch") == 1
 
 
 def test_a_second_trainer_for_a_locked_run_touches_nothing(tmp_path):
@@ -79,8 +88,9 @@ def test_a_second_trainer_for_a_locked_run_touches_nothing(tmp_path):
     lock.record_pid(os.getpid())
     try:
         before = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
-        result = subprocess.run([sys.executable, "-m", "fer_core.train", str(run_dir)],
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "fer_core.train", str(run_dir)], capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 2, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert f"trainer pid {os.getpid()}" in result.stderr and "in use" in result.stderr
@@ -118,14 +128,19 @@ def test_dashboard_resume_goes_through_the_lock(tmp_path, monkeypatch, procs):
 
 # ---------------------------------------------------------------- class 4: temporaries
 
+
 @pytest.mark.slow
 def test_resume_deletes_every_temporary_however_fresh(tiny_csv, procs):
     """A kill -9 during a checkpoint write leaves MindSpore's `.best_model.ckpt.*.tmp`; an
     immediate resume (the file is seconds old) deletes it, and every other temporary."""
     run_dir = procs.watch(rundir.create_run(tiny_config(tiny_csv, epochs=2), "temps"))
     rundir.update_status(run_dir, state="stopped")
-    leftovers = [run_dir / ".best_model.ckpt.k2j3h4.tmp", run_dir / ".last_state.ckpt.x9y8z7.ckpt",
-                 run_dir / ".metrics.jsonl.q1w2e3.tmp", run_dir / ".fer-1_17.json.a1b2c3.tmp"]
+    leftovers = [
+        run_dir / ".best_model.ckpt.k2j3h4.tmp",
+        run_dir / ".last_state.ckpt.x9y8z7.ckpt",
+        run_dir / ".metrics.jsonl.q1w2e3.tmp",
+        run_dir / ".fer-1_17.json.a1b2c3.tmp",
+    ]
     for path in leftovers:
         path.write_bytes(os.urandom(196_000 if "ckpt" in path.name else 100))
     procs.add(launcher.launch_detached(run_dir, resume=True))
@@ -136,6 +151,7 @@ def test_resume_deletes_every_temporary_however_fresh(tiny_csv, procs):
 
 
 # ---------------------------------------------------------------- class 6: stop
+
 
 def test_stop_with_no_pid_yet_is_one_line(tmp_path):
     """Right after a foreground `fer-tui train` created its run, status.json has pid null."""
@@ -177,6 +193,7 @@ def test_stop_reaches_the_trainer_holding_the_lock(tmp_path, monkeypatch, procs)
 
 
 # ---------------------------------------------------------------- class 10: zombies
+
 
 def test_trainers_launched_by_a_long_lived_process_are_reaped(tmp_path, monkeypatch, procs):
     """The dashboard stays up for days: a trainer it started and that ended must not stay

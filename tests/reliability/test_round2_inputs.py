@@ -44,6 +44,7 @@ def _stopped_run(area: Path, save_dir: str = "runs") -> Path:
 
 # ---------------------------------------------------------------- class 5: config.toml on resume
 
+
 @pytest.mark.parametrize("damage", ["lr = -1.0", "epochs = 'ten'", b"\xff\xfe not text", "a folder"])
 def test_resume_validates_config_toml_before_spawning(capfd, area, damage):
     run_dir = _stopped_run(area)
@@ -57,26 +58,39 @@ def test_resume_validates_config_toml_before_spawning(capfd, area, damage):
         key = damage.split(" = ")[0]
         lines = [line for line in config.read_text().splitlines() if not line.startswith(f"{key} =")]
         config.write_text("\n".join([*lines, damage]) + "\n")
-    rejects(capfd, area, ["train", "--resume", str(run_dir), "--detach"], [str(config)], "r2: bad config.toml on --resume")
+    rejects(
+        capfd, area, ["train", "--resume", str(run_dir), "--detach"], [str(config)], "r2: bad config.toml on --resume"
+    )
     assert rundir.read_status(run_dir).state == "stopped"
 
 
 def test_resume_with_a_bad_config_through_the_console_script(area):
     run_dir = _stopped_run(area)
     (run_dir / rundir.CONFIG).write_text((run_dir / rundir.CONFIG).read_text().replace("lr = ", "lr = -"))
-    result = subprocess.run([FER_TUI, "train", "--resume", run_dir.name, "--detach"], capture_output=True,
-                            text=True, timeout=120, env={**os.environ})
+    result = subprocess.run(
+        [FER_TUI, "train", "--resume", run_dir.name, "--detach"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+    )
     assert result.returncode == 2 and "resumed" not in result.stdout, result
     assert len(result.stderr.strip().splitlines()) == 1 and "config.toml" in result.stderr, result.stderr
 
 
 # ---------------------------------------------------------------- class 7: CSV numbers
 
+
 def test_a_label_of_thousands_of_digits_is_one_line(capfd, area):
     label = "7" * 5000  # int() of it raises ValueError (Python's digit limit)
     path = write_csv(area / "in" / "long-label.csv", [*fer_rows(1), f"{label},{' '.join(['9'] * 2304)},Training"])
-    line = rejects(capfd, area, ["data", str(path)], [path.name, "line 9", "emotion must be 0..6", "5000 characters"],
-                   "r2: csv label of 5000 digits")
+    line = rejects(
+        capfd,
+        area,
+        ["data", str(path)],
+        [path.name, "line 9", "emotion must be 0..6", "5000 characters"],
+        "r2: csv label of 5000 digits",
+    )
     assert len(line) < 300
 
 
@@ -89,8 +103,13 @@ def test_millions_of_short_lines_are_refused_in_bounded_memory(area):
     """3,000,000 two-field lines (12 MB): one line naming line 2, not a 25.7 GiB allocation."""
     path = area / "in" / "short-lines.csv"
     path.write_bytes(b"emotion,pixels,Usage\n" + b"0,1\n" * 3_000_000)
-    process = subprocess.Popen([FER_TUI, "data", str(path), "--no-cache"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, preexec_fn=_limit_memory)
+    process = subprocess.Popen(
+        [FER_TUI, "data", str(path), "--no-cache"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_limit_memory,
+    )
     _, err = process.communicate(timeout=300)
     assert process.returncode == 2, err[-2000:]
     lines = err.strip().splitlines()
@@ -99,6 +118,7 @@ def test_millions_of_short_lines_are_refused_in_bounded_memory(area):
 
 
 # ---------------------------------------------------------------- class 8: image size
+
 
 @pytest.fixture(scope="module")
 def huge_png(tmp_path_factory) -> Path:
@@ -112,8 +132,12 @@ def huge_png(tmp_path_factory) -> Path:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     path = tmp_path_factory.mktemp("huge") / "huge.png"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
-                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", body)
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -124,12 +148,27 @@ def test_a_huge_image_is_refused_from_its_header(capfd, area, huge_png):
     shutil.copy(huge_png, folder / "face.png")
     names = ["20000×20000", "megapixel limit"]
     started = time.monotonic()
-    rejects(capfd, area, ["infer", "--ckpt_path", str(shipped), "--image_path", str(huge_png)],
-            [str(huge_png), *names], "r2: image over the pixel limit")
-    rejects(capfd, area, ["data", str(area / "in" / "faces")], [str(folder / "face.png"), *names],
-            "r2: image over the pixel limit")
-    rejects(capfd, area, ["visualize", "--ckpt", str(shipped), "--input", str(huge_png),
-                          "--output", str(area / "out.png")], [str(huge_png), *names], "r2: image over the pixel limit")
+    rejects(
+        capfd,
+        area,
+        ["infer", "--ckpt_path", str(shipped), "--image_path", str(huge_png)],
+        [str(huge_png), *names],
+        "r2: image over the pixel limit",
+    )
+    rejects(
+        capfd,
+        area,
+        ["data", str(area / "in" / "faces")],
+        [str(folder / "face.png"), *names],
+        "r2: image over the pixel limit",
+    )
+    rejects(
+        capfd,
+        area,
+        ["visualize", "--ckpt", str(shipped), "--input", str(huge_png), "--output", str(area / "out.png")],
+        [str(huge_png), *names],
+        "r2: image over the pixel limit",
+    )
     assert time.monotonic() - started < 60, "the refusals must not decode the image"
 
 
@@ -145,21 +184,33 @@ def test_a_photo_cut_short_is_refused_not_half_read(capfd, area, ext):
     photo = area / "in" / f"photo{ext}"
     photo.write_bytes(encoded.tobytes()[: len(encoded) * 2 // 3])
     names = [str(photo), "cut short", "incomplete"]
-    rejects(capfd, area, ["infer", "--ckpt_path", str(shipped), "--image_path", str(photo)], names,
-            "r2: a photo cut short")
-    rejects(capfd, area, ["visualize", "--ckpt", str(shipped), "--input", str(photo), "--output",
-                          str(area / "out.png")], names, "r2: a photo cut short")
+    rejects(
+        capfd, area, ["infer", "--ckpt_path", str(shipped), "--image_path", str(photo)], names, "r2: a photo cut short"
+    )
+    rejects(
+        capfd,
+        area,
+        ["visualize", "--ckpt", str(shipped), "--input", str(photo), "--output", str(area / "out.png")],
+        names,
+        "r2: a photo cut short",
+    )
 
 
 def test_a_video_given_to_image_mode_is_told_to_use_video_mode(capfd, area):
     shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
     clip = area / "in" / "clip.mp4"
     clip.write_bytes(b"\0\0\0\x18ftypmp42" + b"\0" * 64)
-    rejects(capfd, area, ["visualize", "--ckpt", str(shipped), "--input", str(clip)], [str(clip), "--mode video"],
-            "r2: a video in image mode")
+    rejects(
+        capfd,
+        area,
+        ["visualize", "--ckpt", str(shipped), "--input", str(clip)],
+        [str(clip), "--mode video"],
+        "r2: a video in image mode",
+    )
 
 
 # ---------------------------------------------------------------- class 11: the smaller ones
+
 
 def test_preset_name_with_a_trailing_newline_is_refused(capfd, area):
     rejects(capfd, area, ["presets", "demo", "--save", "mine\n"], ["preset name", "'mine\\n'"], "r2: preset name")
@@ -206,9 +257,13 @@ def test_an_unreadable_checkpoint_is_one_row(tmp_path):
     (folder / "locked.ckpt").chmod(0)
     env = {**os.environ, "GLOG_v": "3"}
     for extra in (["--quick"], ["--samples", "demo"]):
-        result = subprocess.run([SETPRIV, "--bounding-set", "-dac_override,-dac_read_search", FER_TUI,
-                                 "checkpoints", str(folder), *extra], capture_output=True, text=True,
-                                timeout=600, env=env)
+        result = subprocess.run(
+            [SETPRIV, "--bounding-set", "-dac_override,-dac_read_search", FER_TUI, "checkpoints", str(folder), *extra],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
         assert "Traceback" not in result.stderr, result.stderr[-2000:]
         rows = [line for line in result.stdout.splitlines() if ".ckpt" in line]
         assert len(rows) == 2, (extra, result.stdout, result.stderr[-2000:])
@@ -219,6 +274,7 @@ def test_an_unreadable_checkpoint_is_one_row(tmp_path):
 
 
 # ---------------------------------------------------------------- class 12: the device
+
 
 def _has_cuda() -> bool:
     for name in ("libcuda.so.1", "libcuda.so"):
@@ -233,12 +289,18 @@ def _has_cuda() -> bool:
 @pytest.mark.skipif(_has_cuda(), reason="this machine has a CUDA driver")
 def test_a_gpu_preset_without_cuda_is_refused_before_a_run_exists(capfd, area):
     root = Path(os.environ["FER_TUI_CHECKPOINTS"])
-    line = rejects(capfd, area, ["train", "--preset", "demo", "--device_target", "GPU", "--detach"],
-                   ["device_target GPU", "libcuda"], "r2: device without a driver")
+    line = rejects(
+        capfd,
+        area,
+        ["train", "--preset", "demo", "--device_target", "GPU", "--detach"],
+        ["device_target GPU", "libcuda"],
+        "r2: device without a driver",
+    )
     assert not root.exists() or not any(root.iterdir()), line
     before = snapshot(area)
-    result = subprocess.run([FER_TUI, "train", "--preset", "demo", "--device_target", "GPU"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [FER_TUI, "train", "--preset", "demo", "--device_target", "GPU"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert snapshot(area) == before
     assert cli  # the in-process and the console-script paths are the same code

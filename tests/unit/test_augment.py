@@ -22,8 +22,13 @@ def test_crop_flip_is_a_window_of_the_padded_face_or_its_mirror():
     padded = np.pad(images, ((0, 0), (4, 4), (4, 4)))
     mirrored = shifted = 0
     for image, crop in zip(padded, out):
-        windows = [(t, l, m) for t in range(9) for l in range(9) for m in (False, True)
-                   if np.array_equal(crop, image[t:t + 48, l:l + 48][:, ::-1] if m else image[t:t + 48, l:l + 48])]
+        windows = [
+            (t, l, m)
+            for t in range(9)
+            for l in range(9)
+            for m in (False, True)
+            if np.array_equal(crop, image[t : t + 48, l : l + 48][:, ::-1] if m else image[t : t + 48, l : l + 48])
+        ]
         assert windows, "every output is one window of the padded image"
         t, l, m = windows[0]
         mirrored += m

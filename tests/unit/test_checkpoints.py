@@ -54,8 +54,19 @@ def trained_run(tmp_path_factory) -> Path:
 
         base = tmp_path_factory.mktemp("trained")
         data = write_faces(base / "faces", {"Training": 40, "PublicTest": 12})
-        cfg = config.make_config(dict(data_csv=str(data), arch="tiny_cnn", batch_size=16, epochs=3, lr=1e-2,
-                                      min_lr=1e-4, patience=0, augment=False, keep_checkpoints=3))
+        cfg = config.make_config(
+            dict(
+                data_csv=str(data),
+                arch="tiny_cnn",
+                batch_size=16,
+                epochs=3,
+                lr=1e-2,
+                min_lr=1e-4,
+                patience=0,
+                augment=False,
+                keep_checkpoints=3,
+            )
+        )
         run_dir = rundir.create_run(cfg, "test", root=base / "runs")
         assert train(run_dir) == 0
         _session["run"] = run_dir
@@ -142,8 +153,13 @@ def test_unknown_architecture_lists_the_names_it_found(tmp_path):
     import mindspore as ms
 
     path = tmp_path / "other.ckpt"
-    ms.save_checkpoint([{"name": "encoder.block0.w", "data": ms.Tensor(np.ones((3, 3), np.float32))},
-                        {"name": "head.w", "data": ms.Tensor(np.ones((7, 3), np.float32))}], str(path))
+    ms.save_checkpoint(
+        [
+            {"name": "encoder.block0.w", "data": ms.Tensor(np.ones((3, 3), np.float32))},
+            {"name": "head.w", "data": ms.Tensor(np.ones((7, 3), np.float32))},
+        ],
+        str(path),
+    )
     report = inspect(path)
     assert report.verdict.level == "broken" and report.verdict.text.startswith("unknown architecture")
     assert "encoder.block0.w" in report.verdict.text
@@ -186,8 +202,10 @@ def test_record_index_agrees_with_mindspore(run_dir):
         for key, value in loaded.items():
             if not isinstance(value, str):
                 assert index.entries[key].shape == tuple(value.shape)
-        exact = sum(ckpt_index.record_bytes(n, e.shape, e.dtype, e.nbytes // ckpt_index.DTYPE_BYTES[e.dtype])
-                    for n, e in index.entries.items())
+        exact = sum(
+            ckpt_index.record_bytes(n, e.shape, e.dtype, e.nbytes // ckpt_index.DTYPE_BYTES[e.dtype])
+            for n, e in index.entries.items()
+        )
         assert exact == index.size
 
 
@@ -199,9 +217,11 @@ def test_identify_prefers_sidecar_then_weights(run_dir):
 
 
 def test_scan_lists_without_importing_mindspore(run_dir):
-    code = ("import sys, json; from fer_core.ckpt.listing import scan; rows = scan(sys.argv[1]); "
-            "print(json.dumps([[r.file, r.kind, str(r.verdict)] for r in rows])); "
-            "assert 'mindspore' not in sys.modules")
+    code = (
+        "import sys, json; from fer_core.ckpt.listing import scan; rows = scan(sys.argv[1]); "
+        "print(json.dumps([[r.file, r.kind, str(r.verdict)] for r in rows])); "
+        "assert 'mindspore' not in sys.modules"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(run_dir)], capture_output=True, text=True, check=True)
     rows = json.loads(out.stdout)
     assert ["best_model.ckpt", "weights", "ok"] in rows and ["last_state.ckpt", "train_state", "ok"] in rows
@@ -226,8 +246,7 @@ def job(*args: str, timeout: int = 120):
     """Run `python -m fer_core.job ARGS`: (exit status, its events, stderr)."""
     from fer_core.job.events import parse
 
-    out = subprocess.run([sys.executable, "-m", "fer_core.job", *args], capture_output=True, text=True,
-                         timeout=timeout)
+    out = subprocess.run([sys.executable, "-m", "fer_core.job", *args], capture_output=True, text=True, timeout=timeout)
     events = [parse(line) for line in out.stdout.splitlines()]
     assert None not in events, out.stdout  # nothing but events on stdout
     return out.returncode, events, out.stderr
@@ -239,7 +258,11 @@ def test_the_infer_job_streams_typed_events(run_dir, sample_folder):
     args = ["infer", "--ckpt", str(run_dir / "best_model.ckpt"), "--folder", str(sample_folder)]
     status, events, stderr = job(*args)
     assert status == 0, stderr
-    assert isinstance(events[0], Started) and (events[0].job, events[0].total, events[0].arch) == ("infer", 84, "tiny_cnn")
+    assert isinstance(events[0], Started) and (events[0].job, events[0].total, events[0].arch) == (
+        "infer",
+        84,
+        "tiny_cnn",
+    )
     predictions = [e.prediction for e in events if isinstance(e, Progress) and e.prediction]
     assert len(predictions) == 84 and all(len(p.probs) == 7 and p.true is not None for p in predictions)
     skipped = [e.skipped for e in events if isinstance(e, Progress) and e.skipped]

@@ -18,8 +18,17 @@ def run(*args, **kwargs):
 def test_an_output_path_under_a_regular_file_is_one_line(tmp_path):
     blocker = tmp_path / "afile"
     blocker.write_text("not a folder")
-    result = run("samples", "--csv", "demo", "--ckpt", str(SHIPPED / "best_model.ckpt"),
-                 "--num_samples", "1", "--output", str(blocker / "samples"))
+    result = run(
+        "samples",
+        "--csv",
+        "demo",
+        "--ckpt",
+        str(SHIPPED / "best_model.ckpt"),
+        "--num_samples",
+        "1",
+        "--output",
+        str(blocker / "samples"),
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
     assert "afile" in result.stderr and "Not a directory" in result.stderr
@@ -27,8 +36,9 @@ def test_an_output_path_under_a_regular_file_is_one_line(tmp_path):
 
 
 def test_a_closed_pipe_is_not_a_traceback():
-    result = subprocess.run(f"{sys.executable} -m fer_core.cli presets | head -c 10", shell=True,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        f"{sys.executable} -m fer_core.cli presets | head -c 10", shell=True, capture_output=True, text=True, timeout=60
+    )
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
 
 
@@ -70,6 +80,7 @@ def test_a_csv_without_header_names_the_problem_briefly(tmp_path):
 
 # ---------------------------------------------------------------- flags as users type them
 
+
 def parse(*argv):
     from fer_core.cli.main import build_parser
 
@@ -110,8 +121,19 @@ def test_choices_are_taken_in_any_case():
 
     args = parse("eval", "--ckpt", "x", "--data_csv", "demo", "--split", "publictest", "--device_target", "gpu")
     assert (args.split, args.device_target) == ("PublicTest", "GPU")
-    config, _ = resolve_config(parse("train", "--preset", "demo", "--device_target", "gpu",
-                                     "--val_split", "PUBLICTEST", "--augment_policy", "Crop_Flip"))
+    config, _ = resolve_config(
+        parse(
+            "train",
+            "--preset",
+            "demo",
+            "--device_target",
+            "gpu",
+            "--val_split",
+            "PUBLICTEST",
+            "--augment_policy",
+            "Crop_Flip",
+        )
+    )
     assert (config.device_target, config.val_split, config.augment_policy) == ("GPU", "PublicTest", "crop_flip")
 
 

@@ -69,8 +69,12 @@ def test_unknown_field_and_several_errors_on_one_line():
 
 
 def test_text_values_from_flags_and_forms_are_coerced():
-    cfg = config.make_config({f: config.parse_value(f, v) for f, v in
-                              [("lr", "7e-4"), ("batch_size", "96"), ("augment", "yes"), ("mixup", "off")]})
+    cfg = config.make_config(
+        {
+            f: config.parse_value(f, v)
+            for f, v in [("lr", "7e-4"), ("batch_size", "96"), ("augment", "yes"), ("mixup", "off")]
+        }
+    )
     assert (cfg.lr, cfg.batch_size, cfg.augment, cfg.mixup) == (7e-4, 96, True, False)
 
 

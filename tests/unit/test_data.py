@@ -87,26 +87,39 @@ ROW = fer_rows(1)[0]
 PIXELS = ROW.split(",")[1]
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "bad.csv: empty file"),
-    ("emotion,pixels,Usage\n", "bad.csv: no data rows after the header"),
-    ("pixels,Usage\n" + PIXELS + ",Training\n", "bad.csv line 1: missing column 'emotion'"),
-    ("emotion,Usage\n3,Training\n", "bad.csv line 1: missing column 'pixels'"),
-    (f"emotion,pixels,Usage\n{ROW}\n7,{PIXELS},Training\n", "bad.csv line 3: emotion must be 0..6, got '7'"),
-    (f"emotion,pixels,Usage\nx,{PIXELS},Training\n", "bad.csv line 2: emotion must be 0..6, got 'x'"),
-    (f"emotion,pixels,Usage\n3,{PIXELS} 1,Training\n", "bad.csv line 2: expected 2304 pixel values, got 2305"),
-    (f"emotion,pixels,Usage\n3,{PIXELS.rsplit(' ', 1)[0]},Training\n",
-     "bad.csv line 2: expected 2304 pixel values, got 2303"),
-    (f"emotion,pixels,Usage\n3,256 {PIXELS.split(' ', 1)[1]},Training\n",
-     "bad.csv line 2: pixel values must be 0..255, got 256 at position 1"),
-    (f"emotion,pixels,Usage\n3,-1 {PIXELS.split(' ', 1)[1]},Training\n",
-     "bad.csv line 2: pixel values must be 0..255, got -1 at position 1"),
-    (f"emotion,pixels,Usage\n3,ab {PIXELS.split(' ', 1)[1]},Training\n",
-     "bad.csv line 2: pixel 1 is not a number: 'ab'"),
-    (f"emotion,pixels,Usage\n3,{PIXELS},Somewhere\n",
-     "bad.csv line 2: Usage must be one of Training, PublicTest, PrivateTest, got 'Somewhere'"),
-    (f"emotion,pixels,Usage\n3,{PIXELS}\n", "bad.csv line 2: expected 3 columns, got 2"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "bad.csv: empty file"),
+        ("emotion,pixels,Usage\n", "bad.csv: no data rows after the header"),
+        ("pixels,Usage\n" + PIXELS + ",Training\n", "bad.csv line 1: missing column 'emotion'"),
+        ("emotion,Usage\n3,Training\n", "bad.csv line 1: missing column 'pixels'"),
+        (f"emotion,pixels,Usage\n{ROW}\n7,{PIXELS},Training\n", "bad.csv line 3: emotion must be 0..6, got '7'"),
+        (f"emotion,pixels,Usage\nx,{PIXELS},Training\n", "bad.csv line 2: emotion must be 0..6, got 'x'"),
+        (f"emotion,pixels,Usage\n3,{PIXELS} 1,Training\n", "bad.csv line 2: expected 2304 pixel values, got 2305"),
+        (
+            f"emotion,pixels,Usage\n3,{PIXELS.rsplit(' ', 1)[0]},Training\n",
+            "bad.csv line 2: expected 2304 pixel values, got 2303",
+        ),
+        (
+            f"emotion,pixels,Usage\n3,256 {PIXELS.split(' ', 1)[1]},Training\n",
+            "bad.csv line 2: pixel values must be 0..255, got 256 at position 1",
+        ),
+        (
+            f"emotion,pixels,Usage\n3,-1 {PIXELS.split(' ', 1)[1]},Training\n",
+            "bad.csv line 2: pixel values must be 0..255, got -1 at position 1",
+        ),
+        (
+            f"emotion,pixels,Usage\n3,ab {PIXELS.split(' ', 1)[1]},Training\n",
+            "bad.csv line 2: pixel 1 is not a number: 'ab'",
+        ),
+        (
+            f"emotion,pixels,Usage\n3,{PIXELS},Somewhere\n",
+            "bad.csv line 2: Usage must be one of Training, PublicTest, PrivateTest, got 'Somewhere'",
+        ),
+        (f"emotion,pixels,Usage\n3,{PIXELS}\n", "bad.csv line 2: expected 3 columns, got 2"),
+    ],
+)
 def test_bad_csv_gives_one_line_naming_file_and_line(tmp_path, text, message):
     with pytest.raises(data.DataError) as error:
         data.load_dataset(_bad_csv(tmp_path, text))
@@ -152,7 +165,9 @@ def test_empty_folder(tmp_path):
 
 def test_missing_split(tmp_path):
     dataset = data.load_dataset(small_csv(tmp_path / "f.csv"))
-    with pytest.raises(DataError, match=r"no rows in split PrivateTest \(splits found: Training \(21\), PublicTest \(7\)\)"):
+    with pytest.raises(
+        DataError, match=r"no rows in split PrivateTest \(splits found: Training \(21\), PublicTest \(7\)\)"
+    ):
         dataset.split("PrivateTest")
 
 

@@ -24,12 +24,24 @@ from fer_core.runs import launcher, rundir, runlock
 from fer_core.train.parallel import msrun
 from tests.helpers import small_csv
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="two workers need two cores")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="two workers need two cores"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACT = ["config.toml", "status.json", "metrics.jsonl", "train.log", "best_model.ckpt", "best_model.json",
-            "final_model.ckpt", "final_model.json", "last_state.ckpt", "last_state.json"]
+CONTRACT = [
+    "config.toml",
+    "status.json",
+    "metrics.jsonl",
+    "train.log",
+    "best_model.ckpt",
+    "best_model.json",
+    "final_model.ckpt",
+    "final_model.json",
+    "last_state.ckpt",
+    "last_state.json",
+]
 # Measured on a 2-core machine: the demo's train loss, one process pinned to one core (which makes
 # it reproducible) vs two workers, differs by 0.4 % after epoch 1 and 5.2 % after epoch 2. The
 # workers normalise their 32-image shards with the shards' own BatchNorm statistics and draw other
@@ -41,15 +53,26 @@ TIMEOUT = 900  # seconds for a whole run: CI runs this on a loaded 2-core machin
 
 
 def cli(env: dict, *args: str, timeout: float = TIMEOUT, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fer_core.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "fer_core.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
 
 
 def environment(tmp: Path) -> dict:
     """The test's own locations, for processes started by module-scoped fixtures."""
-    return {**os.environ, "FER_TUI_CHECKPOINTS": str(tmp / "checkpoints"), "FER_TUI_CACHE": str(tmp / "cache"),
-            "FER_TUI_USER_PRESETS": str(tmp / "presets"), "GLOG_v": "3",
-            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    return {
+        **os.environ,
+        "FER_TUI_CHECKPOINTS": str(tmp / "checkpoints"),
+        "FER_TUI_CACHE": str(tmp / "cache"),
+        "FER_TUI_USER_PRESETS": str(tmp / "presets"),
+        "GLOG_v": "3",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+    }
 
 
 def wait_until_ended(run_dir: Path, timeout: float = TIMEOUT) -> dict:
@@ -84,7 +107,9 @@ def worker_pids(run_dir: Path) -> dict[int, int]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            found = {int(rank): pid for rank, pid in json.loads((run_dir / "msrun" / "workers.json").read_text()).items()}
+            found = {
+                int(rank): pid for rank, pid in json.loads((run_dir / "msrun" / "workers.json").read_text()).items()
+            }
         except (OSError, ValueError):
             found = {}
         if len(found) == 2:
@@ -102,14 +127,38 @@ def _tail(path: Path, n: int = 3000) -> str:
 
 # ---------------------------------------------------------------- the step math
 
+
 def test_a_data_parallel_step_is_the_one_process_step(tmp_path):
     out, logs = tmp_path / "out", tmp_path / "logs"
     out.mkdir()
-    command = [msrun.find_msrun(), "--worker_num", "2", "--local_worker_num", "2", "--master_addr", "127.0.0.1",
-               "--master_port", str(msrun.free_port("127.0.0.1")), "--log_dir", str(logs), "--join", "True",
-               "--tail_worker_log", "2", "python", str(ROOT / "tests" / "distributed_step.py"), str(out)]
-    result = subprocess.run(command, env={**msrun.worker_env(logs, 2), "GLOG_v": "3"}, capture_output=True,
-                            text=True, timeout=TIMEOUT, start_new_session=True)
+    command = [
+        msrun.find_msrun(),
+        "--worker_num",
+        "2",
+        "--local_worker_num",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(msrun.free_port("127.0.0.1")),
+        "--log_dir",
+        str(logs),
+        "--join",
+        "True",
+        "--tail_worker_log",
+        "2",
+        "python",
+        str(ROOT / "tests" / "distributed_step.py"),
+        str(out),
+    ]
+    result = subprocess.run(
+        command,
+        env={**msrun.worker_env(logs, 2), "GLOG_v": "3"},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        start_new_session=True,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + _tail(logs / "worker_0.log") + _tail(logs / "worker_1.log")
     ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [r["size"] for r in ranks] == [2, 2]
@@ -122,6 +171,7 @@ def test_a_data_parallel_step_is_the_one_process_step(tmp_path):
 
 # ---------------------------------------------------------------- the demo preset, 2 workers vs 1
 
+
 @pytest.fixture(scope="module")
 def demo_runs(tmp_path_factory, kernel_library):
     """The demo preset for 2 epochs: two workers on fer-tui's kernels (detached, as the dashboard
@@ -131,12 +181,20 @@ def demo_runs(tmp_path_factory, kernel_library):
     env = environment(tmp)
     (tmp / "cache" / "kernels").mkdir(parents=True)
     shutil.copy2(kernel_library, tmp / "cache" / "kernels" / kernel_library.name)  # built once a session
-    two = detached(env, "--preset", "demo", "--epochs", "2", "--workers", "2", "--kernels", "fast",
-                   "--save_dir", "two")
+    two = detached(env, "--preset", "demo", "--epochs", "2", "--workers", "2", "--kernels", "fast", "--save_dir", "two")
     wait_until_ended(two)  # one run at a time: two cores
     one_core = min(os.sched_getaffinity(0))
-    single = cli(env, "train", "--preset", "demo", "--epochs", "2", "--save_dir", "one",
-                 preexec_fn=lambda: os.sched_setaffinity(0, {one_core}))
+    single = cli(
+        env,
+        "train",
+        "--preset",
+        "demo",
+        "--epochs",
+        "2",
+        "--save_dir",
+        "one",
+        preexec_fn=lambda: os.sched_setaffinity(0, {one_core}),
+    )
     assert single.returncode == 0, single.stderr[-3000:]
     return env, two, next((tmp / "checkpoints" / "one").iterdir())
 
@@ -186,6 +244,7 @@ def test_the_loss_curves_agree_with_one_process(demo_runs):
 
 # ---------------------------------------------------------------- stop, resume, kill -9
 
+
 @pytest.fixture
 def tiny(tmp_path):
     return small_csv(tmp_path / "tiny.csv", train_per_class=40, val_per_class=4)
@@ -194,8 +253,9 @@ def tiny(tmp_path):
 def two_workers_on(tiny: Path, epochs: int, until: tuple[int, int]) -> tuple[dict, Path, dict[int, int]]:
     """A detached 2-worker run on the tiny CSV, watched until (epochs done, step)."""
     env = environment(tiny.parent)
-    run_dir = detached(env, "--preset", "demo", "--data_csv", str(tiny), "--batch_size", "8", "--epochs",
-                       str(epochs), "--workers", "2")
+    run_dir = detached(
+        env, "--preset", "demo", "--data_csv", str(tiny), "--batch_size", "8", "--epochs", str(epochs), "--workers", "2"
+    )
     pids = worker_pids(run_dir)
     wait_for_progress(run_dir, *until)
     return env, run_dir, pids
@@ -237,11 +297,33 @@ def test_two_nodes_simulated_on_one_machine(tmp_path, tiny):
     """--nodes/--node_rank/--master_addr/--master_port reach msrun: node 0 and node 1 (one worker
     each, here both on loopback) train one run; node 0's run directory has the metrics."""
     port = str(msrun.free_port("127.0.0.1"))
-    common = ["train", "--preset", "demo", "--data_csv", str(tiny), "--batch_size", "16", "--epochs", "1",
-              "--workers", "2", "--nodes", "2", "--master_addr", "127.0.0.1", "--master_port", port]
+    common = [
+        "train",
+        "--preset",
+        "demo",
+        "--data_csv",
+        str(tiny),
+        "--batch_size",
+        "16",
+        "--epochs",
+        "1",
+        "--workers",
+        "2",
+        "--nodes",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        port,
+    ]
     envs = [environment(tmp_path / f"node{n}") for n in (0, 1)]
-    node0 = subprocess.Popen([sys.executable, "-m", "fer_core.cli", *common, "--node_rank", "0"], env=envs[0],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    node0 = subprocess.Popen(
+        [sys.executable, "-m", "fer_core.cli", *common, "--node_rank", "0"],
+        env=envs[0],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     node1 = cli(envs[1], *common, "--node_rank", "1")
     out0, _ = node0.communicate(timeout=TIMEOUT)
     assert (node0.returncode, node1.returncode) == (0, 0), out0[-2000:] + node1.stdout[-2000:]

@@ -28,8 +28,10 @@ def data(run_dir):
 
 
 def test_eval_reproduces_the_logged_val_accuracy(run_dir, data):
-    logged = {json.loads(line)["epoch"]: json.loads(line)["val_acc"]
-              for line in (run_dir / "metrics.jsonl").read_text().splitlines()}
+    logged = {
+        json.loads(line)["epoch"]: json.loads(line)["val_acc"]
+        for line in (run_dir / "metrics.jsonl").read_text().splitlines()
+    }
     ckpts = sorted(run_dir.glob("fer-*.ckpt")) + [run_dir / "best_model.ckpt"]
     assert len(ckpts) >= 3
     for ckpt in ckpts:
@@ -40,8 +42,10 @@ def test_eval_reproduces_the_logged_val_accuracy(run_dir, data):
 
 
 def test_eval_json_has_precision_recall_and_confusion(run_dir, data, capsys):
-    assert main(["eval", "--ckpt", str(run_dir / "best_model.ckpt"), "--data_csv", data, "--json",
-                 "--batch_size", "5"]) == 0
+    assert (
+        main(["eval", "--ckpt", str(run_dir / "best_model.ckpt"), "--data_csv", data, "--json", "--batch_size", "5"])
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     confusion = np.array(result["confusion"])
     assert confusion.shape == (7, 7) and confusion.sum() == result["total"] == 84
@@ -78,11 +82,13 @@ def test_bad_input_is_one_line_and_exit_2(case, run_dir, data, tmp_path, capsys)
     broken_csv = tmp_path / "broken.csv"
     broken_csv.write_text("emotion,pixels,Usage\n9,1 2 3,Training\n")
     ckpt = str(run_dir / "best_model.ckpt")
-    args = {"no_data": ["--ckpt", ckpt, "--data_csv", str(tmp_path / "none.csv")],
-            "no_split": ["--ckpt", ckpt, "--data_csv", data, "--split", "PrivateTest"],
-            "bad_batch": ["--ckpt", ckpt, "--data_csv", data, "--batch_size", "0"],
-            "no_ckpt": ["--ckpt", str(tmp_path / "none.ckpt"), "--data_csv", data],
-            "bad_csv": ["--ckpt", ckpt, "--data_csv", str(broken_csv)]}[case]
+    args = {
+        "no_data": ["--ckpt", ckpt, "--data_csv", str(tmp_path / "none.csv")],
+        "no_split": ["--ckpt", ckpt, "--data_csv", data, "--split", "PrivateTest"],
+        "bad_batch": ["--ckpt", ckpt, "--data_csv", data, "--batch_size", "0"],
+        "no_ckpt": ["--ckpt", str(tmp_path / "none.ckpt"), "--data_csv", data],
+        "bad_csv": ["--ckpt", ckpt, "--data_csv", str(broken_csv)],
+    }[case]
     assert main(["eval", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fer-tui eval: error: ")
@@ -96,8 +102,18 @@ def test_eval_defaults_to_the_tta_the_run_validated_with(tmp_path, capsys):
     from tests.unit.test_checkpoints import write_faces
 
     data = write_faces(tmp_path / "faces", {"Training": 40, "PublicTest": 12})
-    cfg = config.make_config(dict(data_csv=str(data), arch="tiny_cnn", batch_size=16, epochs=2, lr=1e-2,
-                                  patience=0, tta=True, keep_checkpoints=0))
+    cfg = config.make_config(
+        dict(
+            data_csv=str(data),
+            arch="tiny_cnn",
+            batch_size=16,
+            epochs=2,
+            lr=1e-2,
+            patience=0,
+            tta=True,
+            keep_checkpoints=0,
+        )
+    )
     run = rundir.create_run(cfg, "tta", root=tmp_path / "runs")
     assert train(run) == 0
     best = max(rundir.read_metrics(run), key=lambda row: row.val_acc)

@@ -33,14 +33,16 @@ def relative_error(got, want) -> float:
 
 
 def pair(channels: int, gamma, beta) -> nn.SequentialCell:
-    return nn.SequentialCell([nn.BatchNorm2d(channels, gamma_init=ms.Tensor(gamma), beta_init=ms.Tensor(beta)),
-                              nn.ReLU()])
+    return nn.SequentialCell(
+        [nn.BatchNorm2d(channels, gamma_init=ms.Tensor(gamma), beta_init=ms.Tensor(beta)), nn.ReLU()]
+    )
 
 
 def weighted_sum(net, g):
     # a closure per net: MindSpore's graph parser rejects default-argument captures
     def loss(x):
         return (net(x) * g).sum()
+
     return loss
 
 
@@ -65,8 +67,9 @@ def test_training_steps_match_batchnorm_then_relu(kernels, n, c, size):
             value, (dx, (dgamma, dbeta)) = step(ms.Tensor(x))
             seen.append([value.asnumpy(), dx.asnumpy(), dgamma.asnumpy(), dbeta.asnumpy()])
         net.set_train(False)
-        seen.append([net(ms.Tensor(batches[0])).asnumpy(), net[0].moving_mean.asnumpy(),
-                     net[0].moving_variance.asnumpy()])
+        seen.append(
+            [net(ms.Tensor(batches[0])).asnumpy(), net[0].moving_mean.asnumpy(), net[0].moving_variance.asnumpy()]
+        )
         results.append(seen)
     stock, fast = results
     for want_step, got_step in zip(stock, fast):
@@ -86,7 +89,16 @@ def test_swap_keeps_names_and_checkpoints_and_skips_what_it_does_not_compute(ker
     assert list(net.parameters_dict()) == names
     ms.save_checkpoint(net, str(tmp_path / "fast.ckpt"))
     assert ms.load_param_into_net(build_model("fer_vgg"), ms.load_checkpoint(str(tmp_path / "fast.ckpt"))) == ([], [])
-    others = nn.SequentialCell([nn.BatchNorm2d(4, momentum=0.99), nn.ReLU(), nn.BatchNorm2d(4), nn.Tanh(),
-                                nn.BatchNorm2d(4, eps=1e-3), nn.ReLU(), nn.BatchNorm2d(4)])
+    others = nn.SequentialCell(
+        [
+            nn.BatchNorm2d(4, momentum=0.99),
+            nn.ReLU(),
+            nn.BatchNorm2d(4),
+            nn.Tanh(),
+            nn.BatchNorm2d(4, eps=1e-3),
+            nn.ReLU(),
+            nn.BatchNorm2d(4),
+        ]
+    )
     assert kernels.use_fast_bn_relu(others) == 0
     assert kernels.use_fast_bn_relu(build_model("resnet18_attn")) == 0  # bn→relu inside construct

@@ -38,8 +38,16 @@ def shapes():
     """Random layer shapes: channels off multiples of 16, odd and even sizes, both strides."""
     rng = np.random.default_rng(16)
     fixed = [(2, 1, 32, 9, 1), (3, 17, 20, 9, 2), (2, 32, 64, 12, 2), (2, 64, 33, 6, 1), (1, 5, 3, 1, 2)]
-    drawn = [(int(rng.integers(1, 5)), int(rng.integers(1, 70)), int(rng.integers(1, 70)),
-              int(rng.integers(2, 14)), int(rng.integers(1, 3))) for _ in range(6)]
+    drawn = [
+        (
+            int(rng.integers(1, 5)),
+            int(rng.integers(1, 70)),
+            int(rng.integers(1, 70)),
+            int(rng.integers(2, 14)),
+            int(rng.integers(1, 3)),
+        )
+        for _ in range(6)
+    ]
     return fixed + drawn
 
 
@@ -47,17 +55,20 @@ def weighted_sum(conv, g):
     # a closure per cell: MindSpore's graph parser rejects default-argument captures
     def loss(x):
         return (conv(x) * g).sum()
+
     return loss
 
 
 def squared_sum(net):
     def loss(x):
         return (net(x) ** 2).sum()
+
     return loss
 
 
 def jit_step(net, optimizer):
     """value_and_grad + optimizer under ms.jit, as fer_core.train.loop.compile_steps builds it."""
+
     def forward(x):
         y = net(x)
         return (y * y).mean(), y
@@ -69,6 +80,7 @@ def jit_step(net, optimizer):
         (loss, _), grads = grad_fn(x)
         optimizer(grads)
         return loss
+
     return step
 
 
@@ -78,8 +90,9 @@ def test_forward_and_both_gradients_match_mindspore(fast_conv, n, c_in, c_out, s
     rng = np.random.default_rng(n * 1000 + c_in * 10 + c_out)
     w = rng.standard_normal((c_out, c_in, 3, 3)).astype(np.float32)
     x = ms.Tensor(rng.standard_normal((n, c_in, size, size + 1)).astype(np.float32))  # H != W too
-    stock = nn.Conv2d(c_in, c_out, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False,
-                      weight_init=ms.Tensor(w))
+    stock = nn.Conv2d(
+        c_in, c_out, 3, stride=stride, pad_mode="pad", padding=1, has_bias=False, weight_init=ms.Tensor(w)
+    )
     fast = fast_conv.FastConv2d(c_in, c_out, stride, weight_init=ms.Tensor(w), split_backward=split)
     g = ms.Tensor(rng.standard_normal(stock(x).shape).astype(np.float32))
     results = []
@@ -98,11 +111,22 @@ def test_jit_training_step_matches_stock(fast_conv):
     weights = [rng.standard_normal(s).astype(np.float32) * 0.2 for s in ((24, 3, 3, 3), (40, 24, 3, 3))]
     x = ms.Tensor(rng.standard_normal((8, 3, 12, 12)).astype(np.float32))
     finals = []
-    for make in (lambda c_in, c_out, s, w: nn.Conv2d(c_in, c_out, 3, stride=s, pad_mode="pad", padding=1,
-                                                     has_bias=False, weight_init=ms.Tensor(w)),
-                 lambda c_in, c_out, s, w: fast_conv.FastConv2d(c_in, c_out, s, weight_init=ms.Tensor(w))):
-        net = nn.SequentialCell([make(3, 24, 2, weights[0]), nn.BatchNorm2d(24), nn.ReLU(),
-                                 make(24, 40, 1, weights[1]), nn.BatchNorm2d(40), nn.ReLU()])
+    for make in (
+        lambda c_in, c_out, s, w: nn.Conv2d(
+            c_in, c_out, 3, stride=s, pad_mode="pad", padding=1, has_bias=False, weight_init=ms.Tensor(w)
+        ),
+        lambda c_in, c_out, s, w: fast_conv.FastConv2d(c_in, c_out, s, weight_init=ms.Tensor(w)),
+    ):
+        net = nn.SequentialCell(
+            [
+                make(3, 24, 2, weights[0]),
+                nn.BatchNorm2d(24),
+                nn.ReLU(),
+                make(24, 40, 1, weights[1]),
+                nn.BatchNorm2d(40),
+                nn.ReLU(),
+            ]
+        )
         net.set_train(True)
         optimizer = nn.Momentum(net.trainable_params(), 0.05, 0.9)
         step = jit_step(net, optimizer)
@@ -192,8 +216,9 @@ def test_a_run_with_fast_kernels_trains_and_its_checkpoint_is_stock(fast_conv, t
     from tests.helpers import small_csv
 
     csv = small_csv(tmp_path / "faces.csv", train_per_class=8, val_per_class=3)
-    cfg = config.make_config(dict(data_csv=str(csv), arch="tiny_cnn", batch_size=16, epochs=2, lr=3e-3,
-                                  kernels="fast", keep_checkpoints=0))
+    cfg = config.make_config(
+        dict(data_csv=str(csv), arch="tiny_cnn", batch_size=16, epochs=2, lr=3e-3, kernels="fast", keep_checkpoints=0)
+    )
     run_dir = rundir.create_run(cfg, "fast", root=tmp_path / "runs")
     assert train(run_dir) == 0
     out, err = capfd.readouterr()

@@ -10,18 +10,43 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _modules_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     return {name.split(".")[0] for name in out.split()}
 
 
-@pytest.mark.parametrize("module", ["fer_tui.app", "fer_tui.entry", "fer_core.cli.main", "fer_core.runs.rundir", "fer_core.runs.launcher",
-                                    "fer_core.config", "fer_core.records", "fer_core.train.reporter",
-                                    "fer_core.models", "fer_core.ckpt.sidecar",
-                                    "fer_core.ckpt.index", "fer_core.ckpt.listing", "fer_core.ckpt.verdict",
-                                    "fer_core.ckpt.arch", "fer_core.ckpt.deep", "fer_core.ckpt.io",
-                                    "fer_core.infer.predictor", "fer_core.job.events", "fer_core.job.kinds",
-                                    "fer_core.data.samples", "fer_core.infer.visualize", "fer_core.infer.evaluate"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "fer_tui.app",
+        "fer_tui.entry",
+        "fer_core.cli.main",
+        "fer_core.runs.rundir",
+        "fer_core.runs.launcher",
+        "fer_core.config",
+        "fer_core.records",
+        "fer_core.train.reporter",
+        "fer_core.models",
+        "fer_core.ckpt.sidecar",
+        "fer_core.ckpt.index",
+        "fer_core.ckpt.listing",
+        "fer_core.ckpt.verdict",
+        "fer_core.ckpt.arch",
+        "fer_core.ckpt.deep",
+        "fer_core.ckpt.io",
+        "fer_core.infer.predictor",
+        "fer_core.job.events",
+        "fer_core.job.kinds",
+        "fer_core.data.samples",
+        "fer_core.infer.visualize",
+        "fer_core.infer.evaluate",
+    ],
+)
 def test_ui_side_modules_do_not_load_mindspore(module):
     assert "mindspore" not in _modules_after(f"import {module}")
 
@@ -30,7 +55,9 @@ def test_building_the_cli_parser_does_not_load_mindspore():
     assert "mindspore" not in _modules_after("from fer_core.cli.main import build_parser; build_parser()")
 
 
-@pytest.mark.parametrize("module", ["fer_core.train.loop", "fer_core.cli.main", "fer_core.data.dataset", "fer_core.ckpt.io"])
+@pytest.mark.parametrize(
+    "module", ["fer_core.train.loop", "fer_core.cli.main", "fer_core.data.dataset", "fer_core.ckpt.io"]
+)
 def test_engine_does_not_load_textual(module):
     loaded = _modules_after(f"import {module}")
     assert not loaded & {"textual", "textual_plotext", "textual_image", "fer_tui"}
@@ -51,6 +78,10 @@ def test_no_module_imports_itself_in_a_circle():
     import grimp
 
     graph = grimp.build_graph("fer_core", "fer_tui")
-    circles = [(a, b) for a in sorted(graph.modules) for b in graph.find_modules_directly_imported_by(a)
-               if graph.chain_exists(importer=b, imported=a)]
+    circles = [
+        (a, b)
+        for a in sorted(graph.modules)
+        for b in graph.find_modules_directly_imported_by(a)
+        if graph.chain_exists(importer=b, imported=a)
+    ]
     assert not circles, circles

@@ -84,8 +84,12 @@ def test_bad_input_is_one_line_and_exit_2(case, ckpt, face, tmp_path, capsys):
     cv2.imwrite(str(image), face)
     text = tmp_path / "text.png"
     text.write_text("not an image")
-    args = {"no_image": [str(ckpt), str(tmp_path / "missing.png")], "not_image": [str(ckpt), str(text)],
-            "no_ckpt": [str(tmp_path / "missing.ckpt"), str(image)], "wrong_arch": [str(ckpt), str(image)]}[case]
+    args = {
+        "no_image": [str(ckpt), str(tmp_path / "missing.png")],
+        "not_image": [str(ckpt), str(text)],
+        "no_ckpt": [str(tmp_path / "missing.ckpt"), str(image)],
+        "wrong_arch": [str(ckpt), str(image)],
+    }[case]
     extra = ["--arch", "fer_cnn"] if case == "wrong_arch" else []
     assert main(["infer", "--ckpt_path", args[0], "--image_path", args[1], *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -14,22 +14,33 @@ from fer_core.job.__main__ import main
 from fer_core.job.events import KINDS, Error, Prediction, Progress, Result, Skipped, Started, dump, parse
 
 
-@pytest.mark.parametrize("event", [
-    Started(job="infer", total=3, arch="tiny_cnn"),
-    Progress(done=1, total=3, prediction=Prediction(path="a.png", true=2, pred=2, probs=[0.1] * 7, correct=True)),
-    Progress(done=0, skipped=Skipped(path="notes.txt", reason="not an image file")),
-    Progress(done=1, verdict=Verdict("broken", "truncated"), report={"path": "x.ckpt"}, lines=["structure: broken"]),
-    Result(verdict=Verdict("warning", "uniform output"), summary={"accuracy": 0.5}, text="done"),
-    Error(message="x.ckpt: empty file (0 bytes)"),
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        Started(job="infer", total=3, arch="tiny_cnn"),
+        Progress(done=1, total=3, prediction=Prediction(path="a.png", true=2, pred=2, probs=[0.1] * 7, correct=True)),
+        Progress(done=0, skipped=Skipped(path="notes.txt", reason="not an image file")),
+        Progress(
+            done=1, verdict=Verdict("broken", "truncated"), report={"path": "x.ckpt"}, lines=["structure: broken"]
+        ),
+        Result(verdict=Verdict("warning", "uniform output"), summary={"accuracy": 0.5}, text="done"),
+        Error(message="x.ckpt: empty file (0 bytes)"),
+    ],
+)
 def test_every_event_survives_a_line_of_json(event):
     line = dump(event)
     assert "\n" not in line and parse(line) == event
 
 
 def test_lines_that_are_not_events_are_not_events():
-    for line in ("", "[WARNING] ME(123) some chatter", "{}", '{"event": "image"}', '{"event": "error"}',
-                 '{"event": "result", "verdict": {"level": "skipped"}}'):
+    for line in (
+        "",
+        "[WARNING] ME(123) some chatter",
+        "{}",
+        '{"event": "image"}',
+        '{"event": "error"}',
+        '{"event": "result", "verdict": {"level": "skipped"}}',
+    ):
         assert parse(line) is None, line
     assert parse('{"event": "error", "message": "m", "from_a_newer_engine": 1}') == Error(message="m")
 

@@ -30,8 +30,7 @@ def test_a_graph_that_fails_to_compile_leaves_nothing_in_the_users_folder(tmp_pa
     program.write_text(script)
     env = {k: v for k, v in os.environ.items() if k != "MS_OM_PATH"}
     env.update(FER_TUI_CACHE=str(cache), PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, str(program)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, str(program)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert "compile failed" in done.stdout, done.stderr[-2000:]
     assert list(cwd.iterdir()) == []
     assert list((cache / "mindspore").rglob("analyze_fail*.ir"))

@@ -22,9 +22,19 @@ def tiny_csv(tmp_path_factory):
 
 @pytest.mark.parametrize("arch", list(ARCHITECTURES))
 def test_every_architecture_trains_two_steps_and_is_recognised(arch, tiny_csv, tmp_path):
-    cfg = config.make_config({"data_csv": str(tiny_csv), "arch": arch, "batch_size": 7, "epochs": 1,
-                              "lr": 1e-3, "augment": True, "augment_policy": "crop_flip", "tta": True,
-                              "keep_checkpoints": 0})
+    cfg = config.make_config(
+        {
+            "data_csv": str(tiny_csv),
+            "arch": arch,
+            "batch_size": 7,
+            "epochs": 1,
+            "lr": 1e-3,
+            "augment": True,
+            "augment_policy": "crop_flip",
+            "tta": True,
+            "keep_checkpoints": 0,
+        }
+    )
     run_dir = rundir.create_run(cfg, "arch-test", root=tmp_path)
     assert train(run_dir) == 0
     (row,) = rundir.read_metrics(run_dir)
@@ -49,6 +59,7 @@ def test_global_average_pool_is_the_mean_of_each_map_and_so_is_its_gradient(shap
 
     x = ms.Tensor(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
     weights = ms.Tensor(np.random.default_rng(1).standard_normal(shape[:2]).astype(np.float32))
+
     def pooled(t):
         return (global_average_pool(t) * weights).sum()
 

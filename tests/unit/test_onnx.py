@@ -101,20 +101,26 @@ def test_a_cached_export_serves_inference_without_importing_mindspore(tmp_path, 
     monkeypatch.setattr(arch, "_manifests", {})  # so this test's cache gets the manifest too
     ckpt = SHIPPED[0]
     Predictor(ckpt, batch_size=1, backend="onnx").predict(faces[:1])  # makes the export
-    code = ("import sys, numpy as np; from fer_core.infer.predictor import Predictor; "
-            f"p = Predictor({str(ckpt)!r}, batch_size=1); p.predict(np.zeros((2, 48, 48), np.uint8)); "
-            "print(p.backend, 'mindspore' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ,
-                         timeout=300, cwd=ROOT)
+    code = (
+        "import sys, numpy as np; from fer_core.infer.predictor import Predictor; "
+        f"p = Predictor({str(ckpt)!r}, batch_size=1); p.predict(np.zeros((2, 48, 48), np.uint8)); "
+        "print(p.backend, 'mindspore' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=300, cwd=ROOT
+    )
     assert out.stdout.split() == ["onnx", "False"], out.stderr
 
 
 def test_without_onnxruntime_mindspore_runs_inference_and_says_so_once(tmp_path):
-    code = ("import sys; sys.modules['onnxruntime'] = None; import numpy as np; "
-            "from fer_core.infer.predictor import Predictor; "
-            f"ps = [Predictor({str(SHIPPED[0])!r}, batch_size=1) for _ in range(2)]; "
-            "ps[0].predict(np.zeros((1, 48, 48), np.uint8)); print(ps[0].backend)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ,
-                         timeout=300, cwd=ROOT)
+    code = (
+        "import sys; sys.modules['onnxruntime'] = None; import numpy as np; "
+        "from fer_core.infer.predictor import Predictor; "
+        f"ps = [Predictor({str(SHIPPED[0])!r}, batch_size=1) for _ in range(2)]; "
+        "ps[0].predict(np.zeros((1, 48, 48), np.uint8)); print(ps[0].backend)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=300, cwd=ROOT
+    )
     assert out.stdout.strip() == "mindspore", out.stderr
     assert out.stderr.count("onnxruntime is not installed") == 1

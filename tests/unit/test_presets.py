@@ -6,16 +6,46 @@ from fer_core import config
 from fer_core.errors import ConfigError
 
 EXPECTED = {
-    "cpu-basic": dict(device_target="CPU", arch="fer_vgg", batch_size=32, epochs=50, lr=5e-4, patience=15,
-                      augment=False, kernels="fast", save_dir="checkpoints_50epoch"),
-    "cpu-augment": dict(device_target="CPU", arch="fer_vgg", batch_size=32, epochs=50, lr=5e-4, patience=15,
-                        augment=True, augment_policy="crop_flip", label_smoothing=0.1, kernels="fast",
-                        save_dir="checkpoints_50epoch"),
+    "cpu-basic": dict(
+        device_target="CPU",
+        arch="fer_vgg",
+        batch_size=32,
+        epochs=50,
+        lr=5e-4,
+        patience=15,
+        augment=False,
+        kernels="fast",
+        save_dir="checkpoints_50epoch",
+    ),
+    "cpu-augment": dict(
+        device_target="CPU",
+        arch="fer_vgg",
+        batch_size=32,
+        epochs=50,
+        lr=5e-4,
+        patience=15,
+        augment=True,
+        augment_policy="crop_flip",
+        label_smoothing=0.1,
+        kernels="fast",
+        save_dir="checkpoints_50epoch",
+    ),
     "cpu-fast": dict(device_target="CPU", arch="fer_vgg", batch_size=128, epochs=16, lr=2e-3, kernels="fast"),
-    "gpu-recommended": dict(device_target="GPU", batch_size=96, epochs=50, lr=7e-4, patience=15, augment=True,
-                            mixup=True, mixup_alpha=0.4, label_smoothing=0.12, weight_decay=3e-5),
-    "gpu-fast": dict(device_target="GPU", batch_size=64, epochs=50, lr=5e-4, patience=15, augment=True,
-                     label_smoothing=0.1),
+    "gpu-recommended": dict(
+        device_target="GPU",
+        batch_size=96,
+        epochs=50,
+        lr=7e-4,
+        patience=15,
+        augment=True,
+        mixup=True,
+        mixup_alpha=0.4,
+        label_smoothing=0.12,
+        weight_decay=3e-5,
+    ),
+    "gpu-fast": dict(
+        device_target="GPU", batch_size=64, epochs=50, lr=5e-4, patience=15, augment=True, label_smoothing=0.1
+    ),
     "demo": dict(device_target="CPU", data_csv="demo", arch="tiny_cnn"),
 }
 

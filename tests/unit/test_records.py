@@ -50,10 +50,27 @@ def test_the_run_directories_the_tests_make_read_exactly(tmp_path):
 
 def test_an_old_status_reads_with_defaults_and_extra_keys_are_ignored(tmp_path):
     # the first trainers wrote neither eta_seconds nor patience_left; a newer one may add keys
-    (tmp_path / rundir.STATUS).write_text(json.dumps(
-        {"run_id": "r", "preset": "demo", "state": "finished", "pid": 7, "started": 1.0, "epoch": 3,
-         "epochs": 3, "step": 9, "steps": 9, "images_per_second": 10.0, "best_val_acc": 0.5,
-         "best_epoch": 2, "message": "", "updated": 2.0, "gpu_memory": "4 GB"}))
+    (tmp_path / rundir.STATUS).write_text(
+        json.dumps(
+            {
+                "run_id": "r",
+                "preset": "demo",
+                "state": "finished",
+                "pid": 7,
+                "started": 1.0,
+                "epoch": 3,
+                "epochs": 3,
+                "step": 9,
+                "steps": 9,
+                "images_per_second": 10.0,
+                "best_val_acc": 0.5,
+                "best_epoch": 2,
+                "message": "",
+                "updated": 2.0,
+                "gpu_memory": "4 GB",
+            }
+        )
+    )
     status = rundir.read_status(tmp_path)
     assert (status.patience_left, status.eta_seconds, status.best_epoch) == (None, None, 2)
     assert "gpu_memory" not in status.model_dump()
@@ -91,14 +108,20 @@ def test_the_states_a_trainer_writes_are_the_live_and_end_states():
 
 def test_progress_judges_best_and_patience_and_reads_an_old_last_state():
     progress = TrainProgress(patience_left=2)
-    marks = [progress.end_epoch(EpochRow(epoch=e, val_acc=acc), patience=2)
-             for e, acc in enumerate((0.3, 0.5, 0.4, 0.5), 1)]
+    marks = [
+        progress.end_epoch(EpochRow(epoch=e, val_acc=acc), patience=2) for e, acc in enumerate((0.3, 0.5, 0.4, 0.5), 1)
+    ]
     assert [(r.is_best, r.patience_left) for r in marks] == [(True, 2), (True, 2), (False, 1), (False, 0)]
     assert (progress.epoch, progress.best_val_acc, progress.best_epoch) == (4, 0.5, 2)
     # last_state.ckpt's meta as trainers before the typed records wrote it
-    meta = {"epoch": 1, "best_val_acc": 0.3, "best_epoch": 1, "patience_left": 2,
-            "rng_state": {"bit_generator": "PCG64", "state": {"state": 2**100, "inc": 3}},
-            "history": [marks[0].model_dump()]}
+    meta = {
+        "epoch": 1,
+        "best_val_acc": 0.3,
+        "best_epoch": 1,
+        "patience_left": 2,
+        "rng_state": {"bit_generator": "PCG64", "state": {"state": 2**100, "inc": 3}},
+        "history": [marks[0].model_dump()],
+    }
     again = TrainProgress.model_validate(json.loads(json.dumps(meta)))
     assert again.model_dump() == meta and again.history == marks[:1]
 
@@ -114,13 +137,29 @@ def test_the_reporter_writes_what_the_readers_read(tmp_path, capsys):
     report.last_heartbeat = 0.0
     report.step(epoch=1, step=4, steps=10, seen=40, started=0.0)
     assert rundir.read_status(run_dir).step == 4
-    row = progress.end_epoch(EpochRow(epoch=1, train_loss=1.5, train_acc=0.2, val_loss=1.6, val_acc=0.3,
-                                      lr=1e-3, seconds=2.0, images_per_second=50.0), patience=2)
+    row = progress.end_epoch(
+        EpochRow(
+            epoch=1,
+            train_loss=1.5,
+            train_acc=0.2,
+            val_loss=1.6,
+            val_acc=0.3,
+            lr=1e-3,
+            seconds=2.0,
+            images_per_second=50.0,
+        ),
+        patience=2,
+    )
     report.epoch_end(row, progress)
     report.finished("finished", progress)
     status = rundir.read_status(run_dir)
-    assert (status.state, status.epoch, status.step, status.best_val_acc, status.best_epoch) == \
-        ("finished", 1, 10, 0.3, 1)
+    assert (status.state, status.epoch, status.step, status.best_val_acc, status.best_epoch) == (
+        "finished",
+        1,
+        10,
+        0.3,
+        1,
+    )
     assert rundir.read_metrics(run_dir) == [row]
     assert_reads_exactly(run_dir)
     out = capsys.readouterr().out

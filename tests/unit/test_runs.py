@@ -141,10 +141,19 @@ def test_run_lock_is_exclusive_and_dies_with_its_holder(tmp_path):
     from fer_core.runs import runlock
 
     run_dir = rundir.create_run(config.TrainConfig(), "lock")
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from fer_core.runs import runlock; "
-        f"lock = runlock.acquire({str(run_dir)!r}); lock.record_pid(__import__('os').getpid()); "
-        "print('held', flush=True); time.sleep(120)")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from fer_core.runs import runlock; "
+                f"lock = runlock.acquire({str(run_dir)!r}); lock.record_pid(__import__('os').getpid()); "
+                "print('held', flush=True); time.sleep(120)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         assert runlock.is_held(run_dir) and runlock.holder_pid(run_dir) == holder.pid

@@ -27,8 +27,9 @@ def csv_file(run_dir, tmp_path_factory):
     """The run's validation faces as a FER2013-format CSV."""
     split = load_dataset(rundir.read_config(run_dir).data_csv).split("PublicTest")
     path = tmp_path_factory.mktemp("csv") / "faces.csv"
-    lines = ["emotion,pixels,Usage"] + [f"{label},{' '.join(map(str, image.ravel()))},PublicTest"
-                                        for image, label in zip(split.images, split.labels)]
+    lines = ["emotion,pixels,Usage"] + [
+        f"{label},{' '.join(map(str, image.ravel()))},PublicTest" for image, label in zip(split.images, split.labels)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -36,8 +37,9 @@ def csv_file(run_dir, tmp_path_factory):
 def test_samples_verb_writes_correct_faces_per_class_and_an_overview(run_dir, csv_file, tmp_path, capsys):
     out = tmp_path / "samples"
     ckpt = run_dir / "best_model.ckpt"
-    assert main(["samples", "--csv", str(csv_file), "--ckpt", str(ckpt), "--num_samples", "2",
-                 "--output", str(out)]) == 0
+    assert (
+        main(["samples", "--csv", str(csv_file), "--ckpt", str(ckpt), "--num_samples", "2", "--output", str(out)]) == 0
+    )
     assert "written to" in capsys.readouterr().out
     files = sorted(out.glob("*/correct_sample_*.png"))
     assert files and {f.parent.name for f in files} <= set(CLASS_NAMES)
@@ -88,6 +90,7 @@ def test_synthetic_faces_judging_a_real_data_model_say_so(run_dir, csv_file, tmp
 
     ckpt = run_dir / "best_model.ckpt"  # trained on a CSV, not on the demo set
     assert synthetic_faces(locations.shipped_data("samples")) and synthetic_faces("demo")
+
     def behaviour(report):
         return next(c.verdict.text for c in report.checks if c.name == "behaviour")
 
@@ -119,8 +122,11 @@ def test_demo_samples_with_a_checkpoint(run_dir, tmp_path):
 def test_bad_input_is_one_line_and_exit_2(case, run_dir, tmp_path, capsys):
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
-    args = {"zero": ["--num_samples", "0"], "no_csv": ["--csv", str(tmp_path / "none.csv")],
-            "output_is_file": ["--output", str(a_file)]}[case]
+    args = {
+        "zero": ["--num_samples", "0"],
+        "no_csv": ["--csv", str(tmp_path / "none.csv")],
+        "output_is_file": ["--output", str(a_file)],
+    }[case]
     assert main(["samples", "--ckpt", str(run_dir / "best_model.ckpt"), *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fer-tui samples: error: ")

@@ -29,13 +29,16 @@ def test_an_old_sidecar_with_few_keys_and_unknown_ones_reads(tmp_path):
     assert not hasattr(side, "from_the_future")
 
 
-@pytest.mark.parametrize("content, says", [
-    ('{"epoch": "three"}', "sidecar bad.json: epoch must be an integer, got three"),
-    ('{"kind": "optimizer"}', "sidecar bad.json: kind must be one of"),
-    ('{"val_acc": 61.2}', "sidecar bad.json: val_acc must be <= 1, got 61.2"),
-    ("[1, 2]", "sidecar bad.json: not a JSON object"),
-    ('{"epoch": 3', "sidecar bad.json: not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        ('{"epoch": "three"}', "sidecar bad.json: epoch must be an integer, got three"),
+        ('{"kind": "optimizer"}', "sidecar bad.json: kind must be one of"),
+        ('{"val_acc": 61.2}', "sidecar bad.json: val_acc must be <= 1, got 61.2"),
+        ("[1, 2]", "sidecar bad.json: not a JSON object"),
+        ('{"epoch": 3', "sidecar bad.json: not valid JSON"),
+    ],
+)
 def test_a_damaged_sidecar_is_one_line_naming_the_file_and_field(tmp_path, content, says):
     ckpt = tmp_path / "bad.ckpt"
     sidecar_path(ckpt).write_text(content)
@@ -51,8 +54,9 @@ def test_no_sidecar_is_no_problem(tmp_path):
 def test_write_fills_the_facts_and_leaves_out_what_is_unknown(tmp_path):
     ckpt = tmp_path / "best_model.ckpt"
     ckpt.write_bytes(b"12345")
-    path = write_sidecar(ckpt, {"arch": "tiny_cnn", "kind": "weights", "epoch": 2, "val_acc": 0.5,
-                                "config": {"tta": True}})
+    path = write_sidecar(
+        ckpt, {"arch": "tiny_cnn", "kind": "weights", "epoch": 2, "val_acc": 0.5, "config": {"tta": True}}
+    )
     data = json.loads(path.read_text())
     assert data["file"] == "best_model.ckpt" and data["bytes"] == 5 and data["format"] == 1
     assert "step" not in data  # None is left out, not written as null

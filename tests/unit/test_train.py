@@ -15,8 +15,18 @@ from tests.helpers import small_csv, status_of
 
 pytestmark = pytest.mark.slow
 
-CONTRACT = ["config.toml", "status.json", "metrics.jsonl", "train.log", "best_model.ckpt", "best_model.json",
-            "final_model.ckpt", "final_model.json", "last_state.ckpt", "last_state.json"]
+CONTRACT = [
+    "config.toml",
+    "status.json",
+    "metrics.jsonl",
+    "train.log",
+    "best_model.ckpt",
+    "best_model.json",
+    "final_model.ckpt",
+    "final_model.json",
+    "last_state.ckpt",
+    "last_state.json",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +35,18 @@ def tiny_csv(tmp_path_factory):
 
 
 def tiny_config(csv, **overrides):
-    values = dict(data_csv=str(csv), arch="tiny_cnn", batch_size=16, epochs=2, lr=3e-3, patience=5,
-                  augment=True, mixup=True, label_smoothing=0.1, keep_checkpoints=1)
+    values = dict(
+        data_csv=str(csv),
+        arch="tiny_cnn",
+        batch_size=16,
+        epochs=2,
+        lr=3e-3,
+        patience=5,
+        augment=True,
+        mixup=True,
+        label_smoothing=0.1,
+        keep_checkpoints=1,
+    )
     return config.make_config({**values, **overrides})
 
 
@@ -52,8 +72,18 @@ def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
     assert status.state == "finished" and status.epoch == 2 and status.steps == 3
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2]
-    assert set(rows[0]) >= {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds",
-                            "images_per_second", "is_best", "patience_left"}
+    assert set(rows[0]) >= {
+        "epoch",
+        "train_loss",
+        "train_acc",
+        "val_loss",
+        "val_acc",
+        "lr",
+        "seconds",
+        "images_per_second",
+        "is_best",
+        "patience_left",
+    }
     best = max(rows, key=lambda r: r["val_acc"])
     sidecar = json.loads((run_dir / "best_model.json").read_text())
     assert sidecar["arch"] == "tiny_cnn" and sidecar["kind"] == "weights"
@@ -66,8 +96,9 @@ def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
 
 def test_early_stopping_on_a_plateau(tiny_csv):
     # a learning rate this small cannot move validation accuracy: a plateau from epoch 1
-    run_dir = rundir.create_run(tiny_config(tiny_csv, epochs=6, lr=1e-12, min_lr=0, patience=1,
-                                          augment=False, mixup=False), "plateau")
+    run_dir = rundir.create_run(
+        tiny_config(tiny_csv, epochs=6, lr=1e-12, min_lr=0, patience=1, augment=False, mixup=False), "plateau"
+    )
     assert train(run_dir) == 0
     status = rundir.read_status(run_dir)
     assert status.state == "early_stopped"
@@ -125,6 +156,7 @@ def _wait_exit(pid, timeout=60):
         time.sleep(0.2)
     try:  # reap our own child so it does not linger as a zombie
         import os
+
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
@@ -132,13 +164,14 @@ def _wait_exit(pid, timeout=60):
 
 def test_cli_bad_values_exit_nonzero_with_one_line_and_no_run_dir(tmp_path):
     root = tmp_path / "checkpoints"
-    for args, message in [(["--lr", "-1"], "lr must be > 0, got -1"),
-                          (["--batch_size", "many"], "batch_size must be an integer, got many"),
-                          (["--bogus", "1"], "unrecognized arguments: --bogus 1"),
-                          (["--preset", "nope"], "unknown preset 'nope'"),
-                          (["--data_csv", str(tmp_path / "missing.csv")], "missing.csv: no such file")]:
-        result = subprocess.run([sys.executable, "-m", "fer_core.cli", "train", *args],
-                                capture_output=True, text=True)
+    for args, message in [
+        (["--lr", "-1"], "lr must be > 0, got -1"),
+        (["--batch_size", "many"], "batch_size must be an integer, got many"),
+        (["--bogus", "1"], "unrecognized arguments: --bogus 1"),
+        (["--preset", "nope"], "unknown preset 'nope'"),
+        (["--data_csv", str(tmp_path / "missing.csv")], "missing.csv: no such file"),
+    ]:
+        result = subprocess.run([sys.executable, "-m", "fer_core.cli", "train", *args], capture_output=True, text=True)
         assert result.returncode == 2, args
         assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
         assert "Traceback" not in result.stderr
@@ -147,10 +180,40 @@ def test_cli_bad_values_exit_nonzero_with_one_line_and_no_run_dir(tmp_path):
 
 def test_cli_classic_flags_run_in_the_foreground(tiny_csv, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "fer_core.cli", "train", "--preset", "demo", "--data_csv", str(tiny_csv),
-         "--batch_size", "16", "--epochs", "1", "--lr", "1e-3", "--patience", "3", "--augment", "--mixup",
-         "--mixup_alpha", "0.4", "--label_smoothing", "0.12", "--weight_decay", "3e-5", "--save_dir", "classic",
-         "--device_target", "CPU"], capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "fer_core.cli",
+            "train",
+            "--preset",
+            "demo",
+            "--data_csv",
+            str(tiny_csv),
+            "--batch_size",
+            "16",
+            "--epochs",
+            "1",
+            "--lr",
+            "1e-3",
+            "--patience",
+            "3",
+            "--augment",
+            "--mixup",
+            "--mixup_alpha",
+            "0.4",
+            "--label_smoothing",
+            "0.12",
+            "--weight_decay",
+            "3e-5",
+            "--save_dir",
+            "classic",
+            "--device_target",
+            "CPU",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Epoch 1/1 - Loss: " in result.stdout and "Validation Accuracy: " in result.stdout
     assert "New best accuracy: " in result.stdout and "\r" not in result.stdout  # no bar when piped

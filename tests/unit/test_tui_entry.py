@@ -21,4 +21,5 @@ def test_root_option_moves_the_checkpoints_root(monkeypatch, tmp_path):
     fer_tui.app.run_app(["--root", str(tmp_path / "runs")])
     assert launched == [tmp_path / "runs"]
     from fer_core import locations
+
     assert locations.checkpoints_root() == tmp_path / "runs"

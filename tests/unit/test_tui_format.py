@@ -17,8 +17,7 @@ from fer_tui.widgets.run_progress import progress_label
 
 
 def test_age_is_coarse():
-    assert [age(s) for s in (0, 59, 60, 3599, 3600, 86400 * 3, -5)] == \
-        ["0s", "59s", "1m", "59m", "1h", "3d", "0s"]
+    assert [age(s) for s in (0, 59, 60, 3599, 3600, 86400 * 3, -5)] == ["0s", "59s", "1m", "59m", "1h", "3d", "0s"]
 
 
 def test_duration():
@@ -55,8 +54,12 @@ def test_differing_fields():
 
 
 def test_best_point_prefers_the_flag_then_the_max():
-    rows = [EpochRow(epoch=1, val_acc=0.4, is_best=True), EpochRow(epoch=2, val_acc=0.5),
-            EpochRow(epoch=3, val_acc=0.45), EpochRow(epoch=4, is_best=True)]  # no val_acc: skipped
+    rows = [
+        EpochRow(epoch=1, val_acc=0.4, is_best=True),
+        EpochRow(epoch=2, val_acc=0.5),
+        EpochRow(epoch=3, val_acc=0.45),
+        EpochRow(epoch=4, is_best=True),
+    ]  # no val_acc: skipped
     assert fmt.best_point(rows) == (1, 0.4)  # the trainer's flag wins (it may use TTA)
     for row in rows:
         row.is_best = False  # rows older than the flag
@@ -76,8 +79,7 @@ def test_tail_lines_collapses_carriage_returns():
 
 
 def test_wrap_tail_wraps_at_words_and_keeps_whole_lines():
-    lines = ["Epoch 1/10 - Loss: 0.9 Validation Accuracy: 0.5012",
-             "New best accuracy: 0.9738 at epoch 1", "finished"]
+    lines = ["Epoch 1/10 - Loss: 0.9 Validation Accuracy: 0.5012", "New best accuracy: 0.9738 at epoch 1", "finished"]
     rows = fmt.wrap_tail(lines, 24, 4)
     assert rows == ["New best accuracy:", "  0.9738 at epoch 1", "finished"]  # epoch 1 not cut
     assert fmt.wrap_tail(lines, 80, 10) == lines
@@ -107,8 +109,9 @@ def test_choice_fields_come_from_the_schema():
 
 
 def test_facts_show_state_best_and_failure_message():
-    status = RunStatus(run_id="r1", preset="demo", best_val_acc=0.61, best_epoch=3,
-                       patience_left=2, message="CUDA out of memory")
+    status = RunStatus(
+        run_id="r1", preset="demo", best_val_acc=0.61, best_epoch=3, patience_left=2, message="CUDA out of memory"
+    )
     text = facts_text(status, "failed", "GPU", "fer_cnn").plain
     assert "failed  r1" in text and "best 61.00% @3" in text and "patience 2" in text
     assert "CUDA out of memory" in message_text(status, "failed").plain
@@ -124,8 +127,17 @@ def test_progress_label_shows_speed_and_eta_only_when_live():
 
 
 def test_a_data_parallel_run_shows_its_workers_and_their_images_per_second_together():
-    status = RunStatus(run_id="r3", preset="demo", epoch=1, epochs=2, step=5, steps=32,
-                       images_per_second=1234.0, eta_seconds=10, workers=2)
+    status = RunStatus(
+        run_id="r3",
+        preset="demo",
+        epoch=1,
+        epochs=2,
+        step=5,
+        steps=32,
+        images_per_second=1234.0,
+        eta_seconds=10,
+        workers=2,
+    )
     assert "demo · CPU · tiny_cnn · 2 workers" in facts_text(status, "running", "CPU", "tiny_cnn").plain
     assert "1,234 img/s on 2 workers" in progress_label(status, True)
     one = status.evolve(workers=1)

@@ -17,6 +17,5 @@ print(','.join(bad))
 
 
 def test_importing_every_tui_module_loads_no_mindspore():
-    result = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True,
-                            timeout=60, check=True)
+    result = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "", f"the TUI imported: {result.stdout.strip()}"

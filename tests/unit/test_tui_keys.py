@@ -23,8 +23,7 @@ def readme_keys(section: str) -> set[str]:
 @pytest.mark.parametrize("section", list(OWNERS))
 def test_bindings_are_the_actions(section):
     owner = OWNERS[section]
-    assert [(b.key, b.action, b.tooltip) for b in owner.BINDINGS] == \
-        [(a.key, a.action, a.help) for a in owner.ACTIONS]
+    assert [(b.key, b.action, b.tooltip) for b in owner.BINDINGS] == [(a.key, a.action, a.help) for a in owner.ACTIONS]
 
 
 @pytest.mark.parametrize("section", list(OWNERS))

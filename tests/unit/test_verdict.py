@@ -20,14 +20,22 @@ LABELS = np.arange(14) % 7
 
 # (rule, what it is given, the level it must give, a word the text must hold)
 CASES = [
-    ("unreadable", lambda: verdict.unreadable(PermissionError(errno.EACCES, "Permission denied")),
-     "broken", "Permission denied"),
+    (
+        "unreadable",
+        lambda: verdict.unreadable(PermissionError(errno.EACCES, "Permission denied")),
+        "broken",
+        "Permission denied",
+    ),
     ("records", lambda: verdict.records("truncated: the file ends inside record 3"), "broken", "truncated"),
     ("records", lambda: verdict.records(None), "ok", ""),
     ("architecture", lambda: verdict.architecture(None, "unknown architecture (none of …)"), "broken", "unknown"),
     ("architecture", lambda: verdict.architecture("tiny_cnn", "unused"), "ok", ""),
-    ("structure", lambda: verdict.structure("tiny_cnn", "weights", ["missing 2 parameters: a, b"], 10, 100),
-     "broken", "missing 2"),
+    (
+        "structure",
+        lambda: verdict.structure("tiny_cnn", "weights", ["missing 2 parameters: a, b"], 10, 100),
+        "broken",
+        "missing 2",
+    ),
     ("structure", lambda: verdict.structure("tiny_cnn", "weights", [], 12, 61_207), "ok", "61,207"),
     ("size", lambda: verdict.size(MB, MB), "ok", ""),
     ("size", lambda: verdict.size(MB, int(MB * 1.03)), "warning", "-3%"),
@@ -63,8 +71,12 @@ def test_every_rule_is_tested_and_every_level_is_given_by_some_rule():
 
 def test_levels_order_worst_last_and_a_report_is_its_worst_check():
     assert LEVELS == ("ok", "unknown", "warning", "broken")
-    checks = [Check("structure", Verdict("ok", "12 tensors")), Check("size", Verdict("warning", "3 % over")),
-              Check("behaviour", Verdict("warning", "uniform output")), Check("sidecar", Verdict("unknown", "x"))]
+    checks = [
+        Check("structure", Verdict("ok", "12 tensors")),
+        Check("size", Verdict("warning", "3 % over")),
+        Check("behaviour", Verdict("warning", "uniform output")),
+        Check("sidecar", Verdict("unknown", "x")),
+    ]
     assert verdict.overall(checks) == Verdict("warning", "3 % over")  # the first of the worst
     assert verdict.overall(checks[:1]) == OK  # all ok: just "ok", each check keeps its text
     assert verdict.worst([]) == OK

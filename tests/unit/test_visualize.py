@@ -25,7 +25,7 @@ def scene(i: int) -> np.ndarray:
     """A 320×240 frame with a drawn face that drifts."""
     face = cv2.resize(demo_dataset().split("PublicTest").images[i % 7], (96, 96))
     frame = np.full((240, 320), 110, np.uint8)
-    frame[60 + i:156 + i, 100 + 2 * i:196 + 2 * i] = face
+    frame[60 + i : 156 + i, 100 + 2 * i : 196 + 2 * i] = face
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
 
 
@@ -73,8 +73,22 @@ def test_image_mode_draws_on_the_photo_and_keeps_existing_files(ckpt, tmp_path, 
 
 @pytest.mark.skipif(Path("/dev/video0").exists(), reason="a camera is attached")
 def test_webcam_without_a_camera_is_one_line(ckpt, tmp_path, capsys):
-    assert main(["visualize", "--mode", "webcam", "--ckpt", str(ckpt), "--input", "0",
-                 "--output", str(tmp_path / "cam.mp4")]) == 2
+    assert (
+        main(
+            [
+                "visualize",
+                "--mode",
+                "webcam",
+                "--ckpt",
+                str(ckpt),
+                "--input",
+                "0",
+                "--output",
+                str(tmp_path / "cam.mp4"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["fer-tui visualize: error: camera 0: cannot open it (no camera on this machine, or it is busy)"]
     assert not (tmp_path / "cam.mp4").exists()
@@ -84,11 +98,13 @@ def test_webcam_without_a_camera_is_one_line(ckpt, tmp_path, capsys):
 def test_bad_input_is_one_line_and_exit_2(case, ckpt, tmp_path, capsys):
     text = tmp_path / "clip.mp4"
     text.write_text("not a video")
-    args = {"no_video": ["--mode", "video", "--input", str(tmp_path / "none.mp4")],
-            "text_video": ["--mode", "video", "--input", str(text)],
-            "no_input": ["--mode", "video"],
-            "bad_camera": ["--mode", "webcam", "--input", "front"],
-            "no_image": ["--mode", "image", "--input", str(tmp_path / "none.png")]}[case]
+    args = {
+        "no_video": ["--mode", "video", "--input", str(tmp_path / "none.mp4")],
+        "text_video": ["--mode", "video", "--input", str(text)],
+        "no_input": ["--mode", "video"],
+        "bad_camera": ["--mode", "webcam", "--input", "front"],
+        "no_image": ["--mode", "image", "--input", str(tmp_path / "none.png")],
+    }[case]
     assert main(["visualize", "--ckpt", str(ckpt), *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fer-tui visualize: error: ")

@@ -16,11 +16,15 @@ from fer_core.errors import CheckpointError
 
 def add_arguments(parser):
     parser.add_argument("root", nargs="?", help="folder (or one .ckpt) to check (default: the checkpoints root)")
-    parser.add_argument("--samples", help="sample folder for the behaviour check "
-                        "(default: the sample folder if it exists, else 'demo')")
+    parser.add_argument(
+        "--samples", help="sample folder for the behaviour check (default: the sample folder if it exists, else 'demo')"
+    )
     parser.add_argument("--quick", action="store_true", help="sidecars and sizes only: no MindSpore, no inference")
-    parser.add_argument("--json", action="store_true", help="one JSON object per checkpoint; its "
-                        "verdict is a level (ok, unknown, warning, broken) and a text")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per checkpoint; its verdict is a level (ok, unknown, warning, broken) and a text",
+    )
     add_model_arguments(parser, arch=False)
 
 
@@ -42,8 +46,12 @@ def run(args) -> int:
         os.environ.setdefault("GLOG_v", "3")  # MindSpore's INFO/WARNING chatter off unless asked for
         from fer_core.job.check import check_all
 
-        rows = [_full_row(r, root) for r in check_all(find_checkpoints(root), args.samples or default_samples(),
-                                                       device_target=args.device_target)]
+        rows = [
+            _full_row(r, root)
+            for r in check_all(
+                find_checkpoints(root), args.samples or default_samples(), device_target=args.device_target
+            )
+        ]
     if not rows:
         print(f"no checkpoints under {root}")
         return 0
@@ -56,9 +64,18 @@ def run(args) -> int:
 
 
 def _quick_row(info: listing.CheckpointInfo) -> dict:
-    return {"path": str(info.path), "run": info.run, "file": info.file, "size": info.size,
-            "expected": info.expected, "kind": info.kind, "arch": info.arch, "epoch": info.epoch,
-            "val_acc": info.val_acc, "verdict": info.verdict.to_dict()}
+    return {
+        "path": str(info.path),
+        "run": info.run,
+        "file": info.file,
+        "size": info.size,
+        "expected": info.expected,
+        "kind": info.kind,
+        "arch": info.arch,
+        "epoch": info.epoch,
+        "val_acc": info.val_acc,
+        "verdict": info.verdict.to_dict(),
+    }
 
 
 def _full_row(report, root: Path) -> dict:
@@ -69,11 +86,15 @@ def _full_row(report, root: Path) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'run':<28} {'file':<18} {'size':>9} {'expected':>9} {'kind':<11} {'arch':<13} "
-          f"{'epoch':>5} {'val acc':>7}  verdict")
+    print(
+        f"{'run':<28} {'file':<18} {'size':>9} {'expected':>9} {'kind':<11} {'arch':<13} "
+        f"{'epoch':>5} {'val acc':>7}  verdict"
+    )
     for r in rows:
         acc = r.get("val_acc")
-        print(f"{r['run'][-28:]:<28} {r['file'][:18]:<18} {human_bytes(r['size']):>9} "
-              f"{human_bytes(r.get('expected')):>9} {str(r.get('kind') or '-'):<11} {str(r.get('arch') or '-'):<13} "
-              f"{str(r.get('epoch') if r.get('epoch') is not None else '-'):>5} "
-              f"{(f'{acc:.4f}' if isinstance(acc, (int, float)) else '-'):>7}  {Verdict(**r['verdict'])}")
+        print(
+            f"{r['run'][-28:]:<28} {r['file'][:18]:<18} {human_bytes(r['size']):>9} "
+            f"{human_bytes(r.get('expected')):>9} {str(r.get('kind') or '-'):<11} {str(r.get('arch') or '-'):<13} "
+            f"{str(r.get('epoch') if r.get('epoch') is not None else '-'):>5} "
+            f"{(f'{acc:.4f}' if isinstance(acc, (int, float)) else '-'):>7}  {Verdict(**r['verdict'])}"
+        )

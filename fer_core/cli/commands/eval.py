@@ -16,14 +16,23 @@ def add_arguments(parser):
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--data_csv", required=True, help="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'")
     parser.add_argument("--split", default="PublicTest", choices=SPLITS, help="split to score (default PublicTest)")
-    parser.add_argument("--tta", nargs="?", const="flip", default="auto", choices=TTA_CHOICES,
-                        help="test-time augmentation: auto (default: as the checkpoint's run validated), "
-                             "none, flip or ten_crop")
+    parser.add_argument(
+        "--tta",
+        nargs="?",
+        const="flip",
+        default="auto",
+        choices=TTA_CHOICES,
+        help="test-time augmentation: auto (default: as the checkpoint's run validated), none, flip or ten_crop",
+    )
     parser.add_argument("--batch_size", type=int, help="images per batch (default: the training batch size)")
     add_model_arguments(parser, backend=True)
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
-    parser.add_argument("--report", type=Path, metavar="DIR",
-                        help="write confusion_matrix.png, per_class.csv, report.json and report.txt here")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write confusion_matrix.png, per_class.csv, report.json and report.txt here",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an earlier report in --report DIR")
 
 
@@ -36,8 +45,9 @@ def run(args) -> int:
         check_report_dir(args.report, args.force)  # before minutes of evaluation, not after
         _check_creatable(args.report)
     os.environ.setdefault("GLOG_v", "3")
-    result = evaluate(args.ckpt, args.data_csv, args.split, args.tta, args.batch_size, args.arch, args.device_target,
-                      args.backend)
+    result = evaluate(
+        args.ckpt, args.data_csv, args.split, args.tta, args.batch_size, args.arch, args.device_target, args.backend
+    )
     written = write_report(result, args.report, args.force) if args.report else []
     if args.json:
         print(json.dumps({**result.to_dict(), "report": [str(p) for p in written]}))

@@ -11,10 +11,20 @@ from fer_core.errors import DataError
 
 def add_arguments(parser):
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
-    parser.add_argument("--format", dest="file_format", default="ONNX", type=str.upper, choices=("ONNX", "MINDIR"),
-                        help="ONNX (ONNX Runtime, default) or MINDIR (MindSpore / MindSpore Lite)")
-    parser.add_argument("--output", type=Path, help="file to write (default: beside the checkpoint; for a "
-                        "shipped one, which is package data, NAME.onnx/.mindir in the current folder)")
+    parser.add_argument(
+        "--format",
+        dest="file_format",
+        default="ONNX",
+        type=str.upper,
+        choices=("ONNX", "MINDIR"),
+        help="ONNX (ONNX Runtime, default) or MINDIR (MindSpore / MindSpore Lite)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="file to write (default: beside the checkpoint; for a "
+        "shipped one, which is package data, NAME.onnx/.mindir in the current folder)",
+    )
     parser.add_argument("--batch", type=int, default=1, help="the batch size the graph takes (default 1)")
     parser.add_argument("--force", action="store_true", help="replace an existing output file")
     add_model_arguments(parser, arch=True)
@@ -33,16 +43,20 @@ def make(args) -> tuple[Path, str]:
     suffix = FORMATS[args.file_format]
     output = args.output or default_output(ckpt, suffix)
     if output.suffix.lower() in {s for s in FORMATS.values() if s != suffix}:
-        raise DataError(f"--output {output}: a {output.suffix} name for a {args.file_format} file; "
-                        f"name it *{suffix} or pass --format {output.suffix[1:].upper()}")
+        raise DataError(
+            f"--output {output}: a {output.suffix} name for a {args.file_format} file; "
+            f"name it *{suffix} or pass --format {output.suffix[1:].upper()}"
+        )
     if output.exists() and not args.force:
         raise DataError(f"--output {output}: exists; pass --force to replace it")
     if output.is_dir():
         raise DataError(f"--output {output}: is a folder")
     os.environ.setdefault("GLOG_v", "3")
     written = export(ckpt, output, args.file_format, arch, args.batch)
-    return written, (f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as "
-                     f"(x/255 - 0.5)/0.5, output {args.batch}x7 probabilities); sidecar {written.name}.json")
+    return written, (
+        f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as "
+        f"(x/255 - 0.5)/0.5, output {args.batch}x7 probabilities); sidecar {written.name}.json"
+    )
 
 
 def default_output(ckpt: Path, suffix: str) -> Path:

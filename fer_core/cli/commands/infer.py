@@ -19,13 +19,22 @@ from fer_core.infer.predictor import TTA_CHOICES
 
 def add_arguments(parser):
     parser.add_argument("--ckpt_path", "--ckpt", dest="ckpt_path", required=True, help="checkpoint (.ckpt)")
-    parser.add_argument("--image_path", "--image", dest="image_path", required=True,
-                        help="a 48×48 face crop or a photo (the face is found with a Haar cascade), "
-                             "or a folder: every image directly in it")
+    parser.add_argument(
+        "--image_path",
+        "--image",
+        dest="image_path",
+        required=True,
+        help="a 48×48 face crop or a photo (the face is found with a Haar cascade), "
+        "or a folder: every image directly in it",
+    )
     add_model_arguments(parser, backend=True)
     parser.add_argument("--all", action="store_true", help="also print all 7 probabilities")
-    parser.add_argument("--tta", default="auto", choices=TTA_CHOICES,
-                        help="test-time augmentation (default auto: as the checkpoint's run validated)")
+    parser.add_argument(
+        "--tta",
+        default="auto",
+        choices=TTA_CHOICES,
+        help="test-time augmentation (default auto: as the checkpoint's run validated)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
 
@@ -38,14 +47,24 @@ def run(args) -> int:
 
     gray = read_image(args.image_path)  # a bad image (too large, cut short) fails before MindSpore loads
     faces, note = find_faces(gray)
-    predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1,
-                          backend=args.backend)
+    predictor = Predictor(
+        args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1, backend=args.backend
+    )
     probs = predictor.predict(faces[0].image, tta=args.tta)[0]
     best, probability = top_class(probs)
     if args.json:
-        print(json.dumps({"prediction": CLASS_NAMES[best], "probability": float(probability),
-                          "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
-                          "box": list(faces[0].box), "face": note, "arch": predictor.arch}))
+        print(
+            json.dumps(
+                {
+                    "prediction": CLASS_NAMES[best],
+                    "probability": float(probability),
+                    "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
+                    "box": list(faces[0].box),
+                    "face": note,
+                    "arch": predictor.arch,
+                }
+            )
+        )
         return 0
     if not note.endswith("face crop"):
         print(f"note: {note}", file=sys.stderr)
@@ -66,10 +85,13 @@ def run_folder(args, folder: Path) -> int:
 
     images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
-        raise DataError(f"{folder}: a folder with no images directly in it "
-                        f"({', '.join(IMAGE_SUFFIXES)}); give an image or a folder of images")
-    predictor = Predictor(args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1,
-                          backend=args.backend)
+        raise DataError(
+            f"{folder}: a folder with no images directly in it "
+            f"({', '.join(IMAGE_SUFFIXES)}); give an image or a folder of images"
+        )
+    predictor = Predictor(
+        args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1, backend=args.backend
+    )
     failed = 0
     for image in images:
         try:
@@ -81,9 +103,20 @@ def run_folder(args, folder: Path) -> int:
         probs = predictor.predict(faces[0].image, tta=args.tta)[0]
         best, probability = top_class(probs)
         if args.json:
-            print(json.dumps({"image": str(image), "prediction": CLASS_NAMES[best], "probability": float(probability),
-                              "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
-                              "box": list(faces[0].box), "face": note, "arch": predictor.arch}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "image": str(image),
+                        "prediction": CLASS_NAMES[best],
+                        "probability": float(probability),
+                        "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
+                        "box": list(faces[0].box),
+                        "face": note,
+                        "arch": predictor.arch,
+                    }
+                ),
+                flush=True,
+            )
             continue
         print(f"{image.name}: Prediction: {CLASS_NAMES[best]} Probability: {probability:.4f}", flush=True)
         if args.all:

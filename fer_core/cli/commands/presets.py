@@ -7,18 +7,29 @@ from fer_core.errors import ConfigError
 def add_arguments(parser):
     parser.add_argument("name", nargs="?", help="show this preset's values")
     parser.add_argument("--save", metavar="NEW_NAME", help="save NAME (with --set changes) as a user preset")
-    parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("FIELD", "VALUE"),
-                        help="change a field before saving")
+    parser.add_argument(
+        "--set", nargs=2, action="append", default=[], metavar=("FIELD", "VALUE"), help="change a field before saving"
+    )
     parser.add_argument("--description", default="", help="one line: what the saved preset is for")
     parser.add_argument("--force", action="store_true", help="replace a user preset of that name")
 
 
 def run(args) -> int:
-    saving = [flag for flag, given in (("--save", args.save), ("--set", args.set), ("--description", args.description),
-                                       ("--force", args.force)) if given]
+    saving = [
+        flag
+        for flag, given in (
+            ("--save", args.save),
+            ("--set", args.set),
+            ("--description", args.description),
+            ("--force", args.force),
+        )
+        if given
+    ]
     if saving and not args.name:
-        raise ConfigError(f"presets {saving[0]}: name the preset to start from "
-                          "(fer-tui presets NAME --save NEW_NAME [--set FIELD VALUE])")
+        raise ConfigError(
+            f"presets {saving[0]}: name the preset to start from "
+            "(fer-tui presets NAME --save NEW_NAME [--set FIELD VALUE])"
+        )
     if saving and not args.save:
         raise ConfigError(f"presets {saving[0]}: changes a preset being saved; add --save NEW_NAME")
     if not args.name:

@@ -26,14 +26,14 @@ def run(args) -> int:
         print(f"no runs under {root}")
         return 0
     now = time.time()
-    print(f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {'best val':>9}  "
-          f"{UPDATED_HEADER}")
+    print(f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {'best val':>9}  {UPDATED_HEADER}")
     for info in runs:
         s = info.status
         best = f"{s.best_val_acc:.4f}" if s.best_val_acc is not None else "-"
-        print(f"{info.run_id:<40} {s.preset or '':<16} {info.state:<13} "
-              f"{epoch_text(s, info.state):>7} {best:>9}  {updated_text(s, now)}")
+        print(
+            f"{info.run_id:<40} {s.preset or '':<16} {info.state:<13} "
+            f"{epoch_text(s, info.state):>7} {best:>9}  {updated_text(s, now)}"
+        )
         if info.state in ("failed", "lost") and s.message:
             print(f"  └ {s.message}")
     return 0
-

@@ -12,13 +12,26 @@ from fer_core.errors import DataError
 
 
 def add_arguments(parser):
-    parser.add_argument("--csv", "--data_csv", dest="csv", default="demo",
-                        help="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo' (default)")
-    parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt",
-                        help="keep only faces this checkpoint classifies correctly (without: faces by true class)")
+    parser.add_argument(
+        "--csv",
+        "--data_csv",
+        dest="csv",
+        default="demo",
+        help="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo' (default)",
+    )
+    parser.add_argument(
+        "--ckpt",
+        "--ckpt_path",
+        dest="ckpt",
+        help="keep only faces this checkpoint classifies correctly (without: faces by true class)",
+    )
     parser.add_argument("--num_samples", type=int, default=3, help="faces per class (default 3)")
-    parser.add_argument("--output", type=Path, help="folder to fill (default: $FER_TUI_SAMPLES, the sample "
-                        "folder the TUI then uses, else ./samples: the shipped one is never written)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="folder to fill (default: $FER_TUI_SAMPLES, the sample "
+        "folder the TUI then uses, else ./samples: the shipped one is never written)",
+    )
     parser.add_argument("--split", choices=SPLITS, help="split to take faces from (default PublicTest)")
     add_model_arguments(parser)
     parser.add_argument("--force", action="store_true", help="replace samples already in --output")
@@ -32,10 +45,19 @@ def make(args):
     # the shipped sample folder is package data: a wheel's copy lives in site-packages
     output = args.output or (locations.samples_dir() if os.environ.get("FER_TUI_SAMPLES") else Path("samples"))
     if output.resolve() == locations.shipped_data("samples"):  # e.g. ./samples in a checkout
-        raise DataError(f"{output}: that is fer-tui's shipped sample folder, which is never written; "
-                        "choose another --output")
-    return make_samples(args.ckpt, args.csv, args.num_samples, output, split=args.split, force=args.force,
-                        device_target=args.device_target, arch=args.arch)
+        raise DataError(
+            f"{output}: that is fer-tui's shipped sample folder, which is never written; choose another --output"
+        )
+    return make_samples(
+        args.ckpt,
+        args.csv,
+        args.num_samples,
+        output,
+        split=args.split,
+        force=args.force,
+        device_target=args.device_target,
+        arch=args.arch,
+    )
 
 
 def run(args) -> int:

@@ -16,14 +16,14 @@ def add_arguments(parser):
     parser.add_argument("--preset", default="cpu-basic", help="start from this preset (default cpu-basic)")
     parser.add_argument("--config", type=Path, help="start from this TOML file instead of a preset")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped or lost run from last_state.ckpt")
-    parser.add_argument("--detach", action="store_true",
-                        help="run in the background, immune to hang-ups; watch with `fer-tui`")
+    parser.add_argument(
+        "--detach", action="store_true", help="run in the background, immune to hang-ups; watch with `fer-tui`"
+    )
     fields = parser.add_argument_group("hyperparameters (classic spellings)")
     for name, info in TrainConfig.model_fields.items():
         if name in cfg.BOOL_FIELDS:
             fields.add_argument(f"--{name}", nargs="?", const="true", metavar="BOOL", help=info.description)
-            fields.add_argument(f"--no_{name}", dest=name, action="store_const", const="false",
-                                help=f"turn {name} off")
+            fields.add_argument(f"--no_{name}", dest=name, action="store_const", const="false", help=f"turn {name} off")
         else:
             fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
     nodes = parser.add_argument_group("data-parallel workers (--workers N, launched with msrun)")

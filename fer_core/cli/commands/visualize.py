@@ -17,8 +17,9 @@ def add_arguments(parser):
     parser.add_argument("--mode", choices=("image", "video", "webcam"), default="image")
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--input", help="image or video file; for webcam a camera index (default 0)")
-    parser.add_argument("--output", type=Path,
-                        help="annotated file (default: INPUT_annotated.png / .mp4, webcam_<time>.mp4)")
+    parser.add_argument(
+        "--output", type=Path, help="annotated file (default: INPUT_annotated.png / .mp4, webcam_<time>.mp4)"
+    )
     parser.add_argument("--max_frames", type=int, help="stop after this many frames (webcam default 300)")
     add_model_arguments(parser, backend=True)
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
@@ -35,8 +36,10 @@ def run(args) -> int:
     if args.mode == "image":
         source = Path(args.input)
         if source.is_dir():
-            raise DataError(f"{source}: is a folder; visualize annotates one image "
-                            f"(for a prediction per image in a folder: fer-tui infer --image_path {source})")
+            raise DataError(
+                f"{source}: is a folder; visualize annotates one image "
+                f"(for a prediction per image in a folder: fer-tui infer --image_path {source})"
+            )
         if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
             raise DataError(f"{source}: a video; --mode image annotates one image (add --mode video)")
         frame = read_image(source, color=True)  # decoded before MindSpore loads: too large, cut short
@@ -78,5 +81,4 @@ def _predictor(args):
     os.environ.setdefault("GLOG_v", "3")
     from fer_core.infer.predictor import Predictor
 
-    return Predictor(args.ckpt, arch=args.arch, device_target=args.device_target, batch_size=8,
-                     backend=args.backend)
+    return Predictor(args.ckpt, arch=args.arch, device_target=args.device_target, batch_size=8, backend=args.backend)

@@ -167,7 +167,7 @@ class Cluster(Solo):
         for param, value in zip(stats, values):
             # ops.assign writes into the parameter the compiled step updates; set_data would
             # swap in a new tensor and leave the step updating the old one (measured: frozen)
-            ops.assign(param, self._ms.Tensor(mean[offset:offset + value.size].reshape(value.shape), param.dtype))
+            ops.assign(param, self._ms.Tensor(mean[offset : offset + value.size].reshape(value.shape), param.dtype))
             offset += value.size
 
 

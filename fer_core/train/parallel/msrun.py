@@ -72,6 +72,7 @@ def save_launch(run_dir: Path, launch: Launch) -> None:
 
 # ---------------------------------------------------------------- refusals, before a run exists
 
+
 def find_msrun() -> str:
     """msrun: $FER_TUI_MSRUN, else the one installed beside this Python, else on PATH."""
     given = os.environ.get(MSRUN_ENV)
@@ -80,8 +81,9 @@ def find_msrun() -> str:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     where = given or f"beside {sys.executable} or on PATH"
-    raise RunError(f"msrun not found ({where}); it comes with mindspore: reinstall mindspore==2.8.0 "
-                   "or train with --workers 1")
+    raise RunError(
+        f"msrun not found ({where}); it comes with mindspore: reinstall mindspore==2.8.0 or train with --workers 1"
+    )
 
 
 def check(config: TrainConfig, launch: Launch, force: bool = False) -> None:
@@ -98,13 +100,20 @@ def check(config: TrainConfig, launch: Launch, force: bool = False) -> None:
         return
     local, cores = launch.local_workers(config), len(os.sched_getaffinity(0))
     if local > cores and not force:
-        raise ConfigError(f"workers {local} on this node but it has {cores} cores: workers sharing a core "
-                          "only slow each other down (`fer-tui train --force` starts them anyway)")
+        raise ConfigError(
+            f"workers {local} on this node but it has {cores} cores: workers sharing a core "
+            "only slow each other down (`fer-tui train --force` starts them anyway)"
+        )
     find_msrun()
-    if launch.master_port is not None and launch.node_rank == 0 and not port_free(launch.master_addr,
-                                                                                  launch.master_port):
-        raise RunError(f"master_port {launch.master_port} is busy on {launch.master_addr}; "
-                       "choose another, or leave --master_port out for a free one")
+    if (
+        launch.master_port is not None
+        and launch.node_rank == 0
+        and not port_free(launch.master_addr, launch.master_port)
+    ):
+        raise RunError(
+            f"master_port {launch.master_port} is busy on {launch.master_addr}; "
+            "choose another, or leave --master_port out for a free one"
+        )
 
 
 def port_free(addr: str, port: int) -> bool:
@@ -125,14 +134,36 @@ def free_port(addr: str) -> int:
 
 # ---------------------------------------------------------------- launching
 
+
 def msrun_command(run_dir: Path, config: TrainConfig, launch: Launch, port: int, resume: bool) -> list[str]:
     logs = Path(run_dir) / LOGS
-    return [find_msrun(), "--worker_num", str(config.workers), "--local_worker_num", str(launch.local_workers(config)),
-            "--master_addr", launch.master_addr, "--master_port", str(port), "--node_rank", str(launch.node_rank),
-            "--log_dir", str(logs), "--join", "True", "--cluster_time_out", str(CLUSTER_TIMEOUT),
-            # no `tail -f` of the workers' logs into msrun.log: rank 0's goes to train.log
-            "--tail_worker_log", str(config.workers),
-            "python", "-m", "fer_core.train.parallel.worker", str(run_dir), *(["--resume"] if resume else [])]
+    return [
+        find_msrun(),
+        "--worker_num",
+        str(config.workers),
+        "--local_worker_num",
+        str(launch.local_workers(config)),
+        "--master_addr",
+        launch.master_addr,
+        "--master_port",
+        str(port),
+        "--node_rank",
+        str(launch.node_rank),
+        "--log_dir",
+        str(logs),
+        "--join",
+        "True",
+        "--cluster_time_out",
+        str(CLUSTER_TIMEOUT),
+        # no `tail -f` of the workers' logs into msrun.log: rank 0's goes to train.log
+        "--tail_worker_log",
+        str(config.workers),
+        "python",
+        "-m",
+        "fer_core.train.parallel.worker",
+        str(run_dir),
+        *(["--resume"] if resume else []),
+    ]
 
 
 def python_shim(logs: Path) -> Path:
@@ -148,9 +179,14 @@ def python_shim(logs: Path) -> Path:
 def worker_env(logs: Path, local: int) -> dict[str, str]:
     package_root = str(Path(fer_core.__file__).resolve().parent.parent)  # the workers run this fer_core
     path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "PATH": str(python_shim(logs)) + os.pathsep + os.environ.get("PATH", ""),
-            "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", SUPERVISOR_ENV: str(os.getpid()),
-            LOCAL_WORKERS_ENV: str(local)}
+    return {
+        **os.environ,
+        "PATH": str(python_shim(logs)) + os.pathsep + os.environ.get("PATH", ""),
+        "PYTHONPATH": path,
+        "PYTHONUNBUFFERED": "1",
+        SUPERVISOR_ENV: str(os.getpid()),
+        LOCAL_WORKERS_ENV: str(local),
+    }
 
 
 def supervise(run_dir: Path, resume: bool, lock) -> int:
@@ -188,15 +224,27 @@ class Supervisor:
         except (OSError, RunError) as error:
             return self._fail(str(error))
         where = "" if self.hosts_rank0 else "; rank 0, on the master node, writes the metrics"
-        self._status(state="starting" if self.hosts_rank0 else "running", pid=os.getpid(), workers=config.workers,
-                     message=f"node {launch.node_rank} of {launch.nodes}{where}" if launch.nodes > 1 else "")
-        self._say(f"msrun: {config.workers} workers ({self.local} here) joining {launch.master_addr}:{port}; "
-                  f"their logs: {self.logs}/")
+        self._status(
+            state="starting" if self.hosts_rank0 else "running",
+            pid=os.getpid(),
+            workers=config.workers,
+            message=f"node {launch.node_rank} of {launch.nodes}{where}" if launch.nodes > 1 else "",
+        )
+        self._say(
+            f"msrun: {config.workers} workers ({self.local} here) joining {launch.master_addr}:{port}; "
+            f"their logs: {self.logs}/"
+        )
         try:
             with open(self.logs / "msrun.log", "ab") as out, signals.signals_unblocked():
                 self.log_start = out.tell()  # an earlier launch's lines (before a resume) are not this one's
-                self.msrun = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
-                                              stderr=subprocess.STDOUT, start_new_session=True, env=env)
+                self.msrun = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    env=env,
+                )
         except OSError as error:
             return self._fail(f"cannot start msrun: {error}")
         self.copy = LogCopy(self.logs / "worker_0.log", self.run_dir / rundir.LOG) if self.hosts_rank0 else None
@@ -329,10 +377,11 @@ class LogCopy:
 
 def _write_all(data: bytes) -> None:
     while data:
-        data = data[os.write(1, data):]
+        data = data[os.write(1, data) :]
 
 
 # ---------------------------------------------------------------- processes and logs
+
 
 def _children(ppid: int) -> list[int]:
     found = []
