@@ -12,7 +12,7 @@ from typing import Any
 
 from fer_core import fileio
 from fer_core.ckpt.index import record_bytes, string_bytes
-from fer_core.ckpt.sidecar import write_sidecar
+from fer_core.ckpt.sidecar import Sidecar, write_sidecar
 from fer_core.errors import CheckpointError
 
 META_KEY = "fer_meta"
@@ -23,8 +23,9 @@ def _file_bytes(params) -> int:
     return sum(record_bytes(p.name, tuple(p.shape), str(p.dtype)) for p in params)
 
 
-def save_weights(net, path: Path, info: dict[str, Any]) -> None:
-    """Weights only (+ BatchNorm statistics): what inference needs."""
+def save_weights(net, path: Path, sidecar: Sidecar) -> None:
+    """Weights only (+ BatchNorm statistics): what inference needs. `sidecar` says what the
+    caller knows (arch, epoch, …); the file's kind, size and MindSpore version are added here."""
     import mindspore as ms
 
     params = list(net.get_parameters())
@@ -32,17 +33,16 @@ def save_weights(net, path: Path, info: dict[str, Any]) -> None:
         ms.save_checkpoint(net, str(tmp))
     write_sidecar(
         path,
-        {
-            "kind": "weights",
-            "params": sum(p.size for p in params),
-            "expected_bytes": _file_bytes(params),
-            "mindspore_version": ms.__version__,
-            **info,
-        },
+        sidecar.evolve(
+            kind="weights",
+            params=sum(p.size for p in params),
+            expected_bytes=_file_bytes(params),
+            mindspore_version=ms.__version__,
+        ),
     )
 
 
-def save_train_state(net, optimizer, path: Path, meta: dict[str, Any], info: dict[str, Any]) -> None:
+def save_train_state(net, optimizer, path: Path, meta: dict[str, Any], sidecar: Sidecar) -> None:
     """Weights + optimizer moments + step + `meta` (epoch, best, RNG, history) in one file."""
     import mindspore as ms
 
@@ -57,13 +57,12 @@ def save_train_state(net, optimizer, path: Path, meta: dict[str, Any], info: dic
         )
     write_sidecar(
         path,
-        {
-            "kind": "train_state",
-            "params": sum(p.size for p in net.get_parameters()),
-            "expected_bytes": _file_bytes(params) + string_bytes(META_KEY, json.dumps(meta)),
-            "mindspore_version": ms.__version__,
-            **info,
-        },
+        sidecar.evolve(
+            kind="train_state",
+            params=sum(p.size for p in net.get_parameters()),
+            expected_bytes=_file_bytes(params) + string_bytes(META_KEY, json.dumps(meta)),
+            mindspore_version=ms.__version__,
+        ),
     )
 
 

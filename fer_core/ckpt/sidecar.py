@@ -2,7 +2,8 @@
 
 The sidecar says what the checkpoint holds and what it should weigh (`Sidecar`). It only
 advises: the checkpoint's own records are checked anyway. A sidecar written by any earlier
-version still reads (every field has a default) and keys it does not know are ignored.
+version still reads (every field has a default) and keys it does not know are ignored; a
+writer builds a `Sidecar` by name, so a misspelt field is an error rather than a lost fact.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ PREPROCESSING = {"input_size": IMAGE_SIZE, "channels": 1, "scale": "x / 255", "n
 
 
 class Sidecar(BaseModel):
-    """The `.json` beside each checkpoint the trainer writes."""
+    """The `.json` beside each checkpoint the trainer writes. Built by name, an unknown field
+    is an error (`extra="forbid"`); `from_json` ignores the keys it does not know."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     format: int = Field(FORMAT, description="Layout version of this file")
     file: str | None = Field(None, description="The checkpoint's file name")
@@ -46,6 +48,15 @@ class Sidecar(BaseModel):
     run_id: str | None = Field(None, description="The run directory's name")
     created: float | None = Field(None, description="When it was written (Unix time)")
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Sidecar:
+        """A sidecar as a file holds it: keys of a newer version are left out, not refused."""
+        return cls.model_validate({key: value for key, value in data.items() if key in cls.model_fields})
+
+    def evolve(self, **fields: Any) -> Sidecar:
+        """A validated copy with `fields` changed; an unknown name raises ValidationError."""
+        return type(self).model_validate({**self.model_dump(exclude_unset=True), **fields})
+
     @property
     def trained_tta(self) -> str | None:
         """ "flip" when the checkpoint's run validated flip-averaged (config `tta`), else None."""
@@ -61,19 +72,18 @@ def sidecar_path(ckpt: Path | str) -> Path:
     return Path(ckpt).with_suffix(".json")
 
 
-def write_sidecar(ckpt: Path | str, info: dict[str, Any]) -> Path:
-    """The sidecar of `ckpt` (written after it, atomically): `info` over the facts every one has."""
+def write_sidecar(ckpt: Path | str, sidecar: Sidecar) -> Path:
+    """The sidecar of `ckpt` (written after it, atomically): `sidecar` over the facts every one
+    has (file name, size, preprocessing, classes, time)."""
     ckpt = Path(ckpt)
-    record = Sidecar.model_validate(
-        {
-            "file": ckpt.name,
-            "bytes": ckpt.stat().st_size if ckpt.exists() else None,
-            "preprocessing": PREPROCESSING,
-            "class_names": list(CLASS_NAMES),
-            "created": time.time(),
-            **info,
-        }
+    facts = Sidecar(
+        file=ckpt.name,
+        bytes=ckpt.stat().st_size if ckpt.exists() else None,
+        preprocessing=PREPROCESSING,
+        class_names=list(CLASS_NAMES),
+        created=time.time(),
     )
+    record = facts.evolve(**sidecar.model_dump(exclude_unset=True))
     path = sidecar_path(ckpt)
     fileio.write_json(path, record.model_dump(mode="json", exclude_none=True))
     return path
@@ -94,7 +104,7 @@ def load_sidecar(ckpt: Path | str) -> tuple[Sidecar | None, str | None]:
     if not isinstance(data, dict):
         return None, f"sidecar {path.name}: not a JSON object"
     try:
-        return Sidecar.model_validate(data), None
+        return Sidecar.from_json(data), None
     except ValidationError as error:
         return None, f"sidecar {path.name}: {explain(error)[0]}"
 

@@ -13,6 +13,9 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from fer_core import CLASS_NAMES, IMAGE_SIZE, fileio, locations
 from fer_core.ckpt.sidecar import PREPROCESSING
@@ -20,6 +23,22 @@ from fer_core.errors import CheckpointError
 
 FORMATS = {"ONNX": ".onnx", "MINDIR": ".mindir"}
 CACHE_KEEP = 32  # cached exports kept (newest first); each is about the checkpoint's size
+
+
+class ExportSidecar(BaseModel):
+    """`<file>.json` beside an export: everything a deployment needs to feed it faces."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = Field(description="The graph's file format: ONNX or MINDIR")
+    file: str = Field(description="The export's file name")
+    arch: str = Field(description="Architecture from the model registry")
+    source: str = Field(description="The checkpoint it was exported from")
+    source_sha256: str = Field(description="That checkpoint's SHA-256 when it was exported")
+    input: dict[str, Any] = Field(description="The input tensor: name, shape, dtype")
+    output: dict[str, Any] = Field(description="The output tensor: shape, meaning")
+    preprocessing: dict[str, Any] = Field(PREPROCESSING, description="How a face becomes the input")
+    class_names: list[str] = Field(list(CLASS_NAMES), description="Output classes, in order")
 
 
 def export(ckpt: Path | str, output: Path | str, file_format: str, arch: str, batch: int = 1) -> Path:
@@ -33,20 +52,16 @@ def export(ckpt: Path | str, output: Path | str, file_format: str, arch: str, ba
     output = Path(output)
     net = load_network(Path(ckpt), arch)
     _write_graph(net, output, file_format, batch)
-    fileio.write_json(
-        output.with_name(output.name + ".json"),
-        {
-            "format": file_format,
-            "file": output.name,
-            "arch": arch,
-            "source": str(ckpt),
-            "source_sha256": file_digest(ckpt),
-            "input": {"name": "x", "shape": [batch, 1, IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32"},
-            "output": {"shape": [batch, len(CLASS_NAMES)], "meaning": "class probabilities (softmax)"},
-            "preprocessing": PREPROCESSING,
-            "class_names": list(CLASS_NAMES),
-        },
+    sidecar = ExportSidecar(
+        format=file_format,
+        file=output.name,
+        arch=arch,
+        source=str(ckpt),
+        source_sha256=file_digest(ckpt),
+        input={"name": "x", "shape": [batch, 1, IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32"},
+        output={"shape": [batch, len(CLASS_NAMES)], "meaning": "class probabilities (softmax)"},
     )
+    fileio.write_json(output.with_name(output.name + ".json"), sidecar.model_dump(mode="json"))
     return output
 
 

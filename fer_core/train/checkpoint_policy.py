@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_core.ckpt.io import save_train_state, save_weights
+from fer_core.ckpt.sidecar import Sidecar
 from fer_core.config import TrainConfig
 from fer_core.runs import rundir
 
@@ -22,15 +23,11 @@ from fer_core.runs import rundir
 class CheckpointPolicy:
     def __init__(self, run_dir: Path, config: TrainConfig, run_id: str | None):
         self.run_dir, self.config = Path(run_dir), config
-        self.stamp = {
-            "arch": config.arch,
-            "config_hash": config.digest(),
-            "config": config.model_dump(),
-            "run_id": run_id,
-        }
+        self.stamp = Sidecar(arch=config.arch, config_hash=config.digest(), config=config.model_dump(), run_id=run_id)
 
-    def sidecar(self, **info: Any) -> dict[str, Any]:
-        return {**self.stamp, **info}
+    def sidecar(self, epoch: int, val_acc: float | None = None, step: int | None = None) -> Sidecar:
+        """What every checkpoint of this run says, and where training stood."""
+        return self.stamp.evolve(epoch=epoch, val_acc=val_acc, step=step)
 
     def end_of_epoch(
         self, net, optimizer, epoch: int, steps: int, val_acc: float, is_best: bool, state: dict[str, Any]
@@ -48,7 +45,7 @@ class CheckpointPolicy:
     def finish(self, net, epoch: int, val_acc: float | None) -> None:
         save_weights(net, self.run_dir / rundir.FINAL, self.sidecar(epoch=epoch, val_acc=val_acc))
 
-    def _periodic(self, net, epoch: int, steps: int, info: dict[str, Any]) -> None:
+    def _periodic(self, net, epoch: int, steps: int, info: Sidecar) -> None:
         keep = self.config.keep_checkpoints
         if keep <= 0:
             return

@@ -28,7 +28,7 @@ class TestRefresh:
             assert cell(table, best, "epoch") == "6"
             # the trainer saves a better epoch: new bytes, new sidecar; and a periodic checkpoint
             best.write_bytes(best.read_bytes())
-            sidecar.write_sidecar(best, {**sidecar.read_sidecar(best).model_dump(), "epoch": 7, "val_acc": 0.6123})
+            sidecar.write_sidecar(best, sidecar.read_sidecar(best).evolve(epoch=7, val_acc=0.6123))
             periodic = best.with_name("fer-7_10.ckpt")
             periodic.write_bytes(best.read_bytes())
             await wait_for(pilot, lambda: table.row_count == 6, timeout=15)

@@ -104,7 +104,7 @@ def fixed_ckpts(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(real)
         sidecar.write_sidecar(
-            path, {"arch": arch, "kind": kind, "expected_bytes": expected, "epoch": epoch, "val_acc": acc}
+            path, sidecar.Sidecar(arch=arch, kind=kind, expected_bytes=expected, epoch=epoch, val_acc=acc)
         )
     (root / "20251224-120000-cpu-basic" / "model.ckpt").write_bytes(b"PK\x03\x04 a zip, not a checkpoint")
     return root / FIXED_RUN / "best_model.ckpt"

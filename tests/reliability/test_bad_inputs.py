@@ -245,10 +245,11 @@ def real_ckpts(tmp_path_factory):
     import mindspore as ms
 
     from fer_core.ckpt.io import save_weights
+    from fer_core.ckpt.sidecar import Sidecar
     from fer_core.models import build_model
 
     folder = tmp_path_factory.mktemp("ckpts")
-    save_weights(build_model("tiny_cnn"), folder / "tiny.ckpt", {"arch": "tiny_cnn"})
+    save_weights(build_model("tiny_cnn"), folder / "tiny.ckpt", Sidecar(arch="tiny_cnn"))
     ms.save_checkpoint(build_model("fer_cnn"), str(folder / "fercnn.ckpt"))
     image = next(image_folder(folder / "faces", per_class=1, split=None).rglob("*.png"))
     return folder / "tiny.ckpt", folder / "fercnn.ckpt", image

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from fer_core.cli.main import main
+from fer_core.infer.export import ExportSidecar, file_digest
 from fer_core.infer.predictor import Predictor
 
 pytestmark = pytest.mark.slow
@@ -63,6 +64,7 @@ def test_export_command_writes_onnx_and_mindir_with_a_sidecar(tmp_path, faces, c
     assert main(["export", "--ckpt", str(ckpt), "--output", str(out), "--batch", "4"]) == 0
     side = json.loads((tmp_path / "model.onnx.json").read_text())
     assert side["input"]["shape"] == [4, 1, 48, 48] and len(side["class_names"]) == 7
+    assert ExportSidecar.model_validate(side).source_sha256 == file_digest(ckpt)
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     from fer_core.data import augment
 

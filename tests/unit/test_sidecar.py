@@ -54,14 +54,20 @@ def test_no_sidecar_is_no_problem(tmp_path):
 def test_write_fills_the_facts_and_leaves_out_what_is_unknown(tmp_path):
     ckpt = tmp_path / "best_model.ckpt"
     ckpt.write_bytes(b"12345")
-    path = write_sidecar(
-        ckpt, {"arch": "tiny_cnn", "kind": "weights", "epoch": 2, "val_acc": 0.5, "config": {"tta": True}}
-    )
+    path = write_sidecar(ckpt, Sidecar(arch="tiny_cnn", kind="weights", epoch=2, val_acc=0.5, config={"tta": True}))
     data = json.loads(path.read_text())
     assert data["file"] == "best_model.ckpt" and data["bytes"] == 5 and data["format"] == 1
     assert "step" not in data  # None is left out, not written as null
     side = read_sidecar(ckpt)
-    assert side == Sidecar.model_validate(data) and side.trained_tta == "flip"
+    assert side == Sidecar.from_json(data) and side.trained_tta == "flip"
     assert not list(tmp_path.glob(".*")), "written through a temporary file, renamed"
     with pytest.raises(ValueError):
-        write_sidecar(ckpt, {"epoch": -1})  # our own writer never writes a sidecar it could not read
+        write_sidecar(ckpt, Sidecar.model_construct(epoch=-1))  # never a sidecar it could not read
+
+
+def test_a_misspelt_field_is_an_error_when_writing_not_a_lost_fact(tmp_path):
+    with pytest.raises(ValueError, match="val_accuracy"):
+        Sidecar(arch="tiny_cnn", val_accuracy=0.5)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="epochs"):
+        Sidecar(arch="tiny_cnn").evolve(epochs=3)
+    assert Sidecar(arch="tiny_cnn").evolve(epoch=3).epoch == 3
