@@ -23,6 +23,7 @@ from fer_core.ckpt import index as records
 from fer_core.ckpt import verdict
 from fer_core.ckpt.arch import expected_bytes, identify, structure_problems, unknown_arch_message
 from fer_core.ckpt.index import Index
+from fer_core.ckpt.listing import CheckLine, CheckpointRow, run_name
 from fer_core.ckpt.sidecar import Sidecar, load_sidecar
 from fer_core.ckpt.verdict import Check, Verdict, human_bytes
 from fer_core.errors import CheckpointError, DataError
@@ -58,20 +59,41 @@ class Report:
         """`structure: ok · 12 tensors of tiny_cnn, …`: one line per check."""
         return [f"{c.name}: {c.verdict.level} · {c.verdict.text}" for c in self.checks]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The report as `fer-tui checkpoints --json` prints it: the verdict and each check
-        as their level and text."""
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "checks"}
-        data["path"] = str(self.path)
-        data["checks"] = [{"name": c.name, "level": c.verdict.level, "text": c.verdict.text} for c in self.checks]
-        data["verdict"] = self.verdict.to_dict()
-        return data
+    def to_row(self, root: Path | str | None = None) -> CheckpointRow:
+        """The report as `fer-tui checkpoints --json` prints it (the run named against `root`)."""
+        return CheckpointRow(
+            path=str(self.path),
+            run=run_name(self.path, root),
+            file=self.path.name,
+            size=self.size,
+            expected=self.expected,
+            kind=self.kind,
+            arch=self.arch,
+            epoch=self.epoch,
+            val_acc=self.val_acc,
+            verdict=self.verdict,
+            arch_source=self.arch_source,
+            params=self.params,
+            checks=[CheckLine(name=c.name, level=c.verdict.level, text=c.verdict.text) for c in self.checks],
+            behaviour=self.behaviour,
+        )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Report:
-        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        checks = [Check(c["name"], Verdict(c["level"], c["text"])) for c in data.pop("checks", [])]
-        return cls(path=Path(data.pop("path")), checks=checks, **data)
+    def from_row(cls, row: CheckpointRow) -> Report:
+        """The report a check job's progress event carried."""
+        return cls(
+            path=Path(row.path),
+            size=row.size,
+            kind=row.kind,
+            arch=row.arch,
+            arch_source=row.arch_source,
+            params=row.params,
+            expected=row.expected,
+            epoch=row.epoch,
+            val_acc=row.val_acc,
+            checks=[Check(c.name, Verdict(c.level, c.text)) for c in row.checks or []],
+            behaviour=row.behaviour,
+        )
 
 
 # ---------------------------------------------------------------- faces for the behaviour check

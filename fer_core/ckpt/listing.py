@@ -3,13 +3,51 @@ its record headers (about a millisecond a file). The deep check is `fer_core.ckp
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from fer_core.ckpt import verdict
 from fer_core.ckpt.index import find_checkpoints, read_index
 from fer_core.ckpt.sidecar import Sidecar, load_sidecar
-from fer_core.ckpt.verdict import Verdict
+from fer_core.ckpt.verdict import Level, Verdict
+
+
+class CheckLine(BaseModel):
+    """One named check of the deep path and its verdict, flat."""
+
+    name: str
+    level: Level
+    text: str = ""
+
+
+class CheckpointRow(BaseModel):
+    """One checkpoint as `fer-tui checkpoints --json` prints it and the check job carries it.
+    The quick listing sets the first ten fields; the deep check sets them all."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    path: str = Field(description="The checkpoint file")
+    run: str = Field("", description="The run folder it is in ('' for a loose file under the root)")
+    file: str = Field(description="Its file name")
+    size: int = Field(description="Bytes on disk")
+    expected: int | None = Field(None, description="Bytes MindSpore writes for its arch and kind")
+    kind: str | None = Field(None, description="weights or train_state")
+    arch: str | None = Field(None, description="Architecture from the model registry")
+    epoch: int | None = Field(None, description="Epochs completed when it was saved")
+    val_acc: float | None = Field(None, description="Validation accuracy at that epoch")
+    verdict: Verdict = Field(description="The worst of its checks")
+    arch_source: str | None = Field(None, description="deep: where the arch came from (sidecar, weights)")
+    params: int | None = Field(None, description="deep: parameters of the network")
+    checks: list[CheckLine] | None = Field(None, description="deep: every check, in the order judged")
+    behaviour: dict[str, Any] | None = Field(None, description="deep: faces, accuracy, mean_top, classes")
+
+    def to_line(self) -> str:
+        """The JSON line: what this row's check set (a quick row has no deep keys)."""
+        return json.dumps(self.model_dump(mode="json", exclude_unset=True))
 
 
 @dataclass
@@ -27,6 +65,20 @@ class CheckpointInfo:
     val_acc: float | None
     verdict: Verdict
     sidecar: Sidecar | None = None
+
+    def to_row(self) -> CheckpointRow:
+        return CheckpointRow(
+            path=str(self.path),
+            run=self.run,
+            file=self.file,
+            size=self.size,
+            expected=self.expected,
+            kind=self.kind,
+            arch=self.arch,
+            epoch=self.epoch,
+            val_acc=self.val_acc,
+            verdict=self.verdict,
+        )
 
 
 def run_name(path: Path, root: Path | str | None) -> str:

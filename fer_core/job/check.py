@@ -93,7 +93,7 @@ def _run_child(
                 process.wait()
                 raise CheckpointError(event.message)
             if isinstance(event, Progress) and event.report is not None:
-                done(Report.from_dict(event.report))
+                done(Report.from_row(event.report))
                 count += 1
         code = process.wait()
         if code >= 0:

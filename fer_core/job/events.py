@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from fer_core.ckpt.listing import CheckpointRow
 from fer_core.ckpt.verdict import Verdict
 
 KINDS = ("data", "check", "infer", "samples", "export")
@@ -54,7 +55,7 @@ class Progress(_Event):
     done: int = Field(0, description="Items finished so far, this one included")
     total: int | None = Field(None, description="Items in all, when known")
     prediction: Prediction | None = Field(None, description="infer: one image's prediction")
-    report: dict[str, Any] | None = Field(
+    report: CheckpointRow | None = Field(
         None, description="check: one checkpoint's report, as `fer-tui checkpoints --json` prints it"
     )
     verdict: Verdict | None = Field(None, description="check: that checkpoint's verdict")

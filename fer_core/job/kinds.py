@@ -55,7 +55,7 @@ def check(args, emit: Emit) -> None:
             Progress(
                 done=next(counter),
                 total=len(paths),
-                report=report.to_dict(),
+                report=report.to_row(),
                 verdict=report.verdict,
                 lines=report.lines(),
             )

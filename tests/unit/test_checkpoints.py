@@ -240,6 +240,10 @@ def test_checkpoints_verb_exits_nonzero_when_one_is_broken(run_dir, tmp_path, ca
     assert main(["checkpoints", str(tmp_path / "nowhere")]) == 2
     assert main(["checkpoints", str(run_dir), "--quick"]) == 0
     assert "best_model.ckpt" in capsys.readouterr().out
+    assert main(["checkpoints", str(folder), "--quick", "--json"]) == 1
+    quick = {json.loads(line)["file"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
+    assert quick["bad.ckpt"]["verdict"]["level"] == "broken" and "checks" not in quick["good.ckpt"]
+    assert rows["good.ckpt"]["checks"][0]["name"] == "structure"  # the deep row says each check
 
 
 def job(*args: str, timeout: int = 120):
@@ -284,7 +288,7 @@ def test_the_check_job_reports_each_checkpoint_and_the_worst(run_dir, tmp_path):
     assert isinstance(events[0], Started) and events[0].total == 2
     reports = [e for e in events if isinstance(e, Progress)]
     assert [r.verdict.level for r in reports] == ["ok", "broken"] and reports[0].lines[0].startswith("structure: ok")
-    assert reports[1].report["path"] == str(bad) and reports[1].verdict.text.startswith("truncated")
+    assert reports[1].report.path == str(bad) and reports[1].verdict.text.startswith("truncated")
     result = events[-1]
     assert isinstance(result, Result) and result.verdict.level == "broken"
     assert result.summary == {"checked": 2, "ok": 1, "unknown": 0, "warning": 0, "broken": 1}

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from fer_core.ckpt.listing import CheckpointRow
 from fer_core.ckpt.verdict import Verdict
 from fer_core.job.__main__ import main
 from fer_core.job.events import KINDS, Error, Prediction, Progress, Result, Skipped, Started, dump, parse
@@ -21,7 +22,10 @@ from fer_core.job.events import KINDS, Error, Prediction, Progress, Result, Skip
         Progress(done=1, total=3, prediction=Prediction(path="a.png", true=2, pred=2, probs=[0.1] * 7, correct=True)),
         Progress(done=0, skipped=Skipped(path="notes.txt", reason="not an image file")),
         Progress(
-            done=1, verdict=Verdict("broken", "truncated"), report={"path": "x.ckpt"}, lines=["structure: broken"]
+            done=1,
+            verdict=Verdict("broken", "truncated"),
+            report=CheckpointRow(path="x.ckpt", file="x.ckpt", size=9, verdict=Verdict("broken", "truncated")),
+            lines=["structure: broken"],
         ),
         Result(verdict=Verdict("warning", "uniform output"), summary={"accuracy": 0.5}, text="done"),
         Error(message="x.ckpt: empty file (0 bytes)"),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from fer_core import locations
 from fer_core.ckpt import listing
 from fer_core.ckpt.index import find_checkpoints
-from fer_core.ckpt.verdict import Verdict, exit_status, human_bytes
+from fer_core.ckpt.listing import CheckpointRow
+from fer_core.ckpt.verdict import exit_status, human_bytes
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import CheckpointError
 
@@ -41,14 +41,14 @@ def run(args) -> int:
     if not root.exists():
         raise CheckpointError(f"{root}: no such file or folder")
     if args.quick:
-        rows = [_quick_row(info) for info in listing.scan(root)]
+        rows = [info.to_row() for info in listing.scan(root)]
     else:
         os.environ.setdefault("GLOG_v", "3")  # MindSpore's INFO/WARNING chatter off unless asked for
         from fer_core.job.check import check_all
 
         rows = [
-            _full_row(r, root)
-            for r in check_all(
+            report.to_row(root)
+            for report in check_all(
                 find_checkpoints(root), args.samples or default_samples(), device_target=args.device_target
             )
         ]
@@ -57,44 +57,22 @@ def run(args) -> int:
         return 0
     if args.json:
         for row in rows:
-            print(json.dumps(row))
+            print(row.to_line())
     else:
         print_table(rows)
-    return exit_status(r["verdict"]["level"] for r in rows)
+    return exit_status(row.verdict.level for row in rows)
 
 
-def _quick_row(info: listing.CheckpointInfo) -> dict:
-    return {
-        "path": str(info.path),
-        "run": info.run,
-        "file": info.file,
-        "size": info.size,
-        "expected": info.expected,
-        "kind": info.kind,
-        "arch": info.arch,
-        "epoch": info.epoch,
-        "val_acc": info.val_acc,
-        "verdict": info.verdict.to_dict(),
-    }
-
-
-def _full_row(report, root: Path) -> dict:
-    data = report.to_dict()
-    data["run"] = listing.run_name(report.path, root)
-    data["file"] = report.path.name
-    return data
-
-
-def print_table(rows: list[dict]) -> None:
+def print_table(rows: list[CheckpointRow]) -> None:
     print(
         f"{'run':<28} {'file':<18} {'size':>9} {'expected':>9} {'kind':<11} {'arch':<13} "
         f"{'epoch':>5} {'val acc':>7}  verdict"
     )
     for r in rows:
-        acc = r.get("val_acc")
+        epoch = "-" if r.epoch is None else str(r.epoch)
+        acc = "-" if r.val_acc is None else f"{r.val_acc:.4f}"
         print(
-            f"{r['run'][-28:]:<28} {r['file'][:18]:<18} {human_bytes(r['size']):>9} "
-            f"{human_bytes(r.get('expected')):>9} {str(r.get('kind') or '-'):<11} {str(r.get('arch') or '-'):<13} "
-            f"{str(r.get('epoch') if r.get('epoch') is not None else '-'):>5} "
-            f"{(f'{acc:.4f}' if isinstance(acc, (int, float)) else '-'):>7}  {Verdict(**r['verdict'])}"
+            f"{r.run[-28:]:<28} {r.file[:18]:<18} {human_bytes(r.size):>9} "
+            f"{human_bytes(r.expected):>9} {r.kind or '-':<11} {r.arch or '-':<13} "
+            f"{epoch:>5} {acc:>7}  {r.verdict}"
         )
