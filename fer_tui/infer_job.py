@@ -10,7 +10,7 @@ from rich.text import Text
 
 from fer_core.ckpt.listing import CheckpointInfo
 from fer_core.ckpt.verdict import OK
-from fer_core.job.events import Error, Result, Started
+from fer_core.job.events import Error, InferSummary, Result, Started
 from fer_tui.format import duration, percent, verdict_text
 from fer_tui.widgets.ckpt_table import MARKS
 
@@ -81,9 +81,8 @@ def job_summary(job: Job, tallies) -> Text:
         if done is not None:
             text.append(" ")
             text.append(verdict_text(done.verdict or OK, full=single))
-            seconds = done.summary.get("seconds")
-            if single and isinstance(seconds, (int, float)):
-                text.append(f" · {duration(seconds)}", style="dim")
+            if single and isinstance(done.summary, InferSummary):
+                text.append(f" · {duration(done.summary.seconds)}", style="dim")
     if job.cancelled:
         text.append(" · cancelled", style="yellow")
     return text

@@ -12,7 +12,7 @@ events (a library's chatter), so either side may grow.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -63,15 +63,52 @@ class Progress(_Event):
     skipped: Skipped | None = Field(None, description="an input left out")
 
 
+class DataSummary(_Event):
+    kind: Literal["data"] = "data"
+    rows: dict[str, int] = Field(description="Rows per split")
+    skipped: int = Field(0, description="Rows left out (named in the text)")
+
+
+class CheckSummary(_Event):
+    kind: Literal["check"] = "check"
+    checked: int = Field(description="Checkpoints checked")
+    ok: int = 0
+    unknown: int = 0
+    warning: int = 0
+    broken: int = 0
+
+
+class InferSummary(_Event):
+    kind: Literal["infer"] = "infer"
+    total: int = Field(description="Images predicted")
+    correct: int | None = Field(None, description="Of them right; None when the true classes are unknown")
+    accuracy: float | None = Field(None, description="correct / total")
+    seconds: float = Field(description="Wall time of the job")
+
+
+class SamplesSummary(_Event):
+    kind: Literal["samples"] = "samples"
+    folder: str = Field(description="The sample folder")
+    written: int = Field(description="Faces written")
+    missing: list[str] = Field(default_factory=list, description="Classes with fewer faces than asked")
+
+
+class ExportSummary(_Event):
+    kind: Literal["export"] = "export"
+    output: str = Field(description="The exported file")
+
+
+Summary = Annotated[
+    DataSummary | CheckSummary | InferSummary | SamplesSummary | ExportSummary, Field(discriminator="kind")
+]
+
+
 class Result(_Event):
     event: Literal["result"] = "result"
     verdict: Verdict | None = Field(
         None, description="infer: the behaviour rule on every prediction; check: the worst checkpoint's"
     )
-    summary: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The kind's numbers (infer: total, correct, accuracy, seconds; samples: folder, faces)",
-    )
+    summary: Summary | None = Field(None, description="The kind's numbers")
     text: str = Field("", description="What the matching `fer-tui` verb prints")
 
 

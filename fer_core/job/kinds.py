@@ -16,7 +16,19 @@ from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import CheckpointError, FerError
-from fer_core.job.events import KINDS, Prediction, Progress, Result, Skipped, Started
+from fer_core.job.events import (
+    KINDS,
+    CheckSummary,
+    DataSummary,
+    ExportSummary,
+    InferSummary,
+    Prediction,
+    Progress,
+    Result,
+    SamplesSummary,
+    Skipped,
+    Started,
+)
 
 Emit = Callable[[object], None]
 BATCH = 32  # images per forward pass: inference progress arrives in steps of this size
@@ -29,10 +41,9 @@ def data(args, emit: Emit) -> None:
     dataset = load_dataset(args.path, use_cache=not args.no_cache)
     emit(
         Result(
-            summary={
-                "rows": {name: len(split) for name, split in dataset.splits.items()},
-                "skipped": len(dataset.skipped),
-            },
+            summary=DataSummary(
+                rows={name: len(split) for name, split in dataset.splits.items()}, skipped=len(dataset.skipped)
+            ),
             text="\n".join(describe(dataset)),
         )
     )
@@ -68,7 +79,7 @@ def check(args, emit: Emit) -> None:
     emit(
         Result(
             verdict=verdict.worst(r.verdict for r in reports),
-            summary={"checked": len(reports), **{level: levels.count(level) for level in verdict.LEVELS}},
+            summary=CheckSummary(checked=len(reports), **{level: levels.count(level) for level in verdict.LEVELS}),
         )
     )
 
@@ -137,12 +148,12 @@ def infer(args, emit: Emit) -> None:
     emit(
         Result(
             verdict=judged,
-            summary={
-                "total": len(all_probs),
-                "correct": correct,
-                "accuracy": None if correct is None else correct / len(all_probs),
-                "seconds": round(time.time() - started, 3),
-            },
+            summary=InferSummary(
+                total=len(all_probs),
+                correct=correct,
+                accuracy=None if correct is None else correct / len(all_probs),
+                seconds=round(time.time() - started, 3),
+            ),
         )
     )
 
@@ -155,7 +166,7 @@ def samples(args, emit: Emit) -> None:
     result = make(args)
     emit(
         Result(
-            summary={"folder": str(result.folder), "written": len(result.written), "missing": result.missing},
+            summary=SamplesSummary(folder=str(result.folder), written=len(result.written), missing=result.missing),
             text="\n".join(summary_lines(result, args.csv)),
         )
     )
@@ -166,7 +177,7 @@ def export(args, emit: Emit) -> None:
 
     emit(Started(job="export"))
     written, text = make(args)
-    emit(Result(summary={"output": str(written)}, text=text))
+    emit(Result(summary=ExportSummary(output=str(written)), text=text))
 
 
 def _check_arguments(parser) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fer_core import CLASS_NAMES
 from fer_core.ckpt.verdict import OK
-from fer_core.job.events import Error, Prediction, Progress, Result, Started, dump
+from fer_core.job.events import Error, InferSummary, Prediction, Progress, Result, Started, dump
 
 
 def emit(event) -> None:
@@ -68,12 +68,9 @@ def infer(argv: list[str]) -> int:
     emit(
         Result(
             verdict=OK,
-            summary={
-                "total": len(files),
-                "correct": correct,
-                "accuracy": correct / len(files) if files else None,
-                "seconds": 1.5,
-            },
+            summary=InferSummary(
+                total=len(files), correct=correct, accuracy=correct / len(files) if files else None, seconds=1.5
+            ),
         )
     )
     return 0

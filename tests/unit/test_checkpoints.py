@@ -273,13 +273,13 @@ def test_the_infer_job_streams_typed_events(run_dir, sample_folder):
     assert [(s.path.endswith("notes.txt"), s.reason) for s in skipped] == [(True, "not an image file")]
     result = events[-1]
     assert isinstance(result, Result) and result.verdict == OK
-    assert result.summary["accuracy"] == pytest.approx(sum(p.correct for p in predictions) / 84)
+    assert result.summary.accuracy == pytest.approx(sum(p.correct for p in predictions) / 84)
     status, events, _ = job(*args[:4], str(sample_folder / "happy" / "notes.txt"))
     assert status == 2 and isinstance(events[-1], Error) and "notes.txt" in events[-1].message
 
 
 def test_the_check_job_reports_each_checkpoint_and_the_worst(run_dir, tmp_path):
-    from fer_core.job.events import Progress, Result, Started
+    from fer_core.job.events import CheckSummary, Progress, Result, Started
 
     bad = tmp_path / "bad.ckpt"
     bad.write_bytes((run_dir / "best_model.ckpt").read_bytes()[:1000])
@@ -291,4 +291,4 @@ def test_the_check_job_reports_each_checkpoint_and_the_worst(run_dir, tmp_path):
     assert reports[1].report.path == str(bad) and reports[1].verdict.text.startswith("truncated")
     result = events[-1]
     assert isinstance(result, Result) and result.verdict.level == "broken"
-    assert result.summary == {"checked": 2, "ok": 1, "unknown": 0, "warning": 0, "broken": 1}
+    assert result.summary == CheckSummary(checked=2, ok=1, broken=1)

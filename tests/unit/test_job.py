@@ -12,7 +12,7 @@ import pytest
 from fer_core.ckpt.listing import CheckpointRow
 from fer_core.ckpt.verdict import Verdict
 from fer_core.job.__main__ import main
-from fer_core.job.events import KINDS, Error, Prediction, Progress, Result, Skipped, Started, dump, parse
+from fer_core.job.events import KINDS, Error, InferSummary, Prediction, Progress, Result, Skipped, Started, dump, parse
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,11 @@ from fer_core.job.events import KINDS, Error, Prediction, Progress, Result, Skip
             report=CheckpointRow(path="x.ckpt", file="x.ckpt", size=9, verdict=Verdict("broken", "truncated")),
             lines=["structure: broken"],
         ),
-        Result(verdict=Verdict("warning", "uniform output"), summary={"accuracy": 0.5}, text="done"),
+        Result(
+            verdict=Verdict("warning", "uniform output"),
+            summary=InferSummary(total=2, correct=1, accuracy=0.5, seconds=0.1),
+            text="done",
+        ),
         Error(message="x.ckpt: empty file (0 bytes)"),
     ],
 )
@@ -58,7 +62,7 @@ def run(*argv: str) -> tuple[int, list]:
 def test_the_data_job_says_what_fer_tui_data_says(capsys):
     status, events = run("data", "demo")
     assert status == 0 and [type(e) for e in events] == [Started, Result]
-    assert events[1].summary["rows"]["Training"] == 2100 and "PublicTest" in events[1].text
+    assert events[1].summary.rows["Training"] == 2100 and "PublicTest" in events[1].text
 
 
 def test_a_bad_csv_ends_in_one_error_event_naming_the_line(tmp_path):
@@ -74,7 +78,7 @@ def test_a_bad_csv_ends_in_one_error_event_naming_the_line(tmp_path):
 def test_the_samples_job_by_true_class_needs_no_checkpoint(tmp_path):
     status, events = run("samples", "--csv", "demo", "--num_samples", "1", "--output", str(tmp_path / "s"))
     assert status == 0 and isinstance(events[-1], Result), events
-    assert events[-1].summary["written"] == 7 and "7 faces from demo" in events[-1].text
+    assert events[-1].summary.written == 7 and "7 faces from demo" in events[-1].text
 
 
 @pytest.mark.parametrize("kind", ["check", "export", "infer"])
