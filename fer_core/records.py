@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# what a trainer writes in status.json; `lost` and `unknown` are judged by readers (runs.py)
-State = Literal["starting", "running", "finished", "stopped", "failed", "early_stopped"]
+# Every state a run can be in. A trainer writes the first six in status.json; readers judge the
+# last two (fer_core.runs.rundir.effective_state): `lost`, a live state whose trainer is gone, and
+# `unknown`, a status that names none.
+State = Literal["starting", "running", "finished", "stopped", "failed", "early_stopped", "lost", "unknown"]
 
 
 class _Record(BaseModel):

@@ -11,9 +11,9 @@ from typing import Any
 from rich.text import Text
 
 from fer_core.ckpt.verdict import Verdict
-from fer_core.records import EpochRow
+from fer_core.records import EpochRow, State
 
-STATE_STYLES = {
+STATE_STYLES: dict[State, str] = {
     "starting": "bold yellow",
     "running": "bold green",
     "finished": "cyan",

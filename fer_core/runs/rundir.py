@@ -23,15 +23,16 @@ from typing import Any
 from fer_core import fileio
 from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
 from fer_core.errors import RunError
-from fer_core.records import EpochRow, RunStatus
+from fer_core.records import EpochRow, RunStatus, State
 from fer_core.runs import runlock
 
 CONFIG, STATUS, METRICS, LOG = "config.toml", "status.json", "metrics.jsonl", "train.log"
 LAST_STATE, BEST, FINAL = "last_state.ckpt", "best_model.ckpt", "final_model.ckpt"
 
-LIVE_STATES = ("starting", "running")
-END_STATES = ("finished", "stopped", "failed", "early_stopped")
-RESUMABLE_STATES = ("stopped", "failed", "lost")
+LIVE_STATES: tuple[State, ...] = ("starting", "running")
+END_STATES: tuple[State, ...] = ("finished", "stopped", "failed", "early_stopped")
+JUDGED_STATES: tuple[State, ...] = ("lost", "unknown")  # a reader's judgement, never written
+RESUMABLE_STATES: tuple[State, ...] = ("stopped", "failed", "lost")
 HEARTBEAT_STALE = 60.0  # seconds without a status write before a live run counts as lost
 
 
@@ -155,7 +156,7 @@ def pid_alive(pid: Any) -> bool:
         return True
 
 
-def effective_state(status: RunStatus | None, now: float | None = None, run_dir: Path | None = None) -> str:
+def effective_state(status: RunStatus | None, now: float | None = None, run_dir: Path | None = None) -> State:
     """The state a person should see: a live state whose trainer is gone is `lost`. With
     `run_dir`, a run whose lock file exists but is held by no one is lost at once, even if
     another process now has its old pid."""
@@ -177,7 +178,7 @@ def effective_state(status: RunStatus | None, now: float | None = None, run_dir:
 class RunInfo:
     path: Path
     status: RunStatus
-    state: str
+    state: State
 
     @property
     def run_id(self) -> str:

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from fer_core.errors import FerError
-from fer_core.records import EpochRow, RunStatus
+from fer_core.records import EpochRow, RunStatus, State
 from fer_core.runs import launcher, rundir
 from fer_tui.actions import Action, bindings
 from fer_tui.format import best_point, series
@@ -39,7 +39,7 @@ class RunScreen(Screen):
         self.tail = rundir.MetricsTail(self.run_dir / rundir.METRICS)
         self.status = RunStatus()  # nothing known yet: the state is `unknown`
         self.rows: list[EpochRow] = []
-        self.state = "unknown"
+        self.state: State = "unknown"
         self.device, self.arch = "-", "-"
 
     def compose(self) -> ComposeResult:

@@ -102,8 +102,13 @@ def test_evolve_validates_and_refuses_unknown_fields():
         status.evolve(state="exploded")
 
 
-def test_the_states_a_trainer_writes_are_the_live_and_end_states():
-    assert set(get_args(State)) == set(rundir.LIVE_STATES) | set(rundir.END_STATES)
+def test_one_literal_holds_every_state_a_person_sees():
+    assert set(get_args(State)) == set(rundir.LIVE_STATES) | set(rundir.END_STATES) | set(rundir.JUDGED_STATES)
+    assert rundir.effective_state(None) == "unknown"
+    assert rundir.effective_state(RunStatus(state="running", pid=None, updated=0.0)) == "lost"
+    from fer_tui.format import STATE_STYLES
+
+    assert set(STATE_STYLES) == set(get_args(State))  # the dashboard colours every one
 
 
 def test_progress_judges_best_and_patience_and_reads_an_old_last_state():
