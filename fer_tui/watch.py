@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fer_core.ckpt import sidecar
+from fer_core.ckpt.index import find_checkpoints
 from fer_core.runs import rundir
 
 
@@ -36,10 +37,10 @@ class RunWatch:
         return changed
 
 
-def checkpoint_stamps(root: Path) -> frozenset:
+def checkpoint_stamps(root: Path) -> frozenset[tuple[str, int, int]]:
     """(path, mtime_ns, size) of every .ckpt under root and of its sidecar (epoch and val acc
     live there): changes when a trainer writes a checkpoint, not at every status.json write."""
-    ckpts = list(Path(root).rglob("*.ckpt")) if Path(root).is_dir() else []
+    ckpts = find_checkpoints(root) if Path(root).is_dir() else []  # the listing's own discovery
     paths = ckpts + [sidecar.sidecar_path(ckpt) for ckpt in ckpts]
     return frozenset((str(p), *now) for p in paths if (now := stamp(p)) is not None)
 

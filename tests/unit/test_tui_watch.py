@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from fer_core import fileio
+from fer_core.ckpt.index import find_checkpoints
 from fer_core.runs import rundir
 from fer_tui.watch import RunWatch, checkpoint_stamps, read_tail
 
@@ -47,3 +49,19 @@ def test_checkpoint_stamps_follow_checkpoints_and_sidecars_not_status(tmp_path):
     (run / "best_model.json").write_text('{"epoch": 2}')  # its sidecar: rescan
     assert checkpoint_stamps(tmp_path) != with_ckpt
     assert checkpoint_stamps(tmp_path / "missing") == frozenset()
+
+
+def test_a_checkpoint_being_written_under_a_temporary_name_triggers_no_rescan(tmp_path):
+    """fileio writes `.best_model.ckpt.XXXX.ckpt` and renames it: only the rename is news."""
+    run = tmp_path / "20260101-000000-demo"
+    run.mkdir()
+    (run / "best_model.ckpt").write_bytes(b"x")
+    before = checkpoint_stamps(tmp_path)
+    with fileio.atomic_path(run / "best_model.ckpt", suffix=".ckpt") as temporary:
+        temporary.write_bytes(b"half")
+        assert temporary.name.startswith(".best_model.ckpt.") and temporary.suffix == ".ckpt"
+        assert checkpoint_stamps(tmp_path) == before
+        temporary.write_bytes(b"half of it, and more")  # still growing: still nothing to rescan
+        assert checkpoint_stamps(tmp_path) == before
+    assert checkpoint_stamps(tmp_path) != before
+    assert {path for path, *_ in checkpoint_stamps(tmp_path)} == {str(p) for p in find_checkpoints(tmp_path)}
