@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fer_core import fileio
+
 # what a trainer writes in status.json; `lost` and `unknown` are judged by readers (runs.py)
 State = Literal["starting", "running", "finished", "stopped", "failed", "early_stopped"]
 
@@ -75,7 +77,7 @@ class EpochRow(_Record):
     @classmethod
     def from_line(cls, line: str | bytes) -> EpochRow:
         """One metrics.jsonl line; ValueError (pydantic's ValidationError is one) if damaged."""
-        return cls.model_validate(json.loads(line))
+        return cls.model_validate(fileio.parse_json(line))  # nesting capped: never a RecursionError
 
 
 class TrainProgress(_Record):
