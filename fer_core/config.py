@@ -263,15 +263,21 @@ def save_preset(name: str, config: TrainConfig, description: str = "", overwrite
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file anyone may have edited (a preset, --config, a run's config.toml): its size
+    and nesting capped (fileio), every failure one ConfigError naming the file."""
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        text = fileio.read_capped(path).decode("utf-8")
+        return fileio.parse_toml(text)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: cannot read ({error})") from None
+    except ValueError as error:  # too large, or nested deeper than any config
+        raise ConfigError(f"{path}: not a config ({error})") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
 
 
 def load_config_file(path: Path) -> TrainConfig:

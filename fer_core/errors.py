@@ -22,3 +22,9 @@ class CheckpointError(FerError):
 
 class RunError(FerError):
     """A run directory that is missing, busy or not resumable."""
+
+
+class ForeignFileError(FerError, OSError):
+    """A name fer-tui would write that holds something it never writes (a symbolic link, a
+    FIFO, a folder, a device): refused, never written through. An OSError too, so code that
+    already copes with a path the system refused copes with this one."""

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fer_core import fileio
+
 # Every state a run can be in. A trainer writes the first six in status.json; readers judge the
 # last two (fer_core.runs.rundir.effective_state): `lost`, a live state whose trainer is gone, and
 # `unknown`, a status that names none.
@@ -77,7 +79,7 @@ class EpochRow(_Record):
     @classmethod
     def from_line(cls, line: str | bytes) -> EpochRow:
         """One metrics.jsonl line; ValueError (pydantic's ValidationError is one) if damaged."""
-        return cls.model_validate(json.loads(line))
+        return cls.model_validate(fileio.parse_json(line))  # nesting capped: never a RecursionError
 
 
 class TrainProgress(_Record):

@@ -84,7 +84,10 @@ def load_train_state(path: Path, net, optimizer) -> dict[str, Any]:
         if param.name == "learning_rate":
             values.setdefault(param.name, param)
     ms.load_param_into_net(optimizer, values, strict_load=False)
-    return json.loads(str(raw))
+    try:
+        return fileio.parse_json(str(raw))
+    except ValueError as error:
+        raise CheckpointError(f"{path}: its training state is damaged ({error})") from None
 
 
 def load_network(path: Path, arch: str, device_target: str = "CPU"):

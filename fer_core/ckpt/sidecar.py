@@ -95,11 +95,13 @@ def load_sidecar(ckpt: Path | str) -> tuple[Sidecar | None, str | None]:
 
     path = sidecar_path(ckpt)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = fileio.read_json(path)  # size and nesting capped
     except FileNotFoundError:
         return None, None
+    except json.JSONDecodeError:
+        return None, f"sidecar {path.name}: not valid JSON"
     except (OSError, ValueError) as error:
-        why = getattr(error, "strerror", None) or "not valid JSON"
+        why = getattr(error, "strerror", None) or str(error)
         return None, f"sidecar {path.name}: {why}"
     if not isinstance(data, dict):
         return None, f"sidecar {path.name}: not a JSON object"

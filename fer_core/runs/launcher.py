@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from fer_core import fileio
 from fer_core.errors import ConfigError, RunError
 from fer_core.runs.rundir import (
     CONFIG,
@@ -17,6 +18,7 @@ from fer_core.runs.rundir import (
     LIVE_STATES,
     LOG,
     STATUS,
+    check_own_files,
     effective_state,
     pid_alive,
     read_config,
@@ -51,7 +53,7 @@ def launch_detached(run_dir: Path, resume: bool = False) -> int:
         # below never races its start-up (which deletes every temporary in the directory)
         ready_read, ready_write = os.pipe()
         try:
-            with open(run_dir / LOG, "ab") as log, signals_unblocked():
+            with fileio.open_append(run_dir / LOG) as log, signals_unblocked():
                 process = subprocess.Popen(
                     trainer_command(run_dir, resume),
                     stdin=subprocess.DEVNULL,
@@ -98,6 +100,7 @@ def check_resumable(run_dir: Path, holding_lock: bool = False) -> None:
         raise RunError(f"{run_dir}: the run already {state.replace('_', ' ')}; nothing to resume")
     if not (run_dir / CONFIG).exists():
         raise RunError(f"{run_dir}: no {CONFIG}; not a run directory")
+    check_own_files(run_dir)  # a train.log or checkpoint name that is a link: refused now
     read_config(run_dir)  # an edited or unreadable config.toml: ConfigError naming the file
     state_file = run_dir / LAST_STATE
     if not state_file.exists():
@@ -112,20 +115,19 @@ def check_resumable(run_dir: Path, holding_lock: bool = False) -> None:
 def trainer_pid(run_dir: Path) -> int:
     """The pid of the process training this run, proven by the run's lock, or RunError.
 
-    status.json's pid alone is not trusted: after a kill -9 it may belong to some other
+    status.json's pid alone is never trusted: after a kill -9 it may belong to some other
     process, and the file can be edited. The trainer is the process that has the run's lock
-    file open while the lock is held; trainers older than the lock are recognised by their
-    command line naming the run directory.
+    file open while the lock is held; with no lock file (a trainer older than the lock), only
+    a process whose command line is this run's trainer command (`-m fer_core.train RUN_DIR`,
+    which the msrun supervisor is too) is signalled.
     """
     run_dir = Path(run_dir)
     status = read_status(run_dir)
     pids = (status.pid if status else None, runlock.holder_pid(run_dir))
     candidates = [p for p in pids if isinstance(p, int) and p > 0]
-    if runlock.lock_path(run_dir).exists():
+    if os.path.lexists(runlock.lock_path(run_dir)):
         if not runlock.is_held(run_dir):
-            state = effective_state(status)
-            why = "starting: try again in a moment" if state == "starting" else state
-            raise RunError(f"{run_dir}: the run is not live ({why}); nothing to stop")
+            raise RunError(_not_live(run_dir, status))
         for pid in candidates:
             if runlock.process_has_lock_open(pid, run_dir):
                 return pid
@@ -133,21 +135,48 @@ def trainer_pid(run_dir: Path) -> int:
             f"{run_dir}: pid {candidates[0] if candidates else 'none'} in {STATUS} is not the process "
             f"holding the run's lock; not signalled"
         )
-    for pid in candidates[:1]:  # a trainer from before the lock existed
-        line = _cmdline(pid)
-        if pid_alive(pid) and (str(run_dir) in line or str(run_dir.resolve()) in line):
+    pid = candidates[0] if candidates else None
+    if pid is not None and pid_alive(pid):
+        if is_trainer_of(pid, run_dir):
             return pid
-    state = effective_state(status)
-    if state == "starting" and not candidates:
+        raise RunError(
+            f"{run_dir}: no {runlock.LOCK_NAME}, and pid {pid} in {STATUS} is not this run's trainer "
+            f"(its command line does not train {run_dir.name}); not signalled"
+        )
+    if effective_state(status) == "starting" and not candidates:
         raise RunError(f"{run_dir}: the trainer has not started yet (no pid recorded); try again in a moment")
-    raise RunError(f"{run_dir}: the run is not live ({state}); nothing to stop")
+    raise RunError(_not_live(run_dir, status))
 
 
-def _cmdline(pid: int) -> str:
+def _not_live(run_dir: Path, status) -> str:
+    """Why there is nothing to stop, in words that match what happened."""
+    state = effective_state(status, run_dir=run_dir)  # `lost`: it says live, its trainer is gone
+    why = {
+        "lost": "its trainer is gone (lost)",
+        "starting": "starting: try again in a moment",
+        "unknown": f"its {STATUS} names no state",
+    }.get(state, state.replace("_", " "))
+    return f"{run_dir}: the run is not live ({why}); nothing to stop"
+
+
+def is_trainer_of(pid: int, run_dir: Path) -> bool:
+    """Whether process `pid` runs this run's trainer command (trainer_command), its run
+    directory argument naming `run_dir` from the process's own working directory."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cwd = os.readlink(f"/proc/{pid}/cwd")
     except OSError:
-        return ""
+        return False
+    argv = [os.fsdecode(part) for part in raw.split(b"\0")[:-1]]
+    base = trainer_command(Path("RUN"))[:-1]  # the interpreter may differ (another install)
+    if len(argv) < len(base) + 1 or argv[1 : len(base)] != base[1:]:
+        return False
+    if any(arg != "--resume" for arg in argv[len(base) + 1 :]):
+        return False
+    try:
+        return Path(cwd, argv[len(base)]).resolve() == run_dir.resolve()
+    except OSError:
+        return False
 
 
 def stop_run(run_dir: Path, sig: int = signal.SIGTERM) -> int:

@@ -11,8 +11,8 @@ Nothing here imports mindspore: the TUI and the CLI read runs with this module a
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -44,6 +44,10 @@ def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = 
     root = root or resolve_save_dir(config)
     try:
         root.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # the save_dir, or a folder above it, is a file
+        blocker = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), root)
+        where = f"save_dir {root} is" if blocker == root else f"save_dir {root}: {blocker} is"
+        raise RunError(f"{where} a file, not a folder") from None
     except OSError as error:
         raise RunError(f"{root}: cannot create the save_dir ({error.strerror})") from None
     if not os.access(root, os.W_OK):
@@ -92,7 +96,7 @@ def read_status(run_dir: Path) -> RunStatus | None:
     """status.json, or None if it is missing, unreadable or not a status (it is never
     half-written, so that is a file someone else made or broke)."""
     try:
-        data = json.loads((Path(run_dir) / STATUS).read_text(encoding="utf-8"))
+        data = fileio.read_json(Path(run_dir) / STATUS)  # size and nesting capped
         return RunStatus.model_validate(data)
     except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
         return None
@@ -236,12 +240,28 @@ def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
 
 
 def remove_stale_temporaries(run_dir: Path) -> None:
-    """Delete every half-written file in the run directory (hidden names: renames that never
-    happened). Called only with the run's lock held, so no other writer can be mid-write."""
-    for path in Path(run_dir).glob(".*"):
-        if path.name == runlock.LOCK_NAME or not path.is_file():
-            continue
-        try:
-            path.unlink()
-        except OSError:
-            continue
+    """Delete the half-written files fer-tui left in the run directory (renames that never
+    happened): only names fer-tui gives its temporaries (fileio.is_temporary), so a user's
+    `.notes.md` or `.gitignore` stays. Called only with the run's lock held, so no other
+    writer can be mid-write."""
+    for entry in os.scandir(run_dir):
+        if fileio.is_temporary(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+
+
+# the names a trainer writes in its run directory (and each checkpoint's `.json` sidecar)
+OWN_FILES = (CONFIG, STATUS, METRICS, LOG, runlock.LOCK_NAME, LAST_STATE, BEST, FINAL)
+_PERIODIC = re.compile(r"fer-\d+_\d+\.(ckpt|json)")
+
+
+def check_own_files(run_dir: Path) -> None:
+    """Refuse (ForeignFileError, one line naming it) a run directory where a name the trainer
+    writes holds a symbolic link, a FIFO, a folder or a device: said before a trainer starts,
+    where each write would refuse it anyway."""
+    sidecars = {Path(name).with_suffix(".json").name for name in (LAST_STATE, BEST, FINAL)}
+    for entry in os.scandir(run_dir):
+        if entry.name in OWN_FILES or entry.name in sidecars or _PERIODIC.fullmatch(entry.name):
+            fileio.refuse_foreign(entry.path)

@@ -7,6 +7,8 @@ A launcher takes the lock before it checks the run and hands the locked descript
 trainer it spawns (`pass_fds` + FER_TUI_LOCK_FD): there is no moment between "checked" and
 "running" when a second resume could slip in. The file holds the holder's pid, as a hint for
 messages; whether a process is the trainer is decided by the lock, never by that text.
+The lock is opened with fileio.open_own: a symbolic link or a FIFO named trainer.lock is
+refused in one line, never followed (a pid written outside the run) or waited on (a hang).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import os
 import time
 from pathlib import Path
 
-from fer_core.errors import RunError
+from fer_core import fileio
+from fer_core.errors import ForeignFileError, RunError
 
 LOCK_NAME = "trainer.lock"
 LOCK_FD_ENV = "FER_TUI_LOCK_FD"
@@ -51,7 +54,9 @@ def lock_path(run_dir: Path | str) -> Path:
 
 def _open(run_dir: Path) -> int:
     try:
-        return os.open(lock_path(run_dir), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        return fileio.open_own(lock_path(run_dir), os.O_RDWR | os.O_CREAT)
+    except ForeignFileError as error:
+        raise RunError(f"{error}; it is not the run's lock") from None
     except OSError as error:
         raise RunError(f"{lock_path(run_dir)}: cannot open the run's lock ({error.strerror})") from None
 
@@ -85,7 +90,7 @@ def adopt_or_acquire(run_dir: Path | str) -> RunLock:
     if raw.isdigit():
         fd = int(raw)
         try:
-            mine, disk = os.fstat(fd), os.stat(lock_path(run_dir))
+            mine, disk = os.fstat(fd), os.lstat(lock_path(run_dir))
             if (mine.st_dev, mine.st_ino) == (disk.st_dev, disk.st_ino):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours already: returns at once
                 os.set_inheritable(fd, False)
@@ -120,10 +125,9 @@ def wait_for_launcher(timeout: float = 30.0) -> None:
 
 def is_held(run_dir: Path | str) -> bool:
     """Whether a live process holds the run's lock (a probe, released at once)."""
-    path = lock_path(run_dir)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
+        fd = fileio.open_own(lock_path(run_dir), os.O_RDONLY)
+    except OSError:  # none, or not a lock a trainer could hold (a link, a FIFO)
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -136,9 +140,11 @@ def is_held(run_dir: Path | str) -> bool:
 
 def holder_pid(run_dir: Path | str) -> int | None:
     try:
-        text = lock_path(run_dir).read_text(encoding="ascii", errors="replace").strip()
+        fd = fileio.open_own(lock_path(run_dir), os.O_RDONLY)
     except OSError:
         return None
+    with os.fdopen(fd, "rb") as handle:
+        text = handle.read(32).decode("ascii", errors="replace").strip()
     return int(text) if text.isdigit() else None
 
 
@@ -146,7 +152,7 @@ def process_has_lock_open(pid: int, run_dir: Path | str) -> bool:
     """Whether process `pid` has this run's lock file open (/proc/PID/fd): proof it is the
     trainer (or its launcher), whatever a status file says about that pid."""
     try:
-        target = os.stat(lock_path(run_dir))
+        target = os.lstat(lock_path(run_dir))  # a link to some other file proves nothing
         fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
         return False

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_core import fileio
+from fer_core.errors import ForeignFileError
 from fer_core.records import EpochRow, RunStatus, TrainProgress
 from fer_core.runs import rundir
 from fer_core.train import terminal
@@ -38,7 +39,11 @@ class Reporter:
             print("\r\033[K", end="")  # over the progress bar
         print(line, flush=True)
         if self.log_copy and not self.left_terminal:  # once it has left, stdout is train.log
-            fileio.append_line(self.run_dir / rundir.LOG, line)
+            try:
+                fileio.append_line(self.run_dir / rundir.LOG, line)
+            except ForeignFileError as error:  # replaced by a link mid-run: the terminal keeps the lines
+                self.log_copy = False
+                print(f"warning: {error}; no copy of this output is kept", flush=True)
 
     def keep_log_copy(self) -> None:
         """A foreground run: what it says goes to train.log too, as a detached run's output does,

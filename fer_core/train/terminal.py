@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fer_core import fileio
+
 
 class TerminalGuard:
     """stdout on a terminal that may hang up: the first write that fails calls `on_gone`
@@ -32,8 +34,8 @@ class TerminalGuard:
 
 def redirect_output(log: Path, why: str) -> None:
     """stdout and stderr (the file descriptors, so C libraries follow) append to `log`."""
-    try:
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:  # never through a link: a train.log pointing elsewhere gets nothing
+        fd = fileio.open_own(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     except OSError:
         fd = os.open(os.devnull, os.O_WRONLY)
     for target in (1, 2):

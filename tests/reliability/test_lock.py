@@ -135,11 +135,11 @@ def test_resume_deletes_every_temporary_however_fresh(tiny_csv, procs):
     immediate resume (the file is seconds old) deletes it, and every other temporary."""
     run_dir = procs.watch(rundir.create_run(tiny_config(tiny_csv, epochs=2), "temps"))
     rundir.update_status(run_dir, state="stopped")
-    leftovers = [
-        run_dir / ".best_model.ckpt.k2j3h4.tmp",
-        run_dir / ".last_state.ckpt.x9y8z7.ckpt",
-        run_dir / ".metrics.jsonl.q1w2e3.tmp",
-        run_dir / ".fer-1_17.json.a1b2c3.tmp",
+    leftovers = [  # the names fer-tui's temporaries have (fileio.TEMP_MARK), MindSpore's `.tmp` too
+        run_dir / ".best_model.ckpt.fer-tmp-k2j3h4ab.tmp",
+        run_dir / ".last_state.ckpt.fer-tmp-x9y8z7ab.ckpt",
+        run_dir / ".metrics.jsonl.fer-tmp-q1w2e3ab.tmp",
+        run_dir / ".fer-1_17.json.fer-tmp-a1b2c3ab.tmp",
     ]
     for path in leftovers:
         path.write_bytes(os.urandom(196_000 if "ckpt" in path.name else 100))

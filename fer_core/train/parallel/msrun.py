@@ -15,7 +15,6 @@ Nothing here imports mindspore: the CLI and the TUI check a launch with this mod
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import shutil
@@ -60,7 +59,7 @@ class Launch:
 
 def read_launch(run_dir: Path) -> Launch:
     try:
-        return Launch(**json.loads((Path(run_dir) / LOGS / LAUNCH).read_text(encoding="utf-8")))
+        return Launch(**fileio.read_json(Path(run_dir) / LOGS / LAUNCH))
     except (OSError, ValueError, TypeError):
         return Launch()
 
@@ -235,7 +234,7 @@ class Supervisor:
             f"their logs: {self.logs}/"
         )
         try:
-            with open(self.logs / "msrun.log", "ab") as out, signals.signals_unblocked():
+            with fileio.open_append(self.logs / "msrun.log") as out, signals.signals_unblocked():
                 self.log_start = out.tell()  # an earlier launch's lines (before a resume) are not this one's
                 self.msrun = subprocess.Popen(
                     command,
