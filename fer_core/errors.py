@@ -22,3 +22,7 @@ class CheckpointError(FerError):
 
 class RunError(FerError):
     """A run directory that is missing, busy or not resumable."""
+
+
+class CacheError(FerError):
+    """The cache folder can neither give nor keep an entry (read-only, not a folder, in the way)."""
