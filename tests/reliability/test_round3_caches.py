@@ -205,6 +205,36 @@ def test_infer_and_the_full_check_fall_back_to_mindspore_without_a_cache(tmp_pat
     assert json.loads(checked.stdout)["verdict"]["level"] == "ok"
 
 
+def test_a_read_only_cache_still_serves_the_exports_it_verifies(tmp_path, run_ckpt, faces):
+    reference = predict(run_ckpt, faces, "mindspore")
+    predict(run_ckpt, faces, "onnx")  # cached in tmp_path/cache
+    frozen = tmp_path / "frozen"
+    frozen.mkdir()
+    bind = subprocess.run(["mount", "--bind", str(tmp_path / "cache"), str(frozen)], capture_output=True, text=True)
+    if bind.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {bind.stderr.strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(frozen)], check=True, capture_output=True)
+        code = (
+            "import numpy as np; from fer_core.infer.predictor import Predictor; "
+            f"p = Predictor({str(run_ckpt)!r}, batch_size=4); "
+            f"print(p.backend, p.predict(np.load({str(tmp_path / 'faces.npy')!r}), tta=None).tolist())"
+        )
+        np.save(tmp_path / "faces.npy", faces)
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env_with(FER_TUI_CACHE=frozen),
+            timeout=300,
+        )
+    finally:
+        subprocess.run(["umount", "-l", str(frozen)], capture_output=True)
+    backend, probs = done.stdout.split(" ", 1)
+    assert backend == "onnx" and "MindSpore runs inference" not in done.stderr, done.stderr[-2000:]
+    assert np.abs(np.array(json.loads(probs)) - reference).max() < 1e-4
+
+
 def test_backend_onnx_without_a_cache_is_one_line_naming_the_way_out(tmp_path, run_ckpt, monkeypatch, capsys):
     cache = tmp_path / "cache-file"
     cache.write_text("")
