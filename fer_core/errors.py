@@ -28,3 +28,7 @@ class ForeignFileError(FerError, OSError):
     """A name fer-tui would write that holds something it never writes (a symbolic link, a
     FIFO, a folder, a device): refused, never written through. An OSError too, so code that
     already copes with a path the system refused copes with this one."""
+
+
+class CacheError(FerError):
+    """The cache folder can neither give nor keep an entry (read-only, not a folder, in the way)."""

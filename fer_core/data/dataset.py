@@ -7,8 +7,11 @@ split. A CSV is decoded once and cached as .npz keyed by path, size and mtime: p
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
+import io
+import sys
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -210,11 +213,16 @@ def _write_cache(path: Path, dataset: Dataset) -> None:
     for name, split in dataset.splits.items():
         arrays[f"images_{name}"] = split.images
         arrays[f"labels_{name}"] = split.labels
+    # packed in memory first (the size of the arrays, briefly): numpy's zip writer, failing
+    # on a full disk, leaves a ZipFile that complains again when collected
+    packed = io.BytesIO()
+    np.savez(packed, **arrays)
     try:
         with fileio.atomic_path(path, suffix=".npz") as tmp:
-            np.savez(tmp, **arrays)
-    except OSError:
-        pass  # no cache is slower, not wrong
+            tmp.write_bytes(packed.getbuffer())
+    except OSError as error:  # no cache is slower, not wrong
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            print(f"fer-tui: {path.parent}: cache not written: disk full", file=sys.stderr)
 
 
 def _read_cache(path: Path, source: str) -> Dataset:

@@ -3,7 +3,9 @@
 Both take normalised faces (B, 1, 48, 48) float32 at a fixed batch and give probabilities
 (B, 7). MindSpore is the reference (the trainer's own graph); ONNX Runtime runs the same
 weights exported once by MindSpore (`export.cached_onnx`) and is several times faster on CPU,
-and once the export is cached, inference needs no MindSpore import at all.
+and once the export is cached, inference needs no MindSpore import at all. When the cache can
+neither give nor keep the export (read-only, not a folder), `auto` falls back to MindSpore
+and says so once; an explicit `--backend onnx` is a one-line error naming the way out.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_core.errors import FerError
+from fer_core.errors import CacheError, FerError
 from fer_core.train import readback
 
 BACKENDS = ("auto", "onnx", "mindspore")
 _said_fallback = False
+_said_no_cache = False
 
 
 def choose_backend(backend: str, device_target: str = "CPU") -> str:
@@ -45,19 +48,45 @@ def choose_backend(backend: str, device_target: str = "CPU") -> str:
     return "mindspore"
 
 
-def make_runner(backend: str, path: Path, arch: str, device_target: str):
-    return OnnxRunner(path, arch) if backend == "onnx" else MindSporeRunner(path, arch, device_target)
+def make_runner(backend: str, path: Path, arch: str, device_target: str, fallback: bool = False):
+    """The runner for a chosen backend; `fallback`: an ONNX runner may hand over to MindSpore
+    when the export cache cannot be used (the user asked for `auto`, not for ONNX)."""
+    if backend == "onnx":
+        return OnnxRunner(path, arch, device_target, fallback)
+    return MindSporeRunner(path, arch, device_target)
+
+
+def _say_no_cache_once(reason: str) -> None:
+    global _said_no_cache
+    if not _said_no_cache:
+        print(f"note: {reason}; MindSpore runs inference", file=sys.stderr)
+        _said_no_cache = True
 
 
 class OnnxRunner:
     """One ONNX Runtime session per batch size, each on a cached export of the checkpoint."""
 
-    def __init__(self, path: Path, arch: str):
-        self.path, self.arch = path, arch
+    name = "onnx"
+
+    def __init__(self, path: Path, arch: str, device_target: str = "CPU", fallback: bool = False):
+        self.path, self.arch, self.device_target, self.fallback = path, arch, device_target, fallback
         self.sessions: dict[int, object] = {}
+        self._mindspore: MindSporeRunner | None = None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        session = self.sessions.get(len(x)) or self._session(len(x))
+        if self._mindspore is not None:
+            return self._mindspore(x)
+        session = self.sessions.get(len(x))
+        if session is None:
+            try:
+                session = self._session(len(x))
+            except CacheError as error:
+                if not self.fallback:
+                    raise FerError(f"--backend onnx: {error}; pass --backend mindspore") from None
+                _say_no_cache_once(str(error))
+                self._mindspore = MindSporeRunner(self.path, self.arch, self.device_target)
+                self.name = self._mindspore.name
+                return self._mindspore(x)
         return session.run(None, {session.get_inputs()[0].name: x})[0]
 
     def _session(self, batch: int):
@@ -68,8 +97,9 @@ class OnnxRunner:
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
         options.log_severity_level = 3  # its warnings are not the user's business
+        # the verified bytes, not the path: what ONNX Runtime runs is what was checked
         session = ort.InferenceSession(
-            str(cached_onnx(self.path, self.arch, batch)), options, providers=["CPUExecutionProvider"]
+            cached_onnx(self.path, self.arch, batch), options, providers=["CPUExecutionProvider"]
         )
         self.sessions[batch] = session
         return session
@@ -77,6 +107,8 @@ class OnnxRunner:
 
 class MindSporeRunner:
     """The trainer's own graph: the network in eval mode and a jit-compiled softmax."""
+
+    name = "mindspore"
 
     def __init__(self, path: Path, arch: str, device_target: str = "CPU"):
         import mindspore as ms

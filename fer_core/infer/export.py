@@ -4,25 +4,39 @@ The exported graph is the network in eval mode followed by a softmax: it takes n
 faces (N, 1, 48, 48) float32 and gives class probabilities (N, 7). Its sidecar (`<file>.json`)
 says the input shape, the preprocessing and the class names, so a deployment needs nothing
 else. Exports for fer-tui's own inference are cached by the checkpoint's bytes
-(`cached_onnx`), so a changed checkpoint never meets a stale export.
+(`cached_onnx`), so a changed checkpoint never meets a stale export, and each is verified
+against the hash recorded when it was written (`fer_core.cachefiles`) before it is served.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fer_core import CLASS_NAMES, IMAGE_SIZE, fileio, locations
+from fer_core import CLASS_NAMES, IMAGE_SIZE, cachefiles, fileio
 from fer_core.ckpt.sidecar import PREPROCESSING
-from fer_core.errors import CheckpointError
+from fer_core.errors import CacheError, CheckpointError, FerError
 
 FORMATS = {"ONNX": ".onnx", "MINDIR": ".mindir"}
 CACHE_KEEP = 32  # cached exports kept (newest first); each is about the checkpoint's size
+MAX_BATCH = 4096  # the example input MindSpore traces is batch × 9 KB: 4096 is 38 MB
+# the private folder an export is written in (MindSpore names the file itself); the pid says
+# whether the export that made it is still running
+TEMP_PREFIX = ".fer-tui-export-"
+_TEMP_FOLDER = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-[A-Za-z0-9_]+")
+
+
+def sidecar_path(output: Path) -> Path:
+    """The sidecar an export writes beside its file: `<file>.json`."""
+    return output.with_name(output.name + ".json")
 
 
 class ExportSidecar(BaseModel):
@@ -51,17 +65,20 @@ def export(ckpt: Path | str, output: Path | str, file_format: str, arch: str, ba
         raise CheckpointError(f"--format must be one of {', '.join(FORMATS)}, got {file_format}")
     output = Path(output)
     net = load_network(Path(ckpt), arch)
-    _write_graph(net, output, file_format, batch)
-    sidecar = ExportSidecar(
-        format=file_format,
-        file=output.name,
-        arch=arch,
-        source=str(ckpt),
-        source_sha256=file_digest(ckpt),
-        input={"name": "x", "shape": [batch, 1, IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32"},
-        output={"shape": [batch, len(CLASS_NAMES)], "meaning": "class probabilities (softmax)"},
-    )
-    fileio.write_json(output.with_name(output.name + ".json"), sidecar.model_dump(mode="json"))
+    try:
+        _write_graph(net, output, file_format, batch)
+        sidecar = ExportSidecar(
+            format=file_format,
+            file=output.name,
+            arch=arch,
+            source=str(ckpt),
+            source_sha256=file_digest(ckpt),
+            input={"name": "x", "shape": [batch, 1, IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32"},
+            output={"shape": [batch, len(CLASS_NAMES)], "meaning": "class probabilities (softmax)"},
+        )
+        fileio.write_json(sidecar_path(output), sidecar.model_dump(mode="json"))
+    except OSError as error:  # named after the output, not the temporary the system refused
+        raise FerError(f"{output}: cannot write ({error.strerror or error})") from None
     return output
 
 
@@ -80,9 +97,11 @@ def _write_graph(net, output: Path, file_format: str, batch: int) -> None:
             return ops.softmax(self.inner(x), -1)
 
     output.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_exports(output.parent)
     # MindSpore appends the extension itself: export into a private folder, then rename
-    with tempfile.TemporaryDirectory(prefix=".export-", dir=output.parent) as folder:
-        stem = Path(folder) / "model"
+    folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=output.parent))
+    try:
+        stem = folder / "model"
         example = ms.Tensor(np.zeros((batch, 1, IMAGE_SIZE, IMAGE_SIZE), np.float32))
         written = stem.with_suffix(FORMATS[file_format])
         if file_format == "ONNX":
@@ -94,7 +113,41 @@ def _write_graph(net, output: Path, file_format: str, batch: int) -> None:
         if not written.exists():
             raise CheckpointError(f"{output}: MindSpore wrote no {file_format} file")
         os.chmod(written, 0o644)
+        with open(written, "rb") as handle:  # on disk before the rename: a crash leaves old or new
+            os.fsync(handle.fileno())
         os.replace(written, output)
+        cachefiles.fsync_folder(output.parent)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_exports(folder: Path) -> None:
+    """Remove the private folders of exports killed midway (kill -9 leaves them): only folders
+    named as fer-tui names them, owned by this user, whose process is gone."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = _TEMP_FOLDER.fullmatch(name)
+        if match is None or _pid_alive(int(match.group(1))):
+            continue
+        try:
+            info = os.lstat(folder / name)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            shutil.rmtree(folder / name, ignore_errors=True)
 
 
 def file_digest(path: Path | str) -> str:
@@ -105,20 +158,39 @@ def file_digest(path: Path | str) -> str:
     return digest.hexdigest()
 
 
-def cached_onnx(ckpt: Path, arch: str, batch: int) -> Path:
-    """The ONNX export of `ckpt` at a fixed batch, made once and kept in the cache folder."""
-    folder = locations.cache_dir() / "onnx"
+def cached_onnx(ckpt: Path, arch: str, batch: int) -> bytes:
+    """The ONNX export of `ckpt` at a fixed batch, made once and kept in the cache folder:
+    its bytes, as verified against the hash recorded when it was written (a mismatch is
+    exported anew). CacheError when the cache can neither give it nor keep a new one."""
+    from fer_core.ckpt.io import load_network
+
+    folder = cachefiles.folder("onnx")
     path = folder / f"{file_digest(ckpt)[:24]}-{arch}-b{batch}.onnx"
-    if path.exists():
-        path.touch()  # recently used: kept by the pruning below
-        return path
-    export(ckpt, path, "ONNX", arch, batch)
+    model = cachefiles.read_verified(path)
+    if model is not None:
+        try:
+            path.touch()  # recently used: kept by the pruning below
+        except OSError:
+            pass  # a read-only cache still serves what it holds
+        return model
+    net = load_network(ckpt, arch)
+    with cachefiles.entry(path) as built:
+        try:
+            _write_graph(net, built, "ONNX", batch)
+        except OSError as error:
+            raise CacheError(f"cache folder {folder}: {error.strerror or error}") from None
+    model = cachefiles.read_verified(path)
+    if model is None:
+        raise CacheError(f"cache entry {path}: changed while it was written")
     _prune(folder)
-    return path
+    return model
 
 
 def _prune(folder: Path) -> None:
-    exports = sorted(folder.glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+    try:
+        exports = sorted(folder.glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
     for old in exports[CACHE_KEEP:]:
-        old.unlink(missing_ok=True)
-        old.with_name(old.name + ".json").unlink(missing_ok=True)
+        cachefiles.discard(old)
+        sidecar_path(old).unlink(missing_ok=True)  # what an older fer-tui kept beside its exports

@@ -48,8 +48,13 @@ class Predictor:
         self.path, self.arch = check_checkpoint(Path(ckpt), arch)
         side = read_sidecar(self.path)
         self.trained_tta = side.trained_tta if side is not None else None
-        self.backend = choose_backend(backend, device_target)
-        self._runner = make_runner(self.backend, self.path, self.arch, device_target)
+        chosen = choose_backend(backend, device_target)
+        self._runner = make_runner(chosen, self.path, self.arch, device_target, fallback=backend == "auto")
+
+    @property
+    def backend(self) -> str:
+        """What runs the network, "onnx" or "mindspore" (after any fallback)."""
+        return self._runner.name
 
     def resolve_tta(self, tta: str | None) -> str | None:
         """AUTO -> the checkpoint's own TTA; a flag's "none" -> None."""

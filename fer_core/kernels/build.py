@@ -3,6 +3,9 @@ the cache directory.
 
 The library is keyed by the sources' hash, the compiler's version and oneDNN's version, so a
 changed source, compiler or oneDNN builds anew and an old build is never loaded by mistake.
+It is written owner-only with the hash of its bytes beside it and verified before every use
+(`fer_core.cachefiles`): a file planted at its name or cut short is built anew, never handed
+to the loader. A cache that cannot be written is a reason, and MindSpore's operators run.
 Nothing compiled lives in the repository. No mindspore import here.
 """
 
@@ -20,7 +23,8 @@ from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
 
-from fer_core import locations
+from fer_core import cachefiles, locations
+from fer_core.errors import CacheError
 
 SOURCES = ("conv3x3.cc", "bn_relu.cc")
 # -fopenmp: bn_relu.cc splits channels over threads (libgomp, the runtime oneDNN's wheel uses).
@@ -123,12 +127,21 @@ def library() -> Path | str:
             ]
         )
     ).hexdigest()[:16]
-    folder = locations.cache_dir() / "kernels"
-    target = folder / f"fer-kernels-{key}.so"
-    if target.exists():
-        return target
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder) as work:
+    try:
+        folder = cachefiles.folder("kernels")
+        target = folder / f"fer-kernels-{key}.so"
+        if cachefiles.is_verified(target):
+            return target
+        return _build(cxx, flags, onednn, sources, target)
+    except CacheError as error:
+        return str(error)
+    except OSError as error:  # the cache's folder refused the build's own files
+        return f"cache folder {locations.cache_dir() / 'kernels'}: {error.strerror or error}"
+
+
+def _build(cxx: str, flags: list[str], onednn: OneDNN, sources: dict[str, bytes], target: Path) -> Path | str:
+    """Compile into a private folder beside `target`, then store it there (verified from now on)."""
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
         paths = []
         for name, text in sources.items():
             paths.append(Path(work) / name)
@@ -153,8 +166,9 @@ def library() -> Path | str:
         if result.returncode != 0:
             lines = [line for line in result.stderr.splitlines() if "error" in line] or result.stderr.splitlines()
             return f"{cxx} failed: {lines[0] if lines else result.returncode}"
-        # another process may have built the same key meanwhile: the rename is atomic either way
-        os.replace(built, target)
+        # another process may have built the same key meanwhile: each rename is atomic, and a
+        # record that ends up beside the other's bytes is a miss next time, never a wrong load
+        cachefiles.store(built, target)
     return target
 
 

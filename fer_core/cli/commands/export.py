@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import DataError
+from fer_core.infer.export import MAX_BATCH
 
 
 def add_arguments(parser):
@@ -25,7 +26,9 @@ def add_arguments(parser):
         help="file to write (default: beside the checkpoint; for a "
         "shipped one, which is package data, NAME.onnx/.mindir in the current folder)",
     )
-    parser.add_argument("--batch", type=int, default=1, help="the batch size the graph takes (default 1)")
+    parser.add_argument(
+        "--batch", type=int, default=1, help=f"the batch size the graph takes (default 1, at most {MAX_BATCH})"
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing output file")
     add_model_arguments(parser, arch=True)
 
@@ -36,8 +39,8 @@ def make(args) -> tuple[Path, str]:
     from fer_core.ckpt.arch import check_checkpoint
     from fer_core.infer.export import FORMATS, export
 
-    if args.batch < 1:
-        raise DataError(f"--batch must be >= 1, got {args.batch}")
+    if not 1 <= args.batch <= MAX_BATCH:
+        raise DataError(f"--batch must be between 1 and {MAX_BATCH}, got {args.batch}")
     ckpt = Path(args.ckpt)
     _, arch = check_checkpoint(ckpt, args.arch)  # a broken checkpoint is its triage line, before MindSpore loads
     suffix = FORMATS[args.file_format]
@@ -47,16 +50,34 @@ def make(args) -> tuple[Path, str]:
             f"--output {output}: a {output.suffix} name for a {args.file_format} file; "
             f"name it *{suffix} or pass --format {output.suffix[1:].upper()}"
         )
-    if output.exists() and not args.force:
-        raise DataError(f"--output {output}: exists; pass --force to replace it")
-    if output.is_dir():
-        raise DataError(f"--output {output}: is a folder")
+    check_clashes(ckpt, output, args.force)
     os.environ.setdefault("GLOG_v", "3")
     written = export(ckpt, output, args.file_format, arch, args.batch)
     return written, (
         f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as "
         f"(x/255 - 0.5)/0.5, output {args.batch}x7 probabilities); sidecar {written.name}.json"
     )
+
+
+def check_clashes(ckpt: Path, output: Path, force: bool) -> None:
+    """Every file the export writes (the model and its sidecar) must be free, or replaceable
+    with --force; the checkpoint and its own sidecar are never replaced, even then."""
+    from fer_core.infer.export import sidecar_path
+
+    sidecar = sidecar_path(output)
+    if output.resolve() == ckpt.resolve():
+        raise DataError(f"--output {output}: is the checkpoint itself; choose another name")
+    if sidecar.with_suffix(".ckpt").exists():  # RUN/best_model -> RUN/best_model.json
+        raise DataError(
+            f"--output {output}: its sidecar {sidecar} would replace the sidecar of "
+            f"{sidecar.with_suffix('.ckpt').name}; choose another name"
+        )
+    for path in (output, sidecar):
+        if path.is_dir():
+            raise DataError(f"--output {output}: {path} is a folder")
+        if (path.exists() or path.is_symlink()) and not force:
+            what = "exists" if path == output else f"its sidecar {path} exists"
+            raise DataError(f"--output {output}: {what}; pass --force to replace it")
 
 
 def default_output(ckpt: Path, suffix: str) -> Path:
