@@ -12,6 +12,7 @@ from fer_core.ckpt.index import find_checkpoints
 from fer_core.ckpt.verdict import Verdict, exit_status, human_bytes
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import CheckpointError
+from fer_core.text import shown
 
 
 def add_arguments(parser):
@@ -36,7 +37,7 @@ def default_samples() -> str:
 def run(args) -> int:
     root = Path(args.root).expanduser() if args.root else locations.checkpoints_root()
     if not args.root and not root.exists():  # nothing trained yet: an empty root, not an error
-        print(f"no checkpoints under {root} (none trained yet)")
+        print(f"no checkpoints under {shown(root)} (none trained yet)")
         return 0
     if not root.exists():
         raise CheckpointError(f"{root}: no such file or folder")
@@ -53,7 +54,7 @@ def run(args) -> int:
             )
         ]
     if not rows:
-        print(f"no checkpoints under {root}")
+        print(f"no checkpoints under {shown(root)}")
         return 0
     if args.json:
         for row in rows:
@@ -93,8 +94,10 @@ def print_table(rows: list[dict]) -> None:
     for r in rows:
         acc = r.get("val_acc")
         print(
-            f"{r['run'][-28:]:<28} {r['file'][:18]:<18} {human_bytes(r['size']):>9} "
-            f"{human_bytes(r.get('expected')):>9} {str(r.get('kind') or '-'):<11} {str(r.get('arch') or '-'):<13} "
-            f"{str(r.get('epoch') if r.get('epoch') is not None else '-'):>5} "
-            f"{(f'{acc:.4f}' if isinstance(acc, (int, float)) else '-'):>7}  {Verdict(**r['verdict'])}"
+            shown(
+                f"{r['run'][-28:]:<28} {r['file'][:18]:<18} {human_bytes(r['size']):>9} "
+                f"{human_bytes(r.get('expected')):>9} {str(r.get('kind') or '-'):<11} {str(r.get('arch') or '-'):<13} "
+                f"{str(r.get('epoch') if r.get('epoch') is not None else '-'):>5} "
+                f"{(f'{acc:.4f}' if isinstance(acc, (int, float)) else '-'):>7}  {Verdict(**r['verdict'])}"
+            )
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 from fer_core.cli.commands import add_model_arguments
 from fer_core.data.imagefile import read_image
 from fer_core.errors import DataError
+from fer_core.text import shown
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -47,7 +48,7 @@ def run(args) -> int:
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
         detections = visualize.image(predictor, frame, output, args.force)
-        print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {output}")
+        print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {shown(output)}")
         return 0
     if args.mode == "video":
         source = Path(args.input)
@@ -69,7 +70,7 @@ def run(args) -> int:
         capture.release()
         raise
     facts = visualize.video(predictor, capture, output, str(source), args.force, max_frames)
-    print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {output}")
+    print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {shown(output)}")
     return 0
 
 
