@@ -116,8 +116,10 @@ def open_index(path: Path | str) -> Index:
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    if not path.is_file():
+    if path.is_dir():
         raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
+    if not path.is_file():  # /dev/zero, a FIFO: reading one never ends
+        raise CheckpointError(f"{path}: not a regular file, not a checkpoint file")
     index = records.read_index(path)
     if index.error:
         raise CheckpointError(f"{path}: {index.error}")

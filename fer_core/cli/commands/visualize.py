@@ -45,6 +45,7 @@ def run(args) -> int:
             raise DataError(f"{source}: a video; --mode image annotates one image (add --mode video)")
         frame = read_image(source, color=True)  # decoded before MindSpore loads: too large, cut short
         output = args.output or visualize.default_output(source, ".png")
+        visualize.check_output_kind(output, video=False)
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
         detections = visualize.image(predictor, frame, output, args.force)
@@ -64,6 +65,7 @@ def run(args) -> int:
         output = args.output or Path(f"webcam_{time.strftime('%Y%m%d-%H%M%S')}.mp4")
         max_frames = args.max_frames or 300
     try:
+        visualize.check_output_kind(output, video=True)
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
     except BaseException:
