@@ -98,7 +98,7 @@ def make_samples(
     if output.exists() and not output.is_dir():
         raise DataError(f"{output}: exists and is not a folder")
     earlier = earlier_set(output)
-    refuse_clashes(output, num_samples, earlier, force)
+    refuse_clashes(output, num_samples, earlier, force, with_overview=ckpt is not None)
     dataset = load_dataset(data)
     split = split or next((s for s in ("PublicTest", "PrivateTest", "Training") if s in dataset.splits), "")
     faces = dataset.split(split)
@@ -155,7 +155,9 @@ def earlier_set(folder: Path) -> list[Path] | None:
     return [folder / name for name in names if _OURS.match(name)]
 
 
-def refuse_clashes(folder: Path, num_samples: int, earlier: list[Path] | None, force: bool) -> None:
+def refuse_clashes(
+    folder: Path, num_samples: int, earlier: list[Path] | None, force: bool, with_overview: bool = True
+) -> None:
     """Before any work: without --force, any sample, overview or samples.json already there is
     refused (a folder must not hold this set and the tail of an earlier, larger one); with it,
     any file this set could write that the earlier set's manifest does not name."""
@@ -166,7 +168,7 @@ def refuse_clashes(folder: Path, num_samples: int, earlier: list[Path] | None, f
             raise DataError(f"{there[0]}: already exists; choose another --output or add --force")
         return
     ours = set(earlier or ())
-    could_write = [folder / OVERVIEW] + [
+    could_write = [folder / OVERVIEW] * with_overview + [
         sample_file(folder, c, n) for c in range(NUM_CLASSES) for n in range(1, num_samples + 1)
     ]
     if earlier is None and (folder / SOURCE).exists():
