@@ -129,7 +129,7 @@ VERDICT_STYLES = {"ok": "bold green", "unknown": "dim", "warning": "bold yellow"
 
 def verdict_text(verdict: Verdict, full: bool = True) -> Text:
     """A verdict in its level's colour: `broken: truncated …`, or the level alone."""
-    return Text(str(verdict) if full else verdict.level, style=VERDICT_STYLES[verdict.level])
+    return Text(shown(verdict) if full else verdict.level, style=VERDICT_STYLES[verdict.level])
 
 
 def class_name(label: Any) -> str:
