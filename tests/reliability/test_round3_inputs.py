@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import cv2
@@ -27,6 +28,7 @@ from fer_core.cli import main as cli
 from fer_core.data import dataset
 from fer_core.data.synthetic import draw_faces
 from fer_core.job.events import Error, Progress, Result, parse
+from fer_core.runs import rundir
 from fer_core.train.parallel import msrun
 from tests.helpers import fer_rows, small_csv, write_csv
 from tests.reliability.test_bad_inputs import rejects
@@ -404,3 +406,39 @@ def test_the_supervisor_does_not_signal_a_python_still_starting(tmp_path):
     finally:
         process.kill()
         process.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="two workers need two cores")
+def test_ctrl_c_while_two_workers_start_prints_no_traceback_and_no_mindspore_chatter(area):
+    """A foreground `--workers 2` run, ctrl+c as soon as both workers exist (they are importing
+    MindSpore): the terminal gets the classic lines and the stop, nothing of a worker's
+    KeyboardInterrupt or of MindSpore's own [WARNING] lines (those stay in msrun/)."""
+    csv = small_csv(area / "in" / "tiny.csv", train_per_class=40, val_per_class=4)
+    env = {**os.environ, "FER_TUI_CHECKPOINTS": str(area / "checkpoints"), "FER_TUI_CACHE": str(area / "cache")}
+    env.pop("GLOG_v", None)  # MindSpore's default level: its warnings are written
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fer_core.cli", "train", "--preset", "demo", "--data_csv", str(csv)]
+        + ["--batch_size", "8", "--epochs", "1", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        first = process.stdout.readline()  # "run directory: RUN"
+        run_dir = Path(first.decode().split(": ", 1)[1].strip())
+        workers = run_dir / "msrun" / "workers.json"
+        deadline = time.monotonic() + 300
+        while not (workers.exists() and len(json.loads(workers.read_text() or "{}")) == 2):
+            assert process.poll() is None and time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)  # what ctrl+c sends the foreground trainer
+        out, err = process.communicate(timeout=600)
+    finally:
+        process.kill()
+        process.wait()
+    shown = first + out + err
+    assert process.returncode == 130, shown.decode()[-3000:]
+    assert b"Traceback" not in shown and b"KeyboardInterrupt" not in shown, shown.decode()[-3000:]
+    assert b"[WARNING]" not in shown and b"[ERROR]" not in shown, shown.decode()[-3000:]
+    assert rundir.read_status(run_dir).state == "stopped"
