@@ -9,7 +9,8 @@ import threading
 from contextlib import contextmanager
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-_route: dict = {"handler": None, "waiting": False}
+_route: dict = {"handler": None, "waiting": False, "held": None}
+_swap = threading.Lock()  # route_signals replays what was held; the waiting thread must not interleave
 
 
 def block_stop_signals() -> None:
@@ -28,15 +29,32 @@ def block_stop_signals() -> None:
 
 
 def route_signals(handler) -> None:
-    """From now on SIGINT, SIGTERM and SIGHUP call `handler(signum, None)`, as sent."""
-    _route["handler"] = handler
+    """From now on SIGINT, SIGTERM and SIGHUP call `handler(signum, None)`, as sent; the ones
+    `hold_stop_signals` kept are given to it first."""
+    with _swap:
+        held, _route["held"] = _route["held"] or [], None
+        _route["handler"] = handler
+    block_stop_signals()
+    for signum in held:
+        handler(signum, None)
+
+
+def hold_stop_signals() -> None:
+    """`block_stop_signals`, and keep the stop signals that arrive until `route_signals` names a
+    handler: a process told to stop while it starts up (a msrun worker importing MindSpore) stops
+    once it can, instead of dying of a KeyboardInterrupt half-way through an import."""
+    _route["held"] = []
     block_stop_signals()
 
 
 def _wait() -> None:
     while True:
         signum = signal.sigwait(STOP_SIGNALS)
-        handler = _route["handler"]
+        with _swap:
+            if _route["held"] is not None:
+                _route["held"].append(signum)
+                continue
+            handler = _route["handler"]
         if handler is not None:
             handler(signum, None)
         elif signum == signal.SIGINT:

@@ -14,11 +14,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual.app import App, SystemCommand
+from textual.markup import escape
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from fer_core import locations
 from fer_core.runs import rundir
+from fer_core.text import shown
 from fer_tui.actions import Action, bindings, palette_commands
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
@@ -93,7 +95,16 @@ class FerApp(App[None]):
         """Toasts cover part of a screen: news goes quickly, problems stay long enough to read."""
         if timeout is None:
             timeout = NOTIFY_SECONDS[severity]
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        # messages carry file names and errors naming files: their control characters and
+        # their markup-like text (`[red]`) are shown as written, never obeyed
+        message = shown(message)
+        super().notify(
+            escape(message) if markup else message,
+            title=shown(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The key of the screen already shown does nothing: off the footer, which then fits."""

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from fer_core.ckpt.verdict import Verdict
 from fer_core.records import EpochRow, State
+from fer_core.text import shown
 
 STATE_STYLES: dict[State, str] = {
     "starting": "bold yellow",
@@ -118,8 +119,8 @@ def short_path(path: Path) -> str:
         if path == base:
             return prefix.rstrip("/") or "."
         if path.is_relative_to(base):
-            return prefix + str(path.relative_to(base))
-    return str(path)
+            return shown(prefix + str(path.relative_to(base)))
+    return shown(path)
 
 
 # one colour per level of fer_core.ckpt.verdict.LEVELS (a test holds them together)
@@ -128,7 +129,7 @@ VERDICT_STYLES = {"ok": "bold green", "unknown": "dim", "warning": "bold yellow"
 
 def verdict_text(verdict: Verdict, full: bool = True) -> Text:
     """A verdict in its level's colour: `broken: truncated …`, or the level alone."""
-    return Text(str(verdict) if full else verdict.level, style=VERDICT_STYLES[verdict.level])
+    return Text(shown(verdict) if full else verdict.level, style=VERDICT_STYLES[verdict.level])
 
 
 def class_name(label: Any) -> str:
@@ -152,6 +153,7 @@ def prob_bar(p: Any, width: int = 10) -> str:
 def run_label(run_id: str, width: int) -> str:
     """A run id in `width` cells, keeping what tells runs apart: the date goes first
     (`20261127-153012-gpu-recommended` → `153012-gpu-reco…`), then the end is cut."""
+    run_id = shown(run_id)  # a folder name: its control characters escaped
     if len(run_id) > width and re.match(r"\d{8}-\d{6}-", run_id):
         run_id = run_id[9:]
     return run_id if len(run_id) <= width else run_id[: width - 1] + "…"
@@ -159,6 +161,7 @@ def run_label(run_id: str, width: int) -> str:
 
 def fit(text: str, width: int) -> str:
     """`text` in at most `width` cells, the middle replaced by `…` (run ids differ at both ends)."""
+    text = shown(text)
     if len(text) <= width:
         return text
     if width < 3:

@@ -54,6 +54,52 @@ def arch_manifest(arch: str) -> Manifest:
     return manifest
 
 
+# Every architecture's manifest, written beside this module (`write_shipped_manifests`) and held
+# to the built networks by tests/unit/test_checkpoints.py: the quick listing, which never imports
+# MindSpore, reads it to tell a sidecar's architecture from the one the tensors are.
+SHIPPED_MANIFESTS = Path(__file__).with_name("arch_manifests.json")
+_shipped: dict[str, Manifest] | None = None
+
+
+def shipped_manifests() -> dict[str, Manifest]:
+    """The registered architectures' manifests as shipped (no MindSpore); {} if unreadable."""
+    global _shipped
+    if _shipped is None:
+        stored = _read_manifests(SHIPPED_MANIFESTS)
+        _shipped = {
+            arch: Manifest({k: tuple(v) for k, v in m["shapes"].items()}, tuple(m["trainable"]))
+            for arch, m in stored.items()
+        }
+    return _shipped
+
+
+def write_shipped_manifests() -> Path:
+    """Build every architecture (MindSpore) and write SHIPPED_MANIFESTS: after a model change."""
+    data = {
+        arch: {"shapes": {k: list(v) for k, v in m.shapes.items()}, "trainable": list(m.trainable)}
+        for arch in ARCHITECTURES
+        for m in [arch_manifest(arch)]
+    }
+    fileio.write_text(SHIPPED_MANIFESTS, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return SHIPPED_MANIFESTS
+
+
+def weights_identity(index: Index) -> tuple[str | None, int | None]:
+    """Without MindSpore: the architecture the tensors' names and shapes are (shipped manifests,
+    MIN_ARCH_MATCH of them) and the exact size that architecture and kind take; (None, None)
+    when they match none."""
+    found = {n: e.shape for n, e in index.weights.items()}
+    best, score = None, (0.0, 0.0)
+    for arch, manifest in shipped_manifests().items():
+        matched = sum(1 for n, s in found.items() if manifest.shapes.get(n) == s)
+        candidate = (matched / max(1, len(found)), matched / max(1, len(manifest.shapes)))
+        if candidate > score and candidate[0] >= MIN_ARCH_MATCH:
+            best, score = arch, candidate
+    if best is None:
+        return None, None
+    return best, _expected_bytes(index, shipped_manifests()[best], index.kind)
+
+
 def _manifest_cache() -> Path:
     """Keyed by the model code and the MindSpore version: a changed layout is rebuilt."""
     import hashlib
@@ -116,8 +162,10 @@ def open_index(path: Path | str) -> Index:
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    if not path.is_file():
+    if path.is_dir():
         raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
+    if not path.is_file():  # /dev/zero, a FIFO: reading one never ends
+        raise CheckpointError(f"{path}: not a regular file, not a checkpoint file")
     index = records.read_index(path)
     if index.error:
         raise CheckpointError(f"{path}: {index.error}")
@@ -157,7 +205,10 @@ def structure_problems(index: Index, arch: str) -> list[str]:
 def expected_bytes(index: Index, arch: str, kind: str) -> int:
     """Exact file size for this arch and kind; a training state adds one moment per trainable
     parameter for each optimizer prefix it uses, and its scalars and strings as found."""
-    manifest = arch_manifest(arch)
+    return _expected_bytes(index, arch_manifest(arch), kind)
+
+
+def _expected_bytes(index: Index, manifest: Manifest, kind: str) -> int:
     total = records.file_bytes(manifest.shapes)
     if kind != "train_state":
         return total

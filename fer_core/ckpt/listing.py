@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fer_core.ckpt import verdict
+from fer_core.ckpt.arch import weights_identity
 from fer_core.ckpt.index import find_checkpoints, read_index
 from fer_core.ckpt.sidecar import Sidecar, load_sidecar
 from fer_core.ckpt.verdict import Level, Verdict
@@ -95,7 +96,8 @@ def describe(path: Path | str, root: Path | str | None = None) -> CheckpointInfo
     size = path.stat().st_size
     side, problem = load_sidecar(path)
     index = read_index(path)  # headers only: a damaged file is broken, sidecar or not
-    judged = verdict.listing(size, index.error, side, problem)
+    weights = weights_identity(index) if side is not None and not index.error else (None, None)
+    judged = verdict.listing(size, index.error, side, problem, weights)
     if side is not None:
         return CheckpointInfo(
             path,

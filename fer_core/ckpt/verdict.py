@@ -37,6 +37,8 @@ RULES = {
     "off a warning; no expected size is unknown",
     "sidecar": "no sidecar is unknown (quick listing); a damaged one, or one whose byte count "
     "differs from the file, a warning",
+    "sidecar_vs_weights": "a sidecar whose architecture or expected size is not what the tensors' names "
+    "and shapes make is broken: the sidecar disagrees with the weights (a load by its word fails)",
     "behaviour": f"NaN output is broken; a mean top probability within {UNIFORM_MARGIN} of 1/7, "
     "or one class for every face, a warning; faces that cannot be read leave it unknown",
     "load": "a file MindSpore cannot load, or that kills the checking process, is broken",
@@ -156,13 +158,39 @@ def sidecar(side: Sidecar | None, problem: str | None, on_disk: int) -> Verdict:
     return OK
 
 
-def listing(on_disk: int, index_error: str | None, side: Sidecar | None, problem: str | None) -> Verdict:
+def sidecar_vs_weights(side: Sidecar, weights_arch: str | None, weights_expected: int | None) -> Verdict:
+    """The sidecar's word against what the tensors are (`arch.weights_identity`): another
+    architecture, or another exact size, means the sidecar lies, not the weights."""
+    if side.arch and weights_arch and side.arch != weights_arch:
+        return Verdict(
+            "broken", f"sidecar disagrees with the weights: it says {side.arch}, the tensors are {weights_arch}'s"
+        )
+    if side.expected_bytes and weights_expected and side.expected_bytes != weights_expected:
+        return Verdict(
+            "broken",
+            f"sidecar disagrees with the weights: it expects {human_bytes(side.expected_bytes)}, "
+            f"the tensors make {human_bytes(weights_expected)}",
+        )
+    return OK
+
+
+def listing(
+    on_disk: int,
+    index_error: str | None,
+    side: Sidecar | None,
+    problem: str | None,
+    weights: tuple[str | None, int | None] = (None, None),
+) -> Verdict:
     """The quick verdict of the checkpoints table: the record headers first (a damaged file is
-    broken, sidecar or not), then the size its sidecar expects, then the sidecar itself."""
+    broken, sidecar or not), then the sidecar against the tensors (`weights`: the architecture
+    and exact size they make), then the size its sidecar expects, then the sidecar itself."""
     if index_error:
         return records(index_error)
     if side is None:
         return sidecar(side, problem, on_disk)
+    agrees = sidecar_vs_weights(side, *weights)
+    if agrees.level != "ok":
+        return agrees
     by_size = size(on_disk, side.expected_bytes)
     return by_size if by_size.level != "ok" else sidecar(side, problem, on_disk)
 

@@ -15,6 +15,7 @@ from importlib import import_module
 from pathlib import Path
 
 from fer_core.errors import FerError
+from fer_core.text import shown
 
 VERBS = {
     "train": "train a model (a preset, any field as --flag), or --resume a run",
@@ -52,7 +53,7 @@ class OneLineParser(argparse.ArgumentParser):
         return namespace, extras
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {shown(message)}\n")
 
     def _long_options(self) -> list[str]:
         return [o for o in self._option_string_actions if o.startswith("--")]
@@ -161,15 +162,15 @@ def _main(argv: list[str] | None) -> int:
         return 0
     try:
         return int(args._handler(args) or 0)
-    except FerError as error:
-        print(f"fer-tui {args.verb}: error: {error}", file=sys.stderr)
+    except FerError as error:  # the one place a FerError is printed: escaped here, once
+        print(f"fer-tui {args.verb}: error: {shown(error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `fer-tui runs | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as error:  # a path the system refused (not a folder, no space, no permission)
         where = f"{error.filename}: " if error.filename else ""
-        print(f"fer-tui {args.verb}: error: {where}{error.strerror or error}", file=sys.stderr)
+        print(f"fer-tui {args.verb}: error: {shown(where)}{shown(error.strerror or error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -11,6 +11,7 @@ import errno
 import gzip
 import hashlib
 import io
+import stat as stat_mode
 import sys
 import warnings
 import zlib
@@ -23,10 +24,14 @@ from fer_core import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, fileio, locations
 from fer_core.config import DEMO_DATA, SPLITS
 from fer_core.data.imagefile import read_image
 from fer_core.errors import DataError
+from fer_core.text import shown
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 CACHE_VERSION = "1"
+# The most a CSV may hold, unpacked: FER2013 is about 300 MB, so this leaves room for a larger
+# set in the same format while a .csv.gz that unpacks to gigabytes is one line, not all memory.
+MAX_CSV_BYTES = 2 << 30
 
 # Folder names people use for the splits; "test" is PublicTest so a train/test folder
 # validates on its test half by default.
@@ -88,6 +93,8 @@ def load_csv(path: Path, use_cache: bool = True) -> Dataset:
         stat = path.stat()
     except OSError as error:
         raise DataError(f"{path}: cannot read ({error.strerror})") from None
+    if not stat_mode.S_ISREG(stat.st_mode):  # /dev/zero, a FIFO: reading never ends
+        raise DataError(f"{path}: not a regular file; give a FER2013 CSV (.csv/.csv.gz) or an image folder")
     cache = _cache_file(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}")
     if use_cache and cache.exists():
         try:
@@ -105,8 +112,11 @@ def parse_csv(path: Path) -> Dataset:
     raw = _read_bytes(path)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
+        raise DataError(f"{path}: not UTF-8 text (UTF-16?); save it as a UTF-8 CSV")
     budget = len(raw) // (2 * PIXELS - 1) + 1  # a whole row takes >= 2,304 digits + spaces
-    lines = raw.split(b"\n")
+    # lines end in LF or CRLF (the CR is cut per row), or in CR alone (old Mac spreadsheets)
+    lines = raw.split(b"\n" if b"\n" in raw else b"\r")
     del raw
     while lines and not lines[-1].strip():
         lines.pop()
@@ -115,7 +125,7 @@ def parse_csv(path: Path) -> Dataset:
     header = [h.strip().strip(b'"').decode("utf-8", "replace").strip().lower() for h in lines[0].split(b",")]
     for column in ("emotion", "pixels"):
         if column not in header:
-            found = ",".join(header)
+            found = shown(",".join(header))
             found = found if len(found) <= 60 else found[:57] + "..."  # a header-less file's "header" is pixels
             raise DataError(f"{path} line 1: missing column '{column}' (header: {found})")
     i_label, i_pixels = header.index("emotion"), header.index("pixels")
@@ -155,7 +165,9 @@ def parse_csv(path: Path) -> Dataset:
                 fields[i_usage].strip().strip(b'"').decode("utf-8", "replace") if i_usage is not None else "Training"
             )
     for n in np.flatnonzero(~np.isin(usages, SPLITS))[:1]:
-        raise DataError(f"{path} line {n + 2}: Usage must be one of {', '.join(SPLITS)}, got {usages[n]!r}")
+        raise DataError(
+            f"{path} line {n + 2}: Usage must be one of {', '.join(SPLITS)}, got {_shown(usages[n].encode())}"
+        )
     images = values.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     splits = {name: Split(images[usages == name], labels[usages == name]) for name in SPLITS if (usages == name).any()}
     return Dataset(str(path), splits)
@@ -171,10 +183,11 @@ def _split_fields(line: bytes, count: int) -> list[bytes] | None:
 
 
 def _shown(text: bytes, quote: bool = True, limit: int = 24) -> str:
-    """A value from the file as it is written (cut, with its length, if it is long)."""
-    shown = text[:limit].decode("utf-8", "replace")
-    shown = repr(shown) if quote else shown
-    return shown + (f"… ({len(text)} characters)" if len(text) > limit else "")
+    """A value from the file as it is written (cut, with its length, if it is long), its
+    control characters escaped."""
+    value = shown(text[:limit])
+    value = f"'{value}'" if quote else value
+    return value + (f"… ({len(text)} characters)" if len(text) > limit else "")
 
 
 def _parse_row(path: Path, lineno: int, field: bytes) -> np.ndarray:
@@ -184,20 +197,28 @@ def _parse_row(path: Path, lineno: int, field: bytes) -> np.ndarray:
         for position, token in enumerate(field.strip(b'" ').split()):
             if not token.lstrip(b"-").isdigit():
                 raise DataError(
-                    f"{path} line {lineno}: pixel {position + 1} is not a number: "
-                    f"{token[:20].decode('utf-8', 'replace')!r}"
+                    f"{path} line {lineno}: pixel {position + 1} is not a number: {_shown(token, limit=20)}"
                 ) from None
         raise DataError(f"{path} line {lineno}: pixel values could not be parsed") from None
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes (unpacked, for .gz), or a one-line error past MAX_CSV_BYTES."""
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
+                raw = handle.read(MAX_CSV_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_CSV_BYTES + 1)
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:  # zlib: a corrupt deflate stream
         raise DataError(f"{path}: cannot read ({getattr(error, 'strerror', None) or error})") from None
+    if len(raw) > MAX_CSV_BYTES:
+        unpacked = "unpacks to" if path.suffix == ".gz" else "holds"
+        raise DataError(
+            f"{path}: {unpacked} more than {MAX_CSV_BYTES >> 20} MB, the most a CSV may hold (FER2013 is about 300 MB)"
+        )
+    return raw
 
 
 # ---------------------------------------------------------------- cache

@@ -3,17 +3,23 @@
     make_samples(ckpt, "demo" | csv | folder, num_samples=3, output=DIR)
         -> DIR/<class>/correct_sample_<n>.png (most confident correct faces first)
            DIR/overview.png (every sample with its probability bars)
-           DIR/samples.json (where the faces came from: {"data": ..., "split": ...})
+           DIR/samples.json (where the faces came from, and the set's manifest:
+                             {"data": ..., "split": ..., "files": [every file the set wrote]})
     ensure_demo_samples(ckpt=None)
         -> locations.samples_dir() filled from the synthetic demo set, once; with no ckpt the
            demo faces are taken by their true class, so it works before any training.
 
 Only class sub-folders hold samples: files at the top (overview.png) are not scanned as faces.
+
+A folder is shared with its user: without --force nothing already there is replaced; with
+--force only the files the earlier set's manifest names are replaced or removed, never a file
+fer-tui did not write (a user's overview.png, happy/correct_sample_mine.png).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +30,8 @@ from fer_core.errors import DataError
 
 OVERVIEW = "overview.png"
 SOURCE = "samples.json"  # where a folder's faces came from: the demo set's are synthetic
+# the only names a set writes besides SOURCE; a manifest entry of another form (`../x`) is ignored
+_OURS = re.compile(rf"^(?:{OVERVIEW}|(?:{'|'.join(CLASS_NAMES)})/correct_sample_[1-9][0-9]*\.png)$")
 
 
 @dataclass
@@ -89,20 +97,25 @@ def make_samples(
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise DataError(f"{output}: exists and is not a folder")
+    earlier = earlier_set(output)
+    refuse_clashes(output, num_samples, earlier, force, with_overview=ckpt is not None)
     dataset = load_dataset(data)
     split = split or next((s for s in ("PublicTest", "PrivateTest", "Training") if s in dataset.splits), "")
     faces = dataset.split(split)
-    # every sample already there, not only those this call would write: a folder must not end
-    # up holding this set and the tail of an earlier, larger one
-    earlier = sorted(p for name in CLASS_NAMES for p in (output / name).glob("correct_sample_*.png"))
-    if earlier and not force:
-        raise DataError(f"{earlier[0]}: already exists; choose another --output or add --force")
     probs = None
     if ckpt is not None:
         from fer_core.infer.predictor import Predictor
 
         probs = Predictor(ckpt, arch=arch, device_target=device_target).predict(faces.images)
     chosen = pick(probs, faces.labels, num_samples)
+    planned = [sample_file(output, label, n) for label, indices in chosen.items() for n in range(1, len(indices) + 1)]
+    if probs is not None and planned:
+        planned.append(output / OVERVIEW)
+    if not planned:
+        raise DataError(f"{data} {split}: the model classified no face correctly; no samples written")
+    # the manifest names every file of ours before any is written: a set cut short by a kill
+    # is still removable with --force
+    _write_source(output, data, split, sorted(set(earlier or ()) | set(planned)))
     result = SampleSet(output, split=split)
     tiles = []
     for label, indices in chosen.items():
@@ -115,18 +128,62 @@ def make_samples(
             result.written.append(path)
             if probs is not None:
                 tiles.append(_tile(faces.images[i], probs[i], label))
-    if not result.written:
-        raise DataError(f"{data} {split}: the model classified no face correctly; no samples written")
     if tiles:
         with fileio.atomic_path(output / OVERVIEW, suffix=".png") as tmp:
             cv2.imwrite(str(tmp), _grid(tiles, columns=num_samples))
         result.written.append(output / OVERVIEW)
-    fileio.write_text(output / SOURCE, json.dumps({"data": str(data), "split": split}) + "\n")
-    if earlier:  # --force: what this set replaced and did not rewrite goes
-        for stale in [*earlier, output / OVERVIEW]:
-            if stale not in result.written:
-                stale.unlink(missing_ok=True)
+    for stale in sorted(set(earlier or ()) - set(result.written)):  # --force: the earlier set's rest
+        stale.unlink(missing_ok=True)
+    _write_source(output, data, split, result.written)
     return result
+
+
+def earlier_set(folder: Path) -> list[Path] | None:
+    """The files an earlier set wrote in `folder`, from its samples.json; None when the folder
+    holds no samples.json of fer-tui's. A manifest from before manifests existed (data and split
+    only) is taken to cover the names a set writes: <class>/correct_sample_<n>.png, overview.png."""
+    try:
+        source = json.loads((folder / SOURCE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(source, dict) or not {"data", "split"} <= source.keys():
+        return None  # a samples.json of someone else's
+    if isinstance(source.get("files"), list):
+        names = [name for name in source["files"] if isinstance(name, str)]
+    else:
+        names = [str(p.relative_to(folder)) for p in folder.glob("*/correct_sample_*.png")] + [OVERVIEW]
+    return [folder / name for name in names if _OURS.match(name)]
+
+
+def refuse_clashes(
+    folder: Path, num_samples: int, earlier: list[Path] | None, force: bool, with_overview: bool = True
+) -> None:
+    """Before any work: without --force, any sample, overview or samples.json already there is
+    refused (a folder must not hold this set and the tail of an earlier, larger one); with it,
+    any file this set could write that the earlier set's manifest does not name."""
+    if not force:
+        there = [folder / name for name in (SOURCE, OVERVIEW) if (folder / name).exists()]
+        there += sorted(p for name in CLASS_NAMES for p in (folder / name).glob("correct_sample_*.png"))
+        if there:
+            raise DataError(f"{there[0]}: already exists; choose another --output or add --force")
+        return
+    ours = set(earlier or ())
+    could_write = [folder / OVERVIEW] * with_overview + [
+        sample_file(folder, c, n) for c in range(NUM_CLASSES) for n in range(1, num_samples + 1)
+    ]
+    if earlier is None and (folder / SOURCE).exists():
+        could_write.insert(0, folder / SOURCE)
+    for path in could_write:
+        if (path.exists() or path.is_symlink()) and path not in ours:
+            raise DataError(
+                f"{path}: not written by an earlier `fer-tui samples` (not in {SOURCE}), so --force leaves it; "
+                "move it away or choose another --output"
+            )
+
+
+def _write_source(folder: Path, data: str, split: str, files: list[Path]) -> None:
+    names = [path.relative_to(folder).as_posix() for path in files]
+    fileio.write_text(folder / SOURCE, json.dumps({"data": str(data), "split": split, "files": names}) + "\n")
 
 
 def summary_lines(result: SampleSet, data: str) -> list[str]:

@@ -117,6 +117,24 @@ def refuse_overwrite(path: Path, force: bool) -> None:
         raise DataError(f"{path}: already exists; choose another --output or add --force")
 
 
+VIDEO_OUTPUTS = (".mp4", ".m4v", ".mov", ".avi", ".mkv")  # containers that take mp4v
+
+
+def check_output_kind(path: Path, video: bool) -> None:
+    """An --output whose extension OpenCV cannot write is one line before any work."""
+    import cv2
+
+    if video:
+        if path.suffix.lower() not in VIDEO_OUTPUTS:
+            raise DataError(
+                f"{path}: cannot write a video with the extension '{path.suffix}'; use one of {', '.join(VIDEO_OUTPUTS)}"
+            )
+    elif not path.suffix or not cv2.haveImageWriter(str(path)):
+        raise DataError(
+            f"{path}: cannot write an image with the extension '{path.suffix}'; use .png or .jpg (or another OpenCV writes)"
+        )
+
+
 def image(predictor, frame: np.ndarray, output: Path, force: bool = False, tta: str | None = "auto") -> list[dict]:
     """Annotate one decoded BGR image (imagefile.read_image) and write it to `output`."""
     import cv2

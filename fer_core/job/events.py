@@ -12,9 +12,11 @@ events (a library's chatter), so either side may grow.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from fer_core.ckpt.listing import CheckpointRow
 from fer_core.ckpt.verdict import Verdict
@@ -126,8 +128,18 @@ def parse(line: str | bytes) -> Started | Progress | Result | Error | None:
     try:
         return _EVENT.validate_json(line)
     except ValidationError:
+        pass
+    try:  # a path that is not UTF-8 comes as `\udcff`, which only the json module reads
+        return _EVENT.validate_python(json.loads(line))
+    except (ValueError, ValidationError):
         return None
 
 
 def dump(event: _Event) -> str:
-    return event.model_dump_json(exclude_none=True)
+    """One line of ASCII JSON. A file name that is not UTF-8 (os.fsdecode's lone surrogates,
+    which pydantic's encoder refuses) is written as `\udcff` escapes, so the reader gets back
+    the very name it can open."""
+    try:
+        return event.model_dump_json(exclude_none=True)
+    except PydanticSerializationError:
+        return json.dumps(event.model_dump(mode="python", exclude_none=True), separators=(",", ":"), default=str)

@@ -29,6 +29,7 @@ from fer_core.errors import FerError, RunError
 from fer_core.records import EpochRow, TrainProgress
 from fer_core.runs import rundir, runlock
 from fer_core.runs.rundir import remove_stale_temporaries
+from fer_core.text import shown
 from fer_core.train import disk, readback, terminal
 from fer_core.train.checkpoint_policy import CheckpointPolicy
 from fer_core.train.parallel.cluster import Solo
@@ -351,12 +352,12 @@ def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = No
     try:
         lock = lock or runlock.adopt_or_acquire(run_dir)
     except RunError as error:  # a second trainer for this run: it touches nothing
-        print(f"error: {error}", file=sys.stderr, flush=True)
+        print(f"error: {shown(error)}", file=sys.stderr, flush=True)
         return 2
     try:
         trainer = Trainer(run_dir, resume)
     except FerError as error:  # config.toml edited or unreadable after the launcher checked it
-        print(f"error: {error}", file=sys.stderr, flush=True)
+        print(f"error: {shown(error)}", file=sys.stderr, flush=True)
         rundir.update_status(run_dir, state="failed", message=str(error))
         lock.release()
         return 2
@@ -374,6 +375,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
     if not (args.run_dir / rundir.CONFIG).exists():
-        print(f"error: {args.run_dir}: no {rundir.CONFIG}", file=sys.stderr)
+        print(f"error: {shown(args.run_dir)}: no {rundir.CONFIG}", file=sys.stderr)
         return 2
     return train(args.run_dir, args.resume)

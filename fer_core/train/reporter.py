@@ -13,6 +13,7 @@ from fer_core import fileio
 from fer_core.errors import ForeignFileError
 from fer_core.records import EpochRow, RunStatus, TrainProgress
 from fer_core.runs import rundir
+from fer_core.text import shown
 from fer_core.train import terminal
 
 STATUS_INTERVAL = 1.0  # seconds between heartbeats while training
@@ -35,6 +36,7 @@ class Reporter:
         self.last_heartbeat = time.time()
 
     def say(self, line: str) -> None:
+        line = shown(line)  # it may carry a data path or an error naming a file
         if self.interactive:
             print("\r\033[K", end="")  # over the progress bar
         print(line, flush=True)

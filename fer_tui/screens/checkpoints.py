@@ -22,6 +22,7 @@ from fer_core import locations
 from fer_core.ckpt import listing
 from fer_core.ckpt.listing import CheckpointInfo
 from fer_core.job.events import Error, Progress, Result
+from fer_core.text import shown as printable
 from fer_tui.actions import Action, bindings
 from fer_tui.format import percent, short_path, verdict_text
 from fer_tui.infer_job import Job, count_faces, job_summary
@@ -172,7 +173,7 @@ class CheckpointsScreen(Screen):
             verdict = table.verdict(str(info.path))
             text = Text(short_path(info.path), style="bold")
             if info.arch:
-                text.append(f" · {info.arch}")
+                text.append(f" · {printable(info.arch)}")  # the sidecar's word: a file's text
             if isinstance(info.val_acc, (int, float)):
                 text.append(f" · val acc {percent(info.val_acc)}")
                 if info.epoch is not None:

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from fer_core.config import FIELDS
 from fer_core.errors import FerError
 from fer_core.runs import rundir
+from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.format import differing_fields, number, percent, series
 from fer_tui.widgets.metric_chart import MetricChart, Series
@@ -64,7 +65,7 @@ class CompareScreen(Screen):
             if index:
                 legend.append("\n")
             legend.append(f"{LETTERS[index]} ", style=f"bold {COLORS[index]}")
-            legend.append(f"{path.name}  best {percent(best)}")
+            legend.append(f"{shown(path.name)}  best {percent(best)}")
         self.query_one(MetricChart).set_data(lines)
         legend_widget = self.query_one("#legend", Static)
         if str(legend_widget.content) != legend.plain:

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header
 from fer_core.errors import FerError
 from fer_core.records import EpochRow, RunStatus, State
 from fer_core.runs import launcher, rundir
+from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.format import best_point, series
 from fer_tui.watch import RunWatch
@@ -55,7 +56,7 @@ class RunScreen(Screen):
         yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
-        self.sub_title = self.run_dir.name
+        self.sub_title = shown(self.run_dir.name)
         self.query_one("#log").border_title = "train.log"
         try:
             config = rundir.read_config(self.run_dir)

@@ -49,8 +49,8 @@ def row_cells(info: CheckpointInfo, mark: str, verdict: Verdict) -> tuple:
     run = run_label(info.run or info.path.parent.name, RUN_WIDTH)
     return (
         verdict_cell(verdict, mark),
-        run,
-        fit(file, FILE_WIDTH),
+        Text(run),  # a str cell would be read as markup
+        Text(fit(file, FILE_WIDTH)),
         Text(size_text(info.size), justify="right"),
         Text(size_text(info.expected), justify="right"),
         KINDS.get(info.kind or "", info.kind or "-"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -13,6 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from fer_core.config import BOOL_FIELDS, FIELDS, TrainConfig, check_field, make_config, parse_value
 from fer_core.errors import ConfigError
 from fer_core.models import ARCHITECTURES
+from fer_core.text import shown
 from fer_tui.format import number
 
 
@@ -143,7 +145,7 @@ class ConfigForm(VerticalScroll):
         else:
             self.errors.pop(name, None)
         error = self.query_one(f"#err-{name}", Static)
-        error.update(message or "")
+        error.update(Text(shown(message or "")))  # it quotes what was typed: never markup
         error.display = bool(message)
         self.query_one(f"#row-{name}").set_class(bool(message), "-invalid")
 

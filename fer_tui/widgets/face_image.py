@@ -17,6 +17,8 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from fer_core.text import shown
+
 
 def renderer() -> str:
     return os.environ.get("FER_TUI_IMAGES", "auto").strip().lower() or "auto"
@@ -65,7 +67,7 @@ class FacePanel(Vertical):
             self.path = path
             face = self.query_one("#face")
             if isinstance(face, Static):
-                face.update("" if path is None else Text(path.name, style="dim"))
+                face.update("" if path is None else Text(shown(path.name), style="dim"))
             else:
                 try:
                     face.image = str(path) if path is not None and path.is_file() else None

@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 
 from fer_core import CLASS_NAMES
 from fer_core.job.events import Prediction
+from fer_core.text import shown
 from fer_tui.format import class_name, prob_bar
 
 NAME_WIDTH = max(len(name) for name in CLASS_NAMES)  # "surprise"
@@ -105,7 +106,7 @@ class InferenceTable(DataTable):
         results = self.predictions[str(path)]
         first = next(iter(results.values()))
         text = Text(f"{self.paths.index(path) + 1} ")
-        text.append(class_name(first.true) if first.true is not None else path.name)
+        text.append(class_name(first.true) if first.true is not None else shown(path.name))
         for slot, label in enumerate(self.slots):
             prediction = results.get(slot)
             if prediction is None or prediction.correct is None:

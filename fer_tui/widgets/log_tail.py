@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
+from fer_core.text import shown
 from fer_tui.format import tail_lines, wrap_tail
 from fer_tui.watch import read_tail
 
@@ -19,7 +20,12 @@ class LogTail(Static):
         height, width = max(1, self.size.height or 8), max(20, self.content_size.width or 78)
         # long epoch lines wrap at words (the accuracy is at their end); whole lines only
         lines = wrap_tail(tail_lines(read_tail(path), height), width, height)
-        text = Text("\n".join(lines) or "(no output yet)", no_wrap=True, overflow="crop", style="" if lines else "dim")
+        text = Text(
+            "\n".join(map(shown, lines)) or "(no output yet)",
+            no_wrap=True,
+            overflow="crop",
+            style="" if lines else "dim",
+        )
         self.update(text)
 
     def on_resize(self) -> None:

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from fer_core.records import RunStatus
+from fer_core.text import shown
 from fer_tui.format import STATE_STYLES, percent
 
 
@@ -37,7 +38,7 @@ def message_text(status: RunStatus, state: str) -> Text | None:
     """Why a run ended badly, wrapped at words (cut at 80 columns it said nothing)."""
     if not (status.message and state in ("failed", "lost", "stopped")):
         return None
-    return Text(status.message, style="red" if state == "failed" else "yellow")
+    return Text(shown(status.message), style="red" if state == "failed" else "yellow")
 
 
 class RunFacts(Static):

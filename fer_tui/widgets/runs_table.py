@@ -8,6 +8,7 @@ from rich.text import Text
 
 from fer_core.runs.columns import EPOCH_HEADER, UPDATED_HEADER, epoch_text, updated_text
 from fer_core.runs.rundir import RunInfo
+from fer_core.text import shown
 from fer_tui.format import STATE_STYLES, percent
 from fer_tui.widgets.keyed_table import KeyedTable
 
@@ -19,7 +20,7 @@ def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
     state = Text(("● " if run.live else "  ") + run.state.replace("_", " "), style=STATE_STYLES.get(run.state, ""))
     return (
         Text("✓" if marked else " ", style="bold"),
-        run.run_id,
+        Text(shown(run.run_id)),  # a str cell would be read as markup
         state,
         epoch_text(status, run.state),
         percent(status.best_val_acc),

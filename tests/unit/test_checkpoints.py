@@ -292,3 +292,17 @@ def test_the_check_job_reports_each_checkpoint_and_the_worst(run_dir, tmp_path):
     result = events[-1]
     assert isinstance(result, Result) and result.verdict.level == "broken"
     assert result.summary == CheckSummary(checked=2, ok=1, broken=1)
+
+
+def test_the_shipped_architecture_manifests_are_the_built_networks(tmp_path, monkeypatch):
+    """The quick listing (no MindSpore) judges sidecars by arch_manifests.json: it must hold
+    exactly what each registered network builds (after a model change: write_shipped_manifests)."""
+    from fer_core.ckpt import arch
+    from fer_core.models import ARCHITECTURES
+
+    monkeypatch.setenv("FER_TUI_CACHE", str(tmp_path))  # built here, not read from a cache
+    monkeypatch.setattr(arch, "_manifests", {})
+    shipped = arch.shipped_manifests()
+    assert set(shipped) == set(ARCHITECTURES)
+    for name in ARCHITECTURES:
+        assert shipped[name] == arch.arch_manifest(name), f"{name}: rerun arch.write_shipped_manifests()"

@@ -12,6 +12,7 @@ from fer_core.ckpt.listing import CheckpointRow
 from fer_core.ckpt.verdict import exit_status, human_bytes
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import CheckpointError
+from fer_core.text import shown
 
 
 def add_arguments(parser):
@@ -36,7 +37,7 @@ def default_samples() -> str:
 def run(args) -> int:
     root = Path(args.root).expanduser() if args.root else locations.checkpoints_root()
     if not args.root and not root.exists():  # nothing trained yet: an empty root, not an error
-        print(f"no checkpoints under {root} (none trained yet)")
+        print(f"no checkpoints under {shown(root)} (none trained yet)")
         return 0
     if not root.exists():
         raise CheckpointError(f"{root}: no such file or folder")
@@ -53,7 +54,7 @@ def run(args) -> int:
             )
         ]
     if not rows:
-        print(f"no checkpoints under {root}")
+        print(f"no checkpoints under {shown(root)}")
         return 0
     if args.json:
         for row in rows:
@@ -72,7 +73,9 @@ def print_table(rows: list[CheckpointRow]) -> None:
         epoch = "-" if r.epoch is None else str(r.epoch)
         acc = "-" if r.val_acc is None else f"{r.val_acc:.4f}"
         print(
-            f"{r.run[-28:]:<28} {r.file[:18]:<18} {human_bytes(r.size):>9} "
-            f"{human_bytes(r.expected):>9} {r.kind or '-':<11} {r.arch or '-':<13} "
-            f"{epoch:>5} {acc:>7}  {r.verdict}"
+            shown(
+                f"{r.run[-28:]:<28} {r.file[:18]:<18} {human_bytes(r.size):>9} "
+                f"{human_bytes(r.expected):>9} {r.kind or '-':<11} {r.arch or '-':<13} "
+                f"{epoch:>5} {acc:>7}  {r.verdict}"
+            )
         )

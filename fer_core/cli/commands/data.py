@@ -1,4 +1,5 @@
 from fer_core.data.dataset import describe, load_dataset
+from fer_core.text import shown
 
 
 def add_arguments(parser):
@@ -8,5 +9,5 @@ def add_arguments(parser):
 
 def run(args) -> int:
     dataset = load_dataset(args.path, use_cache=not args.no_cache)
-    print("\n".join(describe(dataset)))
+    print("\n".join(map(shown, describe(dataset))))
     return 0

@@ -10,6 +10,7 @@ from fer_core.cli.commands import add_model_arguments
 from fer_core.config import SPLITS
 from fer_core.errors import DataError
 from fer_core.infer.predictor import TTA_CHOICES
+from fer_core.text import shown
 
 
 def add_arguments(parser):
@@ -52,9 +53,9 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({**result.to_dict(), "report": [str(p) for p in written]}))
     else:
-        print("\n".join(result.lines()))
+        print("\n".join(map(shown, result.lines())))
         if written:
-            print(f"\nreport: {', '.join(str(p) for p in written)}")
+            print(f"\nreport: {', '.join(shown(p) for p in written)}")
     return 0
 
 

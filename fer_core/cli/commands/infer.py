@@ -15,6 +15,7 @@ from fer_core import CLASS_NAMES
 from fer_core.cli.commands import add_model_arguments
 from fer_core.data.imagefile import read_image
 from fer_core.infer.predictor import TTA_CHOICES
+from fer_core.text import shown
 
 
 def add_arguments(parser):
@@ -97,7 +98,7 @@ def run_folder(args, folder: Path) -> int:
         try:
             faces, note = find_faces(read_image(image))
         except DataError as error:
-            print(f"fer-tui infer: error: {error}", file=sys.stderr)
+            print(f"fer-tui infer: error: {shown(error)}", file=sys.stderr)
             failed += 1
             continue
         probs = predictor.predict(faces[0].image, tta=args.tta)[0]
@@ -118,7 +119,7 @@ def run_folder(args, folder: Path) -> int:
                 flush=True,
             )
             continue
-        print(f"{image.name}: Prediction: {CLASS_NAMES[best]} Probability: {probability:.4f}", flush=True)
+        print(f"{shown(image.name)}: Prediction: {CLASS_NAMES[best]} Probability: {probability:.4f}", flush=True)
         if args.all:
             for name, p in zip(CLASS_NAMES, probs):
                 print(f"  {name:<9} {p:.4f}")

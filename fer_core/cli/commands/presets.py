@@ -2,6 +2,7 @@ import tomli_w
 
 from fer_core import config
 from fer_core.errors import ConfigError
+from fer_core.text import shown
 
 
 def add_arguments(parser):
@@ -39,17 +40,17 @@ def run(args) -> int:
                 preset = config.load_preset(name)
             except ConfigError as error:
                 broken += 1
-                print(f"{name:<18} broken: {error}")
+                print(shown(f"{name:<18} broken: {error}"))
                 continue
             mark = " (user)" if preset.user else ""
-            print(f"{preset.name:<18} {preset.description}{mark}")
+            print(shown(f"{preset.name:<18} {preset.description}{mark}"))
         return 1 if broken else 0
     preset = config.load_preset(args.name)
     if args.save:
         values = preset.config.model_dump()
         values.update({f: config.parse_value(f, v) for f, v in args.set})
         path = config.save_preset(args.save, config.make_config(values), args.description, overwrite=args.force)
-        print(f"saved preset {args.save} to {path}")
+        print(shown(f"saved preset {args.save} to {path}"))
         return 0
     print(tomli_w.dumps({"description": preset.description, **preset.config.model_dump()}), end="")
     return 0

@@ -8,6 +8,7 @@ from fer_core import locations
 from fer_core.errors import DataError
 from fer_core.runs.columns import EPOCH_HEADER, UPDATED_HEADER, epoch_text, updated_text
 from fer_core.runs.rundir import find_runs
+from fer_core.text import shown
 
 
 def add_arguments(parser):
@@ -23,7 +24,7 @@ def run(args) -> int:
         root = locations.checkpoints_root()  # none yet: no runs (said below)
     runs = find_runs(root) if root.is_dir() else []
     if not runs:
-        print(f"no runs under {root}")
+        print(f"no runs under {shown(root)}")
         return 0
     now = time.time()
     print(f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {'best val':>9}  {UPDATED_HEADER}")
@@ -31,9 +32,11 @@ def run(args) -> int:
         s = info.status
         best = f"{s.best_val_acc:.4f}" if s.best_val_acc is not None else "-"
         print(
-            f"{info.run_id:<40} {s.preset or '':<16} {info.state:<13} "
-            f"{epoch_text(s, info.state):>7} {best:>9}  {updated_text(s, now)}"
+            shown(
+                f"{info.run_id:<40} {s.preset or '':<16} {info.state:<13} "
+                f"{epoch_text(s, info.state):>7} {best:>9}  {updated_text(s, now)}"
+            )
         )
         if info.state in ("failed", "lost") and s.message:
-            print(f"  └ {s.message}")
+            print(f"  └ {shown(s.message)}")
     return 0

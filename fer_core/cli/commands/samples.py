@@ -9,6 +9,7 @@ from fer_core import locations
 from fer_core.cli.commands import add_model_arguments
 from fer_core.config import SPLITS
 from fer_core.errors import DataError
+from fer_core.text import shown
 
 
 def add_arguments(parser):
@@ -64,5 +65,5 @@ def run(args) -> int:
     from fer_core.data.samples import summary_lines
 
     result = make(args)
-    print("\n".join(summary_lines(result, args.csv)))
+    print("\n".join(map(shown, summary_lines(result, args.csv))))
     return 0

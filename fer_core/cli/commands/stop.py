@@ -1,5 +1,6 @@
 from fer_core.runs.launcher import stop_run
 from fer_core.runs.rundir import resolve_run
+from fer_core.text import shown
 
 
 def add_arguments(parser):
@@ -9,5 +10,5 @@ def add_arguments(parser):
 def run(args) -> int:
     run_dir = resolve_run(args.run)
     pid = stop_run(run_dir)
-    print(f"asked trainer pid {pid} to stop; it saves {run_dir}/last_state.ckpt, then says 'stopped'")
+    print(shown(f"asked trainer pid {pid} to stop; it saves {run_dir}/last_state.ckpt, then says 'stopped'"))
     return 0

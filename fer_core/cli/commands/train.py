@@ -9,6 +9,7 @@ from fer_core.config import DEMO_DATA, TrainConfig
 from fer_core.errors import ConfigError, DataError
 from fer_core.runs import launcher, rundir, runlock
 from fer_core.runs.launcher import check_device
+from fer_core.text import shown
 from fer_core.train.parallel import msrun
 
 
@@ -94,8 +95,8 @@ def run(args) -> int:
 def _start(run_dir: Path, detach: bool, resume: bool) -> int:
     if detach:
         pid = launcher.launch_detached(run_dir, resume=resume)
-        print(f"{'resumed' if resume else 'started'} {run_dir} (pid {pid}); it keeps running after you log out.")
-        print(f"watch it: fer-tui   |   tail -f {run_dir / rundir.LOG}   |   stop it: fer-tui stop {run_dir}")
+        print(shown(f"{'resumed' if resume else 'started'} {run_dir} (pid {pid}); it keeps running after you log out."))
+        print(shown(f"watch it: fer-tui   |   tail -f {run_dir / rundir.LOG}   |   stop it: fer-tui stop {run_dir}"))
         return 0
     lock = runlock.acquire(run_dir)  # this process is the trainer: it holds the run's lock
     try:
@@ -106,5 +107,5 @@ def _start(run_dir: Path, detach: bool, resume: bool) -> int:
         raise
     from fer_core.train.loop import train
 
-    print(f"run directory: {run_dir}", flush=True)
+    print(f"run directory: {shown(run_dir)}", flush=True)
     return train(run_dir, resume=resume, lock=lock, foreground=True)

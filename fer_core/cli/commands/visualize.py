@@ -9,6 +9,7 @@ from pathlib import Path
 from fer_core.cli.commands import add_model_arguments
 from fer_core.data.imagefile import read_image
 from fer_core.errors import DataError
+from fer_core.text import shown
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -44,10 +45,11 @@ def run(args) -> int:
             raise DataError(f"{source}: a video; --mode image annotates one image (add --mode video)")
         frame = read_image(source, color=True)  # decoded before MindSpore loads: too large, cut short
         output = args.output or visualize.default_output(source, ".png")
+        visualize.check_output_kind(output, video=False)
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
         detections = visualize.image(predictor, frame, output, args.force)
-        print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {output}")
+        print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {shown(output)}")
         return 0
     if args.mode == "video":
         source = Path(args.input)
@@ -63,13 +65,14 @@ def run(args) -> int:
         output = args.output or Path(f"webcam_{time.strftime('%Y%m%d-%H%M%S')}.mp4")
         max_frames = args.max_frames or 300
     try:
+        visualize.check_output_kind(output, video=True)
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
     except BaseException:
         capture.release()
         raise
     facts = visualize.video(predictor, capture, output, str(source), args.force, max_frames)
-    print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {output}")
+    print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {shown(output)}")
     return 0
 
 

@@ -265,6 +265,8 @@ class Supervisor:
                 self._find_workers()
             if self.stop_signal is not None:
                 for pid in set(self.workers.values()) - self.signalled:
+                    if not _blocks(pid, self.stop_signal):  # still starting Python: next time
+                        continue
                     _signal(pid, self.stop_signal)
                     self.signalled.add(pid)
             if self.copy:
@@ -282,7 +284,7 @@ class Supervisor:
             if rundir.pid_alive(pid):
                 _signal(pid, signal.SIGKILL)
         if self.copy:
-            self.copy.pump()
+            self.copy.pump(final=True)
         return code
 
     def _find_workers(self) -> None:
@@ -353,20 +355,30 @@ class Supervisor:
             terminal.redirect_output(self.run_dir / rundir.LOG, "output gone")
 
 
+# MindSpore's own log lines (`[WARNING] DISTRIBUTED(812,7f…,python):2026-… [file.cc:12] …`): they
+# stay in msrun/worker_<rank>.log; the run's output shows the classic lines only
+_MINDSPORE_LOG = re.compile(rb"^\[(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\] [A-Z_]+\(\d+,")
+
+
 class LogCopy:
-    """Follows a worker's log and appends what it adds to this process's stdout."""
+    """Follows a worker's log and appends its whole new lines, but MindSpore's own log lines,
+    to this process's stdout."""
 
     def __init__(self, source: Path, fallback: Path):
         self.source, self.fallback, self.offset = source, fallback, 0
 
-    def pump(self) -> None:
+    def pump(self, final: bool = False) -> None:
+        """Copy the whole lines added since the last pump (`final`: the unterminated rest too)."""
         try:
             with open(self.source, "rb") as handle:
                 handle.seek(self.offset)
                 chunk = handle.read()
         except OSError:
             return
+        if not final:
+            chunk = chunk[: chunk.rfind(b"\n") + 1]
         self.offset += len(chunk)
+        chunk = b"".join(line for line in chunk.splitlines(keepends=True) if not _MINDSPORE_LOG.match(line))
         try:
             _write_all(chunk)
         except OSError:  # a terminal that hung up: the rest goes to train.log
@@ -409,6 +421,17 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _blocks(pid: int, signum: int) -> bool:
+    """True when `pid` blocks `signum` (a worker that reached signals.hold_stop_signals: a stop
+    sent now is kept for its trainer; sent earlier, Python would raise KeyboardInterrupt)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True  # gone, or not ours to read: sending is harmless either way
+    mask = next((line.split()[1] for line in status.splitlines() if line.startswith("SigBlk:")), "0")
+    return bool(int(mask, 16) >> (signum - 1) & 1)
 
 
 def _killpg(pgid: int) -> None:

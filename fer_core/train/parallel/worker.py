@@ -8,9 +8,10 @@ the loop can import the cluster without the worker's entry point importing the l
 from __future__ import annotations
 
 if __name__ == "__main__":  # before numpy starts threads: see signals.block_stop_signals
-    from fer_core.signals import block_stop_signals
+    from fer_core.signals import hold_stop_signals
 
-    block_stop_signals()
+    # a stop during start-up (ctrl+c while MindSpore imports) waits for the trainer's handler
+    hold_stop_signals()
 
 import argparse
 import os
