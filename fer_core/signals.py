@@ -28,8 +28,21 @@ def block_stop_signals() -> None:
 
 
 def route_signals(handler) -> None:
-    """From now on SIGINT, SIGTERM and SIGHUP call `handler(signum, None)`, as sent."""
+    """From now on SIGINT, SIGTERM and SIGHUP call `handler(signum, None)`, as sent; the
+    signals `hold_signals` kept are delivered to it first, in order."""
+    held, _route["held"] = _route.get("held") or [], None
     _route["handler"] = handler
+    block_stop_signals()
+    for signum in held:
+        handler(signum, None)
+
+
+def hold_signals() -> None:
+    """Keep the stop signals that arrive until `route_signals` names their handler (a worker
+    joining its cluster has no trainer yet, and a stop then must not be lost)."""
+    held: list[int] = []
+    _route["held"] = held
+    _route["handler"] = lambda signum, _frame: held.append(signum)
     block_stop_signals()
 
 
