@@ -54,7 +54,9 @@ class TestStepCurves:
             await wait_for(pilot, lambda: screen.state == "running" and screen.status.step >= 1, timeout=20)
             await pilot.press("s")
             dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
-            assert "of epoch 1" in dialog.question and "resume continues from that step" in dialog.question
+            status = screen.status
+            where = f"now step {status.step} of epoch {status.epoch + 1}"  # as status.json says
+            assert where in dialog.question and "resume continues from that step" in dialog.question
             await pilot.press("n")
 
 
