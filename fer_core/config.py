@@ -62,6 +62,9 @@ class TrainConfig(BaseModel):
         description="MindSpore's own operators, or fer-tui's CPU kernels "
         "(3×3 convolutions on oneDNN 3, BatchNorm+ReLU)",
     )
+    state_every_minutes: float = Field(
+        5.0, ge=0, le=1440, description="Save last_state.ckpt mid-epoch this often (0: at epoch ends and stops only)"
+    )
     keep_checkpoints: int = Field(3, ge=0, le=1000, description="Periodic fer-<epoch>_<steps>.ckpt files kept")
     save_dir: str = Field(
         ".", min_length=1, description="Root of run directories (relative: under the checkpoints root)"

@@ -59,3 +59,9 @@ def cache_dir() -> Path:
 def samples_dir() -> Path:
     """The default sample folder for one-key test inference (the shipped one)."""
     return _env_path("FER_TUI_SAMPLES", shipped_data("samples"))
+
+
+def state_dir() -> Path:
+    """The user's state folder: the registry of their runs (`fer-tui runs --all`)."""
+    state_home = _env_path("XDG_STATE_HOME", Path.home() / ".local" / "state")
+    return _env_path("FER_TUI_STATE", state_home / "fer-tui")

@@ -1,5 +1,6 @@
 """The run directory's records, typed: `RunStatus` (status.json), `EpochRow` (one line of
-metrics.jsonl) and `TrainProgress` (what last_state.ckpt keeps besides the tensors).
+metrics.jsonl), `StepRow` (one line of steps.jsonl) and `TrainProgress` (what last_state.ckpt
+keeps besides the tensors).
 
 The trainer writes them, everything else reads them; no mindspore here. Field names are the
 on-disk contract (DESIGN.md) and the field order is the order the files have always had, so
@@ -82,16 +83,48 @@ class EpochRow(_Record):
         return cls.model_validate(fileio.parse_json(line))  # nesting capped: never a RecursionError
 
 
+class StepRow(_Record):
+    """One line of steps.jsonl: the training loss and accuracy averaged over the steps since the
+    previous line, written every few seconds of training (reporter.STEP_RECORD_SECONDS) and at
+    each epoch's end, so the curves move inside an epoch and the file stays small."""
+
+    x: float = Field(description="Position in epochs, fractional: 2.25 is a quarter into epoch 3")
+    epoch: int = Field(description="The epoch in progress, from 1")
+    step: int = Field(description="Steps done in that epoch")
+    loss: float | None = Field(None, description="Mean training loss over the steps since the last row")
+    acc: float | None = Field(None, description="Training accuracy over the steps since the last row")
+    lr: float | None = Field(None, description="Learning rate of the last step")
+    time: float | None = Field(None, description="When it was written, seconds since the epoch")
+
+    def to_line(self) -> str:  # json for the same reason as EpochRow: a NaN loss stays NaN
+        return json.dumps(self.model_dump())
+
+    @classmethod
+    def from_line(cls, line: str | bytes) -> StepRow:
+        return cls.model_validate(json.loads(line))
+
+
 class TrainProgress(_Record):
-    """Where training stands after `epoch` whole epochs: stored in last_state.ckpt, so a
-    resume continues exactly (same best, same patience, same random numbers)."""
+    """Where training stands: `epoch` whole epochs and `step` steps of the next one. Stored in
+    last_state.ckpt, so a resume continues exactly (same best, same patience, the same data
+    order and augmentation for the steps that remain: both are drawn from `data_seed`, the
+    epoch and the step, see fer_core.train.loop.epoch_order)."""
 
     epoch: int = Field(0, description="Whole epochs done")
     best_val_acc: float = Field(-1.0, description="Best validation accuracy (-1: none yet)")
     best_epoch: int = Field(0, description="Epoch of best_val_acc (0: none yet)")
     patience_left: int = Field(0, description="Epochs left before early stopping")
-    rng_state: dict[str, Any] = Field(default_factory=dict, description="numpy bit generator state")
+    rng_state: dict[str, Any] = Field(
+        default_factory=dict, description="numpy bit generator state (files before data_seed; unused)"
+    )
     history: list[EpochRow] = Field(default_factory=list, description="Every epoch's row so far")
+    # inside an epoch (all 0 at an epoch's end, and in files from before mid-epoch resume)
+    step: int = Field(0, description="Steps done of epoch `epoch + 1` (0: at an epoch's end)")
+    data_seed: int | None = Field(None, description="Seed of the data order and augmentation (None: old file)")
+    loss_sum: float = Field(0.0, description="Sum of the step losses of the epoch in progress")
+    correct: int = Field(0, description="Correct training predictions of the epoch in progress")
+    seen: int = Field(0, description="Training images of the epoch in progress")
+    train_seconds: float = Field(0.0, description="Training time spent on the epoch in progress")
 
     def end_epoch(self, row: EpochRow, patience: int) -> EpochRow:
         """Judge a finished epoch (a new best resets the patience, any other uses one), mark
@@ -103,4 +136,9 @@ class TrainProgress(_Record):
             self.patience_left -= 1
         row.patience_left, self.epoch = self.patience_left, row.epoch
         self.history.append(row)
+        self.step, self.loss_sum, self.correct, self.seen, self.train_seconds = 0, 0.0, 0, 0, 0.0
         return row
+
+    def where(self) -> str:
+        """Where a resume goes on: `epoch 3 after step 120` or `epoch 3` (from its start)."""
+        return f"epoch {self.epoch + 1}" + (f" after step {self.step}" if self.step else "")

@@ -19,13 +19,15 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from fer_core import locations
-from fer_core.runs import rundir
+from fer_core.runs import registry, rundir
 from fer_core.text import shown
 from fer_tui.actions import Action, bindings, palette_commands
+from fer_tui.notify import EndWatch, desktop_enabled, desktop_sequence
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 
 NOTIFY_SECONDS = {"information": 3.0, "warning": 6.0, "error": 10.0}
+ENDS_SECONDS = 1.0  # how often the runs seen live are checked for their end
 
 
 def checkpoints_screen() -> Screen:
@@ -36,7 +38,9 @@ def checkpoints_screen() -> Screen:
 
 
 class FerApp(App[None]):
-    """`root` is the checkpoints root to list; `clock` is injectable so tests freeze ages."""
+    """`root` is the checkpoints root to list; `clock` is injectable so tests freeze ages;
+    `desktop(text)` writes a desktop notification's escape sequence to the terminal (None:
+    the terminal itself, when FER_TUI_NOTIFY allows; tests pass a recorder)."""
 
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere find it too
     TITLE = "fer-tui"
@@ -52,21 +56,54 @@ class FerApp(App[None]):
     BINDINGS = bindings(ACTIONS)
     HELP_KEYS = [("ctrl+p", "command palette (actions, themes)")]
 
-    def __init__(self, root: Path | None = None, clock: Callable[[], float] = time.time, reattach: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        clock: Callable[[], float] = time.time,
+        reattach: bool = True,
+        desktop: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__()
         self.root = Path(root) if root else locations.checkpoints_root()
         self.clock = clock
         self.reattach = reattach
         self.exit_note = ""
+        self.all_runs = False  # the Runs screen lists this user's runs from every folder (a)
+        self.ends = EndWatch()
+        self.desktop = desktop or (self._terminal_notification if desktop_enabled() else None)
 
     def on_mount(self) -> None:
         live = [run for run in rundir.find_runs(self.root) if run.live] if self.reattach else []
+        where = ""
+        if self.reattach and not live:  # none here: the newest live run of this user, anywhere
+            live = [run for run in registry.registered_runs() if run.live]
+            if live:
+                self.all_runs, where = True, f" in {live[0].path.parent}"
+        self.ends.track(run.path for run in live)
+        self.set_interval(ENDS_SECONDS, self.check_ends)
         if live:
             self.open_run(live[0].path)
             others = f" ({len(live) - 1} more live in Runs)" if len(live) > 1 else ""
-            self.notify(f"reattached to {live[0].run_id}{others}", title="Live run")
+            self.notify(f"reattached to {live[0].run_id}{where}{others}", title="Live run")
         else:
             self.switch_mode("train")
+
+    def list_runs(self) -> list[rundir.RunInfo]:
+        """The runs the Runs screen shows: under the root, or (all_runs) this user's anywhere."""
+        return registry.all_runs(self.root) if self.all_runs else rundir.find_runs(self.root)
+
+    def check_ends(self) -> None:
+        """A run seen live has ended: a toast, the bell and a desktop notification."""
+        for ended in self.ends.check():
+            self.notify(ended.text(), title=f"Run {ended.words}", severity=ended.severity)  # type: ignore[arg-type]
+            self.bell()
+            if self.desktop is not None:
+                self.desktop(desktop_sequence(f"fer-tui: run {ended.words}", ended.text()))
+
+    def _terminal_notification(self, sequence: str) -> None:
+        # as App.bell writes its BEL: through the driver, between frames
+        if not self.is_headless and self._driver is not None:
+            self._driver.write(sequence)
 
     # ------------------------------------------------------------------ navigation
 

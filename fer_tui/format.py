@@ -12,6 +12,7 @@ from rich.text import Text
 
 from fer_core.ckpt.verdict import Verdict
 from fer_core.records import EpochRow, State
+from fer_core.runs.columns import duration  # noqa: F401  (the screens' ETA, as `fer-tui runs` words it)
 from fer_core.text import shown
 
 STATE_STYLES: dict[State, str] = {
@@ -24,20 +25,6 @@ STATE_STYLES: dict[State, str] = {
     "lost": "red",
     "unknown": "dim",
 }
-
-
-def duration(seconds: Any) -> str:
-    """An ETA such as `1h02m`, `4m05s`, `9s`; `-` when unknown."""
-    if not isinstance(seconds, (int, float)) or seconds < 0:
-        return "-"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def percent(value: Any) -> str:

@@ -22,14 +22,14 @@ def stamp(path: Path) -> tuple[int, int] | None:
 
 @dataclass
 class RunWatch:
-    """Which of a run's files changed since the last poll (status, metrics, log)."""
+    """Which of a run's files changed since the last poll (status, metrics, steps, log)."""
 
     run_dir: Path
     seen: dict[str, tuple[int, int] | None] = field(default_factory=dict)
 
     def poll(self) -> set[str]:
         changed = set()
-        for name in (rundir.STATUS, rundir.METRICS, rundir.LOG):
+        for name in (rundir.STATUS, rundir.METRICS, rundir.STEPS, rundir.LOG):
             now = stamp(self.run_dir / name)
             if name not in self.seen or self.seen[name] != now:
                 changed.add(name)

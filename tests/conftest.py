@@ -15,6 +15,8 @@ def isolated_locations(tmp_path, monkeypatch):
     monkeypatch.setenv("FER_TUI_USER_PRESETS", str(tmp_path / "user-presets"))
     monkeypatch.setenv("FER_TUI_SAMPLES", str(tmp_path / "samples"))
     monkeypatch.setenv("FER_TUI_SHIPPED", str(tmp_path / "shipped"))
+    monkeypatch.setenv("FER_TUI_STATE", str(tmp_path / "state"))  # the registry of runs
+    monkeypatch.setenv("FER_TUI_NOTIFY", "0")  # no desktop notifications from tests
     return tmp_path
 
 

@@ -3,7 +3,10 @@
     python tests/fake_trainer.py RUN_DIR [--resume]
 
 FAKE_TRAINER_EPOCH_SECONDS (default 0.3) paces the epochs; FAKE_TRAINER_HOLD=1 keeps the run
-`running` with a heartbeat and writes no metrics (the test appends them itself). SIGTERM or
+`running` with a heartbeat and writes no metrics (the test appends them itself);
+FAKE_TRAINER_STEPS=1 also writes a steps.jsonl line at every step (the curves inside an
+epoch), as the real trainer does every few seconds; FAKE_TRAINER_FAIL=1 fails after its
+first epoch (status `failed`, exit 1). SIGTERM or
 SIGINT: write last_state.ckpt, status `stopped`, exit 0 — as the real trainer does.
 """
 
@@ -19,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fer_core import fileio
-from fer_core.records import EpochRow, RunStatus  # noqa: E402
+from fer_core.records import EpochRow, RunStatus, StepRow  # noqa: E402
 from fer_core.runs import rundir
 
 STEPS = 10
@@ -31,6 +34,7 @@ def main(argv: list[str]) -> int:
     resume = "--resume" in argv[1:]
     pace = float(os.environ.get("FAKE_TRAINER_EPOCH_SECONDS", "0.3"))
     hold = os.environ.get("FAKE_TRAINER_HOLD") == "1"
+    step_rows = os.environ.get("FAKE_TRAINER_STEPS") == "1"
     config = rundir.read_config(run_dir)
     status = rundir.read_status(run_dir) or RunStatus()
     stop = {"asked": False}
@@ -77,8 +81,16 @@ def main(argv: list[str]) -> int:
                 eta_seconds=round(pace * (config.epochs - epoch) - pace * step / STEPS, 1),
             )
             rundir.write_status(run_dir, status)
+            if step_rows:
+                x = epoch + step / STEPS
+                row = StepRow(x=x, epoch=epoch + 1, step=step, loss=round(2.0 * math.exp(-x / 4), 4), acc=0.2, lr=1e-3)
+                fileio.append_line(run_dir / rundir.STEPS, row.to_line())
         if hold:
             continue
+        if os.environ.get("FAKE_TRAINER_FAIL") == "1":
+            rundir.write_status(run_dir, status.evolve(state="failed", message="RuntimeError: the fake failed"))
+            print("failed", flush=True)
+            return 1
         epoch += 1
         val_acc = round(0.3 + 0.4 * (1 - math.exp(-epoch / 3)), 4)
         is_best = best is None or val_acc > best

@@ -1,5 +1,6 @@
-"""How a run's epoch and age are worded, the same in `fer-tui runs` and the dashboard's Runs
-table, so both say the same thing about a run at the same moment."""
+"""How a run's epoch, step, ETA and age are worded, the same in `fer-tui runs` and the
+dashboard's Runs table, so both say the same thing about a run at the same moment; and what a
+stop keeps, the same in `fer-tui stop` and the dashboard's stop dialog."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from fer_core.records import RunStatus
 # the column headers and what they mean (the README quotes them)
 EPOCH_HEADER = "epoch"  # the epoch in progress while running, else the last one completed
 UPDATED_HEADER = "updated"  # time since the trainer last wrote status.json (its heartbeat)
+STEP_HEADER = "step"  # steps done of the epoch in progress / steps per epoch (live runs)
+ETA_HEADER = "eta"  # the trainer's estimate of the time to the last epoch's end (live runs)
 
 
 def epoch_text(status: RunStatus, state: str | None = None) -> str:
@@ -32,3 +35,45 @@ def age(seconds: float) -> str:
 def updated_text(status: RunStatus, now: float) -> str:
     """`5s ago`: since the trainer last wrote its status (its heartbeat; an ended run's end)."""
     return age(now - (status.updated or status.started or now)) + " ago"
+
+
+def step_text(status: RunStatus, state: str | None = None) -> str:
+    """`120/448`: the steps done of the epoch in progress, for a live run; `-` otherwise."""
+    if (state or status.state) not in ("running", "starting") or not status.steps:
+        return "-"
+    return f"{status.step}/{status.steps}"
+
+
+def duration(seconds: float | None) -> str:
+    """An ETA such as `1h02m`, `4m05s`, `9s`; `-` when unknown."""
+    if not isinstance(seconds, (int, float)) or not seconds >= 0:
+        return "-"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def eta_text(status: RunStatus, state: str | None = None) -> str:
+    """`1h02m` to the end of the last epoch, for a live run; `-` otherwise."""
+    if (state or status.state) not in ("running", "starting"):
+        return "-"
+    return duration(status.eta_seconds)
+
+
+def stop_keeps(status: RunStatus | None) -> str:
+    """What a stop keeps, said before it is asked for: the run resumes at the step it reaches."""
+    if status is None or not status.steps:
+        return "It stops after its current step and saves last_state.ckpt; resume continues from there."
+    epoch, step = status.epoch + 1, status.step
+    if step >= status.steps:  # between epochs (validating): the next epoch starts afresh
+        epoch, step = epoch + 1, 0
+    where = f"step {step} of epoch {epoch}" if step else f"the start of epoch {epoch}"
+    return (
+        f"It stops after its current step (now {where}) and saves last_state.ckpt; "
+        "resume continues from that step: no finished step is trained again."
+    )

@@ -3,6 +3,7 @@
     config.toml      fully resolved TrainConfig, written before training starts
     status.json      state, pid, heartbeat, progress (replaced atomically): records.RunStatus
     metrics.jsonl    one JSON object per finished epoch (appended, flushed): records.EpochRow
+    steps.jsonl      the training loss/accuracy every few seconds (appended): records.StepRow
     train.log        the trainer's stdout and stderr
     *.ckpt + *.json  checkpoints and their sidecars
 
@@ -23,10 +24,11 @@ from typing import Any
 from fer_core import fileio
 from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
 from fer_core.errors import RunError
-from fer_core.records import EpochRow, RunStatus, State
+from fer_core.records import EpochRow, RunStatus, State, StepRow
 from fer_core.runs import runlock
 
 CONFIG, STATUS, METRICS, LOG = "config.toml", "status.json", "metrics.jsonl", "train.log"
+STEPS = "steps.jsonl"
 LAST_STATE, BEST, FINAL = "last_state.ckpt", "best_model.ckpt", "final_model.ckpt"
 
 LIVE_STATES: tuple[State, ...] = ("starting", "running")
@@ -74,6 +76,9 @@ def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = 
     except OSError as error:  # e.g. no space: leave no half-made run behind
         shutil.rmtree(run_dir, ignore_errors=True)
         raise RunError(f"{run_dir}: cannot create the run ({error.strerror or error})") from None
+    from fer_core.runs import registry  # registry imports this module
+
+    registry.register(run_dir)
     return run_dir
 
 
@@ -142,6 +147,41 @@ class MetricsTail:
 
     def rows(self) -> list[EpochRow]:
         return [self.by_epoch[e] for e in sorted(self.by_epoch)]
+
+
+def read_steps(run_dir: Path) -> list[StepRow]:
+    """Every whole steps.jsonl line, in order."""
+    return StepsTail(Path(run_dir) / STEPS).poll()
+
+
+@dataclass
+class StepsTail:
+    """Incremental reader of steps.jsonl: whole lines only (a partial last line waits), damaged
+    lines skipped; a file replaced (a resume rewrites it) is read again from the start."""
+
+    path: Path
+    offset: int = 0
+    identity: tuple[int, int] | None = None
+    found: list[StepRow] = field(default_factory=list)
+
+    def poll(self) -> list[StepRow]:
+        try:
+            with open(self.path, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if (info.st_dev, info.st_ino) != self.identity or info.st_size < self.offset:
+                    self.identity, self.offset, self.found = (info.st_dev, info.st_ino), 0, []
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except OSError:
+            return self.found
+        end = chunk.rfind(b"\n") + 1
+        for line in chunk[:end].splitlines():
+            try:
+                self.found.append(StepRow.from_line(line))
+            except ValueError:
+                continue
+        self.offset += end
+        return self.found
 
 
 def pid_alive(pid: Any) -> bool:
@@ -217,8 +257,12 @@ def find_runs(root: Path, max_depth: int = 3) -> list[RunInfo]:
                 for e in entries
                 if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
             )
-    found.sort(key=lambda r: (not r.live, -(r.status.started or 0)))
-    return found
+    return sort_runs(found)
+
+
+def sort_runs(runs: list[RunInfo]) -> list[RunInfo]:
+    """Live runs first, then newest first."""
+    return sorted(runs, key=lambda r: (not r.live, -(r.status.started or 0)))
 
 
 def resolve_run(spec: str | Path, root: Path | None = None) -> Path:

@@ -3,7 +3,8 @@
 Reads RUN_DIR/config.toml, trains, and keeps the run directory's contract (fer_core.runs.rundir):
 status.json heartbeats and one metrics.jsonl line per epoch (reporter.py), best/final/
 periodic checkpoints with sidecars and last_state.ckpt for resume (checkpoint_policy.py). SIGINT and
-SIGTERM finish the current step, save last_state.ckpt and end with status `stopped`.
+SIGTERM finish the current step, save last_state.ckpt at that step and end with status `stopped`;
+`--resume` trains the steps that remained, on the same batches (EpochPass).
 """
 
 from __future__ import annotations
@@ -20,19 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_core import IMAGE_SIZE, NUM_CLASSES, signals
+from fer_core import IMAGE_SIZE, NUM_CLASSES, fileio, signals
 from fer_core.ckpt.io import load_train_state
 from fer_core.config import TrainConfig
 from fer_core.data import augment
 from fer_core.data.dataset import load_dataset
 from fer_core.errors import FerError, RunError
 from fer_core.records import EpochRow, TrainProgress
-from fer_core.runs import rundir, runlock
+from fer_core.runs import registry, rundir, runlock
 from fer_core.runs.rundir import remove_stale_temporaries
 from fer_core.text import shown
 from fer_core.train import disk, readback, terminal
 from fer_core.train.checkpoint_policy import CheckpointPolicy
-from fer_core.train.parallel.cluster import Solo
+from fer_core.train.parallel.cluster import NoLock, Solo
 from fer_core.train.parallel.msrun import supervise
 from fer_core.train.reporter import Reporter
 
@@ -52,19 +53,51 @@ class StopRequested(Exception):
     """Raised between steps after SIGINT/SIGTERM."""
 
 
-class Trainer:
-    """One run: set up from the run directory, train epoch by epoch, keep the contract."""
+# Tests only: a file the loop appends `epoch step index index …` to for every step it trains
+# (single process), so a test can check which images an interrupted and resumed epoch saw.
+TRACE_ENV = "FER_TUI_TRACE_BATCHES"
 
-    def __init__(self, run_dir: Path, resume: bool = False):
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The epoch's data order: a function of the seed and the epoch alone, so a resume at any
+    step of the epoch replays the same order."""
+    return np.random.default_rng([seed, 0, epoch]).permutation(n)
+
+
+def step_rng(seed: int, epoch: int, step: int) -> np.random.Generator:
+    """The augmentation and mixup randomness of one step (from 0): the prefetch thread draws
+    each step's from its own generator, so the stream does not depend on where a run resumed."""
+    return np.random.default_rng([seed, 1, epoch, step])
+
+
+class Trainer:
+    """One run: set up from the run directory, train epoch by epoch, keep the contract.
+
+    Collaborators come in: `lock` (the run's lock when the caller holds it; taken in `run`
+    otherwise), `cluster` (`Solo` for one process, msrun's workers pass theirs), `report` (the
+    run directory's Reporter; a worker of rank > 0 passes one of its own folder).
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        resume: bool = False,
+        *,
+        lock: runlock.RunLock | NoLock | None = None,
+        cluster: Solo | None = None,
+        report: Reporter | None = None,
+    ):
         self.run_dir = Path(run_dir)
         self.resume = resume
         self.config = rundir.read_config(self.run_dir)
-        self.report = Reporter(self.run_dir, self.config.epochs)
+        self.lock = lock
+        self.cluster = cluster or Solo()
+        self.report = report or Reporter(self.run_dir, self.config.epochs)
         self.stop_signal: int | None = None
-        self.cluster = Solo()  # one process; msrun's workers get a distributed.Cluster
 
-    def _on_signal(self, signum, _frame) -> None:
-        if signum == signal.SIGHUP:  # the terminal is gone: keep training, write to train.log
+    def on_signal(self, signum: int, _frame=None) -> None:
+        """A stop signal: stop after the current step (SIGHUP: the terminal is gone, go on)."""
+        if signum == signal.SIGHUP:  # keep training, write to train.log
             self.report.leave_terminal("terminal hung up")
             return
         self.stop_signal = signum
@@ -73,11 +106,11 @@ class Trainer:
 
     def run(self) -> int:
         # one trainer per run directory, for its whole life (train() refuses a second one)
-        lock = getattr(self, "lock", None) or runlock.adopt_or_acquire(self.run_dir)
+        lock = self.lock or runlock.adopt_or_acquire(self.run_dir)
         try:
             runlock.wait_for_launcher()  # its status write must land before ours
             lock.record_pid(os.getpid())
-            signals.route_signals(self._on_signal)  # a dropped SSH session never stops a run
+            signals.route_signals(self.on_signal)  # a dropped SSH session never stops a run
             # a terminal that hangs up or a pipe whose reader left: output moves to train.log
             sys.stdout = terminal.TerminalGuard(sys.stdout, self.report.leave_terminal)
             return self._guarded_run()
@@ -90,11 +123,12 @@ class Trainer:
             report.set_status(state="starting", pid=os.getpid(), message="")
             if self.cluster.writes:  # we hold the lock: no other writer is alive
                 remove_stale_temporaries(self.run_dir)
+                registry.register(self.run_dir)  # `runs --all` finds it from any folder
             return self._run()
-        except StopRequested:
+        except StopRequested as stop:
             name = signal.Signals(self.stop_signal).name
-            report.say(f"Stopped by {name}; last_state.ckpt saved, resume with `fer-tui train --resume {self.run_dir}`")
-            report.set_status(state="stopped", message=f"stopped by {name}")
+            report.say(f"Stopped by {name} ({stop}); resume with `fer-tui train --resume {self.run_dir}`")
+            report.set_status(state="stopped", message=f"stopped by {name}; resumes at {stop}")
             return 128 + self.stop_signal  # the shell's convention: `train && next` does not go on
         except FerError as error:
             report.say(f"error: {error}")
@@ -141,56 +175,30 @@ class Trainer:
         # disk. After _start: a resume's set_data gives the parameters new buffers, and a graph
         # compiled before it would keep validating the untrained network's.
         readback.Waiter().numpy(predict(ms.Tensor(np.zeros((batch, 1, IMAGE_SIZE, IMAGE_SIZE), np.float32))))
-        rng = np.random.default_rng(config.seed)
-        if progress.rng_state:
-            rng.bit_generator.state = progress.rng_state
         report.running(progress, steps_per_epoch)
 
-        images, labels = train_split.images, train_split.labels
-        waiter = readback.Waiter()
+        epoch_pass = EpochPass(self, train_split, train_step, schedule, batch, steps_per_epoch)
         end_state = "finished"
         for epoch in range(progress.epoch + 1, config.epochs + 1):
-            started = time.time()
-            progress.rng_state = rng.bit_generator.state
-            replay = progress.model_dump()  # a stopped epoch is replayed from here
-            order = rng.permutation(len(labels))
-            losses, correct, seen = [], 0, 0
-            batches = Prefetcher(
-                lambda step, order=order: self.cluster.shard(  # a worker's share of the global batch
-                    self._batch(images, labels, order[step * batch : (step + 1) * batch], rng)
-                ),
-                steps_per_epoch,
-            )
-            for step, (index, x, targets) in enumerate(batches, 1):
-                self.stop_signal = self.cluster.agree_stop(self.stop_signal)  # all workers stop at one step
-                if self.stop_signal is not None:
-                    batches.close()
-                    saver.save_state(net, optimizer, replay)
-                    raise StopRequested
-                loss, logits = waiter.numpy(*train_step(ms.Tensor(x), ms.Tensor(targets)))
-                losses.append(float(loss))
-                correct += int((logits.argmax(1) == labels[index]).sum())
-                seen += len(index)
-                report.step(epoch, step, steps_per_epoch, self.cluster.size * seen, started)  # all workers'
-            train_seconds = time.time() - started
-            losses, correct, seen = self.cluster.epoch_totals(losses, correct, seen)
+            # the epoch's steps (all of them, or those a stop left); raises StopRequested
+            progress = epoch_pass.train(epoch, progress, lambda state: saver.save_state(net, optimizer, state))
+            validation_started = time.time()
             val_loss, val_acc = self.cluster.validate(
                 net, lambda x, y: self._validate(predict, x, y, batch), val_split.images, val_split.labels
             )
             row = progress.end_epoch(
                 EpochRow(
                     epoch=epoch,
-                    train_loss=float(np.mean(losses)),
-                    train_acc=correct / max(1, seen),
+                    train_loss=progress.loss_sum / max(1, steps_per_epoch),
+                    train_acc=progress.correct / max(1, progress.seen),
                     val_loss=val_loss,
                     val_acc=val_acc,
                     lr=float(schedule[epoch * steps_per_epoch - 1]),
-                    seconds=time.time() - started,
-                    images_per_second=seen / train_seconds,
+                    seconds=progress.train_seconds + (time.time() - validation_started),
+                    images_per_second=progress.seen / max(progress.train_seconds, 1e-9),
                 ),
                 config.patience,
             )
-            progress.rng_state = rng.bit_generator.state
             # last_state carries the history, so it and metrics.jsonl can never disagree
             saver.end_of_epoch(net, optimizer, epoch, steps_per_epoch, val_acc, row.is_best, progress.model_dump())
             report.epoch_end(row, progress)
@@ -216,8 +224,8 @@ class Trainer:
         import mindspore as ms
 
         progress = TrainProgress.model_validate(load_train_state(self.run_dir / rundir.LAST_STATE, net, optimizer))
-        # the schedule continues where the last whole epoch ended
-        optimizer.global_step.set_data(ms.Tensor([progress.epoch * steps_per_epoch], ms.int32))
+        # the schedule continues at the step the state was saved at
+        optimizer.global_step.set_data(ms.Tensor([progress.epoch * steps_per_epoch + progress.step], ms.int32))
         self.report.resumed(progress)
         return progress
 
@@ -231,7 +239,8 @@ class Trainer:
         groups = [{"params": decay, "weight_decay": self.config.weight_decay}, {"params": rest, "weight_decay": 0.0}]
         return nn.AdamWeightDecay(groups, learning_rate=ms.Tensor(schedule))
 
-    def _batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray, rng: np.random.Generator):
+    def make_batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray, rng: np.random.Generator):
+        """(index, images, soft targets) of one step, augmented with the step's own `rng`."""
         config = self.config
         if config.augment:
             x = augment.augment_batch(images[index], rng, config.augment_policy)
@@ -248,6 +257,77 @@ class Trainer:
         probs = predict_all(predict, ms, images, batch, tta=self.config.tta)
         picked = np.clip(probs[np.arange(len(labels)), labels], 1e-7, 1.0)
         return float(-np.log(picked).mean()), float((probs.argmax(1) == labels).mean())
+
+
+class EpochPass:
+    """The training steps of one epoch, from wherever `progress` left it.
+
+    The data order and each step's augmentation come from (data_seed, epoch, step), so a
+    resumed epoch trains exactly the steps that remained, on the batches they would have had.
+    The state is saved at a stop and every `state_every_minutes` (a kill -9 loses at most that).
+    """
+
+    def __init__(self, trainer: Trainer, split, train_step, schedule: np.ndarray, batch: int, steps: int):
+        self.trainer, self.split, self.train_step = trainer, split, train_step
+        self.schedule, self.batch, self.steps = schedule, batch, steps
+        trace = os.environ.get(TRACE_ENV)
+        self.trace = Path(trace) if trace and trainer.cluster.writes else None
+
+    def train(self, epoch: int, progress: TrainProgress, save_state) -> TrainProgress:
+        """Train the epoch's remaining steps; returns the progress with the epoch's totals.
+        `save_state(dict)` writes last_state.ckpt. Raises StopRequested after saving."""
+        import mindspore as ms
+
+        trainer, cluster, report = self.trainer, self.trainer.cluster, self.trainer.report
+        seed = trainer.config.seed if progress.data_seed is None else progress.data_seed
+        images, labels, batch, first = self.split.images, self.split.labels, self.batch, progress.step
+        order = epoch_order(seed, epoch, len(labels))
+        batches = Prefetcher(
+            lambda step: cluster.shard(  # a worker's share of the global batch
+                trainer.make_batch(
+                    images, labels, order[step * batch : (step + 1) * batch], step_rng(seed, epoch, step)
+                )
+            ),
+            self.steps,
+            start=first,
+        )
+        every = trainer.config.state_every_minutes * 60
+        waiter = readback.Waiter()
+        started = last_save = time.time()
+        losses, correct, seen = [], 0, 0
+
+        def state(done: int) -> TrainProgress:  # totals of all workers: a collective, every rank calls it
+            total_losses, total_correct, total_seen = cluster.epoch_totals(losses, correct, seen)
+            return progress.evolve(
+                step=done,
+                data_seed=seed,
+                loss_sum=progress.loss_sum + float(np.sum(total_losses)),
+                correct=progress.correct + total_correct,
+                seen=progress.seen + total_seen,
+                train_seconds=progress.train_seconds + (time.time() - started),
+            )
+
+        try:
+            for step, (index, x, targets) in enumerate(batches, first + 1):
+                due = every > 0 and time.time() - last_save >= every
+                trainer.stop_signal, due = cluster.agree(trainer.stop_signal, due)  # all workers, one step
+                if trainer.stop_signal is not None or due:
+                    saved = state(step - 1)
+                    save_state(saved.model_dump())
+                    if trainer.stop_signal is not None:
+                        raise StopRequested(saved.where())
+                    last_save = time.time()
+                loss, logits = waiter.numpy(*self.train_step(ms.Tensor(x), ms.Tensor(targets)))
+                hits = int((logits.argmax(1) == labels[index]).sum())
+                losses.append(float(loss))
+                correct, seen = correct + hits, seen + len(index)
+                if self.trace is not None:
+                    fileio.append_line(self.trace, f"{epoch} {step} " + " ".join(map(str, index)))
+                report.sample(float(loss), hits, len(index), float(self.schedule[(epoch - 1) * self.steps + step - 1]))
+                report.step(epoch, step, self.steps, cluster.size * seen, started, first)  # all workers'
+        finally:
+            batches.close()
+        return state(self.steps)
 
 
 def compile_steps(net, optimizer, reduce_grads=None):
@@ -290,18 +370,18 @@ def compile_steps(net, optimizer, reduce_grads=None):
 class Prefetcher:
     """Makes the next batches (augmentation included) in a thread while the network trains.
 
-    One producer consumes the RNG in step order, so a run stays reproducible for its seed.
+    `make(step)` builds step `step` (from 0) of the steps `start`..`steps - 1`.
     """
 
-    def __init__(self, make, steps: int, depth: int = 3):
+    def __init__(self, make, steps: int, depth: int = 3, start: int = 0):
         self.queue: queue.Queue = queue.Queue(maxsize=depth)
         self.closed = threading.Event()
-        self.thread = threading.Thread(target=self._produce, args=(make, steps), daemon=True)
+        self.thread = threading.Thread(target=self._produce, args=(make, start, steps), daemon=True)
         self.thread.start()
 
-    def _produce(self, make, steps: int) -> None:
+    def _produce(self, make, start: int, steps: int) -> None:
         try:
-            for step in range(steps):
+            for step in range(start, steps):
                 item = make(step)
                 while not self.closed.is_set():
                     try:
@@ -355,7 +435,7 @@ def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = No
         print(f"error: {shown(error)}", file=sys.stderr, flush=True)
         return 2
     try:
-        trainer = Trainer(run_dir, resume)
+        trainer = Trainer(run_dir, resume, lock=lock)
     except FerError as error:  # config.toml edited or unreadable after the launcher checked it
         print(f"error: {shown(error)}", file=sys.stderr, flush=True)
         rundir.update_status(run_dir, state="failed", message=str(error))
@@ -363,7 +443,6 @@ def train(run_dir: Path, resume: bool = False, lock: runlock.RunLock | None = No
         return 2
     if trainer.config.workers > 1:  # data-parallel: this process launches msrun and watches it
         return supervise(run_dir, resume, lock)
-    trainer.lock = lock
     if foreground:
         trainer.report.keep_log_copy()
     return trainer.run()

@@ -1,9 +1,12 @@
 """What a training run tells the world, kept out of the loop: status.json (a heartbeat while
-training), one metrics.jsonl line per epoch, and the classic script's lines on stdout (a
-terminal, or train.log for a detached run). The loop says what happened; this says it."""
+training), one metrics.jsonl line per epoch, one steps.jsonl line every few seconds of training
+(the curves inside an epoch), and the classic script's lines on stdout (a terminal, or
+train.log for a detached run). The loop says what happened; this says it."""
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,12 +14,46 @@ from typing import Any
 
 from fer_core import fileio
 from fer_core.errors import ForeignFileError
-from fer_core.records import EpochRow, RunStatus, TrainProgress
+from fer_core.records import EpochRow, RunStatus, StepRow, TrainProgress
 from fer_core.runs import rundir
 from fer_core.text import shown
 from fer_core.train import terminal
 
 STATUS_INTERVAL = 1.0  # seconds between heartbeats while training
+# seconds of training between steps.jsonl lines (and one at each epoch's end): ~12 short lines a
+# minute, about 1 MB over a 12-hour run; FER_TUI_STEP_SECONDS changes it (tests use a fraction)
+STEP_RECORD_SECONDS = 5.0
+STEP_SECONDS_ENV = "FER_TUI_STEP_SECONDS"
+
+
+def step_record_seconds() -> float:
+    try:
+        value = float(os.environ.get(STEP_SECONDS_ENV, STEP_RECORD_SECONDS))
+    except ValueError:
+        return STEP_RECORD_SECONDS
+    return value if math.isfinite(value) and value >= 0 else STEP_RECORD_SECONDS
+
+
+class StepWindow:
+    """The steps since the last steps.jsonl line: their loss and accuracy sums."""
+
+    def __init__(self) -> None:
+        self.steps, self.loss, self.correct, self.images, self.lr = 0, 0.0, 0, 0, None
+
+    def add(self, loss: float, correct: int, images: int, lr: float) -> None:
+        self.steps, self.loss, self.lr = self.steps + 1, self.loss + loss, lr
+        self.correct, self.images = self.correct + correct, self.images + images
+
+    def row(self, epoch: int, step: int, steps: int) -> StepRow:
+        return StepRow(
+            x=epoch - 1 + step / max(1, steps),
+            epoch=epoch,
+            step=step,
+            loss=self.loss / self.steps if self.steps else None,
+            acc=self.correct / self.images if self.images else None,
+            lr=self.lr,
+            time=time.time(),
+        )
 
 
 class Reporter:
@@ -27,6 +64,8 @@ class Reporter:
         self.left_terminal = False
         self.log_copy = False
         self.last_heartbeat = 0.0
+        self.step_every = step_record_seconds()
+        self.window, self.last_step_row = StepWindow(), time.time()
 
     # ------------------------------------------------------------ the channels
 
@@ -62,16 +101,22 @@ class Reporter:
 
     def resumed(self, progress: TrainProgress | None) -> None:
         """A resume from `progress` (None: no last_state.ckpt, so from epoch 1). metrics.jsonl
-        becomes exactly the saved history: no duplicate or missing epoch."""
+        becomes exactly the saved history: no duplicate or missing epoch; steps.jsonl keeps
+        the lines up to the saved step (the steps after it are trained again)."""
         rows = progress.history if progress else []
         fileio.write_text(self.run_dir / rundir.METRICS, "".join(row.to_line() + "\n" for row in rows))
+        saved = (progress.epoch + 1, progress.step) if progress else (1, 0)
+        kept = [row for row in rundir.read_steps(self.run_dir) if (row.epoch, row.step) <= saved]
+        fileio.write_text(self.run_dir / rundir.STEPS, "".join(row.to_line() + "\n" for row in kept))
         if progress is None:
-            self.say("No last_state.ckpt yet (stopped before the first epoch ended): starting at epoch 1")
+            self.say("No last_state.ckpt yet (stopped before any state was saved): starting at epoch 1")
         else:
-            self.say(
-                f"Resuming at epoch {progress.epoch + 1}/{self.epochs} "
-                f"(best {progress.best_val_acc:.4f} at epoch {progress.best_epoch})"
+            best = (
+                f"best {progress.best_val_acc:.4f} at epoch {progress.best_epoch}"
+                if progress.best_val_acc >= 0
+                else "no epoch validated yet"
             )
+            self.say(f"Resuming at {progress.where()} of {self.epochs} ({best})")
 
     def running(self, progress: TrainProgress, steps: int) -> None:
         self.set_status(
@@ -83,9 +128,19 @@ class Reporter:
             patience_left=progress.patience_left,
         )
 
-    def step(self, epoch: int, step: int, steps: int, seen: int, started: float) -> None:
-        """A step ended: the terminal's bar now, status.json at most once a STATUS_INTERVAL."""
-        elapsed = time.time() - started
+    def sample(self, loss: float, correct: int, images: int, lr: float) -> None:
+        """A step's loss, correct predictions, images and learning rate, for steps.jsonl."""
+        self.window.add(loss, correct, images, lr)
+
+    def step(self, epoch: int, step: int, steps: int, seen: int, started: float, first: int = 0) -> None:
+        """A step ended (`seen` images since `started`, when the epoch was at step `first`): the
+        terminal's bar now, status.json at most once a STATUS_INTERVAL, a steps.jsonl line every
+        few seconds and at the epoch's last step."""
+        now = time.time()
+        if self.window.steps and (step == steps or now - self.last_step_row >= self.step_every):
+            fileio.append_line(self.run_dir / rundir.STEPS, self.window.row(epoch, step, steps).to_line())
+            self.window, self.last_step_row = StepWindow(), now
+        elapsed = now - started
         speed = seen / elapsed
         if self.interactive:
             width = 30
@@ -95,8 +150,8 @@ class Reporter:
                 end="",
                 flush=True,
             )
-        if time.time() - self.last_heartbeat >= STATUS_INTERVAL:
-            epoch_time = elapsed * steps / max(1, step)
+        if now - self.last_heartbeat >= STATUS_INTERVAL:
+            epoch_time = elapsed * steps / max(1, step - first)
             eta = epoch_time * (steps - step) / steps + (self.epochs - epoch) * epoch_time
             self.set_status(
                 state="running", epoch=epoch - 1, step=step, steps=steps, images_per_second=speed, eta_seconds=eta

@@ -11,8 +11,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from fer_core.errors import FerError
-from fer_core.records import EpochRow, RunStatus, State
+from fer_core.records import EpochRow, RunStatus, State, StepRow
 from fer_core.runs import launcher, rundir
+from fer_core.runs.columns import stop_keeps
 from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.format import best_point, series
@@ -23,12 +24,33 @@ from fer_tui.widgets.run_facts import RunFacts
 from fer_tui.widgets.run_progress import RunProgress
 
 POLL_SECONDS = 0.5  # an epoch line shows within a second; a stat() per file per tick costs ~nothing
+MAX_STEP_POINTS = 400  # a long run's step lines are thinned to this many for the charts
+
+
+def thinned(rows: list[StepRow], limit: int = MAX_STEP_POINTS) -> list[StepRow]:
+    """At most `limit` rows, evenly spaced, the newest always kept."""
+    if len(rows) <= limit:
+        return rows
+    stride = -(-len(rows) // limit)
+    return rows[-1::-stride][::-1]
+
+
+def epoch_series(rows: list[EpochRow], metric: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    xs, ys = series(rows, metric)
+    return tuple(xs), tuple(ys)
+
+
+def step_series(rows: list[StepRow], metric: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    kept = [(row.x, value) for row in rows if (value := getattr(row, metric)) is not None]
+    return tuple(x for x, _ in kept), tuple(v for _, v in kept)
 
 
 class RunScreen(Screen):
     ACTIONS = (
-        Action("s", "stop", "Stop", "stop the run (asks first; it saves last_state.ckpt)", title="Stop run"),
-        Action("u", "resume", "Resume", "resume a stopped or lost run from last_state.ckpt", title="Resume run"),
+        Action(
+            "s", "stop", "Stop", "stop the run after its step (asks first; it saves last_state.ckpt)", title="Stop run"
+        ),
+        Action("u", "resume", "Resume", "resume a stopped or lost run at the step it saved", title="Resume run"),
         Action("escape", "back", "Back", "back to the runs"),
     )
     BINDINGS = bindings(ACTIONS)
@@ -38,8 +60,10 @@ class RunScreen(Screen):
         self.run_dir = Path(run_dir)
         self.watch = RunWatch(self.run_dir)
         self.tail = rundir.MetricsTail(self.run_dir / rundir.METRICS)
+        self.steps_tail = rundir.StepsTail(self.run_dir / rundir.STEPS)
         self.status = RunStatus()  # nothing known yet: the state is `unknown`
         self.rows: list[EpochRow] = []
+        self.step_rows: list[StepRow] = []
         self.state: State = "unknown"
         self.device, self.arch = "-", "-"
 
@@ -49,7 +73,7 @@ class RunScreen(Screen):
         yield RunProgress(id="progress")
         with Horizontal(id="charts-top"):
             yield MetricChart("loss", id="loss-chart")
-            yield MetricChart("val accuracy", percent=True, id="acc-chart")
+            yield MetricChart("accuracy", percent=True, id="acc-chart")
         with Horizontal(id="charts-bottom"):
             yield MetricChart("learning rate", id="lr-chart")
             yield LogTail(id="log")
@@ -74,31 +98,39 @@ class RunScreen(Screen):
         state = rundir.effective_state(self.status)
         if rundir.METRICS in changed:
             self.rows = self.tail.poll()
-            self.update_charts(self.rows)
+        if rundir.STEPS in changed:
+            self.step_rows = list(self.steps_tail.poll())
+        if changed & {rundir.METRICS, rundir.STEPS}:
+            self.update_charts(self.rows, thinned(self.step_rows))
         if changed & {rundir.STATUS, rundir.METRICS} or state != self.state:
             self.state = state
             live = state in rundir.LIVE_STATES
+            if live:  # told when it ends, wherever the user is by then
+                self.app.ends.track([self.run_dir])
             self.query_one(RunFacts).show(self.status, state, self.device, self.arch, best_point(self.rows))
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
         if rundir.LOG in changed:
             self.query_one(LogTail).reload(self.run_dir / rundir.LOG)
 
-    def update_charts(self, rows: list[EpochRow]) -> None:
-        epochs, train_loss = series(rows, "train_loss")
+    def update_charts(self, rows: list[EpochRow], steps: list[StepRow] | None = None) -> None:
+        """Epoch rows at whole x (epoch n ends at x = n); step rows, where the run has them, draw
+        the training curves inside the epochs on the same axes (x in epochs, fractional)."""
+        if steps:
+            train_loss, train_acc, lr = (step_series(steps, name) for name in ("loss", "acc", "lr"))
+        else:  # a run from before steps.jsonl: one point per epoch
+            train_loss, lr = (epoch_series(rows, name) for name in ("train_loss", "lr"))
+            train_acc = ((), ())
         val_epochs, val_loss = series(rows, "val_loss")
         acc_epochs, val_acc = series(rows, "val_acc")
-        lr_epochs, lr = series(rows, "lr")
         self.query_one("#loss-chart", MetricChart).set_data(
-            [
-                Series("train", tuple(epochs), tuple(train_loss), "cyan"),
-                Series("val", tuple(val_epochs), tuple(val_loss), "magenta"),
-            ]
+            [Series("train", *train_loss, "cyan"), Series("val", tuple(val_epochs), tuple(val_loss), "magenta")]
         )
-        self.query_one("#acc-chart", MetricChart).set_data(
-            [Series("val acc", tuple(acc_epochs), tuple(val_acc), "green")], mark=best_point(rows)
-        )
-        self.query_one("#lr-chart", MetricChart).set_data([Series("lr", tuple(lr_epochs), tuple(lr), "yellow")])
+        acc = [Series("val", tuple(acc_epochs), tuple(val_acc), "green")]
+        if train_acc[0]:
+            acc.insert(0, Series("train", *train_acc, "cyan"))
+        self.query_one("#acc-chart", MetricChart).set_data(acc, mark=best_point(rows))
+        self.query_one("#lr-chart", MetricChart).set_data([Series("lr", *lr, "yellow")])
 
     # ------------------------------------------------------------------ actions
 
@@ -109,10 +141,7 @@ class RunScreen(Screen):
         if self.state not in rundir.LIVE_STATES:
             self.notify(f"the run is not live ({self.state})", severity="warning")
             return
-        question = (
-            f"Stop {self.run_dir.name}?\nThe trainer finishes its step, saves "
-            f"last_state.ckpt and can be resumed later (u)."
-        )
+        question = f"Stop {self.run_dir.name}?\n{stop_keeps(self.status)} Resume with u."
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Stop")):
             return
         try:

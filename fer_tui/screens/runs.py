@@ -1,4 +1,5 @@
-"""Runs: every run under the checkpoints root, live first; open, mark, compare, stop."""
+"""Runs: every run under the checkpoints root (a: this user's runs from every folder), live
+first; open, mark, compare, stop."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from fer_core.errors import FerError
-from fer_core.runs import launcher, rundir
+from fer_core.runs import launcher
+from fer_core.runs.columns import stop_keeps
 from fer_tui.actions import Action, bindings
 from fer_tui.format import short_path
 from fer_tui.widgets.runs_table import RunsTable
@@ -24,6 +26,13 @@ class RunsScreen(Screen):
             "c", "compare", "Compare", "compare the marked runs (configs, val accuracy)", title="Compare marked runs"
         ),
         Action("s", "stop", "Stop", "stop the run under the cursor (asks first)", title="Stop run under cursor"),
+        Action(
+            "a",
+            "toggle_all",
+            "All",
+            "this folder's runs / every run of this user, wherever it was started",
+            title="Toggle runs from every folder",
+        ),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -39,8 +48,9 @@ class RunsScreen(Screen):
         self.set_interval(POLL_SECONDS, self.refresh_runs)
 
     def refresh_runs(self) -> None:
-        found = rundir.find_runs(self.app.root)
-        where = short_path(self.app.root)
+        found = self.app.list_runs()
+        self.app.ends.track(run.path for run in found if run.live)  # told when they end
+        where = "any folder (a: only here)" if self.app.all_runs else short_path(self.app.root)
         table = self.query_one(RunsTable)
         table.show(found, self.app.clock())
         live = sum(run.live for run in found)
@@ -48,10 +58,14 @@ class RunsScreen(Screen):
             hint = f"{len(found)} run{'s' * (len(found) != 1)} under {where}"
             hint += f", {live} live" if live else ""
         else:
-            hint = f"no runs under {where} yet: t opens Train"
+            hint = f"no runs under {where} yet: t opens Train, a lists every folder's"
         hint_widget = self.query_one("#runs-hint", Static)
         if str(hint_widget.content) != hint:
             hint_widget.update(hint)
+
+    def action_toggle_all(self) -> None:
+        self.app.all_runs = not self.app.all_runs
+        self.refresh_runs()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
@@ -84,7 +98,7 @@ class RunsScreen(Screen):
             self.notify("the run under the cursor is not live", severity="warning")
             return
         if not await self.app.push_screen_wait(
-            ConfirmScreen(f"Stop {run.run_id}?\nIt saves last_state.ckpt and can be resumed.", yes="Stop")
+            ConfirmScreen(f"Stop {run.run_id}?\n{stop_keeps(run.status)}", yes="Stop")
         ):
             return
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -26,6 +27,16 @@ class Series:
     ys: tuple[float, ...]
     color: str = "cyan"
     marker: str = "braille"
+
+
+def epoch_axis(xs: list[float]) -> tuple[int, int, list[float]]:
+    """(low, high, ticks): whole epochs around the data (x in epochs; step lines are
+    fractional) and a few whole-epoch ticks (plotext's float ticks waste the narrow axis).
+    Inside the first epoch: 0 to 1, so the line grows across the epoch."""
+    low, high = math.floor(min(xs)), math.ceil(max(xs))
+    high = max(high, low + 1)
+    step = max(1, -(-(high - low) // 5))
+    return low, high, [float(x) for x in range(low, high + 1, step)]
 
 
 class MetricChart(PlotextPlot):
@@ -66,14 +77,18 @@ class MetricChart(PlotextPlot):
         if self.mark is not None:
             plt.scatter([self.mark[0]], [self.mark[1]], color=plotext_color(MARK_COLOR), marker="●")
         if not drawn:
-            plt.text("waiting for the first epoch", 0.5, 0.5, alignment="center")
+            plt.text("waiting for the first steps", 0.5, 0.5, alignment="center")
             plt.xlim(0, 1)
             plt.ylim(0, 1)
         else:
-            epochs = sorted({x for s in self.series for x in s.xs})
-            # a few integer ticks: plotext's default float ticks waste the narrow x axis
-            step = max(1, len(epochs) // 4)
-            plt.xticks(epochs[::step])
+            xs = sorted({x for s in self.series for x in s.xs})
+            if all(float(x).is_integer() for x in xs):  # epoch points only, as runs always had
+                step = max(1, len(xs) // 4)
+                plt.xticks(xs[::step])
+            else:  # step lines: whole-epoch ticks, the epoch in progress shown to its end
+                low, high, ticks = epoch_axis(xs)
+                plt.xticks(ticks)
+                plt.xlim(low, high)
         if self.percent:
             plt.ylim(0, 1) if not drawn else None
         return self._with_legend(super().render())

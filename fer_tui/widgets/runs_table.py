@@ -6,13 +6,13 @@ from pathlib import Path
 
 from rich.text import Text
 
-from fer_core.runs.columns import EPOCH_HEADER, UPDATED_HEADER, epoch_text, updated_text
+from fer_core.runs.columns import EPOCH_HEADER, STEP_HEADER, UPDATED_HEADER, epoch_text, step_text, updated_text
 from fer_core.runs.rundir import RunInfo
 from fer_core.text import shown
 from fer_tui.format import STATE_STYLES, percent
 from fer_tui.widgets.keyed_table import KeyedTable
 
-COLUMNS = ("", "run", "state", EPOCH_HEADER, "best", UPDATED_HEADER)  # as `fer-tui runs` says
+COLUMNS = ("", "run", "state", EPOCH_HEADER, STEP_HEADER, "best", UPDATED_HEADER)  # as `fer-tui runs` says
 
 
 def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
@@ -23,6 +23,7 @@ def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
         Text(shown(run.run_id)),  # a str cell would be read as markup
         state,
         epoch_text(status, run.state),
+        step_text(status, run.state),
         percent(status.best_val_acc),
         updated_text(status, now),
     )

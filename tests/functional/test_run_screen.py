@@ -134,7 +134,7 @@ class TestCharts:
             first_row = plot[1]
             assert braille(first_row[first_row.index("┤") + 1 :][:4]), plot[:3]
             acc = screen.query_one("#acc-chart", MetricChart)
-            assert "val accuracy  ● best" in region_text(app, acc)[0]
+            assert "accuracy  ● best" in region_text(app, acc)[0]
             # the legend's colours are the plot's: ● in the title row and on the curve match
             assert len(set(glyph_colors(acc.render(), "●"))) == 1
             assert len(glyph_colors(loss.render(), "━")) == 2

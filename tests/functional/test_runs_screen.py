@@ -89,16 +89,16 @@ class TestListing:
         assert cli_main(["runs", str(root)]) == 0
         header, row = capsys.readouterr().out.splitlines()[:2]
         cli = row.split()
-        assert cli[2:4] == ["running", "7/8"] and cli[-2:] == ["2m", "ago"]  # in epoch 7 of 8
+        assert cli[2:5] == ["running", "7/8", "4/10"] and cli[-2:] == ["2m", "ago"]  # in epoch 7 of 8, step 4
         app = FerApp(root=root, reattach=False, clock=lambda: heartbeat + 125)
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_runs(app, pilot)
             table = screen.query_one(RunsTable)
             cells = [str(c) for c in table.get_row_at(0)]
             labels = [str(c.label) for c in table.columns.values()]
-            assert labels[3:] == ["epoch", "best", "updated"]
-            assert header.split()[-4:] == ["epoch", "best", "val", "updated"]
-            assert cells[3] == "7/8" and cells[5] == "2m ago"
+            assert labels[3:] == ["epoch", "step", "best", "updated"]
+            assert header.split()[-6:] == ["epoch", "step", "eta", "best", "val", "updated"]
+            assert cells[3] == "7/8" and cells[4] == "4/10" and cells[6] == "2m ago"
 
     async def test_a_new_run_appears_without_a_key_press(self, root):
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)

@@ -135,3 +135,65 @@ class TestRunsSnapshots:
 class TestHelpSnapshots:
     def test_help_screen(self, fixed, snap_compare):
         assert snap_compare(app_for(fixed), terminal_size=SIZE, press=["question_mark"])
+
+
+def live_run(root, run_id: str, accs: tuple[float, ...], step: int, steps_rows: int, log: str):
+    """A run training now (this process is its `trainer`, the heartbeat fresh) with step
+    curves up to `step` of epoch len(accs) + 1 (100 steps an epoch, a line every 4 steps)."""
+    import os
+    import time
+
+    from fer_core.records import StepRow
+    from fer_core.runs import rundir
+
+    run_dir = make_run(root, run_id, state="running", accs=accs, pid=os.getpid(), started=NOW - 900, log=log)
+    status = json.loads((run_dir / "status.json").read_text())
+    fileio.write_json(
+        run_dir / "status.json",
+        {
+            **status,
+            "step": step,
+            "steps": 100,
+            "eta_seconds": 4321.0,
+            "images_per_second": 812.0,
+            "updated": time.time(),
+        },
+    )
+    rows = []
+    for n in range(1, steps_rows + 1):
+        x = n * 0.04
+        epoch, done = int(x - 1e-9) + 1, round((x - int(x - 1e-9)) * 100)
+        rows.append(
+            StepRow(
+                x=round(x, 2),
+                epoch=epoch,
+                step=done,
+                loss=round(2.0 - 0.4 * x, 4),
+                acc=round(0.2 + 0.1 * x, 4),
+                lr=3e-3,
+            )
+        )
+    fileio.write_text(run_dir / rundir.STEPS, "".join(row.to_line() + "\n" for row in rows))
+    return run_dir
+
+
+class TestLiveRunSnapshots:
+    def test_run_screen_inside_the_first_epoch(self, fixed, snap_compare):
+        run_dir = live_run(fixed, "20260104-090000-demo", (), step=36, steps_rows=9, log="fer-tui trainer started\n")
+
+        async def open_run(pilot):
+            await opened(pilot, run_dir, "running")
+
+        assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=open_run)
+
+    def test_run_screen_of_a_resumed_run(self, fixed, snap_compare):
+        log = (
+            "Epoch 3/8 - Validation Accuracy: 0.5200\nStopped by SIGTERM (epoch 4 after step 40)\n"
+            "Resuming at epoch 4 after step 40 of 8 (best 0.5200 at epoch 3)\n"
+        )
+        run_dir = live_run(fixed, "20260105-090000-demo", (0.31, 0.44, 0.52), step=72, steps_rows=93, log=log)
+
+        async def open_run(pilot):
+            await opened(pilot, run_dir, "running")
+
+        assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=open_run)

@@ -8,8 +8,11 @@ epoch's metrics line lands, and during start-up. After every kill, with the trai
 * every `.ckpt` on disk is structurally whole (`ckpt.index.read_index`, every tensor record
   complete) and `last_state.ckpt` plus one other checkpoint load with MindSpore itself;
 * status.json and every sidecar parse; metrics.jsonl holds only whole lines, epochs 1..n;
-* the work lost (progress reached before the kill minus where the resume starts) is at most
-  one epoch.
+* the work lost is bounded in time: the trainer saves last_state.ckpt every
+  `state_every_minutes` (here EVERY_MINUTES, 0.6 s) at the step it reached, so at a kill the
+  newest state of this trainer's life is at most that old plus the step (and the validation)
+  in progress (`state_age`, checked against EVERY_MINUTES + one epoch's time + 2 s of load
+  slack); and in epochs (progress reached minus where the resume starts) never more than one.
 
 Then the run is resumed (`launch_detached(run_dir, resume=True)`). Killed before the first
 epoch ended there is no last_state.ckpt: the product refuses `--resume` ("no last_state.ckpt
@@ -41,6 +44,7 @@ pytestmark = pytest.mark.slow
 
 CI_KILLS = int(os.environ.get("FER_TUI_KILLS", "6"))
 LONG_KILLS = 20
+EVERY_MINUTES = 0.01  # state_every_minutes of the killed runs: a state save every 0.6 s
 STRATEGIES = ("ckpt_write", "after_epoch_line", "startup", "status_write", "mid_step", "random_delay")
 
 
@@ -115,8 +119,9 @@ def _kill_when(run_dir: Path, pid: int, strategy: str, rng: random.Random, start
     return hit
 
 
-def _check_disk(run_dir: Path, ms, rng: random.Random, notes: dict) -> int | None:
-    """Everything a reader can see is whole. Returns the epoch last_state.ckpt resumes after."""
+def _check_disk(run_dir: Path, ms, rng: random.Random, notes: dict) -> float | None:
+    """Everything a reader can see is whole. Returns where last_state.ckpt resumes, in epochs
+    (fractional: the epochs it finished plus the steps of the next)."""
     # parses as a whole status, never half-written
     status = RunStatus.model_validate(json.loads((run_dir / rundir.STATUS).read_text()))
     assert status.state, status
@@ -150,7 +155,19 @@ def _check_disk(run_dir: Path, ms, rng: random.Random, notes: dict) -> int | Non
     others = [c for c in ckpts if c.name != rundir.LAST_STATE]
     if others:
         assert ms.load_checkpoint(str(rng.choice(others)))
+        steps = status_of(run_dir).steps
+        return state_epoch + (int(meta.get("step", 0)) / steps if steps else 0.0)
     return state_epoch
+
+
+def _state_age(run_dir: Path, killed: float, life_started: float) -> float | None:
+    """Seconds between the newest last_state.ckpt this trainer life wrote and the kill (None:
+    it wrote none, e.g. killed in its start-up, so it trained nothing either)."""
+    try:
+        written = (run_dir / rundir.LAST_STATE).stat().st_mtime
+    except FileNotFoundError:
+        return None
+    return killed - written if written >= life_started else None
 
 
 def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
@@ -177,6 +194,7 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
         pid = procs.add(launcher.launch_detached(run_dir, resume=True))
     else:
         pid = procs.add(launcher.launch_detached(run_dir, resume=True))
+    life_started = time.time()
     log.append((1, "first_epoch", round(lost[0], 2), resume_from))
     # calibrate: start-up (import + compile) and one epoch, on the restarted trainer
     t0 = time.monotonic()
@@ -187,9 +205,15 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
     t1 = time.monotonic()
     wait_until(lambda: len(_metric_lines(run_dir)[0]) >= base + 2, 120, 0.01, "another epoch")
     epoch_s = max(0.2, time.monotonic() - t1)
+    ages: list[float] = []
     for n in range(1, kills):
         strategy = STRATEGIES[n - 1] if n <= len(STRATEGIES) else rng.choice(STRATEGIES)
         hit = _kill_when(run_dir, pid, strategy, rng, startup, epoch_s)
+        age = _state_age(run_dir, time.time(), life_started)
+        if age is not None:
+            ages.append(age)
+            bound = EVERY_MINUTES * 60 + epoch_s + 2.0
+            assert age <= bound, f"kill {n + 1} ({hit}): the newest state was {age:.2f}s old (bound {bound:.2f}s)"
         reached = _progress(run_dir)
         state = status_of(run_dir).state
         assert state not in rundir.END_STATES, f"the run ended ({state}) before kill {n + 1}: raise epochs"
@@ -206,6 +230,7 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
         else:
             assert rundir.effective_state(rundir.read_status(run_dir)) == "lost"
             pid = procs.add(launcher.launch_detached(run_dir, resume=True))
+        life_started = time.time()
         log.append((n + 1, hit, round(reached, 2), resume_from))
     reap(pid, timeout=300)
     config = rundir.read_config(run_dir)
@@ -229,6 +254,8 @@ def _kill_and_resume(run_dir: Path, procs, kills: int, seed: int) -> dict:
         "lost_max": max(lost),
         "lost_mean": sum(lost) / len(lost),
         "lost_per_kill": [round(x, 3) for x in lost],
+        "state_age_max_seconds": max(ages, default=None),
+        "state_every_seconds": EVERY_MINUTES * 60,
         "fresh_restarts": fresh,
         "strategies": {h: hits.count(h) for h in sorted(set(hits))},
         "log": log,
@@ -245,12 +272,18 @@ def _epochs_for(kills: int) -> int:
 
 def test_kill9_at_random_moments_then_resume(tiny_csv, procs):
     kills = CI_KILLS
-    run_dir = procs.watch(rundir.create_run(tiny_config(tiny_csv, epochs=_epochs_for(kills)), "kill9"))
+    run_dir = procs.watch(
+        rundir.create_run(tiny_config(tiny_csv, epochs=_epochs_for(kills), state_every_minutes=EVERY_MINUTES), "kill9")
+    )
     _kill_and_resume(run_dir, procs, kills, seed=int(os.environ.get("FER_TUI_KILL_SEED", "7")))
 
 
 @pytest.mark.skipif(os.environ.get("FER_TUI_LONG") != "1", reason="long run: set FER_TUI_LONG=1")
 def test_kill9_twenty_times_long(tiny_csv, procs):
     kills = max(LONG_KILLS, CI_KILLS)
-    run_dir = procs.watch(rundir.create_run(tiny_config(tiny_csv, epochs=_epochs_for(kills)), "kill9-long"))
+    run_dir = procs.watch(
+        rundir.create_run(
+            tiny_config(tiny_csv, epochs=_epochs_for(kills), state_every_minutes=EVERY_MINUTES), "kill9-long"
+        )
+    )
     _kill_and_resume(run_dir, procs, kills, seed=int(os.environ.get("FER_TUI_KILL_SEED", "2026")))

@@ -128,7 +128,10 @@ def test_progress_judges_best_and_patience_and_reads_an_old_last_state():
         "history": [marks[0].model_dump()],
     }
     again = TrainProgress.model_validate(json.loads(json.dumps(meta)))
-    assert again.model_dump() == meta and again.history == marks[:1]
+    dumped = again.model_dump()
+    assert {name: dumped[name] for name in meta} == meta and again.history == marks[:1]
+    # a file from before mid-epoch resume: at an epoch's end, its data seed the config's
+    assert (again.step, again.data_seed, again.where()) == (0, None, "epoch 2")
 
 
 def test_the_reporter_writes_what_the_readers_read(tmp_path, capsys):

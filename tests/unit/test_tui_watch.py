@@ -12,7 +12,7 @@ from fer_tui.watch import RunWatch, checkpoint_stamps, read_tail
 
 def test_poll_reports_each_file_once_per_change(tmp_path):
     watch = RunWatch(tmp_path)
-    assert watch.poll() == {rundir.STATUS, rundir.METRICS, rundir.LOG}  # first look: everything
+    assert watch.poll() == {rundir.STATUS, rundir.METRICS, rundir.STEPS, rundir.LOG}  # first look: everything
     assert watch.poll() == set()
     (tmp_path / rundir.METRICS).write_text('{"epoch": 1}\n')
     assert watch.poll() == {rundir.METRICS}

@@ -1,18 +1,33 @@
 """`fer-tui runs`: every run, live first, in the columns the dashboard's Runs table shows too
-(fer_core.runs.columns)."""
+(fer_core.runs.columns); `--all`: every run of this user, wherever it was started."""
 
 import time
 from pathlib import Path
 
 from fer_core import locations
 from fer_core.errors import DataError
-from fer_core.runs.columns import EPOCH_HEADER, UPDATED_HEADER, epoch_text, updated_text
+from fer_core.runs import registry
+from fer_core.runs.columns import (
+    EPOCH_HEADER,
+    ETA_HEADER,
+    STEP_HEADER,
+    UPDATED_HEADER,
+    epoch_text,
+    eta_text,
+    step_text,
+    updated_text,
+)
 from fer_core.runs.rundir import find_runs
 from fer_core.text import shown
 
 
 def add_arguments(parser):
     parser.add_argument("root", nargs="?", help="folder to scan (default: the checkpoints root)")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also every run of this user started from any other folder (the registry in the state folder)",
+    )
 
 
 def run(args) -> int:
@@ -22,21 +37,30 @@ def run(args) -> int:
             raise DataError(f"{root}: {'not a folder' if root.exists() else 'no such folder'}")
     else:
         root = locations.checkpoints_root()  # none yet: no runs (said below)
-    runs = find_runs(root) if root.is_dir() else []
+    if args.all:
+        runs = registry.all_runs(root if root.is_dir() else None)
+    else:
+        runs = find_runs(root) if root.is_dir() else []
     if not runs:
-        print(f"no runs under {shown(root)}")
+        print(f"no runs under {shown(root)}" + ("" if args.all else " (--all: this user's runs anywhere)"))
         return 0
     now = time.time()
-    print(f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {'best val':>9}  {UPDATED_HEADER}")
+    print(
+        f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {STEP_HEADER:>9} {ETA_HEADER:>7} "
+        f"{'best val':>9}  {UPDATED_HEADER}"
+    )
     for info in runs:
         s = info.status
         best = f"{s.best_val_acc:.4f}" if s.best_val_acc is not None else "-"
         print(
             shown(
                 f"{info.run_id:<40} {s.preset or '':<16} {info.state:<13} "
-                f"{epoch_text(s, info.state):>7} {best:>9}  {updated_text(s, now)}"
+                f"{epoch_text(s, info.state):>7} {step_text(s, info.state):>9} {eta_text(s, info.state):>7} "
+                f"{best:>9}  {updated_text(s, now)}"
             )
         )
+        if args.all:
+            print(f"  in {info.path}")
         if info.state in ("failed", "lost") and s.message:
             print(f"  └ {shown(s.message)}")
     return 0

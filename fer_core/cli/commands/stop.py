@@ -1,5 +1,6 @@
+from fer_core.runs.columns import stop_keeps
 from fer_core.runs.launcher import stop_run
-from fer_core.runs.rundir import resolve_run
+from fer_core.runs.rundir import read_status, resolve_run
 from fer_core.text import shown
 
 
@@ -9,6 +10,8 @@ def add_arguments(parser):
 
 def run(args) -> int:
     run_dir = resolve_run(args.run)
+    keeps = stop_keeps(read_status(run_dir))
     pid = stop_run(run_dir)
-    print(shown(f"asked trainer pid {pid} to stop; it saves {run_dir}/last_state.ckpt, then says 'stopped'"))
+    print(shown(f"asked trainer pid {pid} to stop. {keeps}"))
+    print(shown(f"It says 'stopped' in {run_dir}/status.json; `fer-tui train --resume {run_dir}` goes on."))
     return 0

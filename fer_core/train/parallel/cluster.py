@@ -55,8 +55,8 @@ class Solo:
     def shard(self, batch):
         return batch
 
-    def agree_stop(self, signum: int | None) -> int | None:
-        return signum
+    def agree(self, signum: int | None, save_due: bool) -> tuple[int | None, bool]:
+        return signum, save_due
 
     def epoch_totals(self, losses: list[float], correct: int, seen: int):
         return losses, correct, seen
@@ -128,15 +128,17 @@ class Cluster(Solo):
         part = slice(*_bounds(len(index), self.rank, self.size))
         return index[part], x[part], targets[part]
 
-    def agree_stop(self, signum: int | None) -> int | None:
-        """The stop every rank takes at this step: asked of any rank, or the launcher is gone."""
+    def agree(self, signum: int | None, save_due: bool) -> tuple[int | None, bool]:
+        """The stop every rank takes at this step (asked of any rank, or the launcher is gone),
+        and whether the timed state save is due (on any rank's clock): one collective a step."""
         if signum is None and self.supervisor and not rundir.pid_alive(self.supervisor):
             print("the launcher is gone: stopping (last_state.ckpt is saved)", flush=True)
             signum = signal.SIGTERM
-        votes = self.total([signum == signal.SIGINT, signum == signal.SIGTERM])
+        votes = self.total([signum == signal.SIGINT, signum == signal.SIGTERM, save_due])
+        due = bool(votes[2])
         if votes[0]:
-            return signal.SIGINT
-        return signal.SIGTERM if votes[1] else None
+            return signal.SIGINT, due
+        return (signal.SIGTERM if votes[1] else None), due
 
     def epoch_totals(self, losses: list[float], correct: int, seen: int):
         """Per-step losses of the global batch (the mean of the ranks' shard losses), and the

@@ -41,12 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         configure(rundir.read_config(args.run_dir).device_target)
         init()
         return 0
-    trainer = Trainer(args.run_dir, args.resume)
-    signals.route_signals(trainer._on_signal)  # a stop during start-up is kept, not fatal
-    trainer.cluster = join(trainer.config.device_target)
-    trainer.lock = NoLock()
-    if trainer.cluster.rank:  # the run directory is rank 0's to write
-        trainer.report = Reporter(args.run_dir / LOGS / f"rank-{trainer.cluster.rank}", trainer.config.epochs)
+    config = rundir.read_config(args.run_dir)
+    cluster = join(config.device_target)
+    # the run directory is rank 0's to write; the others report into a folder of their own
+    report = Reporter(args.run_dir / LOGS / f"rank-{cluster.rank}", config.epochs) if cluster.rank else None
+    trainer = Trainer(args.run_dir, args.resume, lock=NoLock(), cluster=cluster, report=report)
+    signals.route_signals(trainer.on_signal)
     print(f"worker rank {trainer.cluster.rank} of {trainer.cluster.size} (pid {os.getpid()})", flush=True)
     code = trainer.run()
     # a stop is not a failure: msrun would kill the other ranks while rank 0 saves its state

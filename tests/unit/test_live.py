@@ -1,0 +1,144 @@
+"""The pieces of issue 23 that need no trainer: steps.jsonl's reader, the run registry, the
+columns `fer-tui runs` and the dashboard share, what a stop keeps, and the end notifications."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import numpy as np
+
+from fer_core import config, fileio
+from fer_core.records import RunStatus, StepRow
+from fer_core.runs import columns, registry, rundir
+from fer_core.train.loop import Prefetcher, epoch_order, step_rng
+from fer_tui.notify import EndWatch, desktop_enabled, desktop_sequence
+
+
+def _row(x: float) -> str:
+    return StepRow(x=x, epoch=int(x) + 1, step=1, loss=1.0, acc=0.5, lr=1e-3).to_line() + "\n"
+
+
+class TestStepsTail:
+    def test_whole_lines_only_and_a_replaced_file_is_read_again(self, tmp_path):
+        path = tmp_path / rundir.STEPS
+        tail = rundir.StepsTail(path)
+        assert tail.poll() == []  # no file yet
+        path.write_text(_row(0.1) + _row(0.2) + '{"x": 0.3, "epo')
+        assert [r.x for r in tail.poll()] == [0.1, 0.2]
+        with open(path, "a") as handle:
+            handle.write('ch": 1, "step": 3}\nnot json\n')
+        assert [r.x for r in tail.poll()] == [0.1, 0.2, 0.3]  # the damaged line is skipped
+        fileio.write_text(path, _row(0.1) + _row(0.15) + _row(0.16) + _row(0.17))  # a resume rewrote it
+        assert [r.x for r in tail.poll()] == [0.1, 0.15, 0.16, 0.17]
+
+
+class TestRegistry:
+    def make(self, root):
+        return rundir.create_run(config.TrainConfig(epochs=2), "demo", root=root)
+
+    def test_a_run_is_listed_from_any_folder_and_a_deleted_one_drops_out(self, tmp_path):
+        first, second = self.make(tmp_path / "a"), self.make(tmp_path / "b")
+        listed = {run.path for run in registry.registered_runs()}
+        assert listed == {first.resolve(), second.resolve()}
+        assert {run.path for run in registry.all_runs(tmp_path / "a")} == listed  # each once
+        for path in second.iterdir():
+            path.unlink()
+        second.rmdir()
+        assert [run.path for run in registry.registered_runs()] == [first.resolve()]
+        assert len(list(registry.entries_dir().iterdir())) == 1  # its entry was removed
+
+    def test_a_damaged_registry_is_ignored_never_fatal(self, tmp_path):
+        run_dir = self.make(tmp_path / "a")
+        folder = registry.entries_dir()
+        (folder / "0123.json").write_text("{not json")
+        (folder / "0124.json").write_text(json.dumps({"path": "relative/path"}))
+        (folder / "0125.json").write_text(json.dumps({"path": str(tmp_path)}))  # not a run directory
+        assert [run.path for run in registry.registered_runs()] == [run_dir.resolve()]
+        assert sorted(p.name for p in folder.iterdir()) == [registry._entry(run_dir.resolve()).name]
+
+    def test_an_unwritable_state_folder_never_stops_a_run(self, tmp_path, monkeypatch):
+        (tmp_path / "state-file").write_text("a file where the folder should be")
+        monkeypatch.setenv("FER_TUI_STATE", str(tmp_path / "state-file"))
+        run_dir = self.make(tmp_path / "a")  # registering fails quietly
+        assert rundir.read_status(run_dir) is not None
+        assert registry.registered_runs() == []
+
+    def test_never_written_through_a_symlink(self, tmp_path):
+        run_dir = self.make(tmp_path / "a")
+        entry = registry._entry(run_dir.resolve())
+        entry.unlink()
+        target = tmp_path / "victim.txt"
+        target.write_text("keep me")
+        os.symlink(target, entry)
+        assert registry.register(run_dir) is False
+        assert target.read_text() == "keep me"
+
+    def test_two_writers_at_once_lose_no_entry(self, tmp_path):
+        runs = [tmp_path / f"r{i}" for i in range(16)]
+        for path in runs:
+            path.mkdir()
+            rundir.write_status(path, RunStatus(run_id=path.name, state="finished"))
+        threads = [threading.Thread(target=lambda p=p: registry.register(p)) for p in runs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert {run.path for run in registry.registered_runs()} == {p.resolve() for p in runs}
+
+
+class TestColumns:
+    def test_step_and_eta_for_a_live_run_only(self):
+        status = RunStatus(state="running", epoch=2, step=120, steps=448, eta_seconds=3725)
+        assert columns.step_text(status) == "120/448" and columns.eta_text(status) == "1h02m"
+        assert columns.step_text(status, "lost") == "-" and columns.eta_text(status, "lost") == "-"
+        assert columns.step_text(RunStatus(state="running")) == "-"
+
+    def test_what_a_stop_keeps(self):
+        status = RunStatus(state="running", epoch=2, step=120, steps=448)
+        assert "now step 120 of epoch 3" in columns.stop_keeps(status)
+        validating = status.evolve(step=448)  # between epochs
+        assert "the start of epoch 4" in columns.stop_keeps(validating)
+        assert "last_state.ckpt" in columns.stop_keeps(None)
+
+
+class TestResumeStreams:
+    def test_a_prefetcher_started_mid_epoch_makes_the_batches_of_a_full_pass(self):
+        order = epoch_order(7, 3, 40)
+        assert sorted(order.tolist()) == list(range(40)) and order.tolist() == epoch_order(7, 3, 40).tolist()
+        assert order.tolist() != epoch_order(7, 4, 40).tolist()
+
+        def make(step):
+            return order[step * 4 : (step + 1) * 4], step_rng(7, 3, step).random(3)
+
+        full = list(Prefetcher(make, 10))
+        resumed = list(Prefetcher(make, 10, start=6))
+        assert len(resumed) == 4
+        for (index_a, noise_a), (index_b, noise_b) in zip(full[6:], resumed):
+            assert index_a.tolist() == index_b.tolist() and np.array_equal(noise_a, noise_b)
+
+
+class TestNotifications:
+    def test_the_setting_switches_desktop_notifications_off(self):
+        assert desktop_enabled({}) and desktop_enabled({"FER_TUI_NOTIFY": "1"})
+        assert not any(desktop_enabled({"FER_TUI_NOTIFY": v}) for v in ("0", "off", "false", "No"))
+
+    def test_a_run_name_cannot_inject_escape_sequences(self):
+        sequence = desktop_sequence("fer-tui: run finished", "evil\x1b]52;c;aGk=\x07;name done")
+        assert sequence.count("\x1b") == 2 and sequence.count("\x07") == 2  # only our two OSCs
+        assert sequence.startswith("\x1b]9;fer-tui: run finished: evil")
+        assert "\x1b]777;notify;fer-tui: run finished;evil" in sequence
+
+    def test_a_run_seen_live_is_told_once_when_it_ends(self, tmp_path):
+        run_dir = tmp_path / "r"
+        run_dir.mkdir()
+        rundir.write_status(run_dir, RunStatus(run_id="r", state="running", pid=os.getpid(), best_val_acc=0.5))
+        watch = EndWatch()
+        watch.track([run_dir])
+        assert watch.check() == []
+        rundir.update_status(run_dir, state="failed", message="RuntimeError: boom")
+        (ended,) = watch.check()
+        assert (ended.state, ended.severity) == ("failed", "error")
+        assert "r failed: RuntimeError: boom; best val acc 50.00%" == ended.text()
+        assert watch.check() == []
