@@ -20,6 +20,7 @@ VERBS = {
     "train": "train a model (a preset, any field as --flag), or --resume a run",
     "runs": "list runs: id, preset, state, epoch, best val acc, last update",
     "stop": "stop a live run (it saves last_state.ckpt first)",
+    "diagnose": "what a run's curves say (over-fitting, plateau, divergence …) and the config changes for it",
     "data": "rows per split and class of a CSV, image folder or 'demo'",
     "presets": "list presets, or save one",
     "eval": "accuracy, per-class precision/recall and confusion matrix of a checkpoint",

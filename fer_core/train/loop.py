@@ -173,7 +173,7 @@ class Trainer:
                 report.step(epoch, step, steps_per_epoch, self.cluster.size * seen, started)  # all workers'
             train_seconds = time.time() - started
             losses, correct, seen = self.cluster.epoch_totals(losses, correct, seen)
-            val_loss, val_acc = self.cluster.validate(
+            val_loss, val_acc, confusion = self.cluster.validate(
                 net, lambda x, y: self._validate(predict, x, y, batch), val_split.images, val_split.labels
             )
             row = progress.end_epoch(
@@ -186,6 +186,7 @@ class Trainer:
                     lr=float(schedule[epoch * steps_per_epoch - 1]),
                     seconds=time.time() - started,
                     images_per_second=seen / train_seconds,
+                    confusion=confusion.tolist(),
                 ),
                 config.patience,
             )
@@ -241,12 +242,17 @@ class Trainer:
             x, targets = augment.mixup(x, targets, rng, config.mixup_alpha)
         return index, np.ascontiguousarray(x, np.float32), targets
 
-    def _validate(self, predict, images: np.ndarray, labels: np.ndarray, batch: int) -> tuple[float, float]:
+    def _validate(self, predict, images: np.ndarray, labels: np.ndarray, batch: int) -> tuple[float, float, np.ndarray]:
+        """Loss, accuracy and the confusion matrix, all from the one set of predictions."""
         import mindspore as ms
+
+        from fer_core.infer.evaluate import confusion_matrix
 
         probs = predict_all(predict, ms, images, batch, tta=self.config.tta)
         picked = np.clip(probs[np.arange(len(labels)), labels], 1e-7, 1.0)
-        return float(-np.log(picked).mean()), float((probs.argmax(1) == labels).mean())
+        predicted = probs.argmax(1)
+        confusion = confusion_matrix(labels.astype(np.int64), predicted.astype(np.int64))
+        return float(-np.log(picked).mean()), float((predicted == labels).mean()), confusion
 
 
 def compile_steps(net, optimizer, reduce_grads=None):
