@@ -24,6 +24,14 @@ class RunsScreen(Screen):
             "c", "compare", "Compare", "compare the marked runs (configs, val accuracy)", title="Compare marked runs"
         ),
         Action("s", "stop", "Stop", "stop the run under the cursor (asks first)", title="Stop run under cursor"),
+        Action(
+            "y",
+            "copy_path",
+            "Copy",
+            "copy the path of the run under the cursor (terminal clipboard)",
+            title="Copy run path",
+            show=False,
+        ),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -72,6 +80,11 @@ class RunsScreen(Screen):
         from fer_tui.screens.compare import CompareScreen
 
         self.app.push_screen(CompareScreen(marked))
+
+    def action_copy_path(self) -> None:
+        from fer_tui.clipboard import copy_path
+
+        copy_path(self.app, self.query_one(RunsTable).current_path(), "run")
 
     @work
     async def action_stop(self) -> None:
