@@ -276,3 +276,15 @@ class TestPerClassRecord:
     def test_the_matrix_round_trips_through_a_metrics_line(self):
         row = EpochRow(epoch=1, val_acc=0.5, confusion=diagonal())
         assert EpochRow.from_line(row.to_line()) == row
+
+
+def test_the_docs_rule_table_and_the_shipped_run_s_diagnosis_are_the_module_s(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_diagnosis_table", REPO / "docs" / "gen_diagnosis_table.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    page = gen.PAGE.read_text()
+    assert gen.refreshed(page) == page, "run: python docs/gen_diagnosis_table.py --write"
+    assert cli_main(["diagnose", str(SHIPPED)]) == 0
+    assert f"```\n{capsys.readouterr().out}```" in page  # the page quotes the verb's exact output
