@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from fer_core import fileio
+from fer_core import NUM_CLASSES, fileio
 
 # Every state a run can be in. A trainer writes the first six in status.json; readers judge the
 # last two (fer_core.runs.rundir.effective_state): `lost`, a live state whose trainer is gone, and
@@ -71,6 +71,59 @@ class EpochRow(_Record):
     images_per_second: float | None = Field(None, description="Training images per second")
     is_best: bool = Field(False, description="val_acc beat every earlier epoch's")
     patience_left: int | None = Field(None, description="Epochs left before early stopping")
+    confusion: list[list[int]] | None = Field(
+        None, description="Validation confusion matrix: rows the true class, columns the predicted (7x7 counts)"
+    )
+
+    @field_validator("confusion", mode="wrap")
+    @classmethod
+    def _square_or_none(cls, value: Any, handler: Any) -> list[list[int]] | None:
+        """A damaged matrix (wrong shape, negative counts) is dropped; the epoch row stays."""
+        try:
+            matrix = handler(value)
+        except ValidationError:
+            return None
+        if matrix is None or len(matrix) != NUM_CLASSES:
+            return None
+        if any(len(row) != NUM_CLASSES or min(row) < 0 for row in matrix):
+            return None
+        return matrix
+
+    # per-class figures are derived from the confusion matrix, so nothing is stored twice
+    @property
+    def support(self) -> list[int] | None:
+        """Validation faces of each true class."""
+        return [sum(row) for row in self.confusion] if self.confusion else None
+
+    @property
+    def predicted(self) -> list[int] | None:
+        """How often each class was predicted."""
+        return [sum(column) for column in zip(*self.confusion)] if self.confusion else None
+
+    @property
+    def recall(self) -> list[float | None] | None:
+        """Per class: share of its faces predicted as it (None: no face of the class)."""
+        if not self.confusion:
+            return None
+        return [row[k] / total if (total := sum(row)) else None for k, row in enumerate(self.confusion)]
+
+    @property
+    def precision(self) -> list[float | None] | None:
+        """Per class: share of its predictions that were right (None: never predicted)."""
+        if not self.confusion:
+            return None
+        return [self.confusion[k][k] / total if total else None for k, total in enumerate(self.predicted or [])]
+
+    def top_confusions(self, count: int = 3) -> list[tuple[int, int, int]]:
+        """The `count` largest off-diagonal cells as (true class, predicted class, faces), largest
+        first; cells of 0 left out."""
+        cells = [
+            (n, true, guess)
+            for true, row in enumerate(self.confusion or [])
+            for guess, n in enumerate(row)
+            if true != guess and n > 0
+        ]
+        return [(true, guess, n) for n, true, guess in sorted(cells, key=lambda c: (-c[0], c[1], c[2]))[:count]]
 
     # json, not pydantic's JSON: a diverged run's NaN loss must stay NaN both ways (pydantic
     # writes null and refuses NaN), and the lines keep the spacing they always had

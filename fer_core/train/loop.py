@@ -183,7 +183,7 @@ class Trainer:
             # the epoch's steps (all of them, or those a stop left); raises StopRequested
             progress = epoch_pass.train(epoch, progress, lambda state: saver.save_state(net, optimizer, state))
             validation_started = time.time()
-            val_loss, val_acc = self.cluster.validate(
+            val_loss, val_acc, confusion = self.cluster.validate(
                 net, lambda x, y: self._validate(predict, x, y, batch), val_split.images, val_split.labels
             )
             row = progress.end_epoch(
@@ -196,6 +196,7 @@ class Trainer:
                     lr=float(schedule[epoch * steps_per_epoch - 1]),
                     seconds=progress.train_seconds + (time.time() - validation_started),
                     images_per_second=progress.seen / max(progress.train_seconds, 1e-9),
+                    confusion=confusion.tolist(),
                 ),
                 config.patience,
             )
@@ -251,12 +252,17 @@ class Trainer:
             x, targets = augment.mixup(x, targets, rng, config.mixup_alpha)
         return index, np.ascontiguousarray(x, np.float32), targets
 
-    def _validate(self, predict, images: np.ndarray, labels: np.ndarray, batch: int) -> tuple[float, float]:
+    def _validate(self, predict, images: np.ndarray, labels: np.ndarray, batch: int) -> tuple[float, float, np.ndarray]:
+        """Loss, accuracy and the confusion matrix, all from the one set of predictions."""
         import mindspore as ms
+
+        from fer_core.infer.evaluate import confusion_matrix
 
         probs = predict_all(predict, ms, images, batch, tta=self.config.tta)
         picked = np.clip(probs[np.arange(len(labels)), labels], 1e-7, 1.0)
-        return float(-np.log(picked).mean()), float((probs.argmax(1) == labels).mean())
+        predicted = probs.argmax(1)
+        confusion = confusion_matrix(labels.astype(np.int64), predicted.astype(np.int64))
+        return float(-np.log(picked).mean()), float((predicted == labels).mean()), confusion
 
 
 class EpochPass:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_core import fileio
-from fer_core.errors import ForeignFileError
+from fer_core.errors import FerError, ForeignFileError
 from fer_core.records import EpochRow, RunStatus, StepRow, TrainProgress
 from fer_core.runs import rundir
 from fer_core.text import shown
@@ -182,7 +182,19 @@ class Reporter:
             f"Training {state.replace('_', ' ')}: best validation accuracy "
             f"{progress.best_val_acc:.4f} at epoch {progress.best_epoch}"
         )
+        self.diagnosis(progress)
         self.set_status(state=state, eta_seconds=0)
+
+    def diagnosis(self, progress: TrainProgress) -> None:
+        """What the curves say (fer_core.train.diagnose): the log's last lines."""
+        from fer_core.train.diagnose import diagnose, summary_lines
+
+        try:
+            config = rundir.read_config(self.run_dir)
+        except FerError:  # the run trained from it; unreadable now: remedies from the defaults
+            config = None
+        for line in summary_lines(diagnose(progress.history, config)):
+            self.say(line)
 
 
 def _best(progress: TrainProgress) -> dict[str, Any]:

@@ -75,6 +75,14 @@ class CheckpointsScreen(Screen):
         ),
         Action("x", "export", "Export", "export to ONNX beside the checkpoint", title="Export to ONNX", show=False),
         Action("ctrl+r", "rescan", "Rescan", "read the folder again", title="Rescan checkpoints", show=False),
+        Action(
+            "y",
+            "copy_path",
+            "Copy",
+            "copy the path of the checkpoint under the cursor (terminal clipboard)",
+            title="Copy checkpoint path",
+            show=False,
+        ),
         Action("escape", "cancel", "Cancel", "cancel the running inference"),
     )
     BINDINGS = bindings(ACTIONS)
@@ -191,6 +199,12 @@ class CheckpointsScreen(Screen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, CkptTable):
             self.action_infer()
+
+    def action_copy_path(self) -> None:
+        from fer_tui.clipboard import copy_path
+
+        info = self.query_one(CkptTable).current_info()
+        copy_path(self.app, info.path if info else None, "checkpoint")
 
     def action_rescan(self) -> None:
         self.rescan()

@@ -1,4 +1,5 @@
-"""Compare: val-accuracy curves overlaid and the configs side by side, differences marked."""
+"""Compare: val-accuracy curves overlaid, per-class recall/precision at each run's best epoch and
+the configs side by side, differences marked."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -16,10 +18,12 @@ from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.format import differing_fields, number, percent, series
 from fer_tui.widgets.metric_chart import MetricChart, Series
+from fer_tui.widgets.per_class import compare_table, reference_row
 
 COLORS = ("cyan", "magenta", "green", "yellow", "red", "blue")
 LETTERS = "ABCDEF"
 POLL_SECONDS = 2.0
+PRECISION_RUNS = 2  # beyond two runs only recall fits beside the chart at 80 columns
 
 
 class CompareScreen(Screen):
@@ -39,12 +43,15 @@ class CompareScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="legend")
-        yield MetricChart("val accuracy", percent=True, id="compare-chart")
+        with Horizontal(id="compare-top"):
+            yield MetricChart("val accuracy", percent=True, id="compare-chart")
+            yield Static("", id="compare-classes")
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = f"Compare {len(self.run_dirs)} runs"
+        self.query_one("#compare-classes").border_title = "per class at best epoch (%)"
         for path in self.run_dirs:
             try:
                 self.configs.append(rundir.read_config(path).model_dump())
@@ -57,8 +64,10 @@ class CompareScreen(Screen):
 
     def poll(self) -> None:
         lines, legend = [], Text(no_wrap=True, overflow="ellipsis")
+        per_class = []
         for index, (path, tail) in enumerate(zip(self.run_dirs, self.tails)):
             rows = tail.poll()
+            per_class.append((LETTERS[index], COLORS[index], reference_row(rows)))
             xs, ys = series(rows, "val_acc")
             lines.append(Series(LETTERS[index], tuple(xs), tuple(ys), COLORS[index]))
             best = max(ys) if ys else None
@@ -67,9 +76,22 @@ class CompareScreen(Screen):
             legend.append(f"{LETTERS[index]} ", style=f"bold {COLORS[index]}")
             legend.append(f"{shown(path.name)}  best {percent(best)}")
         self.query_one(MetricChart).set_data(lines)
+        self.show_classes(per_class)
         legend_widget = self.query_one("#legend", Static)
         if str(legend_widget.content) != legend.plain:
             legend_widget.update(legend)
+
+    def show_classes(self, runs: list) -> None:
+        """Recall (and precision, for up to PRECISION_RUNS runs) per class, run by run."""
+        widget = self.query_one("#compare-classes", Static)
+        if not any(row for _, _, row in runs):
+            widget.display = False  # runs from before per-class figures were recorded
+            return
+        widget.display = True
+        key = [(letter, row.epoch if row else None) for letter, _, row in runs]
+        if key != getattr(self, "_classes_key", None):
+            self._classes_key = key
+            widget.update(compare_table(runs, precision=len(runs) <= PRECISION_RUNS))
 
     def fill_table(self) -> None:
         table = self.query_one(DataTable)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from fer_core.config import TrainConfig
 from fer_core.errors import FerError
 from fer_core.records import EpochRow, RunStatus, State, StepRow
 from fer_core.runs import launcher, rundir
@@ -18,8 +19,10 @@ from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.format import best_point, series
 from fer_tui.watch import RunWatch
-from fer_tui.widgets.log_tail import LogTail
+from fer_tui.widgets.diagnosis_list import DiagnosisList
+from fer_tui.widgets.log_view import LogPanel
 from fer_tui.widgets.metric_chart import MetricChart, Series
+from fer_tui.widgets.per_class import Confusions, PerClassTable
 from fer_tui.widgets.run_facts import RunFacts
 from fer_tui.widgets.run_progress import RunProgress
 
@@ -52,6 +55,28 @@ class RunScreen(Screen):
         ),
         Action("u", "resume", "Resume", "resume a stopped or lost run at the step it saved", title="Resume run"),
         Action("escape", "back", "Back", "back to the runs"),
+        Action("v", "next_view", "View", "next view: charts → per class + diagnosis → whole log", title="Next view"),
+        Action(
+            "c",
+            "toggle_classes",
+            "Classes",
+            "per-class recall/precision, largest confusions and the diagnosis (again: charts)",
+            title="Per-class results and diagnosis",
+            show=False,
+        ),
+        Action("l", "toggle_log", "Log", "the whole train.log (again: charts)", title="Full log", show=False),
+        Action("slash", "search_log", "Search", "search train.log", title="Search the log", show=False),
+        Action("n", "next_match", "Next", "next match in train.log", show=False),
+        Action("N", "previous_match", "Previous", "previous match in train.log", show=False),
+        Action(
+            "f",
+            "apply_remedy",
+            "Fix",
+            "fill the Train form with this run's config + the highlighted finding's remedy",
+            title="Apply the diagnosis' remedy",
+            show=False,
+        ),
+        Action("y", "copy_path", "Copy", "copy the run's path (terminal clipboard)", title="Copy run path", show=False),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -66,6 +91,8 @@ class RunScreen(Screen):
         self.step_rows: list[StepRow] = []
         self.state: State = "unknown"
         self.device, self.arch = "-", "-"
+        self.config: TrainConfig | None = None
+        self.rules: set[str] | None = None  # the findings' rules as last shown (None: not yet)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -76,14 +103,23 @@ class RunScreen(Screen):
             yield MetricChart("accuracy", percent=True, id="acc-chart")
         with Horizontal(id="charts-bottom"):
             yield MetricChart("learning rate", id="lr-chart")
-            yield LogTail(id="log")
+            yield LogPanel(id="log")
+        # the per-class view (c): shown in place of the charts
+        with Vertical(id="insight"):
+            with Horizontal(id="insight-top"):
+                yield PerClassTable(id="per-class")
+                yield Confusions(id="confusions")
+            yield DiagnosisList(id="diagnosis")
         yield Footer(compact=True)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = shown(self.run_dir.name)
         self.query_one("#log").border_title = "train.log"
+        self.query_one("#confusions").border_title = "largest confusions"
+        self.query_one("#diagnosis").border_title = "diagnosis · f: train with the remedy"
         try:
             config = rundir.read_config(self.run_dir)
+            self.config = config
             self.device, self.arch = config.device_target, config.arch
         except FerError as error:
             self.notify(str(error), title="No config", severity="warning")
@@ -102,6 +138,8 @@ class RunScreen(Screen):
             self.step_rows = list(self.steps_tail.poll())
         if changed & {rundir.METRICS, rundir.STEPS}:
             self.update_charts(self.rows, thinned(self.step_rows))
+        if rundir.METRICS in changed:
+            self.update_insight(self.rows)
         if changed & {rundir.STATUS, rundir.METRICS} or state != self.state:
             self.state = state
             live = state in rundir.LIVE_STATES
@@ -111,7 +149,7 @@ class RunScreen(Screen):
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
         if rundir.LOG in changed:
-            self.query_one(LogTail).reload(self.run_dir / rundir.LOG)
+            self.query_one(LogPanel).reload(self.run_dir / rundir.LOG)
 
     def update_charts(self, rows: list[EpochRow], steps: list[StepRow] | None = None) -> None:
         """Epoch rows at whole x (epoch n ends at x = n); step rows, where the run has them, draw
@@ -132,7 +170,82 @@ class RunScreen(Screen):
         self.query_one("#acc-chart", MetricChart).set_data(acc, mark=best_point(rows))
         self.query_one("#lr-chart", MetricChart).set_data([Series("lr", *lr, "yellow")])
 
+    def update_insight(self, rows: list[EpochRow]) -> None:
+        """The per-class table, the largest confusions and the diagnosis, after each epoch. A
+        finding that appears while the screen is open is announced; the title names the worst."""
+        from fer_core.train.diagnose import diagnose
+
+        self.query_one(PerClassTable).show(rows)
+        self.query_one(Confusions).show(rows)
+        findings = diagnose(rows, self.config)
+        self.query_one(DiagnosisList).show(findings, len(rows))
+        rules = {f.rule for f in findings}
+        if self.rules is not None:
+            for finding in findings:
+                if finding.rule not in self.rules:
+                    self.notify(f"{finding.title}: c shows why and the remedy", title="Diagnosis", markup=False)
+        self.rules = rules
+        more = f" +{len(findings) - 1}" if len(findings) > 1 else ""
+        self.sub_title = self.run_dir.name + (f" · {findings[0].title}{more} (c)" if findings else "")
+
+    def show_view(self, view: str) -> None:
+        """charts (the default), classes or log: one CSS class on the screen picks the panels."""
+        for name in ("classes", "log"):
+            self.set_class(view == name, f"-{name}")
+        if view == "classes":
+            self.query_one(DiagnosisList).focus()
+        elif view == "log":
+            self.query_one(LogPanel).view.focus()
+        else:
+            self.set_focus(None)
+
     # ------------------------------------------------------------------ actions
+
+    def action_next_view(self) -> None:
+        views = ("charts", "classes", "log")
+        now = next((v for v in views[1:] if self.has_class(f"-{v}")), "charts")
+        self.show_view(views[(views.index(now) + 1) % len(views)])
+
+    def action_toggle_classes(self) -> None:
+        self.show_view("charts" if self.has_class("-classes") else "classes")
+
+    def action_toggle_log(self) -> None:
+        self.show_view("charts" if self.has_class("-log") else "log")
+
+    def action_search_log(self) -> None:
+        if not self.has_class("-log"):
+            self.show_view("log")
+        self.query_one(LogPanel).open_search()
+
+    def action_next_match(self) -> None:
+        self.query_one(LogPanel).next_match()
+
+    def action_previous_match(self) -> None:
+        self.query_one(LogPanel).next_match(backward=True)
+
+    def action_copy_path(self) -> None:
+        from fer_tui.clipboard import copy_path
+
+        copy_path(self.app, self.run_dir, "run")
+
+    async def action_apply_remedy(self) -> None:
+        from fer_core.train.diagnose import apply_remedy
+
+        finding = self.query_one(DiagnosisList).chosen
+        if finding is None:
+            self.notify("no finding to act on (c shows the diagnosis)", severity="warning")
+            return
+        if self.config is None:
+            self.notify("this run has no readable config.toml to start from", severity="error")
+            return
+        await self.app.switch_mode("train")
+        from fer_tui.screens.train import TrainScreen
+
+        train = self.app.screen
+        if isinstance(train, TrainScreen):
+            origin = f"{self.run_dir.name} + {finding.title}"
+            train.fill(self.config, apply_remedy(self.config, finding), self.status.preset or "custom", origin)
+            self.notify(f"{finding.remedy_text()}: check the form, then ctrl+s", title="Remedy applied", markup=False)
 
     @work
     async def action_stop(self) -> None:

@@ -33,6 +33,14 @@ class RunsScreen(Screen):
             "this folder's runs / every run of this user, wherever it was started",
             title="Toggle runs from every folder",
         ),
+        Action(
+            "y",
+            "copy_path",
+            "Copy",
+            "copy the path of the run under the cursor (terminal clipboard)",
+            title="Copy run path",
+            show=False,
+        ),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -86,6 +94,11 @@ class RunsScreen(Screen):
         from fer_tui.screens.compare import CompareScreen
 
         self.app.push_screen(CompareScreen(marked))
+
+    def action_copy_path(self) -> None:
+        from fer_tui.clipboard import copy_path
+
+        copy_path(self.app, self.query_one(RunsTable).current_path(), "run")
 
     @work
     async def action_stop(self) -> None:

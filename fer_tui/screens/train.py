@@ -64,6 +64,7 @@ class TrainScreen(Screen):
         self.presets: dict[str, cfg.Preset] = {}
         self.preset_name = "custom"
         self.base = cfg.TrainConfig()
+        self.listed: str | None = None  # the preset the list last highlighted
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,6 +103,7 @@ class TrainScreen(Screen):
             option_list.add_option(Option(Text(name, no_wrap=True, overflow="ellipsis"), id=name))
         wanted = select or ("demo" if "demo" in self.presets else next(iter(self.presets), None))
         if wanted in self.presets:
+            self.listed = wanted
             option_list.highlighted = list(self.presets).index(wanted)
             self.choose(wanted)
 
@@ -116,6 +118,14 @@ class TrainScreen(Screen):
         self.query_one(ConfigForm).load(preset.config)
         self.query_one("#form").border_title = f"Config · {name}"
 
+    def fill(self, base: cfg.TrainConfig, config: cfg.TrainConfig, preset: str, origin: str) -> None:
+        """The form holds `config`, its diff is shown against `base` (a run's config and a
+        remedy, from the Run screen); a run started from it is named after `preset`."""
+        self.preset_name, self.base = preset, base
+        self.query_one(ConfigForm).load(config)
+        self.query_one("#form").border_title = f"Config · {origin}"
+        self.query_one("#f-data_csv").focus()
+
     @on(OptionList.OptionSelected, "#presets")
     @on(OptionList.OptionHighlighted, "#presets")
     def _preset_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -124,7 +134,10 @@ class TrainScreen(Screen):
         if name in self.presets:
             self.query_one("#field-help", Static).update(self.preset_help(name))
         # moving the highlight previews a preset; enter also resets edits and goes to the form
-        if name and (selected or name != self.preset_name):
+        # against the list's own last highlight, not the form's origin: a late highlight event
+        # of the list's (re)fill must not undo a form filled from a run (fill)
+        if name and (selected or name != self.listed):
+            self.listed = name
             self.choose(name)
         if selected:
             self.query_one("#f-data_csv").focus()

@@ -117,6 +117,43 @@ class TestRunSnapshots:
         assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=open_run)
 
 
+def per_class_run(root, started: float = NOW - 900):
+    """A run that over-fits (val stalls from epoch 5, train climbs) with per-class figures."""
+    accs = (0.31, 0.44, 0.52, 0.57, 0.60, 0.601, 0.598, 0.60, 0.599, 0.60)
+    return make_run(
+        root,
+        "20260104-090000-cpu-best",
+        preset="cpu-best",
+        accs=accs,
+        train_accs=tuple(round(a + 0.01 + 0.02 * k, 4) for k, a in enumerate(accs)),
+        per_class=True,
+        config={"epochs": 10, "weight_decay": 0.05, "augment": True, "augment_policy": "crop_flip"},
+        started=started,
+    )
+
+
+class TestPerClassSnapshots:
+    """The per-class view (v on a run): table, confusions, diagnosis; 80x24 and 120x40."""
+
+    def per_class_view(self, root):
+        run_dir = per_class_run(root)
+
+        async def open_view(pilot):
+            await opened(pilot, run_dir, "finished")
+            await pilot.press("v")
+            await wait_for(pilot, lambda: pilot.app.screen.has_class("-classes"))
+            pilot.app.screen.set_focus(None)  # no focus ring in the picture
+            await pilot.pause(0.2)
+
+        return open_view
+
+    def test_per_class_view_80x24(self, fixed, snap_compare):
+        assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=self.per_class_view(fixed))
+
+    def test_per_class_view_120x40(self, fixed, snap_compare):
+        assert snap_compare(app_for(fixed), terminal_size=(120, 40), run_before=self.per_class_view(fixed))
+
+
 class TestRunsSnapshots:
     def test_runs_screen(self, fixed, snap_compare):
         assert snap_compare(app_for(fixed), terminal_size=SIZE, press=["r"])
@@ -127,6 +164,20 @@ class TestRunsSnapshots:
             await pilot.pause()
             pilot.app.screen.query_one("#runs-table").focus()
             await pilot.press("space", "down", "space", "c")
+            await pilot.pause(0.3)
+
+        assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=compare)
+
+    def test_compare_screen_with_per_class_figures(self, fixed, snap_compare):
+        per_class_run(fixed, started=NOW - 120)  # the two newest: the first two rows
+        make_run(fixed, "20260105-090000-demo", accs=(0.4, 0.55, 0.7), per_class=True, started=NOW - 60)
+
+        async def compare(pilot):
+            await pilot.press("r")
+            await pilot.pause()
+            pilot.app.screen.query_one("#runs-table").focus()
+            await pilot.press("space", "down", "space", "c")
+            await wait_for(pilot, lambda: getattr(pilot.app.screen, "_classes_key", None))
             await pilot.pause(0.3)
 
         assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=compare)

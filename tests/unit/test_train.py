@@ -84,6 +84,12 @@ def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
         "is_best",
         "patience_left",
     }
+    # the validation's predictions, counted per class: 2 faces of each of the 7 classes
+    for row in rundir.read_metrics(run_dir):
+        assert row.support == [2] * 7
+        correct = sum(row.confusion[k][k] for k in range(7))
+        assert correct / 14 == pytest.approx(row.val_acc)
+        assert len(row.recall) == len(row.precision) == 7
     best = max(rows, key=lambda r: r["val_acc"])
     sidecar = json.loads((run_dir / "best_model.json").read_text())
     assert sidecar["arch"] == "tiny_cnn" and sidecar["kind"] == "weights"
@@ -217,6 +223,7 @@ def test_cli_classic_flags_run_in_the_foreground(tiny_csv, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Epoch 1/1 - Loss: " in result.stdout and "Validation Accuracy: " in result.stdout
     assert "New best accuracy: " in result.stdout and "\r" not in result.stdout  # no bar when piped
+    assert result.stdout.rstrip().splitlines()[-1].startswith("Diagnosis")  # the curves' reading ends the log
     run_dir = next((tmp_path / "checkpoints" / "classic").iterdir())
     cfg = rundir.read_config(run_dir)
     assert (cfg.batch_size, cfg.mixup_alpha, cfg.label_smoothing, cfg.weight_decay) == (16, 0.4, 0.12, 3e-5)

@@ -31,6 +31,7 @@ import signal
 
 import numpy as np
 
+from fer_core import NUM_CLASSES
 from fer_core.runs import rundir
 from fer_core.train import readback
 
@@ -61,7 +62,8 @@ class Solo:
     def epoch_totals(self, losses: list[float], correct: int, seen: int):
         return losses, correct, seen
 
-    def validate(self, net, run, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    def validate(self, net, run, images: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
+        """(loss, accuracy, confusion matrix) of the validation split."""
         return run(images, labels)
 
 
@@ -146,16 +148,20 @@ class Cluster(Solo):
         summed = self.total([*losses, correct, seen])
         return list(summed[:-2] / self.size), int(round(summed[-2])), int(round(summed[-1]))
 
-    def validate(self, net, run, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    def validate(self, net, run, images: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
         """Average the BatchNorm running statistics, then validate this rank's share of the
-        split and sum: every rank gets the whole split's loss and accuracy."""
+        split and sum: every rank gets the whole split's loss, accuracy and confusion matrix."""
         self._average_statistics(net)
         start, stop = _bounds(len(labels), self.rank, self.size)
         loss, acc, count = 0.0, 0.0, stop - start
+        confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
         if count:
-            loss, acc = run(images[start:stop], labels[start:stop])
-        loss_sum, correct, total = self.total([loss * count, round(acc * count), count])
-        return float(loss_sum / max(1, total)), float(round(correct) / max(1, total))
+            loss, acc, confusion = run(images[start:stop], labels[start:stop])
+        # counts stay exact in float32 up to 2**24 faces
+        summed = self.total([loss * count, round(acc * count), count, *confusion.ravel().tolist()])
+        loss_sum, correct, total = summed[:3]
+        matrix = np.rint(summed[3:]).astype(np.int64).reshape(NUM_CLASSES, NUM_CLASSES)
+        return float(loss_sum / max(1, total)), float(round(correct) / max(1, total)), matrix
 
     def _average_statistics(self, net) -> None:
         import mindspore.ops as ops

@@ -1,0 +1,32 @@
+"""`fer-tui diagnose RUN`: what the run's curves say (fer_core.train.diagnose), with remedies."""
+
+import json
+
+from fer_core.errors import FerError
+from fer_core.runs import rundir
+from fer_core.runs.rundir import resolve_run
+from fer_core.train.diagnose import diagnose, summary_lines
+
+
+def add_arguments(parser):
+    parser.add_argument("run", help="run directory or run id")
+    parser.add_argument("--json", action="store_true", help="the findings as JSON (rule, severity, evidence, remedy)")
+
+
+def run(args) -> int:
+    run_dir = resolve_run(args.run)
+    rows = rundir.read_metrics(run_dir)
+    try:
+        config = rundir.read_config(run_dir)
+    except FerError:  # remedies then start from the defaults; said below
+        config = None
+    findings = diagnose(rows, config)
+    if args.json:
+        print(json.dumps([f.to_dict() for f in findings], indent=2))
+        return 0
+    print(
+        f"{run_dir.name}: {len(rows)} epochs" + ("" if config else " (no readable config.toml: remedies from defaults)")
+    )
+    for line in summary_lines(findings):
+        print(line)
+    return 0
