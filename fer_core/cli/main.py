@@ -18,7 +18,9 @@ from fer_core.errors import FerError
 
 VERBS = {
     "train": "train a model (a preset, any field as --flag), or --resume a run",
-    "runs": "list runs: id, preset, state, epoch, best val acc, last update",
+    "runs": "list runs: id, preset, state, epoch, best val acc, last update (--table: the leaderboard)",
+    "queue": "runs one after another in a detached runner: add, start, stop, remove, clear",
+    "sweep": "a grid of settings × seeds over a preset, queued as one sweep folder",
     "stop": "stop a live run (it saves last_state.ckpt first)",
     "data": "rows per split and class of a CSV, image folder or 'demo'",
     "presets": "list presets, or save one",
