@@ -142,6 +142,7 @@ class Queue:
 
     def remove(self, entry_id: int) -> QueueEntry:
         """Forget an entry that is not running (its run folder, if any, stays)."""
+        self.get(entry_id)  # no such entry: said before anything (even the queue folder) is made
         with self.locked():
             entry = self.get(entry_id)
             if entry.state == "running":
@@ -153,6 +154,8 @@ class Queue:
 
     def clear(self) -> list[QueueEntry]:
         """Forget every entry that is not running."""
+        if not self.entries_dir.is_dir():
+            return []
         with self.locked():
             gone = [e for e in self.entries() if e.state != "running"]
             for entry in gone:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from fer_core import fileio
 from fer_core.config import TrainConfig, make_config
-from fer_core.errors import ConfigError, FerError
+from fer_core.errors import ConfigError, FerError, RunError
 from fer_core.queue import sweep as sweeps
 from fer_core.queue.entries import Queue, QueueEntry
 from fer_core.runs import launcher, rundir
@@ -39,23 +39,45 @@ RUNNER_ENV = "FER_TUI_QUEUE_RUNNER"  # tests may swap the runner command, like F
 # ---------------------------------------------------------------- the runner seen from outside
 
 
-def runner_pid(queue: Queue) -> int | None:
-    """The pid of the runner working this queue, or None if none holds its lock."""
+def runner_pid(queue: Queue, wait: float = 2.0) -> int | None:
+    """The pid of the runner working this queue (a positive pid that has the queue's lock
+    open: never a stale or guessed number), or None if no runner holds the lock."""
     lock = queue.folder / RUNNER_LOCK
-    if not lock.exists():
-        return None
-    fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+    deadline = time.monotonic() + wait
+    while _lock_held(lock):
+        try:
+            pid = json.loads((queue.folder / RUNNER_INFO).read_text())["pid"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pid = None
+        if isinstance(pid, int) and pid > 1 and _has_open(pid, lock):
+            return pid
+        if time.monotonic() > deadline:  # a runner between taking the lock and saying its pid
+            raise RunError(f"{lock}: held by a process that has not said its pid; try again in a moment")
+        time.sleep(0.05)
+    return None
+
+
+def _lock_held(lock: Path) -> bool:
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return None  # we got it: nobody holds it
+        return False  # we got it: nobody holds it
     except BlockingIOError:
-        pass
+        return True
     finally:
         os.close(fd)
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` has `path` open (the runner keeps its lock file open)."""
+    target = os.path.realpath(path)
     try:
-        return int(json.loads((queue.folder / RUNNER_INFO).read_text())["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return -1  # held, by a runner that has not said its pid yet
+        return any(os.path.realpath(f"/proc/{pid}/fd/{fd}") == target for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return False
 
 
 def check_parallel(queue: Queue, parallel: int, force: bool = False) -> None:
