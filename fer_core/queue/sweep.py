@@ -142,7 +142,10 @@ def expand(spec: SweepSpec, force: bool = False) -> list[Setting]:
                 setting.config = cfg.make_config({**values, **chosen, "seed": seed})
             except ConfigError as error:
                 raise ConfigError(f"sweep setting {setting.label}: {error}") from None
+            setting.values = {k: getattr(setting.config, k) for k in names}  # typed: 1e-3 is 0.001
             settings.append(setting)
+    for name in names:  # sweep.toml records the values as the configs hold them
+        spec.grid[name] = list(dict.fromkeys(s.values[name] for s in settings))
     return settings
 
 
