@@ -24,6 +24,14 @@ class RunsScreen(Screen):
             "c", "compare", "Compare", "compare the marked runs (configs, val accuracy)", title="Compare marked runs"
         ),
         Action("s", "stop", "Stop", "stop the run under the cursor (asks first)", title="Stop run under cursor"),
+        Action("u", "queue", "Queue", "the queue: runs waiting, running and done", title="Queue"),
+        Action(
+            "l",
+            "leaderboard",
+            "Board",
+            "leaderboard of the marked runs (else the cursor's sweep, else all)",
+            title="Leaderboard",
+        ),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -72,6 +80,18 @@ class RunsScreen(Screen):
         from fer_tui.screens.compare import CompareScreen
 
         self.app.push_screen(CompareScreen(marked))
+
+    def action_queue(self) -> None:
+        from fer_tui.screens.queue import QueueScreen
+
+        self.app.push_screen(QueueScreen(self.app.root))
+
+    def action_leaderboard(self) -> None:
+        from fer_tui.screens.leaderboard import LeaderboardScreen, target
+
+        table = self.query_one(RunsTable)
+        paths, title = target(self.app.root, table.marked_paths(), table.current_path())
+        self.app.push_screen(LeaderboardScreen(paths, title))
 
     @work
     async def action_stop(self) -> None:
