@@ -89,30 +89,43 @@ class Leaderboard:
 # ---------------------------------------------------------------- reading
 
 
+_CACHE: dict[Path, tuple[tuple, RunFacts | None]] = {}  # a dashboard rebuilds often: unchanged runs are not re-read
+
+
 def read_facts(run: rundir.RunInfo) -> RunFacts | None:
-    """A run's facts; None when its config.toml is missing or unreadable (not a run to rank)."""
+    """A run's facts; None when its config.toml is missing or unreadable (not a run to rank).
+    Read again only when its status, metrics or config changed (their mtimes and sizes)."""
+    stamp = tuple(_stamp(run.path / name) for name in (rundir.STATUS, rundir.METRICS, rundir.CONFIG))
+    cached = _CACHE.get(run.path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    facts = _read_facts(run)
+    _CACHE[run.path] = (stamp, facts)
+    return facts
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
     try:
-        with open(run.path / rundir.CONFIG, "rb") as handle:
-            config = cfg.TrainConfig.model_validate(tomllib.load(handle)).model_dump()
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+def _read_facts(run: rundir.RunInfo) -> RunFacts | None:
+    try:
+        config = cfg.TrainConfig.model_validate(_read_config(run.path / rundir.CONFIG)).model_dump()
     except (OSError, ValueError):  # tomllib's and pydantic's errors are ValueErrors
         return None
     seconds, speeds, best, best_epoch = [], [], None, None
-    try:  # plain json, not EpochRow: a thousand runs' epochs are read in this loop
-        lines = (run.path / rundir.METRICS).read_bytes().splitlines()
-    except OSError:
-        lines = []
-    for line in lines:
-        try:
-            row = json.loads(line)
-            epoch, acc = row["epoch"], row.get("val_acc")
-        except (ValueError, KeyError, TypeError):
-            continue
+    for row in _read_metrics(run.path / rundir.METRICS):
+        acc = row.get("val_acc")
         if isinstance(row.get("seconds"), (int, float)):
             seconds.append(row["seconds"])
         if isinstance(row.get("images_per_second"), (int, float)):
             speeds.append(row["images_per_second"])
         if isinstance(acc, (int, float)) and (best is None or acc > best):
-            best, best_epoch = acc, epoch
+            best, best_epoch = acc, row.get("epoch")
     status = run.status
     if status.best_val_acc is not None:  # the trainer's own verdict wins over a re-read
         best, best_epoch = status.best_val_acc, status.best_epoch or best_epoch
@@ -127,6 +140,44 @@ def read_facts(run: rundir.RunInfo) -> RunFacts | None:
         images_per_second=statistics.median(speeds) if speeds else None,
         checkpoint_bytes=_checkpoint_bytes(run.path),
     )
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """config.toml as fer-tui writes it (flat `key = value` lines, JSON-compatible values) in
+    one json.loads — tomllib is pure Python and was most of a 1,000-run table's time; any
+    other TOML (a comment, a table, nan) goes to tomllib."""
+    text = path.read_text(encoding="utf-8")
+    pairs = []
+    for line in text.splitlines():
+        key, eq, value = line.partition(" = ")
+        if not line.strip():
+            continue
+        if not eq or not key.isidentifier() or value[:1] not in '"-0123456789tf' or "#" in value:
+            return tomllib.loads(text)
+        pairs.append(f'"{key}": {value}')
+    try:
+        return json.loads("{" + ", ".join(pairs) + "}")
+    except ValueError:
+        return tomllib.loads(text)
+
+
+def _read_metrics(path: Path) -> list[dict]:
+    """metrics.jsonl's whole lines in one json.loads; line by line (skipping damage) if that fails."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    lines = data[: data.rfind(b"\n") + 1].splitlines()  # a partial last line waits
+    try:
+        rows = json.loads(b"[" + b",".join(line for line in lines if line.strip()) + b"]")
+    except ValueError:
+        rows = []
+        for line in lines:
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return [row for row in rows if isinstance(row, dict) and isinstance(row.get("epoch"), int)]
 
 
 def _checkpoint_bytes(run_dir: Path) -> int | None:

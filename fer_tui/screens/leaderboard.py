@@ -42,7 +42,15 @@ class LeaderboardScreen(Screen):
         self.set_interval(POLL_SECONDS, self.rebuild)
 
     def rebuild(self) -> None:
-        self.board = board = leaderboard.build(leaderboard.runs_of(self.paths))
+        """Read the runs in a thread: a root of a thousand runs takes a moment to read."""
+        self.run_worker(self._build, thread=True, exclusive=True, group="leaderboard")
+
+    def _build(self) -> None:
+        board = leaderboard.build(leaderboard.runs_of(self.paths))
+        self.app.call_from_thread(self.show_board, board)
+
+    def show_board(self, board: leaderboard.Leaderboard) -> None:
+        self.board = board
         head = leaderboard.headers(board)
         rows = [leaderboard.cells(board, row) for row in board.rows]
         if (head, rows) == self._shown:
