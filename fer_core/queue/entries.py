@@ -51,6 +51,12 @@ class QueueEntry(BaseModel):
     started: float | None = None
     ended: float | None = None
     attempts: int = Field(0, description="Trainer launches so far (a lost run is resumed a few times)")
+    order: float | None = Field(None, description="Place among the queued entries (`queue move`); None: by id")
+
+    @property
+    def place(self) -> tuple[float, int]:
+        """The runner starts the queued entry with the lowest place first."""
+        return (self.id if self.order is None else self.order, self.id)
 
     def evolve(self, **fields: Any) -> QueueEntry:
         return QueueEntry.model_validate({**self.model_dump(), **fields})
@@ -151,6 +157,20 @@ class Queue:
                 )
             self.path(entry_id).unlink()
             return entry
+
+    def waiting(self) -> list[QueueEntry]:
+        """The queued entries in the order the runner will start them."""
+        return sorted((e for e in self.entries() if e.state == "queued"), key=lambda e: e.place)
+
+    def move(self, entry_id: int, position: int) -> list[QueueEntry]:
+        """Put a queued entry at `position` (1: next to start) among the queued ones."""
+        with self.locked():
+            entry = self.get(entry_id)
+            if entry.state != "queued":
+                raise RunError(f"queue entry {entry_id} is {entry.state}; only queued entries move")
+            waiting = [e for e in self.waiting() if e.id != entry_id]
+            waiting.insert(max(0, min(position - 1, len(waiting))), entry)
+            return [self.write(e.evolve(order=float(n))) for n, e in enumerate(waiting, 1)]
 
     def clear(self) -> list[QueueEntry]:
         """Forget every entry that is not running."""

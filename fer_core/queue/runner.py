@@ -172,7 +172,7 @@ class Runner:
             return None
 
     def queued(self) -> list[QueueEntry]:
-        return [e for e in self.queue.entries() if e.state == "queued"]
+        return self.queue.waiting()
 
     # ------------------------------------------------------------------ start and watch
 

@@ -80,7 +80,8 @@ class QueueScreen(Screen):
         return f"{head} · {waiting} queued of {len(entries)} · {short_path(self.queue.folder)}"
 
     def refresh_queue(self) -> None:
-        rows = [(str(e.id), entry_cells(e)) for e in self.queue.entries()]
+        entries = [e for e in self.queue.entries() if e.state != "queued"] + self.queue.waiting()
+        rows = [(str(e.id), entry_cells(e)) for e in entries]
         plain = [(key, tuple(str(c) for c in cells)) for key, cells in rows]
         if plain != self._shown:
             self._shown = plain

@@ -135,6 +135,19 @@ def test_stop_now_stops_the_run_and_the_next_start_resumes_it(queue, procs, monk
     assert entries[0].run_dir == str(run_one) and entries[0].attempts == 2, "resumed in its own folder"
 
 
+def test_move_changes_the_start_order(queue, capsys):
+    for lr in ("1e-3", "2e-3", "3e-3"):
+        fer("queue", "add", "--preset", "demo", "--lr", lr)
+    fer("queue", "move", "3", "1")
+    assert [e.id for e in queue.waiting()] == [3, 1, 2]
+    fer("queue", "move", "3", "9")  # past the end: last
+    assert [e.id for e in queue.waiting()] == [1, 2, 3]
+    capsys.readouterr()
+    fer("queue")
+    ids = [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:5]]
+    assert ids == ["1", "2", "3"]
+
+
 def test_remove_and_clear_keep_run_folders(queue, capsys):
     fer("queue", "add", "--preset", "demo")
     fer("queue", "add", "--preset", "demo", "--lr", "1e-3")

@@ -30,6 +30,9 @@ def add_arguments(parser):
     remove = sub.add_parser("remove", help="forget an entry that is not running (its run folder stays)")
     remove.add_argument("ids", nargs="+", type=int, metavar="ID")
     sub.add_parser("clear", help="forget every entry that is not running")
+    move = sub.add_parser("move", help="change the order: put a queued entry at a place (1: next)")
+    move.add_argument("id", type=int, metavar="ID")
+    move.add_argument("position", type=int, metavar="PLACE", help="1 starts it next")
 
 
 def run(args) -> int:
@@ -57,6 +60,10 @@ def run(args) -> int:
         for entry_id in args.ids:
             queue.remove(entry_id)
             print(f"removed #{entry_id}")
+        return 0
+    if action == "move":
+        order = queue.move(args.id, args.position)
+        print("queued, in the order they start: " + ", ".join(f"#{e.id}" for e in order))
         return 0
     gone = queue.clear()
     running = len(queue.entries())
@@ -148,7 +155,8 @@ def run_text(entry: QueueEntry) -> str:
 
 
 def show(queue: Queue) -> int:
-    entries = queue.entries()
+    # in the order things happen: what ran or runs (by id), then what waits (in start order)
+    entries = [e for e in queue.entries() if e.state != "queued"] + queue.waiting()
     for problem in queue.problems():
         print(problem)
     pid = runner.runner_pid(queue)
