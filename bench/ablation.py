@@ -8,11 +8,12 @@ change's PublicTest difference.
 Every run is a real `fer-tui train` in the foreground, one after another (two cores: side by
 side they would halve each other). Each change trains into its own folder under --root; a
 finished run is reused and an interrupted one resumed, so the script can be stopped and started
-again. `--table` prints the table from the runs there without training. Accuracy is the best
-epoch's logged val_acc (flip-averaged, as cpu-fast validates; `fer-tui eval` of the run's
-best_model.ckpt reproduces it); time is the fastest epoch's (anything else running only slows
-an epoch down). One run per change: a difference of about a point can be one run's luck (the
-base's included), so the table ranks changes, it does not prove them.
+again. `--table` prints the table from the runs there without training: it is fer-tui's
+leaderboard (`fer-tui runs --table --markdown bench/runs/ablation`; docs/many-runs.md). Accuracy
+is the best epoch's logged val_acc (flip-averaged, as cpu-fast validates; `fer-tui eval` of the
+run's best_model.ckpt reproduces it); time is the median epoch's. One run per change: a
+difference of about a point can be one run's luck (the base's included), so the table ranks
+changes, it does not prove them.
 """
 
 from __future__ import annotations
@@ -78,29 +79,12 @@ def train(root: Path, name: str, data: str, epochs: int) -> None:
     subprocess.run(command, check=True)
 
 
-def flags(name: str) -> str:
-    return f"`{' '.join(CHANGES[name])}`" if CHANGES[name] else "(none)"
+def table(root: Path) -> None:
+    """The table is fer-tui's leaderboard of the runs under --root (one row per change, the
+    difference from cpu-fast as columns and "vs base"): `fer-tui runs --table --markdown ROOT`."""
+    from fer_core.runs import leaderboard
 
-
-def table(root: Path, names: list[str]) -> None:
-    base_dir = the_run(root, "as cpu-fast")
-    base = max(m.val_acc for m in rundir.read_metrics(base_dir)) if base_dir else None
-    print(
-        "| change (from cpu-fast's recipe) | epochs | PublicTest, flip-averaged | difference | fastest epoch | flags |"
-    )
-    print("|---|---|---|---|---|---|")
-    for name in names:
-        run_dir = the_run(root, name)
-        metrics = rundir.read_metrics(run_dir) if run_dir else []
-        if not metrics:
-            print(f"| {name} | not run | | | | {flags(name)} |")
-            continue
-        best = max(m.val_acc for m in metrics)
-        delta = f"{(best - base) * 100:+.1f} points" if base is not None and name != "as cpu-fast" else ""
-        print(
-            f"| {name} | {len(metrics)} | {best:.4f} | {delta} | {min(m.seconds for m in metrics):.0f} s | "
-            f"{flags(name)} |"
-        )
+    print(leaderboard.render_markdown(leaderboard.build(rundir.find_runs(root), base="cpu-fast")))
 
 
 def main() -> int:
@@ -115,7 +99,7 @@ def main() -> int:
     if not args.table:
         for name in (["as cpu-fast"] if "as cpu-fast" not in names else []) + names:
             train(args.root.resolve(), name, args.data_csv, args.epochs)
-    table(args.root.resolve(), names)
+    table(args.root.resolve())
     return 0
 
 

@@ -15,6 +15,8 @@ SECTIONS: list[tuple[str, str]] = [
     ("Run", "fer_tui.screens.run:RunScreen"),
     ("Runs", "fer_tui.screens.runs:RunsScreen"),
     ("Compare", "fer_tui.screens.compare:CompareScreen"),
+    ("Queue", "fer_tui.screens.queue:QueueScreen"),
+    ("Leaderboard", "fer_tui.screens.leaderboard:LeaderboardScreen"),
     ("Checkpoints", "fer_tui.screens.checkpoints:CheckpointsScreen"),
 ]
 

@@ -19,10 +19,12 @@ from fer_core.text import shown
 
 VERBS = {
     "train": "train a model (a preset, any field as --flag), or --resume a run",
-    "runs": "list runs: id, preset, state, epoch, step, ETA, best val acc, last update (--all: from anywhere)",
+    "runs": "list runs: id, preset, state, epoch, step, ETA, best val acc, last update (--all: from anywhere; --table: the leaderboard)",
     "stop": "stop a live run (it saves last_state.ckpt at its current step first)",
     "wait": "wait until a run ends; exit 0 finished, 1 failed, 3 stopped, 4 lost",
     "diagnose": "what a run's curves say (over-fitting, plateau, divergence …) and the config changes for it",
+    "queue": "runs one after another in a detached runner: add, start, stop, remove, clear",
+    "sweep": "a grid of settings × seeds over a preset, queued as one sweep folder",
     "data": "rows per split and class of a CSV, image folder or 'demo'",
     "presets": "list presets, or save one",
     "eval": "accuracy, per-class precision/recall and confusion matrix of a checkpoint",

@@ -41,6 +41,14 @@ class RunsScreen(Screen):
             title="Copy run path",
             show=False,
         ),
+        Action("u", "queue", "Queue", "the queue: runs waiting, running and done", title="Queue"),
+        Action(
+            "l",
+            "leaderboard",
+            "Board",
+            "leaderboard of the marked runs (else the cursor's sweep, else all)",
+            title="Leaderboard",
+        ),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -99,6 +107,18 @@ class RunsScreen(Screen):
         from fer_tui.clipboard import copy_path
 
         copy_path(self.app, self.query_one(RunsTable).current_path(), "run")
+
+    def action_queue(self) -> None:
+        from fer_tui.screens.queue import QueueScreen
+
+        self.app.push_screen(QueueScreen(self.app.root))
+
+    def action_leaderboard(self) -> None:
+        from fer_tui.screens.leaderboard import LeaderboardScreen, target
+
+        table = self.query_one(RunsTable)
+        paths, title = target(self.app.root, table.marked_paths(), table.current_path())
+        self.app.push_screen(LeaderboardScreen(paths, title))
 
     @work
     async def action_stop(self) -> None:

@@ -44,6 +44,14 @@ class TrainScreen(Screen):
             priority=True,
         ),
         Action(
+            "ctrl+l",
+            "enqueue",
+            "Queue",
+            "add the run to the queue (a runner starts it after the others)",
+            title="Add run to queue",
+            priority=True,
+        ),
+        Action(
             "ctrl+o",
             "pick_data",
             "Data file",
@@ -223,6 +231,39 @@ class TrainScreen(Screen):
             return
         self.notify(f"{run_dir.name} (pid {pid}) trains detached: quitting keeps it going", title="Run started")
         self.app.open_run(run_dir)
+
+    def action_enqueue(self) -> None:
+        """Queue the form's run in this root's queue and make sure a runner works it."""
+        from fer_core.queue import runner
+        from fer_core.queue.entries import Queue
+        from fer_core.runs.launcher import check_device
+        from fer_core.train.parallel import msrun
+
+        try:
+            config = self.query_one(ConfigForm).config()
+            problem = data_problem(config.data_csv)
+            if problem:
+                raise FerError(problem)
+            check_device(config.device_target)
+            msrun.check(config, msrun.Launch())
+            if config.data_csv != cfg.DEMO_DATA:  # the runner may start in another folder
+                data = str(Path(config.data_csv).expanduser().resolve())
+                config = cfg.make_config({**config.model_dump(), "data_csv": data})
+            queue = Queue.of_root(self.app.root)
+            (entry,) = queue.add(
+                [{"preset": self.preset_name, "config": config.model_dump(), "label": self.change_text(config)}]
+            )
+            pid, started = runner.start_runner(queue)
+        except (FerError, OSError) as error:
+            self.notify(str(error), title="Cannot queue", severity="error")
+            return
+        waiting = sum(e.state == "queued" for e in queue.entries())
+        how = f"runner pid {pid} started" if started else f"{waiting} waiting for runner pid {pid}"
+        self.notify(f"queued #{entry.id} ({how}); u on Runs shows the queue", title="Queued")
+
+    def change_text(self, config: cfg.TrainConfig) -> str:
+        changes = {k: v for k, v in self.base.diff(config).items() if k not in ("data_csv", "save_dir")}
+        return diff_text(changes) if changes else "as the preset"
 
     @work
     async def action_save_preset(self) -> None:

@@ -28,6 +28,14 @@ def add_arguments(parser):
         action="store_true",
         help="also every run of this user started from any other folder (the registry in the state folder)",
     )
+    board = parser.add_argument_group("the leaderboard (one row per setting, mean ± std over seeds)")
+    board.add_argument("--table", action="store_true", help="rank the runs' settings instead of listing runs")
+    form = board.add_mutually_exclusive_group()
+    form.add_argument("--csv", action="store_true", help="the table as CSV (numbers unformatted)")
+    form.add_argument("--markdown", action="store_true", help="the table as Markdown")
+    board.add_argument(
+        "--base", metavar="PRESET", help="the preset to diff against (default: the sweep's or most runs')"
+    )
 
 
 def run(args) -> int:
@@ -41,6 +49,8 @@ def run(args) -> int:
         runs = registry.all_runs(root if root.is_dir() else None)
     else:
         runs = find_runs(root) if root.is_dir() else []
+    if args.table or args.csv or args.markdown:
+        return table(runs, root, args)
     if not runs:
         print(f"no runs under {shown(root)}" + ("" if args.all else " (--all: this user's runs anywhere)"))
         return 0
@@ -63,4 +73,22 @@ def run(args) -> int:
             print(f"  in {info.path}")
         if info.state in ("failed", "lost") and s.message:
             print(f"  └ {shown(s.message)}")
+    return 0
+
+
+def table(runs, root: Path, args) -> int:
+    from fer_core.runs import leaderboard
+
+    board = leaderboard.build(runs, base=args.base)
+    if not board.rows:
+        print(f"no runs with a val accuracy under {root}")
+        return 0
+    render = (
+        leaderboard.render_csv
+        if args.csv
+        else leaderboard.render_markdown
+        if args.markdown
+        else leaderboard.render_text
+    )
+    print(render(board))
     return 0

@@ -1,0 +1,177 @@
+"""`fer-tui queue [list|add|start|resume|stop|remove|clear]`: runs one after another, in a
+detached runner that outlives the terminal (fer_core.queue)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fer_core import config as cfg
+from fer_core.cli.commands import train
+from fer_core.errors import ConfigError, DataError
+from fer_core.queue import runner
+from fer_core.queue.entries import ENDED, Queue, QueueEntry
+from fer_core.runs import launcher, rundir
+from fer_core.train.parallel import msrun
+
+
+def add_arguments(parser):
+    sub = parser.add_subparsers(dest="queue_action", metavar="ACTION")
+    sub.add_parser("list", help="every entry: state, run, best val acc (the default)")
+    add = sub.add_parser("add", help="queue a run: the same flags as `fer-tui train`")
+    train.add_arguments(add)  # one set of flags, validated by train.resolve_config as a run is
+    add.add_argument("--start", action="store_true", help="start the runner too (if it is not working)")
+    for name, text in (("start", "start the runner (does nothing if one works)"), ("resume", "the same as start")):
+        start = sub.add_parser(name, help=text)
+        start.add_argument("--parallel", type=int, default=1, metavar="N", help="runs at once (default 1)")
+        start.add_argument("--force", action="store_true", help="more runs at once than cores")
+    stop = sub.add_parser("stop", help="stop the runner after its current run(s)")
+    stop.add_argument("--now", action="store_true", help="stop the current run(s) too (they resume at the next start)")
+    remove = sub.add_parser("remove", help="forget an entry that is not running (its run folder stays)")
+    remove.add_argument("ids", nargs="+", type=int, metavar="ID")
+    sub.add_parser("clear", help="forget every entry that is not running")
+    move = sub.add_parser("move", help="change the order: put a queued entry at a place (1: next)")
+    move.add_argument("id", type=int, metavar="ID")
+    move.add_argument("position", type=int, metavar="PLACE", help="1 starts it next")
+
+
+def run(args) -> int:
+    queue = Queue.of_root()
+    action = args.queue_action or "list"
+    if action == "list":
+        return show(queue)
+    if action == "add":
+        return add(queue, args)
+    if action in ("start", "resume"):
+        return start(queue, args.parallel, args.force)
+    if action == "stop":
+        pid = runner.request_stop(queue, now=args.now)
+        if pid is None:
+            print("no runner works this queue")
+        else:
+            what = (
+                "stops its runs now (they save last_state.ckpt) and ends"
+                if args.now
+                else "ends after its current run(s)"
+            )
+            print(f"runner pid {pid} {what}")
+        return 0
+    if action == "remove":
+        for entry_id in args.ids:
+            queue.remove(entry_id)
+            print(f"removed #{entry_id}")
+        return 0
+    if action == "move":
+        order = queue.move(args.id, args.position)
+        print("queued, in the order they start: " + ", ".join(f"#{e.id}" for e in order))
+        return 0
+    gone = queue.clear()
+    running = len(queue.entries())
+    print(
+        f"cleared {len(gone)} entr{'y' if len(gone) == 1 else 'ies'}" + (f"; {running} running kept" if running else "")
+    )
+    return 0
+
+
+def start(queue: Queue, parallel: int = 1, force: bool = False) -> int:
+    pid, started = runner.start_runner(queue, parallel, force)
+    waiting = sum(e.state == "queued" for e in queue.entries())
+    if started:
+        print(f"runner started (pid {pid}) on {waiting} queued run(s); it keeps going after you log out")
+        print(f"watch it: fer-tui queue   |   tail -f {queue.folder / runner.LOG}")
+    else:
+        print(f"the runner (pid {pid}) already works this queue ({waiting} queued)")
+    return 0
+
+
+def entry_fields(args) -> dict:
+    """A queue entry from `train`'s flags, checked as `fer-tui train` checks a run (the data
+    file must exist; it is decoded when the run starts)."""
+    if args.resume:
+        run_dir = rundir.resolve_run(args.resume)
+        given = [f for f in cfg.FIELDS if getattr(args, f, None) is not None]
+        if given:
+            raise ConfigError(f"--resume continues the run's own config; drop --{given[0]}")
+        launcher.check_resumable(run_dir)
+        status = rundir.read_status(run_dir)
+        return {
+            "preset": (status.preset if status else None) or "custom",
+            "config": rundir.read_config(run_dir).model_dump(),
+            "run_dir": str(run_dir.resolve()),
+            "label": f"resume {run_dir.name}",
+        }
+    config, preset = train.resolve_config(args)
+    launch = train.launch_settings(args, msrun.Launch())
+    if launch.nodes > 1:
+        raise ConfigError("--nodes: a queue runs on this machine only; start multi-node runs with fer-tui train")
+    launcher.check_device(config.device_target)
+    msrun.check(config, launch, args.force)
+    if config.data_csv != cfg.DEMO_DATA:
+        data = Path(config.data_csv).expanduser()
+        if not data.exists():
+            raise DataError(f"data_csv {config.data_csv}: no such file or folder")
+        # the runner may start it from another folder than this one
+        config = cfg.make_config({**config.model_dump(), "data_csv": str(data.resolve())})
+    try:
+        diff = cfg.load_preset(preset).config.diff(config)
+        label = ", ".join(f"{k} {_v(a)}→{_v(b)}" for k, (a, b) in diff.items() if k not in ("data_csv", "save_dir"))
+    except ConfigError:  # --config FILE: no preset to differ from
+        label = ""
+    return {
+        "preset": preset,
+        "config": config.model_dump(),
+        "launch": vars(launch),
+        "force": bool(args.force),
+        "label": label or "as the preset",
+    }
+
+
+def _v(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def add(queue: Queue, args) -> int:
+    (entry,) = queue.add([entry_fields(args)])
+    print(f"queued #{entry.id}: {entry.preset} ({entry.label})")
+    if args.start:
+        return start(queue)
+    if runner.runner_pid(queue) is None:
+        print("start the runner: fer-tui queue start")
+    return 0
+
+
+def best_text(entry: QueueEntry) -> str:
+    status = entry.run_status()
+    return f"{status.best_val_acc:.4f}" if status and status.best_val_acc is not None else "-"
+
+
+def run_text(entry: QueueEntry) -> str:
+    if not entry.run_dir:
+        return "-"
+    status = entry.run_status()
+    if entry.state == "running" and status is not None:
+        return f"{Path(entry.run_dir).name} (epoch {status.epoch}/{status.epochs or '?'})"
+    return Path(entry.run_dir).name
+
+
+def show(queue: Queue) -> int:
+    # in the order things happen: what ran or runs (by id), then what waits (in start order)
+    entries = [e for e in queue.entries() if e.state != "queued"] + queue.waiting()
+    for problem in queue.problems():
+        print(problem)
+    pid = runner.runner_pid(queue)
+    print(f"runner: working (pid {pid})" if pid else "runner: not running (fer-tui queue start)")
+    if not entries:
+        print(f"the queue is empty ({queue.folder})")
+        return 0
+    print(f"{'id':>4}  {'state':<10} {'preset':<14} {'setting':<28} {'run':<40} {'best val':>8}")
+    for entry in entries:
+        print(
+            f"{entry.id:>4}  {entry.state:<10} {entry.preset[:14]:<14} {entry.label[:28]:<28} "
+            f"{run_text(entry)[:40]:<40} {best_text(entry):>8}"
+        )
+        if entry.state in ("failed", "cancelled") and entry.message:
+            print(f"      └ {entry.message}")
+    done = sum(e.state in ENDED for e in entries)
+    print(f"{done} of {len(entries)} ended; {time.strftime('%H:%M:%S')}")
+    return 0

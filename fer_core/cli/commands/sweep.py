@@ -1,0 +1,76 @@
+"""`fer-tui sweep`: a grid of settings × seeds over a preset, queued as one sweep folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fer_core import config as cfg
+from fer_core.cli.commands.queue import start
+from fer_core.errors import ConfigError, DataError
+from fer_core.queue import sweep
+from fer_core.queue.entries import Queue
+from fer_core.runs.launcher import check_device
+from fer_core.train.parallel import msrun
+
+
+def add_arguments(parser):
+    parser.add_argument("file", nargs="?", type=Path, help="a sweep TOML (base, seeds, [set], [grid])")
+    parser.add_argument("--preset", help="the base preset (instead of a file)")
+    parser.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2", help="values to try (repeatable)")
+    parser.add_argument("--seeds", help="seeds, e.g. 1,2,3 (each setting runs once per seed)")
+    parser.add_argument("--name", help="the sweep folder's name (default: time and preset)")
+    parser.add_argument("--force", action="store_true", help=f"queue more than {sweep.LIMIT} runs")
+    parser.add_argument("--start", action="store_true", help="start the queue's runner too")
+    parser.add_argument("--parallel", type=int, default=1, metavar="N", help="with --start: runs at once")
+    fields = parser.add_argument_group("the same for every run (any `fer-tui train` field)")
+    for name, info in cfg.TrainConfig.model_fields.items():
+        if name not in ("seed", "save_dir"):
+            fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
+
+
+def spec_of(args) -> sweep.SweepSpec:
+    if args.file and args.preset:
+        raise ConfigError("give a sweep file or --preset, not both")
+    if args.file:
+        spec = sweep.read_sweep_file(args.file)
+        if args.grid:
+            spec.grid.update(sweep.parse_grid_flags(args.grid))
+    elif args.preset:
+        spec = sweep.SweepSpec(base=args.preset, grid=sweep.parse_grid_flags(args.grid))
+    else:
+        raise ConfigError("no sweep: give a sweep file or --preset NAME --grid FIELD=V1,V2")
+    if args.seeds:
+        spec.seeds = sweep.parse_seeds(args.seeds)
+    spec.fixed.update({f: getattr(args, f) for f in cfg.FIELDS if getattr(args, f, None) is not None})
+    spec.name = args.name or spec.name
+    return spec
+
+
+def run(args) -> int:
+    spec = spec_of(args)
+    settings = sweep.expand(spec, force=args.force)  # every config checked before anything is made
+    for setting in settings[:1]:  # the device, workers and data are the same for every run
+        check_device(setting.config.device_target)
+        msrun.check(setting.config, msrun.Launch())
+        data = setting.config.data_csv
+        if data != cfg.DEMO_DATA and not Path(data).expanduser().exists():
+            raise DataError(f"data_csv {data}: no such file or folder")
+    folder = sweep.create_folder(spec, settings)
+    entries = Queue.of_root().add(
+        [
+            {
+                "preset": spec.base,
+                "config": s.config.model_dump(),
+                "label": s.label,
+                "sweep": str(folder.resolve()),
+            }
+            for s in settings
+        ]
+    )
+    sweep.add_runs(folder, list(zip((e.id for e in entries), settings)))
+    print(f"queued {len(entries)} runs (#{entries[0].id}–#{entries[-1].id}) of sweep {folder}")
+    print(f"leaderboard: fer-tui runs --table {folder}")
+    if args.start:
+        return start(Queue.of_root(), args.parallel)
+    print("start the runner: fer-tui queue start")
+    return 0
