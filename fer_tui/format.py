@@ -12,6 +12,7 @@ from rich.text import Text
 
 from fer_core.ckpt.verdict import Verdict
 from fer_core.records import EpochRow
+from fer_core.runs.columns import accuracy_text
 
 STATE_STYLES = {
     "starting": "bold yellow",
@@ -40,10 +41,8 @@ def duration(seconds: Any) -> str:
 
 
 def percent(value: Any) -> str:
-    """An accuracy in 0..1 as `68.21%`; `-` when missing."""
-    if not isinstance(value, (int, float)):
-        return "-"
-    return f"{100 * value:.2f}%"
+    """An accuracy in 0..1 as `68.21%`; `-` when missing (as `fer-tui runs` prints it)."""
+    return accuracy_text(value)
 
 
 def number(value: Any) -> str:

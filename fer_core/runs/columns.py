@@ -8,6 +8,14 @@ from fer_core.records import RunStatus
 # the column headers and what they mean (the README quotes them)
 EPOCH_HEADER = "epoch"  # the epoch in progress while running, else the last one completed
 UPDATED_HEADER = "updated"  # time since the trainer last wrote status.json (its heartbeat)
+BEST_HEADER = "best"  # the best validation accuracy so far
+
+
+def accuracy_text(value: float | None) -> str:
+    """An accuracy in 0..1 as `68.21%`; `-` when missing."""
+    if not isinstance(value, (int, float)):
+        return "-"
+    return f"{100 * value:.2f}%"
 
 
 def epoch_text(status: RunStatus, state: str | None = None) -> str:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from rich.text import Text
 
-from fer_core.runs.columns import EPOCH_HEADER, UPDATED_HEADER, epoch_text, updated_text
+from fer_core.runs.columns import BEST_HEADER, EPOCH_HEADER, UPDATED_HEADER, accuracy_text, epoch_text, updated_text
 from fer_core.runs.rundir import RunInfo
-from fer_tui.format import STATE_STYLES, percent
+from fer_tui.format import STATE_STYLES
 from fer_tui.widgets.keyed_table import KeyedTable
 
-COLUMNS = ("", "run", "state", EPOCH_HEADER, "best", UPDATED_HEADER)  # as `fer-tui runs` says
+COLUMNS = ("", "run", "state", EPOCH_HEADER, BEST_HEADER, UPDATED_HEADER)  # as `fer-tui runs` says
 
 
 def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
@@ -22,7 +22,7 @@ def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
         run.run_id,
         state,
         epoch_text(status, run.state),
-        percent(status.best_val_acc),
+        accuracy_text(status.best_val_acc),
         updated_text(status, now),
     )
 

@@ -97,8 +97,9 @@ class TestListing:
             cells = [str(c) for c in table.get_row_at(0)]
             labels = [str(c.label) for c in table.columns.values()]
             assert labels[3:] == ["epoch", "best", "updated"]
-            assert header.split()[-4:] == ["epoch", "best", "val", "updated"]
+            assert header.split()[-3:] == ["epoch", "best", "updated"]
             assert cells[3] == "7/8" and cells[5] == "2m ago"
+            assert cli[4] == cells[4]  # the best accuracy worded alike
 
     async def test_a_new_run_appears_without_a_key_press(self, root):
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)

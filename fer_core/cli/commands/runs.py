@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fer_core import locations
 from fer_core.errors import DataError
-from fer_core.runs.columns import EPOCH_HEADER, UPDATED_HEADER, epoch_text, updated_text
+from fer_core.runs.columns import BEST_HEADER, EPOCH_HEADER, UPDATED_HEADER, accuracy_text, epoch_text, updated_text
 from fer_core.runs.rundir import find_runs
 
 
@@ -26,13 +26,13 @@ def run(args) -> int:
         print(f"no runs under {root}")
         return 0
     now = time.time()
-    print(f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {'best val':>9}  {UPDATED_HEADER}")
+    print(f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {BEST_HEADER:>7}  {UPDATED_HEADER}")
     for info in runs:
         s = info.status
-        best = f"{s.best_val_acc:.4f}" if s.best_val_acc is not None else "-"
+        best = accuracy_text(s.best_val_acc)  # as the dashboard's Runs table prints it
         print(
             f"{info.run_id:<40} {s.preset or '':<16} {info.state:<13} "
-            f"{epoch_text(s, info.state):>7} {best:>9}  {updated_text(s, now)}"
+            f"{epoch_text(s, info.state):>7} {best:>7}  {updated_text(s, now)}"
         )
         if info.state in ("failed", "lost") and s.message:
             print(f"  └ {s.message}")
