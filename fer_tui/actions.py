@@ -83,7 +83,9 @@ def help_rows(owner: type, keymap: Mapping[str, str] | None = None) -> list[tupl
 
 
 def palette_commands(screen: object) -> Iterator[tuple[str, str, Callable]]:
-    """(title, help, callable) for each of the screen's actions that has a palette title."""
+    """(title, help, callable) for each of the screen's actions that has a palette title and that
+    the screen's `check_action` allows now (a finished run has no Stop)."""
+    check = getattr(screen, "check_action", None)
     for action in getattr(screen, "ACTIONS", ()):
-        if action.title:
+        if action.title and not (check and check(action.action, ()) is False):
             yield action.title, action.help, getattr(screen, f"action_{action.action}")

@@ -75,8 +75,13 @@ class RunScreen(Screen):
             self.rows = self.tail.poll()
             self.update_charts(self.rows)
         if changed & {rundir.STATUS, rundir.METRICS} or state != self.state:
+            if state != self.state:
+                self.refresh_bindings()  # Stop only while live, Resume only when resumable
             self.state = state
             live = state in rundir.LIVE_STATES
+            empty = "waiting for the first epoch" if live else f"{state}: no epoch finished"
+            for chart in self.query(MetricChart):
+                chart.say_when_empty(empty)
             self.query_one(RunFacts).show(self.status, state, self.device, self.arch, best_point(self.rows))
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
@@ -100,6 +105,14 @@ class RunScreen(Screen):
         self.query_one("#lr-chart", MetricChart).set_data([Series("lr", tuple(lr_epochs), tuple(lr), "yellow")])
 
     # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """A finished run offers neither Stop nor Resume: off the footer and the palette."""
+        if action == "stop":
+            return self.state in rundir.LIVE_STATES
+        if action == "resume":
+            return self.state in rundir.RESUMABLE_STATES
+        return True
 
     @work
     async def action_stop(self) -> None:
