@@ -16,7 +16,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fer_core import fileio, locations
-from fer_core.errors import ConfigError
+from fer_core.errors import ConfigError, did_you_mean
 from fer_core.models import ARCHITECTURES
 
 DEMO_DATA = "demo"  # `data_csv = "demo"` means the built-in synthetic face set
@@ -57,10 +57,12 @@ class TrainConfig(BaseModel):
     )
     tta: bool = Field(False, description="Validate with test-time augmentation (flip averaging)")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Seed for shuffling, augmentation and init")
-    kernels: Literal["stock", "fast"] = Field(
+    # "auto" is what the CPU presets say: the same preset then trains on a GPU as typed
+    # (`--preset cpu-best --device_target GPU`), where an explicit "fast" is refused.
+    kernels: Literal["stock", "fast", "auto"] = Field(
         "stock",
-        description="MindSpore's own operators, or fer-tui's CPU kernels "
-        "(3×3 convolutions on oneDNN 3, BatchNorm+ReLU)",
+        description="MindSpore's own operators (stock), fer-tui's CPU kernels (fast: 3×3 convolutions "
+        "on oneDNN 3, BatchNorm+ReLU), or auto: fast on CPU, stock on GPU and Ascend",
     )
     state_every_minutes: float = Field(
         5.0, ge=0, le=1440, description="Save last_state.ckpt mid-epoch this often (0: at epoch ends and stops only)"
@@ -79,6 +81,8 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
+        """`min_lr` ≤ `lr`; `kernels = "fast"` only with `device_target = "CPU"`; `warmup_epochs` ≤
+        `epochs`; `workers` divides `batch_size` (every worker trains an equal shard)."""
         if self.min_lr > self.lr:
             raise ValueError(f"min_lr must be <= lr ({self.lr:g}), got {self.min_lr:g}")
         if self.kernels == "fast" and self.device_target != "CPU":
@@ -88,6 +92,11 @@ class TrainConfig(BaseModel):
         if self.batch_size % self.workers:  # equal shards: the mean of the workers' means is the batch mean
             raise ValueError(f"workers must divide batch_size ({self.batch_size}), got {self.workers}")
         return self
+
+    @property
+    def fast_kernels(self) -> bool:
+        """Whether the run trains on fer-tui's kernels: `fast`, or `auto` on a CPU."""
+        return self.kernels == "fast" or (self.kernels == "auto" and self.device_target == "CPU")
 
     def digest(self) -> str:
         """A short hash of the config, stored in checkpoint sidecars."""
@@ -174,6 +183,14 @@ def check_field(name: str, raw: str, base: TrainConfig) -> str | None:
     return None
 
 
+def choices(name: str) -> tuple[str, ...]:
+    """The values a field takes when it is a choice (`arch`, `device_target`, …), else ()."""
+    if name == "arch":
+        return tuple(ARCHITECTURES)
+    annotation = TrainConfig.model_fields[name].annotation
+    return tuple(get_args(annotation)) if get_origin(annotation) is Literal else ()
+
+
 def parse_value(name: str, raw: str) -> Any:
     """Text from a flag or a form into the Python value the schema expects."""
     if name not in TrainConfig.model_fields:
@@ -186,6 +203,8 @@ def parse_value(name: str, raw: str) -> Any:
             return False
         return raw  # let the schema say what is wrong
     annotation = TrainConfig.model_fields[name].annotation
+    if name == "arch":  # `--arch FER_VGG`: a registered name in any case is that name
+        return next((a for a in ARCHITECTURES if a.lower() == raw.strip().lower()), raw.strip())
     if get_origin(annotation) is Literal:
         # `--device_target gpu`, `--val_split publictest`: a choice in any case is that choice
         return next((c for c in get_args(annotation) if c.lower() == raw.strip().lower()), raw.strip())
@@ -221,7 +240,8 @@ def preset_names() -> list[str]:
 def load_preset(name: str) -> Preset:
     files = _preset_files()
     if name not in files:
-        raise ConfigError(f"unknown preset '{name}' (known: {', '.join(files) or 'none'})")
+        hint = did_you_mean(name, files)
+        raise ConfigError(f"unknown preset '{name}' (known: {', '.join(files) or 'none'}){hint}")
     path, user = files[name]
     return read_preset(path, user=user)
 

@@ -1,5 +1,8 @@
 """The one exception type every user-facing error uses: a one-line message, no traceback."""
 
+import difflib
+from collections.abc import Iterable
+
 
 class FerError(Exception):
     """An error the user caused or can fix; its str() is one line that names the thing."""
@@ -32,3 +35,19 @@ class ForeignFileError(FerError, OSError):
 
 class CacheError(FerError):
     """The cache folder can neither give nor keep an entry (read-only, not a folder, in the way)."""
+
+
+def closest_name(given: str, names: Iterable[str]) -> str | None:
+    """The name a misspelt one most likely meant (`trian` -> `train`, `cpu_fast` -> `cpu-fast`)."""
+    by_key = {name.lower().replace("_", "-"): name for name in names}
+    wanted = given.lower().replace("_", "-")
+    if wanted in by_key:
+        return by_key[wanted]
+    close = difflib.get_close_matches(wanted, list(by_key), n=1, cutoff=0.6)
+    return by_key[close[0]] if close else None
+
+
+def did_you_mean(given: str, names: Iterable[str]) -> str:
+    """`; did you mean cpu-fast?` for an error line, or "" when nothing is close."""
+    best = closest_name(given, names)
+    return f"; did you mean {best}?" if best else ""

@@ -12,7 +12,7 @@ A new screen adds its module and one line to `fer_tui.keys.SECTIONS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -37,27 +37,55 @@ class Action:
     """In the footer (the footer has 80 columns: the rest are in `?` and the palette)."""
     priority: bool = False
     """Before the focused widget's own keys (ctrl+s must not reach an input)."""
+    id: str = ""
+    """The name a user remaps it by in settings.toml's `[keymap]`; the action's name when empty.
+    Screens share an id for the same deed (`stop` on Run and Runs), so one line moves both."""
+
+    @property
+    def binding_id(self) -> str:
+        return self.id or self.action
 
     def binding(self) -> Binding:
-        return Binding(self.key, self.action, self.label, show=self.show, priority=self.priority, tooltip=self.help)
+        return Binding(
+            self.key,
+            self.action,
+            self.label,
+            show=self.show,
+            priority=self.priority,
+            tooltip=self.help,
+            id=self.binding_id,
+        )
 
 
 def bindings(actions: Iterable[Action]) -> list[Binding]:
     return [action.binding() for action in actions]
 
 
-def help_rows(owner: type) -> list[tuple[str, str]]:
+def spell(key: str) -> str:
+    """A Textual key spec as the help and the docs write it (`question_mark` -> `?`)."""
+    return SPELLED.get(key, key)
+
+
+def help_rows(owner: type, keymap: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """(keys, what they do) for a screen or app class: widget keys first, then its bindings;
-    bindings of one action share a row ("q / ctrl+q")."""
+    bindings of one action share a row ("q / ctrl+q"). `keymap` (id -> keys) shows the user's
+    remapped keys in place of the declared ones."""
+    keymap = keymap or {}
     rows: dict[str, tuple[list[str], str]] = {}
     for binding in owner.BINDINGS:
         keys, text = rows.setdefault(binding.action, ([], binding.tooltip or binding.description))
-        keys.append(SPELLED.get(binding.key, binding.key))
+        if binding.id in keymap:
+            remapped = [spell(k.strip()) for k in keymap[binding.id].split(",")]
+            keys.extend(k for k in remapped if k not in keys)
+        else:
+            keys.append(spell(binding.key))
     return list(getattr(owner, "HELP_KEYS", [])) + [(" / ".join(keys), text) for keys, text in rows.values()]
 
 
 def palette_commands(screen: object) -> Iterator[tuple[str, str, Callable]]:
-    """(title, help, callable) for each of the screen's actions that has a palette title."""
+    """(title, help, callable) for each of the screen's actions that has a palette title and that
+    the screen's `check_action` allows now (a finished run has no Stop)."""
+    check = getattr(screen, "check_action", None)
     for action in getattr(screen, "ACTIONS", ()):
-        if action.title:
+        if action.title and not (check and check(action.action, ()) is False):
             yield action.title, action.help, getattr(screen, f"action_{action.action}")

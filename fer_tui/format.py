@@ -12,7 +12,7 @@ from rich.text import Text
 
 from fer_core.ckpt.verdict import Verdict
 from fer_core.records import EpochRow, State
-from fer_core.runs.columns import duration  # noqa: F401  (the screens' ETA, as `fer-tui runs` words it)
+from fer_core.runs.columns import accuracy_text, duration  # noqa: F401  (duration: the screens' ETA, as `fer-tui runs` words it)
 from fer_core.text import shown
 
 STATE_STYLES: dict[State, str] = {
@@ -28,10 +28,8 @@ STATE_STYLES: dict[State, str] = {
 
 
 def percent(value: Any) -> str:
-    """An accuracy in 0..1 as `68.21%`; `-` when missing."""
-    if not isinstance(value, (int, float)):
-        return "-"
-    return f"{100 * value:.2f}%"
+    """An accuracy in 0..1 as `68.21%`; `-` when missing (as `fer-tui runs` prints it)."""
+    return accuracy_text(value)
 
 
 def number(value: Any) -> str:

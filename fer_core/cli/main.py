@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import signal
 import sys
 from importlib import import_module
 from pathlib import Path
 
-from fer_core.errors import FerError
+from fer_core.errors import FerError, did_you_mean
 from fer_core.text import shown
 
 VERBS = {
@@ -57,7 +58,7 @@ class OneLineParser(argparse.ArgumentParser):
         return namespace, extras
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {shown(message)}\n")
+        self.exit(2, f"{self.prog}: error: {shown(message)}{_choice_hint(message)}\n")
 
     def _long_options(self) -> list[str]:
         return [o for o in self._option_string_actions if o.startswith("--")]
@@ -82,6 +83,15 @@ class OneLineParser(argparse.ArgumentParser):
         flag = next((e.partition("=")[0] for e in extras if e.startswith("--")), None)
         best = closest_flag(flag, self._long_options()) if flag else None
         return f"; did you mean {best}?" if best else ""
+
+
+def _choice_hint(message: str) -> str:
+    """`; did you mean train?` after argparse's "invalid choice: 'trian' (choose from …)"."""
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if not found:
+        return ""
+    options = re.findall(r"'([^']*)'", found.group(2)) or [o.strip() for o in found.group(2).split(",")]
+    return did_you_mean(found.group(1), options)
 
 
 def _any_case(choices: tuple[str, ...]):

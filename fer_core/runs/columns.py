@@ -11,6 +11,14 @@ EPOCH_HEADER = "epoch"  # the epoch in progress while running, else the last one
 UPDATED_HEADER = "updated"  # time since the trainer last wrote status.json (its heartbeat)
 STEP_HEADER = "step"  # steps done of the epoch in progress / steps per epoch (live runs)
 ETA_HEADER = "eta"  # the trainer's estimate of the time to the last epoch's end (live runs)
+BEST_HEADER = "best"  # the best validation accuracy so far
+
+
+def accuracy_text(value: float | None) -> str:
+    """An accuracy in 0..1 as `68.21%`; `-` when missing."""
+    if not isinstance(value, (int, float)):
+        return "-"
+    return f"{100 * value:.2f}%"
 
 
 def epoch_text(status: RunStatus, state: str | None = None) -> str:

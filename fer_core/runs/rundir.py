@@ -273,14 +273,27 @@ def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
     from fer_core import locations
 
     root = root or locations.checkpoints_root()
-    found = [run.path for run in find_runs(root) if str(spec) in (run.run_id, run.path.name)]
+    runs = find_runs(root)
+    found = [run.path for run in runs if str(spec) in (run.run_id, run.path.name)]
     if len(found) > 1:  # the same id in two save_dirs: never guess which one was meant
         raise RunError(
             f"{spec}: {len(found)} runs have this id ({', '.join(map(str, found))}); give the run directory instead"
         )
     if found:
         return found[0]
-    raise RunError(f"{spec}: not a run directory (no {STATUS} or {CONFIG})")
+    if path.exists():
+        raise RunError(f"{spec}: not a run directory (no {STATUS} or {CONFIG})")
+    # a unique start or end of an id: `stop 150535`, `stop cpu-fast` (the newest of several is a guess: refused)
+    text = str(spec)
+    partial = [
+        run for run in runs if text and "/" not in text and (run.run_id.startswith(text) or run.run_id.endswith(text))
+    ]
+    if len(partial) == 1:
+        return partial[0].path
+    if partial:
+        ids = ", ".join(run.run_id for run in partial[:4]) + (", …" if len(partial) > 4 else "")
+        raise RunError(f"{spec}: {len(partial)} runs match ({ids}); give more of the id")
+    raise RunError(f"{spec}: no such run under {root}")
 
 
 def remove_stale_temporaries(run_dir: Path) -> None:

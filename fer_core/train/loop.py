@@ -157,7 +157,7 @@ class Trainer:
         from fer_core.models import build_model
 
         net = build_model(config.arch)
-        if config.kernels == "fast":  # same Parameters, so checkpoints are the stock layout
+        if config.fast_kernels:  # same Parameters, so checkpoints are the stock layout
             from fer_core.kernels.swap import use_fast_kernels
 
             report.say(use_fast_kernels(net))

@@ -141,10 +141,15 @@ class RunScreen(Screen):
         if rundir.METRICS in changed:
             self.update_insight(self.rows)
         if changed & {rundir.STATUS, rundir.METRICS} or state != self.state:
+            if state != self.state:
+                self.refresh_bindings()  # Stop only while live, Resume only when resumable
             self.state = state
             live = state in rundir.LIVE_STATES
             if live:  # told when it ends, wherever the user is by then
                 self.app.ends.track([self.run_dir])
+            empty = "waiting for the first steps" if live else f"{state}: no epoch finished"
+            for chart in self.query(MetricChart):
+                chart.say_when_empty(empty)
             self.query_one(RunFacts).show(self.status, state, self.device, self.arch, best_point(self.rows))
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
@@ -246,6 +251,14 @@ class RunScreen(Screen):
             origin = f"{self.run_dir.name} + {finding.title}"
             train.fill(self.config, apply_remedy(self.config, finding), self.status.preset or "custom", origin)
             self.notify(f"{finding.remedy_text()}: check the form, then ctrl+s", title="Remedy applied", markup=False)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """A finished run offers neither Stop nor Resume: off the footer and the palette."""
+        if action == "stop":
+            return self.state in rundir.LIVE_STATES
+        if action == "resume":
+            return self.state in rundir.RESUMABLE_STATES
+        return True
 
     @work
     async def action_stop(self) -> None:

@@ -51,6 +51,13 @@ class MetricChart(PlotextPlot):
         self.percent = percent
         self.series: tuple[Series, ...] = ()
         self.mark: tuple[float, float] | None = None
+        self.empty_text = "waiting for the first steps"
+        """What an empty chart says (a run that ended without an epoch says so)."""
+
+    def say_when_empty(self, text: str) -> None:
+        if text != self.empty_text:
+            self.empty_text = text
+            self.refresh()
 
     def set_data(self, series: list[Series], mark: tuple[float, float] | None = None) -> bool:
         """Replace the data; refresh only when it changed. Returns whether it did."""
@@ -77,7 +84,7 @@ class MetricChart(PlotextPlot):
         if self.mark is not None:
             plt.scatter([self.mark[0]], [self.mark[1]], color=plotext_color(MARK_COLOR), marker="●")
         if not drawn:
-            plt.text("waiting for the first steps", 0.5, 0.5, alignment="center")
+            plt.text(self.empty_text, 0.5, 0.5, alignment="center")
             plt.xlim(0, 1)
             plt.ylim(0, 1)
         else:

@@ -6,13 +6,22 @@ from pathlib import Path
 
 from rich.text import Text
 
-from fer_core.runs.columns import EPOCH_HEADER, STEP_HEADER, UPDATED_HEADER, epoch_text, step_text, updated_text
+from fer_core.runs.columns import (
+    BEST_HEADER,
+    EPOCH_HEADER,
+    STEP_HEADER,
+    UPDATED_HEADER,
+    accuracy_text,
+    epoch_text,
+    step_text,
+    updated_text,
+)
 from fer_core.runs.rundir import RunInfo
 from fer_core.text import shown
-from fer_tui.format import STATE_STYLES, percent
+from fer_tui.format import STATE_STYLES
 from fer_tui.widgets.keyed_table import KeyedTable
 
-COLUMNS = ("", "run", "state", EPOCH_HEADER, STEP_HEADER, "best", UPDATED_HEADER)  # as `fer-tui runs` says
+COLUMNS = ("", "run", "state", EPOCH_HEADER, STEP_HEADER, BEST_HEADER, UPDATED_HEADER)  # as `fer-tui runs` says
 
 
 def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
@@ -24,7 +33,7 @@ def row_cells(run: RunInfo, marked: bool, now: float) -> tuple:
         state,
         epoch_text(status, run.state),
         step_text(status, run.state),
-        percent(status.best_val_acc),
+        accuracy_text(status.best_val_acc),
         updated_text(status, now),
     )
 

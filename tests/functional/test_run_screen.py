@@ -8,6 +8,7 @@ from rich.style import Style
 
 from fer_core import fileio
 from fer_core.runs import rundir
+from fer_tui.actions import palette_commands
 from fer_tui.app import FerApp
 from fer_tui.screens.confirm import ConfirmScreen
 from fer_tui.screens.run import RunScreen
@@ -141,27 +142,35 @@ class TestCharts:
 
 
 class TestErrors:
-    async def test_stop_on_an_ended_run_only_warns(self, root):
+    async def test_an_ended_run_offers_neither_stop_nor_resume(self, root):
         run_dir = make_run(root, "20260101-000000-demo", state="finished")
         app = FerApp(root=root, reattach=False)
         async with app.run_test(size=SIZE) as pilot:
             app.open_run(run_dir)
-            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
-            await pilot.press("s")
+            screen = await wait_for_screen(pilot, RunScreen)
+            await wait_for(pilot, lambda: screen.state == "finished")
             await pilot.pause()
-            assert not isinstance(app.screen, ConfirmScreen)
-            assert any("not live" in n.message for n in app._notifications)
-
-    async def test_resuming_a_finished_run_is_an_error_notification(self, root):
-        run_dir = make_run(root, "20260101-000000-demo", state="finished")
-        app = FerApp(root=root, reattach=False)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open_run(run_dir)
-            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+            footer = screen_text(app).splitlines()[-1]
+            assert "Stop" not in footer and "Resume" not in footer and "Back" in footer
+            titles = [title for title, _, _ in palette_commands(screen)]
+            assert "Stop run" not in titles and "Resume run" not in titles
+            await pilot.press("s")
             await pilot.press("u")
             await pilot.pause()
-            errors = [n.message for n in app._notifications if n.severity == "error"]
-            assert errors and "already finished" in errors[0]
+            assert app.screen is screen and screen.state == "finished"  # no question, no new trainer
+
+    async def test_a_stopped_run_offers_resume_and_its_empty_charts_say_why(self, root):
+        run_dir = make_run(root, "20260101-000000-demo", state="stopped", accs=())
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_run(run_dir)
+            screen = await wait_for_screen(pilot, RunScreen)
+            await wait_for(pilot, lambda: screen.state == "stopped")
+            await pilot.pause()
+            text = screen_text(app)
+            footer = text.splitlines()[-1]
+            assert "Resume" in footer and "Stop" not in footer
+            assert "waiting for the first epoch" not in text and "stopped: no epoch finished" in text
 
     async def test_a_run_without_files_shows_unknown_instead_of_crashing(self, root):
         empty = root / "not-a-run"

@@ -97,8 +97,9 @@ class TestListing:
             cells = [str(c) for c in table.get_row_at(0)]
             labels = [str(c.label) for c in table.columns.values()]
             assert labels[3:] == ["epoch", "step", "best", "updated"]
-            assert header.split()[-6:] == ["epoch", "step", "eta", "best", "val", "updated"]
+            assert header.split()[-5:] == ["epoch", "step", "eta", "best", "updated"]
             assert cells[3] == "7/8" and cells[4] == "4/10" and cells[6] == "2m ago"
+            assert cli[-3] == cells[5]  # the best accuracy worded alike
 
     async def test_a_new_run_appears_without_a_key_press(self, root):
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)

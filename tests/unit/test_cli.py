@@ -220,3 +220,69 @@ def test_infer_on_a_folder_without_images_says_so(tmp_path):
     result = run("infer", "--ckpt_path", str(SHIPPED / "best_model.ckpt"), "--image_path", str(tmp_path))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "no images directly in it" in result.stderr
+
+
+# ---------------------------------------------------------------- a new user's first lines (issue 27)
+
+
+def test_a_cpu_preset_trains_on_gpu_as_typed(capsys):
+    """The guide's GPU line with a CPU preset: its kernels follow the device (auto), no refusal."""
+    from fer_core.cli.commands.train import resolve_config
+
+    for preset in ("cpu-basic", "cpu-best", "cpu-fast", "cpu-augment"):
+        gpu, _ = resolve_config(parse("train", "--preset", preset, "--device_target", "GPU"))
+        cpu, _ = resolve_config(parse("train", "--preset", preset))
+        assert (gpu.device_target, gpu.fast_kernels, cpu.fast_kernels) == ("GPU", False, True), preset
+
+
+def test_an_explicit_fast_from_a_config_file_gives_way_to_the_gpu_with_a_note(tmp_path, capsys):
+    from fer_core import fileio
+    from fer_core.cli.commands.train import resolve_config
+
+    saved = tmp_path / "mine.toml"
+    fileio.write_toml(saved, {**config.TrainConfig(kernels="fast").model_dump()})
+    gpu, _ = resolve_config(parse("train", "--config", str(saved), "--device_target", "GPU"))
+    assert not gpu.fast_kernels and "CPU-only" in capsys.readouterr().out
+    from fer_core.cli.main import main
+
+    assert main(["train", "--config", str(saved), "--device_target", "GPU", "--kernels", "fast"]) == 2
+    assert "kernels fast runs on CPU only" in capsys.readouterr().err  # the user's own choice stands
+
+
+def test_verb_and_preset_typos_get_a_suggestion(capsys):
+    assert "did you mean train?" in one_line_error(capsys, "trian")
+    from fer_core.cli.main import main
+
+    assert main(["train", "--preset", "cpu_fast"]) == 2
+    assert "did you mean cpu-fast?" in capsys.readouterr().err
+
+
+def test_arch_is_taken_in_any_case_and_help_lists_the_choices(capsys):
+    from fer_core.cli.commands.train import resolve_config
+
+    config_, _ = resolve_config(parse("train", "--preset", "demo", "--arch", "FER_VGG"))
+    assert config_.arch == "fer_vgg"
+    assert "invalid choice: 'fer_vvg'" in one_line_error(capsys, "train", "--arch", "fer_vvg")
+    with __import__("pytest").raises(SystemExit):
+        parse("train", "--help")
+    text = " ".join(capsys.readouterr().out.split())
+    assert "tiny_cnn, fer_vgg, fer_cnn, resnet18_attn" in text and "CPU, GPU, Ascend" in text
+
+
+def test_a_run_is_found_by_a_unique_start_or_end_of_its_id(tmp_path, capsys):
+    from fer_core.errors import RunError
+    from fer_core.runs.rundir import resolve_run
+    from tests.helpers import make_run
+
+    root = tmp_path / "checkpoints"
+    first = make_run(root, "20260101-150535-demo")
+    make_run(root, "20260102-093000-cpu-fast")
+    assert resolve_run("20260101-150535", root) == first
+    assert resolve_run("150535-demo", root) == first
+    assert resolve_run("demo", root) == first
+    with __import__("pytest").raises(RunError, match="2 runs match"):
+        resolve_run("2026", root)
+    from fer_core.cli.main import main
+
+    assert main(["stop", "nosuchrun"]) == 2
+    assert "nosuchrun: no such run" in capsys.readouterr().err

@@ -29,7 +29,7 @@ BAD_VALUES = [
     ("val_split", "Test", "val_split must be one of PublicTest, PrivateTest or Training, got Test"),
     ("augment", "maybe", "augment must be true or false, got maybe"),
     ("augment_policy", "heavy", "augment_policy must be one of crop_flip or full, got heavy"),
-    ("kernels", "turbo", "kernels must be one of stock or fast, got turbo"),
+    ("kernels", "turbo", "kernels must be one of stock, fast or auto, got turbo"),
     ("arch", "vgg99", "arch must be one of tiny_cnn, fer_vgg, fer_cnn, resnet18_attn, got vgg99"),
     ("data_csv", "", "data_csv must not be empty, got ''"),
     ("save_dir", "", "save_dir must not be empty, got ''"),

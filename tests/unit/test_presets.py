@@ -14,7 +14,7 @@ EXPECTED = {
         lr=5e-4,
         patience=15,
         augment=False,
-        kernels="fast",
+        kernels="auto",
         save_dir="checkpoints_50epoch",
     ),
     "cpu-augment": dict(
@@ -27,10 +27,10 @@ EXPECTED = {
         augment=True,
         augment_policy="crop_flip",
         label_smoothing=0.1,
-        kernels="fast",
+        kernels="auto",
         save_dir="checkpoints_50epoch",
     ),
-    "cpu-fast": dict(device_target="CPU", arch="fer_vgg", batch_size=128, epochs=16, lr=2e-3, kernels="fast"),
+    "cpu-fast": dict(device_target="CPU", arch="fer_vgg", batch_size=128, epochs=16, lr=2e-3, kernels="auto"),
     "gpu-recommended": dict(
         device_target="GPU",
         batch_size=96,

@@ -1,8 +1,6 @@
 """One action registry: each screen's ACTIONS make its BINDINGS, and the `?` help, the palette
-and the README's key table are read from them, so a key cannot be added in one place only."""
-
-import re
-from pathlib import Path
+and the docs' key page (docs/gen.py, tests/unit/test_docs.py) are read from them, so a key
+cannot be added in one place only."""
 
 import pytest
 
@@ -11,13 +9,6 @@ from fer_tui.keys import SECTIONS, sections
 from fer_tui.screens.help import keys_table
 
 OWNERS = dict(sections())
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-
-
-def readme_keys(section: str) -> set[str]:
-    row = re.search(rf"^\| {section} \| (.*) \|$", README, re.MULTILINE)
-    assert row, f"README's key table has no {section} row"
-    return set(re.findall(r"`([^`]+)`", row.group(1)))
 
 
 @pytest.mark.parametrize("section", list(OWNERS))
@@ -35,12 +26,10 @@ def test_every_action_has_a_method(section):
 
 
 @pytest.mark.parametrize("section", list(OWNERS))
-def test_help_and_readme_list_every_key(section):
+def test_help_lists_every_key(section):
     owner = OWNERS[section]
     shown = {key for keys, _ in help_rows(owner) for chunk in keys.split(" / ") for key in chunk.split()}
     assert {SPELLED.get(b.key, b.key) for b in owner.BINDINGS} <= shown
-    missing = shown - readme_keys(section)
-    assert not missing, f"README's {section} row lacks {sorted(missing)}"
 
 
 def test_help_rows_merge_keys_of_one_action():

@@ -8,10 +8,12 @@ from fer_core import locations
 from fer_core.errors import DataError
 from fer_core.runs import registry
 from fer_core.runs.columns import (
+    BEST_HEADER,
     EPOCH_HEADER,
     ETA_HEADER,
     STEP_HEADER,
     UPDATED_HEADER,
+    accuracy_text,
     epoch_text,
     eta_text,
     step_text,
@@ -57,16 +59,16 @@ def run(args) -> int:
     now = time.time()
     print(
         f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {STEP_HEADER:>9} {ETA_HEADER:>7} "
-        f"{'best val':>9}  {UPDATED_HEADER}"
+        f"{BEST_HEADER:>7}  {UPDATED_HEADER}"
     )
     for info in runs:
         s = info.status
-        best = f"{s.best_val_acc:.4f}" if s.best_val_acc is not None else "-"
+        best = accuracy_text(s.best_val_acc)  # as the dashboard's Runs table prints it
         print(
             shown(
                 f"{info.run_id:<40} {s.preset or '':<16} {info.state:<13} "
                 f"{epoch_text(s, info.state):>7} {step_text(s, info.state):>9} {eta_text(s, info.state):>7} "
-                f"{best:>9}  {updated_text(s, now)}"
+                f"{best:>7}  {updated_text(s, now)}"
             )
         )
         if args.all:

@@ -25,6 +25,11 @@ def add_arguments(parser):
         if name in cfg.BOOL_FIELDS:
             fields.add_argument(f"--{name}", nargs="?", const="true", metavar="BOOL", help=info.description)
             fields.add_argument(f"--no_{name}", dest=name, action="store_const", const="false", help=f"turn {name} off")
+        elif cfg.choices(name):  # `train --help` lists them; any case is taken (OneLineParser)
+            options = cfg.choices(name)
+            fields.add_argument(
+                f"--{name}", choices=options, metavar=name.upper(), help=f"{info.description}: {', '.join(options)}"
+            )
         else:
             fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
     nodes = parser.add_argument_group("data-parallel workers (--workers N, launched with msrun)")
@@ -46,6 +51,10 @@ def resolve_config(args) -> tuple[TrainConfig, str]:
         raw = getattr(args, field, None)
         if raw is not None:
             values[field] = cfg.parse_value(field, raw)
+    if values["kernels"] == "fast" and values["device_target"] != "CPU" and args.kernels is None:
+        # the preset's CPU-only choice, not the user's: the GPU line works as typed
+        values["kernels"] = "auto"
+        print(f'note: {name}\'s kernels = "fast" are CPU-only; {values["device_target"]} trains with stock operators')
     return cfg.make_config(values), name
 
 
