@@ -349,10 +349,11 @@ def test_export_never_replaces_a_checkpoints_sidecar(run_ckpt, capsys):
     for extra in ([], ["--force"]):
         assert main(["export", "--ckpt", str(run_ckpt), "--output", stem, *extra]) == 2
         assert str(side) in one_line(capsys.readouterr().err)
-    assert main(["export", "--ckpt", str(run_ckpt), "--output", str(run_ckpt), "--force"]) == 2
-    assert str(run_ckpt) in one_line(capsys.readouterr().err)
+    for name in (run_ckpt, side, run_ckpt.with_name("other.ckpt")):
+        assert main(["export", "--ckpt", str(run_ckpt), "--output", str(name), "--force"]) == 2
+        assert str(name) in one_line(capsys.readouterr().err)
     assert (side.read_bytes(), run_ckpt.read_bytes()) == before
-    assert not Path(stem).exists()
+    assert not Path(stem).exists() and not run_ckpt.with_name("other.ckpt").exists()
 
 
 def test_an_exports_own_sidecar_is_checked_for_clashes_too(run_ckpt, tmp_path, capsys):

@@ -67,6 +67,8 @@ def check_clashes(ckpt: Path, output: Path, force: bool) -> None:
     sidecar = sidecar_path(output)
     if output.resolve() == ckpt.resolve():
         raise DataError(f"--output {output}: is the checkpoint itself; choose another name")
+    if output.suffix.lower() in (".ckpt", ".json"):  # a checkpoint's name, or a sidecar's
+        raise DataError(f"--output {output}: a {output.suffix} name for an export; choose another name")
     if sidecar.with_suffix(".ckpt").exists():  # RUN/best_model -> RUN/best_model.json
         raise DataError(
             f"--output {output}: its sidecar {sidecar} would replace the sidecar of "
