@@ -151,7 +151,10 @@ def trainer_pid(run_dir: Path) -> int:
 def _not_live(run_dir: Path, status) -> str:
     """Why there is nothing to stop, in words that match what happened."""
     state = effective_state(status, run_dir=run_dir)  # `lost`: it says live, its trainer is gone
+    if status is None:
+        state = "unreadable"
     why = {
+        "unreadable": f"no readable {STATUS}",
         "lost": "its trainer is gone (lost)",
         "starting": "starting: try again in a moment",
         "unknown": f"its {STATUS} names no state",

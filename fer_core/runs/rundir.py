@@ -23,7 +23,7 @@ from typing import Any
 
 from fer_core import fileio
 from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
-from fer_core.errors import RunError
+from fer_core.errors import ForeignFileError, RunError
 from fer_core.records import EpochRow, RunStatus, State, StepRow
 from fer_core.runs import runlock
 
@@ -310,7 +310,8 @@ def remove_stale_temporaries(run_dir: Path) -> None:
 
 
 # the names a trainer writes in its run directory (and each checkpoint's `.json` sidecar)
-OWN_FILES = (CONFIG, STATUS, METRICS, LOG, runlock.LOCK_NAME, LAST_STATE, BEST, FINAL)
+OWN_FILES = (CONFIG, STATUS, METRICS, STEPS, LOG, runlock.LOCK_NAME, LAST_STATE, BEST, FINAL)
+WORKER_LOGS = "msrun"  # a folder: msrun's own logs and launch.json (--workers N)
 _PERIODIC = re.compile(r"fer-\d+_\d+\.(ckpt|json)")
 
 
@@ -322,3 +323,5 @@ def check_own_files(run_dir: Path) -> None:
     for entry in os.scandir(run_dir):
         if entry.name in OWN_FILES or entry.name in sidecars or _PERIODIC.fullmatch(entry.name):
             fileio.refuse_foreign(entry.path)
+        elif entry.name == WORKER_LOGS and not entry.is_dir(follow_symlinks=False):
+            raise ForeignFileError(f"{entry.path} is not a folder fer-tui made; msrun's logs never go through it")

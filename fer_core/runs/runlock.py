@@ -1,7 +1,7 @@
 """One exclusive lock per run directory, held by the live trainer for its whole life.
 
-`RUN_DIR/trainer.lock` is locked with `flock` (not a hidden name: hidden names are the
-temporaries a starting trainer deletes). The kernel drops the lock when the last descriptor
+`RUN_DIR/trainer.lock` is locked with `flock` (a plain, lasting name: only names that carry
+fileio.TEMP_MARK are temporaries a starting trainer deletes). The kernel drops the lock when the last descriptor
 of it closes, so a trainer killed with -9 frees it and a stale lock cannot exist.
 A launcher takes the lock before it checks the run and hands the locked descriptor to the
 trainer it spawns (`pass_fds` + FER_TUI_LOCK_FD): there is no moment between "checked" and

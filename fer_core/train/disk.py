@@ -10,8 +10,8 @@ from fer_core.runs.rundir import remove_stale_temporaries
 
 
 def out_of_space(run_dir: Path, say, set_status) -> int:
-    """A full disk: free what our half-written files took (MindSpore's own `.tmp` too: the
-    lock makes every temporary ours), then say so in status.json. Returns the exit status."""
+    """A full disk: free what our half-written files took (MindSpore's own `.tmp` too: it is
+    named from ours), then say so in status.json. Returns the exit status."""
     remove_stale_temporaries(run_dir)
     message = f"no space left on {run_dir}"
     try:

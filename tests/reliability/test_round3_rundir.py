@@ -120,6 +120,16 @@ def test_a_resume_refuses_a_run_file_that_is_a_link(area, procs, name):
         assert status_of(run_dir).state == "stopped"
 
 
+def test_a_resume_refuses_a_worker_log_folder_that_is_a_link(area, procs):
+    """RUN/msrun (msrun's logs, launch.json) as a link to a folder outside the run: refused."""
+    run_dir = procs.watch(_stopped_run(area))
+    outside = area / "outside-folder"
+    outside.mkdir()
+    (run_dir / rundir.WORKER_LOGS).symlink_to(outside)
+    _one_line(_cli("train", "--resume", str(run_dir), "--detach"), str(run_dir / rundir.WORKER_LOGS))
+    assert list(outside.iterdir()) == []
+
+
 def test_no_writer_follows_a_link_out_of_the_run(area, tmp_path):
     """Each way a run-folder file is written (append, atomic replace, the hang-up redirect in
     a real process) refuses a link, and the file it points at is untouched."""

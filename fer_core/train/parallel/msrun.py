@@ -36,7 +36,7 @@ from fer_core.runs import rundir
 from fer_core.train import terminal
 from fer_core.train.parallel.cluster import LOCAL_WORKERS_ENV, SUPERVISOR_ENV
 
-LOGS = "msrun"  # RUN_DIR/msrun/: msrun.log, scheduler.log, worker_<rank>.log, launch.json
+LOGS = rundir.WORKER_LOGS  # RUN_DIR/msrun/: msrun.log, scheduler.log, worker_<rank>.log, launch.json
 LAUNCH = "launch.json"
 MSRUN_ENV = "FER_TUI_MSRUN"  # the msrun executable, if not the one beside this Python
 CLUSTER_TIMEOUT = 600  # seconds msrun's processes wait for each other to join (a loaded CI machine)
