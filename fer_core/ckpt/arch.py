@@ -86,8 +86,9 @@ def write_shipped_manifests() -> Path:
 
 def weights_identity(index: Index) -> tuple[str | None, int | None]:
     """Without MindSpore: the architecture the tensors' names and shapes are (shipped manifests,
-    MIN_ARCH_MATCH of them) and the exact size that architecture and kind take; (None, None)
-    when they match none."""
+    MIN_ARCH_MATCH of them), and, when they are exactly that architecture's, the size the file
+    must have; (None, None) when they match none. A file with missing or extra tensors has no
+    size to hold a sidecar to: the size and structure rules judge it."""
     found = {n: e.shape for n, e in index.weights.items()}
     best, score = None, (0.0, 0.0)
     for arch, manifest in shipped_manifests().items():
@@ -97,7 +98,9 @@ def weights_identity(index: Index) -> tuple[str | None, int | None]:
             best, score = arch, candidate
     if best is None:
         return None, None
-    return best, _expected_bytes(index, shipped_manifests()[best], index.kind)
+    manifest = shipped_manifests()[best]
+    exact = found == manifest.shapes
+    return best, _expected_bytes(index, manifest, index.kind) if exact else None
 
 
 def _manifest_cache() -> Path:

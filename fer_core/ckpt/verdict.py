@@ -37,8 +37,9 @@ RULES = {
     "off a warning; no expected size is unknown",
     "sidecar": "no sidecar is unknown (quick listing); a damaged one, or one whose byte count "
     "differs from the file, a warning",
-    "sidecar_vs_weights": "a sidecar whose architecture or expected size is not what the tensors' names "
-    "and shapes make is broken: the sidecar disagrees with the weights (a load by its word fails)",
+    "sidecar_vs_weights": "a sidecar naming another architecture than the tensors' names and shapes is "
+    "broken (a load by its word fails); one expecting another size than those exact tensors make, a "
+    "warning: the sidecar disagrees with the weights",
     "behaviour": f"NaN output is broken; a mean top probability within {UNIFORM_MARGIN} of 1/7, "
     "or one class for every face, a warning; faces that cannot be read leave it unknown",
     "load": "a file MindSpore cannot load, or that kills the checking process, is broken",
@@ -160,14 +161,15 @@ def sidecar(side: Sidecar | None, problem: str | None, on_disk: int) -> Verdict:
 
 def sidecar_vs_weights(side: Sidecar, weights_arch: str | None, weights_expected: int | None) -> Verdict:
     """The sidecar's word against what the tensors are (`arch.weights_identity`): another
-    architecture, or another exact size, means the sidecar lies, not the weights."""
+    architecture, or another exact size, means the sidecar lies, not the weights. Another
+    architecture is broken, as the full check finds it; another size only misleads."""
     if side.arch and weights_arch and side.arch != weights_arch:
         return Verdict(
             "broken", f"sidecar disagrees with the weights: it says {side.arch}, the tensors are {weights_arch}'s"
         )
     if side.expected_bytes and weights_expected and side.expected_bytes != weights_expected:
         return Verdict(
-            "broken",
+            "warning",
             f"sidecar disagrees with the weights: it expects {human_bytes(side.expected_bytes)}, "
             f"the tensors make {human_bytes(weights_expected)}",
         )
