@@ -6,7 +6,7 @@ import os
 import sys
 from typing import TextIO
 
-from fer_core.errors import FerError
+from fer_core.errors import FerError, error_line
 from fer_core.job import kinds
 from fer_core.job.events import Error, dump
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # the stream must end with an event the reader understands
-        emit(Error(message=" ".join(f"{type(error).__name__}: {error}".split())[:300]))
+        emit(Error(message=error_line(error)))
         return 1
 
 

@@ -25,7 +25,7 @@ from fer_core.ckpt.io import load_train_state
 from fer_core.config import TrainConfig
 from fer_core.data import augment
 from fer_core.data.dataset import load_dataset
-from fer_core.errors import FerError, RunError
+from fer_core.errors import FerError, RunError, error_line
 from fer_core.records import EpochRow, TrainProgress
 from fer_core.runs import rundir, runlock
 from fer_core.runs.rundir import remove_stale_temporaries
@@ -103,9 +103,7 @@ class Trainer:
             if disk.no_space(error):
                 return disk.out_of_space(self.run_dir, report.say, report.set_status)
             traceback.print_exc()
-            # MindSpore's errors run to pages (C++ stacks): status.json keeps the first line
-            first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
-            report.set_status(state="failed", message=f"{type(error).__name__}: {first}"[:300])
+            report.set_status(state="failed", message=error_line(error))  # MindSpore's run to pages
             return 1
 
     def _run(self) -> int:

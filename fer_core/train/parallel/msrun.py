@@ -31,7 +31,7 @@ from typing import Any
 import fer_core
 from fer_core import fileio, signals
 from fer_core.config import TrainConfig
-from fer_core.errors import ConfigError, RunError
+from fer_core.errors import ConfigError, RunError, one_line
 from fer_core.records import RunStatus
 from fer_core.runs import rundir
 from fer_core.train import terminal
@@ -341,7 +341,7 @@ class Supervisor:
 
     def _fail(self, message: str) -> int:
         self._say(f"error: {message}")
-        self._status(state="failed", message=message[:300])
+        self._status(state="failed", message=one_line(message))
         return 1
 
     def _status(self, **fields: Any) -> None:
@@ -447,4 +447,4 @@ def _last_error(log: Path) -> str:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return ""
-    return next((line.strip() for line in reversed(lines) if _ERROR_LINE.match(line.strip())), "")[:200]
+    return one_line(next((line for line in reversed(lines) if _ERROR_LINE.match(line.strip())), ""))
