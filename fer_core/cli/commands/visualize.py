@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.data.imagefile import read_image
 from fer_core.errors import DataError
+from fer_core.mindspore_setup import quiet_logging
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -78,7 +78,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _predictor(args):
-    os.environ.setdefault("GLOG_v", "3")
+    quiet_logging()
     from fer_core.infer.predictor import Predictor
 
     return Predictor(args.ckpt, arch=args.arch, device_target=args.device_target, batch_size=8, backend=args.backend)
