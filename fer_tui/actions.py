@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 
 # how the help and the README spell Textual's key names
 SPELLED = {"question_mark": "?"}
@@ -42,15 +43,17 @@ class Action:
         return Binding(self.key, self.action, self.label, show=self.show, priority=self.priority, tooltip=self.help)
 
 
-def bindings(actions: Iterable[Action]) -> list[Binding]:
+def bindings(actions: Iterable[Action]) -> list[BindingType]:  # the type Textual's BINDINGS has
     return [action.binding() for action in actions]
 
 
-def help_rows(owner: type) -> list[tuple[str, str]]:
+def help_rows(owner: type[DOMNode]) -> list[tuple[str, str]]:
     """(keys, what they do) for a screen or app class: widget keys first, then its bindings;
     bindings of one action share a row ("q / ctrl+q")."""
     rows: dict[str, tuple[list[str], str]] = {}
     for binding in owner.BINDINGS:
+        if not isinstance(binding, Binding):  # a ("key", "action") tuple: none of ours
+            continue
         keys, text = rows.setdefault(binding.action, ([], binding.tooltip or binding.description))
         keys.append(SPELLED.get(binding.key, binding.key))
     return list(getattr(owner, "HELP_KEYS", [])) + [(" / ".join(keys), text) for keys, text in rows.values()]

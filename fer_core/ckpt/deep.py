@@ -156,9 +156,9 @@ def inspect(
     report = Report(
         path,
         index.size,
-        kind=index.kind if index.entries else (side and side.kind),
-        epoch=side and side.epoch,
-        val_acc=side and side.val_acc,
+        kind=index.kind if index.entries else (side.kind if side else None),
+        epoch=side.epoch if side else None,
+        val_acc=side.val_acc if side else None,
     )
     if problem:
         report.add("sidecar", verdict.sidecar(side, problem, index.size))
@@ -177,13 +177,14 @@ def inspect(
         report.add(
             "structure",
             verdict.structure(
-                identity.arch, report.kind, structure_problems(index, identity.arch), len(index.weights), report.params
+                identity.arch, index.kind, structure_problems(index, identity.arch), len(index.weights), index.params
             ),
         )
     report.add("size", _size_check(index, identity.arch, report, side))
     if behaviour and report.verdict.level != "broken":
         report.add(
-            "behaviour", _behaviour_check(path, identity.arch, samples, report, device_target, side and side.data_csv)
+            "behaviour",
+            _behaviour_check(path, identity.arch, samples, report, device_target, side.data_csv if side else None),
         )
     return report
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ class OnnxRunner:
 
     def __init__(self, path: Path, arch: str):
         self.path, self.arch = path, arch
-        self.sessions: dict[int, object] = {}
+        self.sessions: dict[int, Any] = {}  # onnxruntime.InferenceSession: no type information
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         session = self.sessions.get(len(x)) or self._session(len(x))

@@ -31,7 +31,7 @@ from fer_core.runs import rundir, runlock
 from fer_core.runs.rundir import remove_stale_temporaries
 from fer_core.train import disk, readback, terminal
 from fer_core.train.checkpoint_policy import CheckpointPolicy
-from fer_core.train.parallel.cluster import Solo
+from fer_core.train.parallel.cluster import NoLock, Solo
 from fer_core.train.parallel.msrun import supervise
 from fer_core.train.reporter import Reporter
 
@@ -53,6 +53,8 @@ class StopRequested(Exception):
 
 class Trainer:
     """One run: set up from the run directory, train epoch by epoch, keep the contract."""
+
+    lock: runlock.RunLock | NoLock  # set when a launcher already holds it; else run() takes one
 
     def __init__(self, run_dir: Path, resume: bool = False):
         self.run_dir = Path(run_dir)
@@ -91,6 +93,7 @@ class Trainer:
                 remove_stale_temporaries(self.run_dir)
             return self._run()
         except StopRequested:
+            assert self.stop_signal is not None  # raised only once a signal arrived
             name = signal.Signals(self.stop_signal).name
             report.say(f"Stopped by {name}; last_state.ckpt saved, resume with `fer-tui train --resume {self.run_dir}`")
             report.set_status(state="stopped", message=f"stopped by {name}")
@@ -148,7 +151,7 @@ class Trainer:
         end_state = "finished"
         for epoch in range(progress.epoch + 1, config.epochs + 1):
             started = time.time()
-            progress.rng_state = rng.bit_generator.state
+            progress.rng_state = dict(rng.bit_generator.state)
             replay = progress.model_dump()  # a stopped epoch is replayed from here
             order = rng.permutation(len(labels))
             losses, correct, seen = [], 0, 0
@@ -187,7 +190,7 @@ class Trainer:
                 ),
                 config.patience,
             )
-            progress.rng_state = rng.bit_generator.state
+            progress.rng_state = dict(rng.bit_generator.state)
             # last_state carries the history, so it and metrics.jsonl can never disagree
             saver.end_of_epoch(net, optimizer, epoch, steps_per_epoch, val_acc, row.is_best, progress.model_dump())
             report.epoch_end(row, progress)

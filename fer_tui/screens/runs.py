@@ -11,6 +11,7 @@ from fer_core.errors import FerError
 from fer_core.runs import launcher, rundir
 from fer_tui.actions import Action, bindings
 from fer_tui.format import short_path
+from fer_tui.screens import host
 from fer_tui.widgets.runs_table import RunsTable
 
 POLL_SECONDS = 1.0
@@ -39,10 +40,10 @@ class RunsScreen(Screen):
         self.set_interval(POLL_SECONDS, self.refresh_runs)
 
     def refresh_runs(self) -> None:
-        found = rundir.find_runs(self.app.root)
-        where = short_path(self.app.root)
+        found = rundir.find_runs(host(self).root)
+        where = short_path(host(self).root)
         table = self.query_one(RunsTable)
-        table.show(found, self.app.clock())
+        table.show(found, host(self).clock())
         live = sum(run.live for run in found)
         if found:
             hint = f"{len(found)} run{'s' * (len(found) != 1)} under {where}"
@@ -59,7 +60,7 @@ class RunsScreen(Screen):
     def action_open(self) -> None:
         path = self.query_one(RunsTable).current_path()
         if path is not None:
-            self.app.open_run(path)
+            host(self).open_run(path)
 
     def action_mark(self) -> None:
         self.query_one(RunsTable).toggle_mark()

@@ -50,25 +50,24 @@ def run(args) -> int:
         print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {output}")
         return 0
     if args.mode == "video":
-        source = Path(args.input)
-        capture = visualize.open_video(source)
-        output = args.output or visualize.default_output(source, ".mp4")
-        max_frames = args.max_frames
+        video = Path(args.input)
+        capture = visualize.open_video(video)
+        output = args.output or visualize.default_output(video, ".mp4")
+        source_name, max_frames = str(video), args.max_frames
     else:
         index = args.input or "0"
         if not index.isdigit():
             raise DataError(f"--input for webcam must be a camera index like 0, got {index!r}")
         capture = visualize.open_camera(int(index))
-        source = f"camera {index}"
         output = args.output or Path(f"webcam_{time.strftime('%Y%m%d-%H%M%S')}.mp4")
-        max_frames = args.max_frames or 300
+        source_name, max_frames = f"camera {index}", args.max_frames or 300
     try:
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
     except BaseException:
         capture.release()
         raise
-    facts = visualize.video(predictor, capture, output, str(source), args.force, max_frames)
+    facts = visualize.video(predictor, capture, output, source_name, args.force, max_frames)
     print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {output}")
     return 0
 

@@ -279,9 +279,9 @@ class Supervisor:
                 if time.monotonic() - gone_since > LINGER:  # the scheduler waits out its own timeouts
                     _killpg(self.msrun.pid)  # msrun is alive: its group is still ours
             time.sleep(POLL)
-        for pid in [*self.workers.values(), self.scheduler]:  # whatever msrun left behind
-            if rundir.pid_alive(pid):
-                _signal(pid, signal.SIGKILL)
+        for leftover in [*self.workers.values(), self.scheduler]:  # whatever msrun left behind
+            if leftover is not None and rundir.pid_alive(leftover):
+                _signal(leftover, signal.SIGKILL)
         if self.copy:
             self.copy.pump()
         return code
@@ -333,6 +333,7 @@ class Supervisor:
         if rank is None:
             why = _last_error(self.logs / "scheduler.log") or _last_error(self.logs / "msrun.log") or "see msrun.log"
             return f"msrun exited with status {code}: {why}"
+        assert failed is not None  # a rank was found from its pid
         how = _how(int(failed.group(2)))
         said = status.message if rank == 0 and status.state == "failed" else None
         detail = said or _last_error(self.logs / f"worker_{rank}.log")
