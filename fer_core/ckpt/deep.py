@@ -61,17 +61,10 @@ class Report:
 
     def to_row(self, root: Path | str | None = None) -> CheckpointRow:
         """The report as `fer-tui checkpoints --json` prints it (the run named against `root`)."""
-        return CheckpointRow(
-            path=str(self.path),
-            run=run_name(self.path, root),
-            file=self.path.name,
-            size=self.size,
-            expected=self.expected,
-            kind=self.kind,
-            arch=self.arch,
-            epoch=self.epoch,
-            val_acc=self.val_acc,
-            verdict=self.verdict,
+        return CheckpointRow.of(
+            self.path,
+            self,
+            run_name(self.path, root),
             arch_source=self.arch_source,
             params=self.params,
             checks=[CheckLine(name=c.name, level=c.verdict.level, text=c.verdict.text) for c in self.checks],
@@ -81,19 +74,9 @@ class Report:
     @classmethod
     def from_row(cls, row: CheckpointRow) -> Report:
         """The report a check job's progress event carried."""
-        return cls(
-            path=Path(row.path),
-            size=row.size,
-            kind=row.kind,
-            arch=row.arch,
-            arch_source=row.arch_source,
-            params=row.params,
-            expected=row.expected,
-            epoch=row.epoch,
-            val_acc=row.val_acc,
-            checks=[Check(c.name, Verdict(c.level, c.text)) for c in row.checks or []],
-            behaviour=row.behaviour,
-        )
+        facts = row.model_dump(include=set(cls.__dataclass_fields__) - {"path", "checks"})
+        checks = [Check(c.name, Verdict(c.level, c.text)) for c in row.checks or []]
+        return cls(path=Path(row.path), checks=checks, **facts)
 
 
 # ---------------------------------------------------------------- faces for the behaviour check

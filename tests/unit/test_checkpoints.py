@@ -46,31 +46,24 @@ def write_faces(root: Path, per_class: dict[str, int], seed: int = 0) -> Path:
     return root
 
 
-def trained_run(tmp_path_factory) -> Path:
-    """One trained tiny_cnn run directory for the whole session (all xdist workers share it)."""
-    return shared_once(tmp_path_factory, "trained-run", _train_tiny)
-
-
-def _train_tiny(base: Path) -> Path:
+def train_tiny(base: Path, name: str, **overrides) -> Path:
+    """A tiny_cnn run on faces whose class is their brightness (write_faces), trained to its end."""
     from fer_core.train.loop import train
 
     data = write_faces(base / "faces", {"Training": 40, "PublicTest": 12})
-    cfg = config.make_config(
-        dict(
-            data_csv=str(data),
-            arch="tiny_cnn",
-            batch_size=16,
-            epochs=3,
-            lr=1e-2,
-            min_lr=1e-4,
-            patience=0,
-            augment=False,
-            keep_checkpoints=3,
-        )
-    )
-    run_dir = rundir.create_run(cfg, "test", root=base / "runs")
+    cfg = config.make_config(dict(data_csv=str(data), arch="tiny_cnn", batch_size=16, lr=1e-2, patience=0, **overrides))
+    run_dir = rundir.create_run(cfg, name, root=base / "runs")
     assert train(run_dir) == 0
     return run_dir
+
+
+def trained_run(tmp_path_factory) -> Path:
+    """One trained tiny_cnn run directory for the whole session (all xdist workers share it)."""
+
+    def make(base: Path) -> Path:
+        return train_tiny(base, "test", epochs=3, min_lr=1e-4, augment=False, keep_checkpoints=3)
+
+    return shared_once(tmp_path_factory, "trained-run", make)
 
 
 @pytest.fixture(scope="module")
