@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
 
 from fer_core.errors import ConfigError
 
 _configured = False
+QUIET = "3"  # GLOG_v: MindSpore's errors only, its INFO/WARNING chatter off
+
+
+def quiet_logging(env: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
+    """Default MindSpore's log level to errors only in `env` (this process's environment when
+    None: call it before mindspore is imported), unless the user set GLOG_v; `env` returned."""
+    env = os.environ if env is None else env
+    env.setdefault("GLOG_v", QUIET)
+    return env
 
 
 def configure(device_target: str = "CPU") -> None:

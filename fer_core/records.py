@@ -12,7 +12,7 @@ unknown keys are ignored rather than refused, so a newer trainer's file lists he
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -24,10 +24,13 @@ from fer_core import NUM_CLASSES, fileio
 State = Literal["starting", "running", "finished", "stopped", "failed", "early_stopped", "lost", "unknown"]
 
 
+R = TypeVar("R", bound="_Record")
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
 
-    def evolve(self, **fields: Any) -> _Record:
+    def evolve(self: R, **fields: Any) -> R:
         """A validated copy with `fields` changed; an unknown name is a bug, not ignored."""
         unknown = set(fields) - set(type(self).model_fields)
         if unknown:
@@ -183,7 +186,7 @@ class TrainProgress(_Record):
         """Judge a finished epoch (a new best resets the patience, any other uses one), mark
         its row with the verdict and keep it."""
         row.is_best = row.val_acc is not None and row.val_acc > self.best_val_acc
-        if row.is_best:
+        if row.is_best and row.val_acc is not None:
             self.best_val_acc, self.best_epoch, self.patience_left = row.val_acc, row.epoch, patience
         else:
             self.patience_left -= 1

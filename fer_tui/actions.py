@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 
 # how the help and the README spell Textual's key names
 SPELLED = {"question_mark": "?"}
@@ -57,7 +58,7 @@ class Action:
         )
 
 
-def bindings(actions: Iterable[Action]) -> list[Binding]:
+def bindings(actions: Iterable[Action]) -> list[BindingType]:  # the type Textual's BINDINGS has
     return [action.binding() for action in actions]
 
 
@@ -66,13 +67,15 @@ def spell(key: str) -> str:
     return SPELLED.get(key, key)
 
 
-def help_rows(owner: type, keymap: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+def help_rows(owner: type[DOMNode], keymap: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """(keys, what they do) for a screen or app class: widget keys first, then its bindings;
     bindings of one action share a row ("q / ctrl+q"). `keymap` (id -> keys) shows the user's
     remapped keys in place of the declared ones."""
     keymap = keymap or {}
     rows: dict[str, tuple[list[str], str]] = {}
     for binding in owner.BINDINGS:
+        if not isinstance(binding, Binding):  # a ("key", "action") tuple: none of ours
+            continue
         keys, text = rows.setdefault(binding.action, ([], binding.tooltip or binding.description))
         if binding.id in keymap:
             remapped = [spell(k.strip()) for k in keymap[binding.id].split(",")]

@@ -60,14 +60,14 @@ def differing_fields(configs: Iterable[dict[str, Any]]) -> set[str]:
 
 def best_point(rows: list[EpochRow]) -> tuple[int, float] | None:
     """(epoch, val_acc) of the best epoch: the last row flagged is_best, else the max."""
-    scored = [r for r in rows if r.val_acc is not None]
-    flagged = [r for r in scored if r.is_best]
+    scored = [(r.epoch, r.val_acc, r.is_best) for r in rows if r.val_acc is not None]
+    flagged = [(epoch, acc) for epoch, acc, is_best in scored if is_best]
     if flagged:
-        return flagged[-1].epoch, flagged[-1].val_acc
+        return flagged[-1]
     if not scored:
         return None
-    best = max(scored, key=lambda r: r.val_acc)
-    return best.epoch, best.val_acc
+    epoch, acc, _ = max(scored, key=lambda point: point[1])
+    return epoch, acc
 
 
 def series(rows: list[EpochRow], metric: str) -> tuple[list[int], list[float]]:
@@ -88,7 +88,7 @@ def wrap_tail(lines: list[str], width: int, height: int) -> list[str]:
     Only whole lines are kept (a tail starting mid-line misleads), except the newest one,
     whose end is shown if it alone is taller than the panel. Continuations are indented.
     """
-    width, rows = max(8, width), []
+    width, rows = max(8, width), list[str]()
     for line in reversed(lines):
         wrapped = textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False) or [""]
         if rows and len(rows) + len(wrapped) > height:

@@ -13,16 +13,13 @@ import asyncio
 import os
 import shlex
 import sys
-from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fer_core.job.events import Error, Progress, Result, Started, parse
+from fer_core.job.events import Error, Progress, Result
+from fer_core.job.reader import Event, EventReader, StderrTail, job_env
 
-STDERR_LINES = 20
 LINE_LIMIT = 1 << 20  # one event is a few hundred bytes (a check report a few KB)
-
-Event = Started | Progress | Result | Error
 
 
 def job_command(kind: str, *args: str) -> list[str]:
@@ -69,50 +66,43 @@ class JobProcess:
     def __init__(self, command: list[str]) -> None:
         self.command = command
         self.process: asyncio.subprocess.Process | None = None
-        self.stderr: deque[str] = deque(maxlen=STDERR_LINES)
+        self.stderr = StderrTail()
 
     async def events(self) -> AsyncIterator[Event]:
-        env = {**os.environ, "GLOG_v": os.environ.get("GLOG_v", "3")}
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *self.command,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                env=env,
+                env=job_env(),
                 limit=LINE_LIMIT,
                 start_new_session=True,
             )
         except OSError as error:
             yield Error(message=f"cannot start {self.command[0]}: {error.strerror}")
             return
-        reader = asyncio.create_task(self._drain_stderr())
-        ended = False
+        drain = asyncio.create_task(self._drain_stderr())
+        reader = EventReader()
         try:
             assert self.process.stdout is not None
             async for raw in self.process.stdout:
-                event = parse(raw)
-                if event is not None and not ended:
-                    ended = isinstance(event, (Result, Error))
+                event = reader.feed(raw)
+                if event is not None:
                     yield event
             status = await self.process.wait()
-            await reader
-            if not ended:
-                tail = self.stderr_tail()
-                yield Error(message=f"the job exited with status {status}" + (f": {tail}" if tail else ""))
+            await drain
+            last = reader.unfinished(status, self.stderr)
+            if last is not None:
+                yield last
         finally:
             self.kill()
-            reader.cancel()
-
-    def stderr_tail(self, chars: int = 300) -> str:
-        return " ".join(" ".join(self.stderr).split())[-chars:]
+            drain.cancel()
 
     async def _drain_stderr(self) -> None:
         assert self.process is not None and self.process.stderr is not None
         async for raw in self.process.stderr:
-            line = raw.decode("utf-8", "replace").strip()
-            if line:
-                self.stderr.append(line)
+            self.stderr.add(raw)
 
     def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:

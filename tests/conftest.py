@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import shared_once
+
 
 @pytest.fixture(autouse=True)
 def isolated_locations(tmp_path, monkeypatch):
@@ -22,12 +24,16 @@ def isolated_locations(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def kernel_library(tmp_path_factory) -> Path:
-    """fer-tui's kernel library compiled once for the session into a temporary cache (its
-    folder's parent is a whole FER_TUI_CACHE; tests point at it or copy the file)."""
+    """fer-tui's kernel library compiled once for the session (once for all xdist workers) into
+    a temporary cache (its folder's parent is a whole FER_TUI_CACHE; tests point at it or copy
+    the file)."""
     from fer_core.kernels import build
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FER_TUI_CACHE", str(tmp_path_factory.mktemp("kernel-cache")))
-        built = build.library()
-    assert isinstance(built, Path), f"the kernels must build here: {built}"
-    return built
+    def compile_kernels(cache: Path) -> Path:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("FER_TUI_CACHE", str(cache))
+            built = build.library()
+        assert isinstance(built, Path), f"the kernels must build here: {built}"
+        return built
+
+    return shared_once(tmp_path_factory, "kernels", compile_kernels)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import pytest
+from filelock import FileLock
 
 from fer_core import CLASS_NAMES, fileio
 from fer_core.config import TrainConfig
@@ -15,6 +19,22 @@ from fer_core.records import RunStatus
 from fer_core.runs import rundir
 
 NOW = 1_790_000_000.0  # a fixed "now" so ages in snapshots never move
+
+
+def shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path]) -> Path:
+    """`make(folder)` run once per test session even under pytest-xdist: the first worker to
+    ask builds it under a lock in the session's temporary folder, the others wait and reuse
+    it (pytest-xdist's recipe). For expensive things the tests only read: a trained model, the
+    compiled kernels."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # popen-gwN/..: the session's folder, all workers'
+        base = base.parent
+    folder, done = base / f"shared-{name}", base / f"shared-{name}.json"
+    with FileLock(str(base / f"shared-{name}.lock")):
+        if not done.is_file():
+            made = make(folder)
+            done.write_text(json.dumps({"path": str(made)}))
+    return Path(json.loads(done.read_text())["path"])
 
 
 def status_of(run_dir: Path) -> RunStatus:

@@ -61,17 +61,10 @@ class Report:
 
     def to_row(self, root: Path | str | None = None) -> CheckpointRow:
         """The report as `fer-tui checkpoints --json` prints it (the run named against `root`)."""
-        return CheckpointRow(
-            path=str(self.path),
-            run=run_name(self.path, root),
-            file=self.path.name,
-            size=self.size,
-            expected=self.expected,
-            kind=self.kind,
-            arch=self.arch,
-            epoch=self.epoch,
-            val_acc=self.val_acc,
-            verdict=self.verdict,
+        return CheckpointRow.of(
+            self.path,
+            self,
+            run_name(self.path, root),
             arch_source=self.arch_source,
             params=self.params,
             checks=[CheckLine(name=c.name, level=c.verdict.level, text=c.verdict.text) for c in self.checks],
@@ -81,19 +74,9 @@ class Report:
     @classmethod
     def from_row(cls, row: CheckpointRow) -> Report:
         """The report a check job's progress event carried."""
-        return cls(
-            path=Path(row.path),
-            size=row.size,
-            kind=row.kind,
-            arch=row.arch,
-            arch_source=row.arch_source,
-            params=row.params,
-            expected=row.expected,
-            epoch=row.epoch,
-            val_acc=row.val_acc,
-            checks=[Check(c.name, Verdict(c.level, c.text)) for c in row.checks or []],
-            behaviour=row.behaviour,
-        )
+        facts = row.model_dump(include=set(cls.__dataclass_fields__) - {"path", "checks"})
+        checks = [Check(c.name, Verdict(c.level, c.text)) for c in row.checks or []]
+        return cls(path=Path(row.path), checks=checks, **facts)
 
 
 # ---------------------------------------------------------------- faces for the behaviour check
@@ -156,9 +139,9 @@ def inspect(
     report = Report(
         path,
         index.size,
-        kind=index.kind if index.entries else (side and side.kind),
-        epoch=side and side.epoch,
-        val_acc=side and side.val_acc,
+        kind=index.kind if index.entries else (side.kind if side else None),
+        epoch=side.epoch if side else None,
+        val_acc=side.val_acc if side else None,
     )
     if problem:
         report.add("sidecar", verdict.sidecar(side, problem, index.size))
@@ -177,13 +160,14 @@ def inspect(
         report.add(
             "structure",
             verdict.structure(
-                identity.arch, report.kind, structure_problems(index, identity.arch), len(index.weights), report.params
+                identity.arch, index.kind, structure_problems(index, identity.arch), len(index.weights), index.params
             ),
         )
     report.add("size", _size_check(index, identity.arch, report, side))
     if behaviour and report.verdict.level != "broken":
         report.add(
-            "behaviour", _behaviour_check(path, identity.arch, samples, report, device_target, side and side.data_csv)
+            "behaviour",
+            _behaviour_check(path, identity.arch, samples, report, device_target, side.data_csv if side else None),
         )
     return report
 

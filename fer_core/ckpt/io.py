@@ -13,7 +13,7 @@ from typing import Any
 from fer_core import fileio
 from fer_core.ckpt.index import record_bytes, string_bytes
 from fer_core.ckpt.sidecar import Sidecar, write_sidecar
-from fer_core.errors import CheckpointError
+from fer_core.errors import CheckpointError, one_line
 
 META_KEY = "fer_meta"
 
@@ -73,7 +73,7 @@ def load_train_state(path: Path, net, optimizer) -> dict[str, Any]:
     try:
         values = ms.load_checkpoint(str(path))
     except (RuntimeError, ValueError, OSError) as error:
-        raise CheckpointError(f"{path}: cannot load ({' '.join(str(error).split())[:200]})") from None
+        raise CheckpointError(f"{path}: cannot load ({one_line(error)})") from None
     raw = values.pop(META_KEY, None)
     if raw is None:
         raise CheckpointError(f"{path}: not a training state (no {META_KEY})")
@@ -123,4 +123,4 @@ def _load_checkpoint(path: Path, wanted: set[str]) -> dict:
             os.symlink(path.resolve(), link)
             return ms.load_checkpoint(str(link), choice_func=choose)
     except (RuntimeError, ValueError, OSError, TypeError) as error:
-        raise CheckpointError(f"{path}: cannot load ({' '.join(str(error).split())[:160]})") from None
+        raise CheckpointError(f"{path}: cannot load ({one_line(error)})") from None

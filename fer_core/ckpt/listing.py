@@ -16,6 +16,9 @@ from fer_core.ckpt.index import find_checkpoints, read_index
 from fer_core.ckpt.sidecar import Sidecar, load_sidecar
 from fer_core.ckpt.verdict import Level, Verdict
 
+# what every row has, quick or deep: a CheckpointInfo's and a deep Report's attributes of these names
+COLUMNS = ("size", "expected", "kind", "arch", "epoch", "val_acc", "verdict")
+
 
 class CheckLine(BaseModel):
     """One named check of the deep path and its verdict, flat."""
@@ -46,6 +49,16 @@ class CheckpointRow(BaseModel):
     checks: list[CheckLine] | None = Field(None, description="deep: every check, in the order judged")
     behaviour: dict[str, Any] | None = Field(None, description="deep: faces, accuracy, mean_top, classes")
 
+    @classmethod
+    def of(cls, path: Path, source: object, run: str, **deep: Any) -> CheckpointRow:
+        """The row of `path` from `source`'s COLUMNS (a CheckpointInfo, a deep Report; the model
+        validates each); `deep`: the deep check's own fields (a name that is not one is an error)."""
+        unknown = set(deep) - set(cls.model_fields)
+        if unknown:
+            raise TypeError(f"CheckpointRow has no field {', '.join(sorted(unknown))}")
+        columns = {name: getattr(source, name) for name in COLUMNS}
+        return cls.model_validate({"path": str(path), "run": run, "file": path.name, **columns, **deep})
+
     def to_line(self) -> str:
         """The JSON line: what this row's check set (a quick row has no deep keys)."""
         return json.dumps(self.model_dump(mode="json", exclude_unset=True))
@@ -68,18 +81,7 @@ class CheckpointInfo:
     sidecar: Sidecar | None = None
 
     def to_row(self) -> CheckpointRow:
-        return CheckpointRow(
-            path=str(self.path),
-            run=self.run,
-            file=self.file,
-            size=self.size,
-            expected=self.expected,
-            kind=self.kind,
-            arch=self.arch,
-            epoch=self.epoch,
-            val_acc=self.val_acc,
-            verdict=self.verdict,
-        )
+        return CheckpointRow.of(self.path, self, self.run)
 
 
 def run_name(path: Path, root: Path | str | None) -> str:

@@ -66,7 +66,7 @@ class OneLineParser(argparse.ArgumentParser):
     def _respell(self, args: list[str]) -> list[str]:
         """`--no_cache` for `--no-cache` and `--batch-size` for `--batch_size`: one spelling
         is defined, both are understood (only before `--`, only for flags of this parser)."""
-        known, out = set(self._long_options()), []
+        known, out = set(self._long_options()), list[str]()
         for k, arg in enumerate(args):
             if arg == "--":
                 return out + args[k:]

@@ -123,11 +123,11 @@ def parse_csv(path: Path) -> Dataset:
     if not lines or not lines[0].strip():
         raise DataError(f"{path}: empty file")
     header = [h.strip().strip(b'"').decode("utf-8", "replace").strip().lower() for h in lines[0].split(b",")]
-    for column in ("emotion", "pixels"):
-        if column not in header:
+    for needed in ("emotion", "pixels"):
+        if needed not in header:
             found = shown(",".join(header))
             found = found if len(found) <= 60 else found[:57] + "..."  # a header-less file's "header" is pixels
-            raise DataError(f"{path} line 1: missing column '{column}' (header: {found})")
+            raise DataError(f"{path} line 1: missing column '{needed}' (header: {found})")
     i_label, i_pixels = header.index("emotion"), header.index("pixels")
     i_usage = header.index("usage") if "usage" in header else None
     rows = lines[1:]

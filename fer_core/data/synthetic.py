@@ -26,13 +26,13 @@ def draw_faces(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _draw_face(label: int, rng: np.random.Generator) -> np.ndarray:
     background = int(rng.integers(20, 200))
-    canvas = np.full((CANVAS, CANVAS), background, np.uint8)
+    canvas: np.ndarray = np.full((CANVAS, CANVAS), background, np.uint8)  # cv2's stubs: any dtype
     skin = int(np.clip(background + rng.choice([-1, 1]) * rng.integers(50, 110), 90, 235))
     cx, cy = 48 + rng.normal(0, 3), 50 + rng.normal(0, 3)
     scale = rng.uniform(0.85, 1.1)
     s = lambda v: v * scale  # noqa: E731 - local shorthand for face-relative sizes
 
-    cv2.ellipse(canvas, _pt(cx, cy), _sz(s(30), s(38)), 0, 0, 360, skin, -1, cv2.LINE_AA)
+    cv2.ellipse(canvas, _pt(cx, cy), _sz(s(30), s(38)), 0, 0, 360, (skin,), -1, cv2.LINE_AA)
     eye_dx, eye_y = s(13), cy - s(8)
     brow_y = eye_y - s(9)
     mouth_y = cy + s(18)
@@ -41,10 +41,10 @@ def _draw_face(label: int, rng: np.random.Generator) -> np.ndarray:
     _eyes(canvas, label, cx, eye_dx, eye_y, s, ink, skin)
     _brows(canvas, label, cx, eye_dx, brow_y, s, ink, rng)
     _mouth(canvas, label, cx, mouth_y, s, ink, rng)
-    cv2.line(canvas, _pt(cx, cy - s(2)), _pt(cx - s(2), cy + s(7)), ink, 1, cv2.LINE_AA)  # nose
+    cv2.line(canvas, _pt(cx, cy - s(2)), _pt(cx - s(2), cy + s(7)), (ink,), 1, cv2.LINE_AA)  # nose
 
     angle = rng.normal(0, 7)
-    matrix = cv2.getRotationMatrix2D((48, 48), angle, 1.0)
+    matrix: np.ndarray = cv2.getRotationMatrix2D((48, 48), angle, 1.0)
     matrix[:, 2] += rng.normal(0, 2, size=2)
     canvas = cv2.warpAffine(canvas, matrix, (CANVAS, CANVAS), borderMode=cv2.BORDER_REPLICATE)
     face = cv2.resize(canvas, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class OnnxRunner:
 
     def __init__(self, path: Path, arch: str, device_target: str = "CPU", fallback: bool = False):
         self.path, self.arch, self.device_target, self.fallback = path, arch, device_target, fallback
-        self.sessions: dict[int, object] = {}
+        self.sessions: dict[int, Any] = {}  # onnxruntime.InferenceSession: no type information
         self._mindspore: MindSporeRunner | None = None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ class Face:
     box: tuple[int, int, int, int]  # x, y, w, h in the source image
 
 
-_cascade = None
+_cascade: Any = None  # cv2.CascadeClassifier, loaded on first use
 
 
 def detect_faces(gray: np.ndarray, min_size: int = 30) -> list[tuple[int, int, int, int]]:
@@ -27,11 +28,13 @@ def detect_faces(gray: np.ndarray, min_size: int = 30) -> list[tuple[int, int, i
 
     global _cascade
     if _cascade is None:
-        _cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+        cascade = cv2.data.haarcascades + CASCADE  # type: ignore[attr-defined]  # cv2.data: not in its stubs
+        _cascade = cv2.CascadeClassifier(cascade)
         if _cascade.empty():
-            raise DataError(f"{cv2.data.haarcascades + CASCADE}: Haar cascade missing from OpenCV")
+            raise DataError(f"{cascade}: Haar cascade missing from OpenCV")
     boxes = _cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_size, min_size))
-    return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: -b[2] * b[3])
+    found = [(int(x), int(y), int(w), int(h)) for x, y, w, h in boxes]
+    return sorted(found, key=lambda b: -b[2] * b[3])
 
 
 def to_face(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -169,7 +169,7 @@ def video(
     frames = faces = 0
     started = time.time()
     with fileio.atomic_path(output, suffix=output.suffix or ".mp4") as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
         if not writer.isOpened():
             raise DataError(f"{output}: OpenCV cannot write an mp4v video there")
         try:

@@ -6,14 +6,15 @@ import os
 import sys
 from typing import TextIO
 
-from fer_core.errors import FerError
+from fer_core.errors import FerError, error_line
 from fer_core.job import kinds
 from fer_core.job.events import Error, dump
+from fer_core.mindspore_setup import quiet_logging
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     args = kinds.build_parser().parse_args(argv)
-    os.environ.setdefault("GLOG_v", "3")  # MindSpore's INFO/WARNING chatter off unless asked for
+    quiet_logging()
     if out is None:  # the events alone on stdout: anything else printed goes to stderr
         out = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # the stream must end with an event the reader understands
-        emit(Error(message=" ".join(f"{type(error).__name__}: {error}".split())[:300]))
+        emit(Error(message=error_line(error)))
         return 1
 
 

@@ -8,8 +8,6 @@ and a new child takes the rest.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +17,8 @@ from pathlib import Path
 from fer_core.ckpt import deep, verdict
 from fer_core.ckpt.deep import Report
 from fer_core.errors import CheckpointError
-from fer_core.job.events import Error, Progress, parse
+from fer_core.job.events import Error, Progress
+from fer_core.job.reader import EventReader, StderrTail, exit_text, job_env
 
 OnReport = Callable[[Report], None]
 
@@ -78,17 +77,14 @@ def _run_child(
         "--",
         *map(str, paths),
     ]
-    count = 0
-    with tempfile.TemporaryFile() as errors:  # MindSpore's chatter: only its last line is kept
+    count, reader, stderr = 0, EventReader(), StderrTail()
+    with tempfile.TemporaryFile() as errors:  # MindSpore's chatter: only its end is kept
         process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env={**os.environ, "GLOG_v": os.environ.get("GLOG_v", "3")},
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, env=job_env()
         )
+        assert process.stdout is not None
         for line in process.stdout:
-            event = parse(line)
+            event = reader.feed(line)
             if isinstance(event, Error):
                 process.wait()
                 raise CheckpointError(event.message)
@@ -98,7 +94,6 @@ def _run_child(
         code = process.wait()
         if code >= 0:
             errors.seek(0)
-            tail = [line for line in errors.read().decode(errors="replace").splitlines() if line.strip()]
-            return count, (f"the check failed: {tail[-1][:200]}" if code and tail else None)
-    name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else f"signal {-code}"
-    return count, f"MindSpore's loader crashed on it ({name})"
+            stderr.add(errors.read())
+            return count, (f"the check failed: {stderr.last()}" if code and stderr.lines else None)
+    return count, f"MindSpore's loader crashed on it ({exit_text(code)})"

@@ -102,7 +102,8 @@ def infer(args, emit: Emit) -> None:
     for entry in skipped:
         path, _, reason = entry.partition(": ")
         emit(Progress(total=total, skipped=Skipped(path=path, reason=reason)))
-    all_probs, all_true = [], []
+    all_probs: list[np.ndarray] = []
+    all_true: list[int | None] = []
     for start in range(0, total, BATCH):
         faces, kept = [], []
         for file, label in files[start : start + BATCH]:
@@ -139,7 +140,7 @@ def infer(args, emit: Emit) -> None:
     probs = np.stack(all_probs)
     labels = np.array(all_true, np.int64) if all(t is not None for t in all_true) else None
     side, _ = load_sidecar(Path(args.ckpt))
-    note = judging_note(args.folder, side and side.data_csv)
+    note = judging_note(args.folder, side.data_csv if side else None)
     judged, _ = verdict.behaviour(probs, labels, note)
     correct = int((probs.argmax(1) == labels).sum()) if labels is not None else None
     if judged.level == "ok":  # the counts are on screen already: the level, and (short, it

@@ -69,7 +69,7 @@ def _wheel_prefixes() -> list[Path]:
             continue
         for file in dist.files or ():
             if str(file).endswith("include/oneapi/dnnl/dnnl_version.h"):
-                found.append(Path(dist.locate_file(file)).resolve().parents[3])
+                found.append(Path(str(dist.locate_file(file))).resolve().parents[3])
     return found
 
 
@@ -83,12 +83,13 @@ def find_onednn() -> OneDNN | str:
         if not header.is_file():
             continue
         text = header.read_text()
-        parts = [re.search(rf"#define DNNL_VERSION_{name}\s+(\d+)", text) for name in ("MAJOR", "MINOR", "PATCH")]
-        if not all(parts):
+        found = [re.search(rf"#define DNNL_VERSION_{name}\s+(\d+)", text) for name in ("MAJOR", "MINOR", "PATCH")]
+        parts = [match.group(1) for match in found if match is not None]
+        if len(parts) < 3:
             continue
-        version = ".".join(p.group(1) for p in parts)
+        version = ".".join(parts)
         # Debian's libdnnl-dev is 2.x; MindSpore's own bundled copy is 2.2: neither has the v3 API
-        if int(parts[0].group(1)) < 3:
+        if int(parts[0]) < 3:
             continue
         for lib in (prefix / "lib", prefix / "lib64", prefix / "lib" / "x86_64-linux-gnu"):
             if (lib / "libdnnl.so").exists():

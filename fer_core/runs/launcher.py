@@ -92,7 +92,7 @@ def check_resumable(run_dir: Path, holding_lock: bool = False) -> None:
     run_dir = Path(run_dir)
     status = read_status(run_dir)
     state = effective_state(status, run_dir=None if holding_lock else run_dir)
-    if state in LIVE_STATES:
+    if status is not None and state in LIVE_STATES:  # (no status is `unknown`, never live)
         raise RunError(f"{run_dir}: the run is still {state} (pid {status.pid})")
     if not holding_lock and runlock.is_held(run_dir):
         raise RunError(runlock.busy_message(run_dir))

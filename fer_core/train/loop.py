@@ -26,7 +26,7 @@ from fer_core.ckpt.io import load_train_state
 from fer_core.config import TrainConfig
 from fer_core.data import augment
 from fer_core.data.dataset import load_dataset
-from fer_core.errors import FerError, RunError
+from fer_core.errors import FerError, RunError, error_line
 from fer_core.records import EpochRow, TrainProgress
 from fer_core.runs import registry, rundir, runlock
 from fer_core.runs.rundir import remove_stale_temporaries
@@ -126,6 +126,7 @@ class Trainer:
                 registry.register(self.run_dir)  # `runs --all` finds it from any folder
             return self._run()
         except StopRequested as stop:
+            assert self.stop_signal is not None  # raised only once a signal arrived
             name = signal.Signals(self.stop_signal).name
             report.say(f"Stopped by {name} ({stop}); resume with `fer-tui train --resume {self.run_dir}`")
             report.set_status(state="stopped", message=f"stopped by {name}; resumes at {stop}")
@@ -138,9 +139,7 @@ class Trainer:
             if disk.no_space(error):
                 return disk.out_of_space(self.run_dir, report.say, report.set_status)
             traceback.print_exc()
-            # MindSpore's errors run to pages (C++ stacks): status.json keeps the first line
-            first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
-            report.set_status(state="failed", message=f"{type(error).__name__}: {first}"[:300])
+            report.set_status(state="failed", message=error_line(error))  # MindSpore's run to pages
             return 1
 
     def _run(self) -> int:

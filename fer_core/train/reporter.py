@@ -174,7 +174,7 @@ class Reporter:
             **_best(progress),
             patience_left=progress.patience_left,
             images_per_second=row.images_per_second,
-            eta_seconds=row.seconds * (self.epochs - row.epoch),
+            eta_seconds=None if row.seconds is None else row.seconds * (self.epochs - row.epoch),
         )
 
     def finished(self, state: str, progress: TrainProgress) -> None:

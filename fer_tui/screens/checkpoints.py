@@ -35,6 +35,7 @@ from fer_tui.jobs import (
     samples_command,
     samples_hint,
 )
+from fer_tui.screens import host
 from fer_tui.watch import checkpoint_stamps
 from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel
@@ -111,7 +112,7 @@ class CheckpointsScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = "Checkpoints"
-        self.root = Path(self.app.root)
+        self.root = Path(host(self).root)
         self.query_one(CkptTable).focus()
         self.rescan()
         self.set_interval(WATCH_SECONDS, self.watch_files)
@@ -216,7 +217,7 @@ class CheckpointsScreen(Screen):
     async def action_open_folder(self) -> None:
         from fer_tui.screens.file_picker import FilePickerScreen
 
-        root = self.root or Path(self.app.root)
+        root = self.root or Path(host(self).root)
         start = root.parent if root.parent.is_dir() else Path.cwd()
         chosen = await self.app.push_screen_wait(
             FilePickerScreen(
@@ -402,8 +403,8 @@ class CheckpointsScreen(Screen):
             f"(MindSpore, {short_path(samples) if samples else 'demo'} faces)",
             check_command(info.path, samples),
         )
-        reports = [p for p in progress if p.verdict is not None]
-        if isinstance(last, Error) or not reports:
+        verdicts = [(p.verdict, p.lines) for p in progress if p.verdict is not None]
+        if isinstance(last, Error) or not verdicts:
             self.notify(
                 last.message if isinstance(last, Error) else "the check reported nothing",
                 title=f"Deep check failed: {info.file}",
@@ -412,14 +413,14 @@ class CheckpointsScreen(Screen):
             )
             self.set_summary(self.idle_hint())
             return
-        verdict = reports[-1].verdict
+        verdict, lines = verdicts[-1]
         self.query_one(CkptTable).set_verdict(info.path, verdict)
         self.show_detail()
         level = verdict.level
         self.notify(
-            "\n".join(reports[-1].lines) or str(verdict),
+            "\n".join(lines) or str(verdict),
             title=f"Deep check: {info.file} is {level}",
-            severity={"broken": "error", "warning": "warning"}.get(level, "information"),
+            severity="error" if level == "broken" else "warning" if level == "warning" else "information",
             timeout=12,
         )
         self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))

@@ -18,6 +18,7 @@ from fer_core.runs.columns import stop_keeps
 from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.format import best_point, series
+from fer_tui.screens import host
 from fer_tui.watch import RunWatch
 from fer_tui.widgets.diagnosis_list import DiagnosisList
 from fer_tui.widgets.log_view import LogPanel
@@ -83,7 +84,7 @@ class RunScreen(Screen):
     def __init__(self, run_dir: Path) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
-        self.watch = RunWatch(self.run_dir)
+        self.changes = RunWatch(self.run_dir)
         self.tail = rundir.MetricsTail(self.run_dir / rundir.METRICS)
         self.steps_tail = rundir.StepsTail(self.run_dir / rundir.STEPS)
         self.status = RunStatus()  # nothing known yet: the state is `unknown`
@@ -128,7 +129,7 @@ class RunScreen(Screen):
 
     def poll(self) -> None:
         """Re-read only the files whose stat changed; the state is re-judged every tick."""
-        changed = self.watch.poll()
+        changed = self.changes.poll()
         if rundir.STATUS in changed:
             self.status = rundir.read_status(self.run_dir) or RunStatus()
         state = rundir.effective_state(self.status)
@@ -287,4 +288,4 @@ class RunScreen(Screen):
         self.poll()
 
     def action_back(self) -> None:
-        self.app.action_runs()
+        host(self).action_runs()

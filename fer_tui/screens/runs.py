@@ -13,6 +13,7 @@ from fer_core.runs import launcher
 from fer_core.runs.columns import stop_keeps
 from fer_tui.actions import Action, bindings
 from fer_tui.format import short_path
+from fer_tui.screens import host
 from fer_tui.widgets.runs_table import RunsTable
 
 POLL_SECONDS = 1.0
@@ -64,11 +65,11 @@ class RunsScreen(Screen):
         self.set_interval(POLL_SECONDS, self.refresh_runs)
 
     def refresh_runs(self) -> None:
-        found = self.app.list_runs()
-        self.app.ends.track(run.path for run in found if run.live)  # told when they end
-        where = "any folder (a: only here)" if self.app.all_runs else short_path(self.app.root)
+        found = host(self).list_runs()
+        host(self).ends.track(run.path for run in found if run.live)  # told when they end
+        where = "any folder (a: only here)" if host(self).all_runs else short_path(host(self).root)
         table = self.query_one(RunsTable)
-        table.show(found, self.app.clock())
+        table.show(found, host(self).clock())
         live = sum(run.live for run in found)
         if found:
             hint = f"{len(found)} run{'s' * (len(found) != 1)} under {where}"
@@ -89,7 +90,7 @@ class RunsScreen(Screen):
     def action_open(self) -> None:
         path = self.query_one(RunsTable).current_path()
         if path is not None:
-            self.app.open_run(path)
+            host(self).open_run(path)
 
     def action_mark(self) -> None:
         self.query_one(RunsTable).toggle_mark()

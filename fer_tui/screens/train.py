@@ -17,6 +17,7 @@ from fer_core.errors import FerError
 from fer_core.runs import launcher, rundir
 from fer_tui.actions import Action, bindings
 from fer_tui.format import diff_text
+from fer_tui.screens import host
 from fer_tui.widgets.config_form import ConfigForm
 
 
@@ -181,7 +182,7 @@ class TrainScreen(Screen):
         elif event.button.id == "save":
             self.action_save_preset()
         elif event.button.id == "runs":
-            self.app.action_runs()
+            host(self).action_runs()
         elif event.button.id == "pick-data":
             self.action_pick_data()
 
@@ -230,7 +231,7 @@ class TrainScreen(Screen):
             self.notify(str(error), title="Cannot start", severity="error")
             return
         self.notify(f"{run_dir.name} (pid {pid}) trains detached: quitting keeps it going", title="Run started")
-        self.app.open_run(run_dir)
+        host(self).open_run(run_dir)
 
     def action_enqueue(self) -> None:
         """Queue the form's run in this root's queue and make sure a runner works it."""

@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from fer_core.config import BOOL_FIELDS, FIELDS, TrainConfig, check_field, make_config, parse_value
@@ -72,9 +73,10 @@ class ConfigForm(VerticalScroll):
                     yield Button("…", id="pick-data", compact=True, tooltip="Choose a file")
             yield Static("", classes="field-error", id=f"err-{name}")
 
-    def _editor(self, name: str, description: str):
+    def _editor(self, name: str, description: str) -> Widget:
         value = getattr(self.valid, name)
         options = choices(name)
+        editor: Widget
         if name in BOOL_FIELDS:
             editor = OnOff(value, compact=True, id=f"f-{name}")
         elif options is not None:
@@ -94,6 +96,7 @@ class ConfigForm(VerticalScroll):
         widget = self.query_one(f"#f-{name}")
         if isinstance(widget, Checkbox):
             return "true" if widget.value else "false"
+        assert isinstance(widget, (Input, Select)), widget  # _editor made it
         return str(widget.value)
 
     def config(self) -> TrainConfig:
@@ -111,7 +114,7 @@ class ConfigForm(VerticalScroll):
                 widget.value = number(value)
             elif isinstance(widget, Select):
                 widget.value = str(value)
-            else:
+            elif isinstance(widget, Checkbox):
                 widget.value = bool(value)
             self._show_error(name, None)
         self.post_message(self.Changed(self))

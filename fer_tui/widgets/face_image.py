@@ -35,20 +35,19 @@ def preload() -> None:
 
 def image_widget(id: str) -> Widget:
     mode = renderer()
-    if mode != "off":
-        try:
-            from textual_image import widget
-        except Exception:  # noqa: BLE001 - fall back to the caption only
-            widget = None
-        if widget is not None:
-            cls = {
-                "halfcell": widget.HalfcellImage,
-                "unicode": widget.UnicodeImage,
-                "tgp": widget.TGPImage,
-                "sixel": widget.SixelImage,
-            }.get(mode, widget.Image)
-            return cls(None, id=id)
-    return Static("", id=id)
+    if mode == "off":
+        return Static("", id=id)
+    try:
+        from textual_image import widget
+    except Exception:  # noqa: BLE001 - fall back to the caption only
+        return Static("", id=id)
+    kinds: dict[str, type[widget.BaseImage]] = {
+        "halfcell": widget.HalfcellImage,
+        "unicode": widget.UnicodeImage,
+        "tgp": widget.TGPImage,
+        "sixel": widget.SixelImage,
+    }
+    return kinds.get(mode, widget.Image)(None, id=id)
 
 
 class FacePanel(Vertical):
@@ -69,6 +68,9 @@ class FacePanel(Vertical):
             if isinstance(face, Static):
                 face.update("" if path is None else Text(shown(path.name), style="dim"))
             else:
+                from textual_image.widget import BaseImage  # imported already: the face is one
+
+                assert isinstance(face, BaseImage)
                 try:
                     face.image = str(path) if path is not None and path.is_file() else None
                 except Exception:  # noqa: BLE001 - an unreadable image: no face, no crash

@@ -7,13 +7,13 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
-from fer_core.records import RunStatus
+from fer_core.records import RunStatus, State
 from fer_core.text import shown
 from fer_tui.format import STATE_STYLES, percent
 
 
 def facts_text(
-    status: RunStatus, state: str, device: str, arch: str, metrics_best: tuple[int, float] | None = None
+    status: RunStatus, state: State, device: str, arch: str, metrics_best: tuple[int, float] | None = None
 ) -> Text:
     """`metrics_best` (epoch, acc) stands in when status.json has no best yet."""
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -45,7 +45,7 @@ class RunFacts(Static):
     """Redraws only when the text changes (status.json is rewritten every step)."""
 
     def show(
-        self, status: RunStatus, state: str, device: str, arch: str, metrics_best: tuple[int, float] | None = None
+        self, status: RunStatus, state: State, device: str, arch: str, metrics_best: tuple[int, float] | None = None
     ) -> None:
         text = facts_text(status, state, device, arch, metrics_best)
         message = message_text(status, state)

@@ -33,6 +33,10 @@ from .conftest import NOW, SIZE, screen_text, wait_for, wait_for_screen, write_f
 
 INFER_TIMEOUT = 60  # a real worker imports MindSpore (a few seconds; more on a busy machine)
 
+# one worker runs this module: its autouse fixture starts training the real checkpoint, which
+# every worker that ran one of its tests would otherwise do again
+pytestmark = pytest.mark.xdist_group("real-tiny-checkpoint")
+
 
 @dataclass
 class Trained:

@@ -1,6 +1,6 @@
 """Checkpoint triage with real MindSpore: trained, truncated, random-init, foreign and fake files.
 
-`trained_run` trains one tiny model per test session (about 10 s) on generated faces whose
+`trained_run` trains one tiny model per test session (about 10 s, once for all xdist workers) on generated faces whose
 class is their brightness, so two epochs give a model that is clearly not uniform; the other
 test modules (infer, eval, samples, visualize) import it and share the same checkpoint.
 """
@@ -25,10 +25,9 @@ from fer_core.ckpt.sidecar import Sidecar
 from fer_core.ckpt.verdict import OK, Verdict
 from fer_core.cli.main import main
 from fer_core.runs import rundir
+from tests.helpers import shared_once
 
 pytestmark = pytest.mark.slow
-
-_session: dict = {}
 
 
 def write_faces(root: Path, per_class: dict[str, int], seed: int = 0) -> Path:
@@ -47,30 +46,24 @@ def write_faces(root: Path, per_class: dict[str, int], seed: int = 0) -> Path:
     return root
 
 
-def trained_run(tmp_path_factory) -> Path:
-    """One trained tiny_cnn run directory for the whole session."""
-    if "run" not in _session:
-        from fer_core.train.loop import train
+def train_tiny(base: Path, name: str, **overrides) -> Path:
+    """A tiny_cnn run on faces whose class is their brightness (write_faces), trained to its end."""
+    from fer_core.train.loop import train
 
-        base = tmp_path_factory.mktemp("trained")
-        data = write_faces(base / "faces", {"Training": 40, "PublicTest": 12})
-        cfg = config.make_config(
-            dict(
-                data_csv=str(data),
-                arch="tiny_cnn",
-                batch_size=16,
-                epochs=3,
-                lr=1e-2,
-                min_lr=1e-4,
-                patience=0,
-                augment=False,
-                keep_checkpoints=3,
-            )
-        )
-        run_dir = rundir.create_run(cfg, "test", root=base / "runs")
-        assert train(run_dir) == 0
-        _session["run"] = run_dir
-    return _session["run"]
+    data = write_faces(base / "faces", {"Training": 40, "PublicTest": 12})
+    cfg = config.make_config(dict(data_csv=str(data), arch="tiny_cnn", batch_size=16, lr=1e-2, patience=0, **overrides))
+    run_dir = rundir.create_run(cfg, name, root=base / "runs")
+    assert train(run_dir) == 0
+    return run_dir
+
+
+def trained_run(tmp_path_factory) -> Path:
+    """One trained tiny_cnn run directory for the whole session (all xdist workers share it)."""
+
+    def make(base: Path) -> Path:
+        return train_tiny(base, "test", epochs=3, min_lr=1e-4, augment=False, keep_checkpoints=3)
+
+    return shared_once(tmp_path_factory, "trained-run", make)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from tests.helpers import small_csv
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("msrun"),  # one worker: demo_runs once, one msrun at a time
     pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="two workers need two cores"),
 ]
 

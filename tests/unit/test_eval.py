@@ -97,25 +97,10 @@ def test_bad_input_is_one_line_and_exit_2(case, run_dir, data, tmp_path, capsys)
 def test_eval_defaults_to_the_tta_the_run_validated_with(tmp_path, capsys):
     """A run that validated flip-averaged is evaluated flip-averaged unless told otherwise, so
     its logged val_acc is what `eval` prints; `--tta none` gives the single view."""
-    from fer_core import config
-    from fer_core.train.loop import train
-    from tests.unit.test_checkpoints import write_faces
+    from tests.unit.test_checkpoints import train_tiny
 
-    data = write_faces(tmp_path / "faces", {"Training": 40, "PublicTest": 12})
-    cfg = config.make_config(
-        dict(
-            data_csv=str(data),
-            arch="tiny_cnn",
-            batch_size=16,
-            epochs=2,
-            lr=1e-2,
-            patience=0,
-            tta=True,
-            keep_checkpoints=0,
-        )
-    )
-    run = rundir.create_run(cfg, "tta", root=tmp_path / "runs")
-    assert train(run) == 0
+    run = train_tiny(tmp_path, "tta", epochs=2, tta=True, keep_checkpoints=0)
+    data = rundir.read_config(run).data_csv
     best = max(rundir.read_metrics(run), key=lambda row: row.val_acc)
     result = evaluate(run / "best_model.ckpt", str(data), "PublicTest")
     assert result.tta == "flip" and abs(result.accuracy - best.val_acc) <= 1e-6

@@ -111,3 +111,20 @@ def test_stdout_holds_only_events_whatever_else_prints():
 def test_an_unknown_kind_names_the_kinds():
     out = subprocess.run([sys.executable, "-m", "fer_core.job", "train"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and all(kind in out.stderr for kind in KINDS), out.stderr
+
+
+def test_the_reader_ends_a_silent_death_with_one_error_naming_the_exit_and_stderr():
+    from fer_core.job.reader import EventReader, StderrTail, exit_text, job_env
+
+    reader, stderr = EventReader(), StderrTail(lines=2)
+    assert reader.feed("[WARNING] chatter") is None and reader.feed(dump(Started(job="infer"))) == Started(job="infer")
+    stderr.add(b"Traceback (most recent call last):\n  File x\n\nRuntimeError: out of\n   memory\n")
+    assert stderr.last() == "memory" and len(stderr.lines) == 2
+    stderr.add("RuntimeError: out of memory\n")
+    died = reader.unfinished(1, stderr)
+    assert died == Error(message="the job exited with status 1: RuntimeError: out of memory")
+    assert exit_text(-9) == "SIGKILL" and exit_text(-200) == "signal 200"
+    assert reader.feed(dump(Error(message="bad"))) == Error(message="bad")
+    assert reader.feed(dump(Started(job="infer"))) is None  # nothing after the last event
+    assert reader.unfinished(0, stderr) is None
+    assert job_env()["GLOG_v"]

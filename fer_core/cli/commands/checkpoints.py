@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from fer_core import locations
@@ -12,6 +11,7 @@ from fer_core.ckpt.listing import CheckpointRow
 from fer_core.ckpt.verdict import exit_status, human_bytes
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import CheckpointError
+from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
 
@@ -44,7 +44,7 @@ def run(args) -> int:
     if args.quick:
         rows = [info.to_row() for info in listing.scan(root)]
     else:
-        os.environ.setdefault("GLOG_v", "3")  # MindSpore's INFO/WARNING chatter off unless asked for
+        quiet_logging()
         from fer_core.job.check import check_all
 
         rows = [

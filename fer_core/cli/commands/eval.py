@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.config import SPLITS
 from fer_core.errors import DataError
 from fer_core.infer.predictor import TTA_CHOICES
+from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
 
@@ -45,7 +45,7 @@ def run(args) -> int:
     if args.report:
         check_report_dir(args.report, args.force)  # before minutes of evaluation, not after
         _check_creatable(args.report)
-    os.environ.setdefault("GLOG_v", "3")
+    quiet_logging()
     result = evaluate(
         args.ckpt, args.data_csv, args.split, args.tta, args.batch_size, args.arch, args.device_target, args.backend
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import DataError
 from fer_core.infer.export import MAX_BATCH
+from fer_core.mindspore_setup import quiet_logging
 
 
 def add_arguments(parser):
@@ -51,7 +51,7 @@ def make(args) -> tuple[Path, str]:
             f"name it *{suffix} or pass --format {output.suffix[1:].upper()}"
         )
     check_clashes(ckpt, output, args.force)
-    os.environ.setdefault("GLOG_v", "3")
+    quiet_logging()
     written = export(ckpt, output, args.file_format, arch, args.batch)
     return written, (
         f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as "

@@ -7,7 +7,6 @@ per image, the model loaded once.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from fer_core import CLASS_NAMES
 from fer_core.cli.commands import add_model_arguments
 from fer_core.data.imagefile import read_image
 from fer_core.infer.predictor import TTA_CHOICES
+from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
 
@@ -40,7 +40,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    os.environ.setdefault("GLOG_v", "3")
+    quiet_logging()
     if Path(args.image_path).is_dir():
         return run_folder(args, Path(args.image_path))
     from fer_core.infer.faces import find_faces

@@ -9,6 +9,7 @@ from fer_core import locations
 from fer_core.cli.commands import add_model_arguments
 from fer_core.config import SPLITS
 from fer_core.errors import DataError
+from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
 
@@ -40,7 +41,7 @@ def add_arguments(parser):
 
 def make(args):
     """The sample folder as the flags say (the verb and the `samples` job alike)."""
-    os.environ.setdefault("GLOG_v", "3")
+    quiet_logging()
     from fer_core.data.samples import make_samples
 
     # the shipped sample folder is package data: a wheel's copy lives in site-packages

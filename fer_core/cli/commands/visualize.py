@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.data.imagefile import read_image
 from fer_core.errors import DataError
+from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
@@ -52,18 +52,17 @@ def run(args) -> int:
         print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {shown(output)}")
         return 0
     if args.mode == "video":
-        source = Path(args.input)
-        capture = visualize.open_video(source)
-        output = args.output or visualize.default_output(source, ".mp4")
-        max_frames = args.max_frames
+        video = Path(args.input)
+        capture = visualize.open_video(video)
+        output = args.output or visualize.default_output(video, ".mp4")
+        source_name, max_frames = str(video), args.max_frames
     else:
         index = args.input or "0"
         if not index.isdigit():
             raise DataError(f"--input for webcam must be a camera index like 0, got {index!r}")
         capture = visualize.open_camera(int(index))
-        source = f"camera {index}"
         output = args.output or Path(f"webcam_{time.strftime('%Y%m%d-%H%M%S')}.mp4")
-        max_frames = args.max_frames or 300
+        source_name, max_frames = f"camera {index}", args.max_frames or 300
     try:
         visualize.check_output_kind(output, video=True)
         visualize.refuse_overwrite(output, args.force)
@@ -71,7 +70,7 @@ def run(args) -> int:
     except BaseException:
         capture.release()
         raise
-    facts = visualize.video(predictor, capture, output, str(source), args.force, max_frames)
+    facts = visualize.video(predictor, capture, output, source_name, args.force, max_frames)
     print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {shown(output)}")
     return 0
 
@@ -81,7 +80,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _predictor(args):
-    os.environ.setdefault("GLOG_v", "3")
+    quiet_logging()
     from fer_core.infer.predictor import Predictor
 
     return Predictor(args.ckpt, arch=args.arch, device_target=args.device_target, batch_size=8, backend=args.backend)

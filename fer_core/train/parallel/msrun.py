@@ -30,7 +30,7 @@ from typing import Any
 import fer_core
 from fer_core import fileio, signals
 from fer_core.config import TrainConfig
-from fer_core.errors import ConfigError, RunError
+from fer_core.errors import ConfigError, RunError, one_line
 from fer_core.records import RunStatus
 from fer_core.runs import rundir
 from fer_core.train import terminal
@@ -280,9 +280,9 @@ class Supervisor:
                 if time.monotonic() - gone_since > LINGER:  # the scheduler waits out its own timeouts
                     _killpg(self.msrun.pid)  # msrun is alive: its group is still ours
             time.sleep(POLL)
-        for pid in [*self.workers.values(), self.scheduler]:  # whatever msrun left behind
-            if rundir.pid_alive(pid):
-                _signal(pid, signal.SIGKILL)
+        for leftover in [*self.workers.values(), self.scheduler]:  # whatever msrun left behind
+            if leftover is not None and rundir.pid_alive(leftover):
+                _signal(leftover, signal.SIGKILL)
         if self.copy:
             self.copy.pump(final=True)
         return code
@@ -334,6 +334,7 @@ class Supervisor:
         if rank is None:
             why = _last_error(self.logs / "scheduler.log") or _last_error(self.logs / "msrun.log") or "see msrun.log"
             return f"msrun exited with status {code}: {why}"
+        assert failed is not None  # a rank was found from its pid
         how = _how(int(failed.group(2)))
         said = status.message if rank == 0 and status.state == "failed" else None
         detail = said or _last_error(self.logs / f"worker_{rank}.log")
@@ -342,7 +343,7 @@ class Supervisor:
 
     def _fail(self, message: str) -> int:
         self._say(f"error: {message}")
-        self._status(state="failed", message=message[:300])
+        self._status(state="failed", message=one_line(message))
         return 1
 
     def _status(self, **fields: Any) -> None:
@@ -469,4 +470,4 @@ def _last_error(log: Path) -> str:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return ""
-    return next((line.strip() for line in reversed(lines) if _ERROR_LINE.match(line.strip())), "")[:200]
+    return one_line(next((line for line in reversed(lines) if _ERROR_LINE.match(line.strip())), ""))
