@@ -1,6 +1,9 @@
 """The one exception type every user-facing error uses: a one-line message, no traceback;
 and `one_line`, how any other error's text becomes one."""
 
+import difflib
+from collections.abc import Iterable
+
 MESSAGE_LIMIT = 300  # characters of a foreign error kept (status.json, an error event, a row)
 
 
@@ -15,10 +18,6 @@ def one_line(text: object, limit: int = MESSAGE_LIMIT) -> str:
 def error_line(error: BaseException, limit: int = MESSAGE_LIMIT) -> str:
     """`ValueError: what it said`, as `one_line`."""
     return one_line(f"{type(error).__name__}: {one_line(error, limit)}", limit)
-
-
-import difflib
-from collections.abc import Iterable
 
 
 class FerError(Exception):
