@@ -109,7 +109,8 @@ class Reporter:
                 if progress.best_val_acc >= 0
                 else "no epoch validated yet"
             )
-            self.say(f"Resuming at {progress.where()} of {self.epochs} ({best})")
+            after = f" after step {progress.step}" if progress.step else ""
+            self.say(f"Resuming at epoch {progress.epoch + 1}/{self.epochs}{after} ({best})")
 
     def running(self, progress: TrainProgress, steps: int) -> None:
         self.set_status(
