@@ -36,7 +36,8 @@ class StepWindow:
     """The steps since the last steps.jsonl line: their loss and accuracy sums."""
 
     def __init__(self) -> None:
-        self.steps, self.loss, self.correct, self.images, self.lr = 0, 0.0, 0, 0, None
+        self.steps, self.loss, self.correct, self.images = 0, 0.0, 0, 0
+        self.lr: float | None = None
 
     def add(self, loss: float, correct: int, images: int, lr: float) -> None:
         self.steps, self.loss, self.lr = self.steps + 1, self.loss + loss, lr

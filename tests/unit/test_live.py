@@ -142,3 +142,8 @@ class TestNotifications:
         assert (ended.state, ended.severity) == ("failed", "error")
         assert "r failed: RuntimeError: boom; best val acc 50.00%" == ended.text()
         assert watch.check() == []
+
+
+def test_a_run_id_resolves_from_another_folder(tmp_path):
+    run_dir = rundir.create_run(config.TrainConfig(epochs=2), "demo", root=tmp_path / "project")
+    assert rundir.resolve_run(run_dir.name, root=tmp_path / "elsewhere") == run_dir.resolve()
