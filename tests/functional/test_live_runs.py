@@ -102,7 +102,7 @@ class TestRunsFromAnywhere:
             assert run_dir.name not in screen_text(app)
             await pilot.press("a")
             await wait_for(pilot, lambda: run_dir.name[:20] in screen_text(app))
-            assert "any folder" in screen_text(app)
+            assert "from every folder" in screen_text(app)
 
     async def test_a_dashboard_where_no_run_lives_opens_the_newest_live_one(self, root, tmp_path, fake_trainer):
         from fer_core.runs import launcher
