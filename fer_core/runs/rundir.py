@@ -71,9 +71,6 @@ def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = 
     except OSError as error:  # e.g. no space: leave no half-made run behind
         shutil.rmtree(run_dir, ignore_errors=True)
         raise RunError(f"{run_dir}: cannot create the run ({error.strerror or error})") from None
-    from fer_core.runs import registry  # registry imports this module
-
-    registry.register(run_dir)
     return run_dir
 
 
@@ -261,19 +258,15 @@ def sort_runs(runs: list[RunInfo]) -> list[RunInfo]:
 
 
 def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
-    """A run given as a path, or as a run id under the checkpoints root or else among this
-    user's registered runs (refused if ambiguous)."""
+    """A run given as a path or as a run id under the checkpoints root (refused if ambiguous);
+    registry.resolve_run also looks among this user's runs in other folders."""
     path = Path(spec).expanduser()
     if (path / STATUS).exists() or (path / CONFIG).exists():
         return path
     from fer_core import locations
 
-    from fer_core.runs import registry  # registry imports this module
-
     root = root or locations.checkpoints_root()
     found = [run.path for run in find_runs(root) if str(spec) in (run.run_id, run.path.name)]
-    if not found:  # a run of this user started from another folder
-        found = [run.path for run in registry.registered_runs() if str(spec) in (run.run_id, run.path.name)]
     if len(found) > 1:  # the same id in two save_dirs: never guess which one was meant
         raise RunError(
             f"{spec}: {len(found)} runs have this id ({', '.join(map(str, found))}); give the run directory instead"

@@ -23,6 +23,18 @@ async def start_demo_run(pilot):
     return await wait_for_screen(pilot, RunScreen)
 
 
+class RecordingApp(FerApp):
+    """The app, keeping every toast's text (a toast on screen expires in seconds)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.toasts: list[str] = []
+
+    def notify(self, message: str, **kwargs) -> None:
+        self.toasts.append(message)
+        super().notify(message, **kwargs)
+
+
 def train_series(chart: MetricChart):
     return next(s for s in chart.series if s.label == "train")
 
@@ -64,15 +76,14 @@ class TestToldWhenItEnds:
     async def test_a_finished_run_is_a_toast_and_a_desktop_notification(self, root, fake_trainer):
         fake_trainer.setenv("FAKE_TRAINER_EPOCH_SECONDS", "0.1")
         sent: list[str] = []
-        app = FerApp(root=root, reattach=False, desktop=sent.append)
+        app = RecordingApp(root=root, reattach=False, desktop=sent.append)
         async with app.run_test(size=SIZE) as pilot:
             screen = await start_demo_run(pilot)
             await wait_for(pilot, lambda: screen.state == "finished", timeout=15)
             await wait_for(pilot, lambda: sent, timeout=5)
             assert sent[0].startswith("\x1b]9;fer-tui: run finished: ") and "\x1b]777;notify;" in sent[0]
             assert screen.run_dir.name in sent[0]
-            toasts = [n.message for n in app._notifications]
-            assert any(screen.run_dir.name in m and "finished" in m for m in toasts), toasts
+            assert any(screen.run_dir.name in m and "finished" in m for m in app.toasts), app.toasts
             await pilot.pause(1.5)
             assert len(sent) == 1, "told once"
 
@@ -94,6 +105,7 @@ class TestRunsFromAnywhere:
     async def test_the_runs_screen_toggles_to_every_folder(self, root, tmp_path, fake_trainer):
         elsewhere = tmp_path / "elsewhere"
         run_dir = rundir.create_run(fer_config.load_preset("demo").config, "demo", root=elsewhere)
+        registry.register(run_dir)  # as its launch does
         app = FerApp(root=root, reattach=False)
         async with app.run_test(size=SIZE) as pilot:
             app.action_runs()
