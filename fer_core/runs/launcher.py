@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fer_core import fileio
 from fer_core.errors import ConfigError, RunError
+from fer_core.runs import registry
 from fer_core.runs.rundir import (
     CONFIG,
     LAST_STATE,
@@ -74,6 +75,7 @@ def launch_detached(run_dir: Path, resume: bool = False) -> int:
             raise
         finally:
             os.close(ready_read)
+        registry.register(run_dir)  # `runs --all` lists it from any folder
         try:
             lock.record_pid(process.pid)
             # the pid now, so watchers see a live run before the trainer's first write

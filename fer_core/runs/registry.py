@@ -1,5 +1,6 @@
 """Every run of this user, wherever it was started: one small file per run in the state folder
-(`locations.state_dir()/runs/<hash>.json`, holding the run directory's absolute path).
+(`locations.state_dir()/runs/<hash>.json`, holding the run directory's absolute path),
+written when a run is launched and when its trainer starts.
 
 A cache, never the truth: an entry counts only while its folder is still a run directory (its
 status.json reads), entries of deleted or replaced folders are dropped when listed, and a
@@ -16,6 +17,7 @@ import os
 from pathlib import Path
 
 from fer_core import fileio, locations
+from fer_core.errors import RunError
 from fer_core.runs import rundir
 
 ENTRY_SUFFIX = ".json"
@@ -83,6 +85,17 @@ def _drop(path: Path) -> None:
             path.unlink()
     except OSError:
         pass
+
+
+def resolve_run(spec: str | Path) -> Path:
+    """rundir.resolve_run, and else a run id among this user's runs in other folders."""
+    try:
+        return rundir.resolve_run(spec)
+    except RunError:
+        found = [run.path for run in registered_runs() if str(spec) in (run.run_id, run.path.name)]
+        if len(found) != 1:  # none, or the same id in two folders: the plain answer stands
+            raise
+        return found[0]
 
 
 def all_runs(root: Path | None = None) -> list[rundir.RunInfo]:

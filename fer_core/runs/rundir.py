@@ -76,9 +76,6 @@ def create_run(config: TrainConfig, preset: str = "custom", root: Path | None = 
     except OSError as error:  # e.g. no space: leave no half-made run behind
         shutil.rmtree(run_dir, ignore_errors=True)
         raise RunError(f"{run_dir}: cannot create the run ({error.strerror or error})") from None
-    from fer_core.runs import registry  # registry imports this module
-
-    registry.register(run_dir)
     return run_dir
 
 
@@ -266,7 +263,8 @@ def sort_runs(runs: list[RunInfo]) -> list[RunInfo]:
 
 
 def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
-    """A run given as a path or as a run id under the checkpoints root (refused if ambiguous)."""
+    """A run given as a path or as a run id under the checkpoints root (refused if ambiguous);
+    registry.resolve_run also looks among this user's runs in other folders."""
     path = Path(spec).expanduser()
     if (path / STATUS).exists() or (path / CONFIG).exists():
         return path

@@ -38,7 +38,8 @@ class StepWindow:
     """The steps since the last steps.jsonl line: their loss and accuracy sums."""
 
     def __init__(self) -> None:
-        self.steps, self.loss, self.correct, self.images, self.lr = 0, 0.0, 0, 0, None
+        self.steps, self.loss, self.correct, self.images = 0, 0.0, 0, 0
+        self.lr: float | None = None
 
     def add(self, loss: float, correct: int, images: int, lr: float) -> None:
         self.steps, self.loss, self.lr = self.steps + 1, self.loss + loss, lr
@@ -116,7 +117,8 @@ class Reporter:
                 if progress.best_val_acc >= 0
                 else "no epoch validated yet"
             )
-            self.say(f"Resuming at {progress.where()} of {self.epochs} ({best})")
+            after = f" after step {progress.step}" if progress.step else ""
+            self.say(f"Resuming at epoch {progress.epoch + 1}/{self.epochs}{after} ({best})")
 
     def running(self, progress: TrainProgress, steps: int) -> None:
         self.set_status(

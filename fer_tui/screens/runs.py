@@ -67,15 +67,17 @@ class RunsScreen(Screen):
     def refresh_runs(self) -> None:
         found = host(self).list_runs()
         host(self).ends.track(run.path for run in found if run.live)  # told when they end
-        where = "any folder (a: only here)" if host(self).all_runs else short_path(host(self).root)
+        here = short_path(host(self).root)
         table = self.query_one(RunsTable)
         table.show(found, host(self).clock())
         live = sum(run.live for run in found)
+        where = "from every folder" if host(self).all_runs else f"under {here}"
         if found:
-            hint = f"{len(found)} run{'s' * (len(found) != 1)} under {where}"
+            hint = f"{len(found)} run{'s' * (len(found) != 1)} {where}"
             hint += f", {live} live" if live else ""
         else:
-            hint = f"no runs under {where} yet: t opens Train, a lists every folder's"
+            hint = f"no runs {where} yet: t opens Train"
+        hint += f" (a: only {here})" if host(self).all_runs else ""
         hint_widget = self.query_one("#runs-hint", Static)
         if str(hint_widget.content) != hint:
             hint_widget.update(hint)

@@ -240,7 +240,7 @@ class TestLiveRunSnapshots:
     def test_run_screen_of_a_resumed_run(self, fixed, snap_compare):
         log = (
             "Epoch 3/8 - Validation Accuracy: 0.5200\nStopped by SIGTERM (epoch 4 after step 40)\n"
-            "Resuming at epoch 4 after step 40 of 8 (best 0.5200 at epoch 3)\n"
+            "Resuming at epoch 4/8 after step 40 (best 0.5200 at epoch 3)\n"
         )
         run_dir = live_run(fixed, "20260105-090000-demo", (0.31, 0.44, 0.52), step=72, steps_rows=93, log=log)
 

@@ -102,8 +102,9 @@ def test_wait_gives_up_after_its_timeout(tiny_csv, fake, procs):
     assert waiting.returncode == 124, out
 
 
-def test_runs_all_from_another_folder_lists_the_run(tiny_csv, tmp_path):
+def test_runs_all_from_another_folder_lists_the_run(tiny_csv, tmp_path, fake, procs):
     run_dir = rundir.create_run(tiny_config(tiny_csv), "anywhere", root=tmp_path / "project" / "checkpoints")
+    reap(procs.add(launcher.launch_detached(run_dir)))  # launching it registers it
     elsewhere = tmp_path / "home"
     elsewhere.mkdir()
     env = {**os.environ, "FER_TUI_CHECKPOINTS": str(elsewhere / "checkpoints")}

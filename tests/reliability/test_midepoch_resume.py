@@ -56,7 +56,7 @@ def test_a_stop_mid_epoch_resumes_at_that_step(tiny_csv, tmp_path, procs, monkey
     reap(pid, timeout=300)
     assert status_of(run_dir).state == "finished", (run_dir / rundir.LOG).read_text()[-2000:]
     log = (run_dir / rundir.LOG).read_text()
-    assert f"Resuming at epoch 2 after step {stopped_at} of 3" in log
+    assert f"Resuming at epoch 2/3 after step {stopped_at}" in log
 
     epoch2 = [(s, index) for e, s, index in _trace(trace) if e == 2]
     assert [s for s, _ in epoch2] == list(range(1, steps + 1)), "each step of the epoch trained once"

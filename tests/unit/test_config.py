@@ -24,6 +24,7 @@ BAD_VALUES = [
     ("warmup_epochs", -2, "warmup_epochs must be >= 0, got -2"),
     ("keep_checkpoints", -1, "keep_checkpoints must be >= 0, got -1"),
     ("seed", -5, "seed must be >= 0, got -5"),
+    ("state_every_minutes", -1, "state_every_minutes must be >= 0, got -1"),
     ("workers", 0, "workers must be >= 1, got 0"),
     ("workers", 257, "workers must be <= 256, got 257"),
     ("val_split", "Test", "val_split must be one of PublicTest, PrivateTest or Training, got Test"),

@@ -36,7 +36,9 @@ class TestStepsTail:
 
 class TestRegistry:
     def make(self, root):
-        return rundir.create_run(config.TrainConfig(epochs=2), "demo", root=root)
+        run_dir = rundir.create_run(config.TrainConfig(epochs=2), "demo", root=root)
+        assert registry.register(run_dir)  # as launching it or its trainer starting does
+        return run_dir
 
     def test_a_run_is_listed_from_any_folder_and_a_deleted_one_drops_out(self, tmp_path):
         first, second = self.make(tmp_path / "a"), self.make(tmp_path / "b")
@@ -61,7 +63,8 @@ class TestRegistry:
     def test_an_unwritable_state_folder_never_stops_a_run(self, tmp_path, monkeypatch):
         (tmp_path / "state-file").write_text("a file where the folder should be")
         monkeypatch.setenv("FER_TUI_STATE", str(tmp_path / "state-file"))
-        run_dir = self.make(tmp_path / "a")  # registering fails quietly
+        run_dir = rundir.create_run(config.TrainConfig(epochs=2), "demo", root=tmp_path / "a")
+        assert registry.register(run_dir) is False  # fails quietly
         assert rundir.read_status(run_dir) is not None
         assert registry.registered_runs() == []
 
@@ -142,3 +145,10 @@ class TestNotifications:
         assert (ended.state, ended.severity) == ("failed", "error")
         assert "r failed: RuntimeError: boom; best val acc 50.00%" == ended.text()
         assert watch.check() == []
+
+
+def test_a_run_id_resolves_from_another_folder(tmp_path, monkeypatch):
+    run_dir = rundir.create_run(config.TrainConfig(epochs=2), "demo", root=tmp_path / "project")
+    registry.register(run_dir)
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(tmp_path / "elsewhere"))
+    assert registry.resolve_run(run_dir.name) == run_dir.resolve()

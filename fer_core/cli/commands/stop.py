@@ -1,6 +1,7 @@
 from fer_core.runs.columns import stop_keeps
 from fer_core.runs.launcher import stop_run
-from fer_core.runs.rundir import read_status, resolve_run
+from fer_core.runs.registry import resolve_run
+from fer_core.runs.rundir import read_status
 from fer_core.text import shown
 
 

@@ -12,7 +12,8 @@
 import sys
 import time
 
-from fer_core.runs.rundir import LIVE_STATES, effective_state, read_status, resolve_run
+from fer_core.runs.registry import resolve_run
+from fer_core.runs.rundir import LIVE_STATES, effective_state, read_status
 
 EXIT_CODES = {"finished": 0, "early_stopped": 0, "failed": 1, "stopped": 3, "lost": 4, "unknown": 4}
 TIMEOUT_CODE = 124
