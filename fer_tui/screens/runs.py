@@ -24,7 +24,8 @@ class RunsScreen(Screen):
             "c", "compare", "Compare", "compare the marked runs (configs, val accuracy)", title="Compare marked runs"
         ),
         Action("s", "stop", "Stop", "stop the run under the cursor (asks first)", title="Stop run under cursor"),
-        Action("u", "queue", "Queue", "the queue: runs waiting, running and done", title="Queue"),
+        # off the footer, which is full at 80 columns (in ? and the palette; Train's ctrl+l says it)
+        Action("u", "queue", "Queue", "the queue: runs waiting, running and done", title="Queue", show=False),
         Action(
             "l",
             "leaderboard",
