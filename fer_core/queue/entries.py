@@ -158,6 +158,15 @@ class Queue:
             self.path(entry_id).unlink()
             return entry
 
+    def claim(self, entry_id: int, **fields: Any) -> QueueEntry | None:
+        """Mark a queued entry running (with `fields`); None if it was removed or is no longer
+        queued meanwhile (a `queue remove` between the runner's look and its start)."""
+        with self.locked():
+            entry = self._read(self.path(entry_id))
+            if entry is None or entry.state != "queued":
+                return None
+            return self.write(entry.evolve(state="running", **fields))
+
     def waiting(self) -> list[QueueEntry]:
         """The queued entries in the order the runner will start them."""
         return sorted((e for e in self.entries() if e.state == "queued"), key=lambda e: e.place)

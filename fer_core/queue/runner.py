@@ -181,7 +181,11 @@ class Runner:
         waiting = self.queued()
         if not waiting:
             return False
-        entry = waiting[0]
+        entry = self.queue.claim(
+            waiting[0].id, attempts=waiting[0].attempts + 1, started=waiting[0].started or time.time()
+        )
+        if entry is None:
+            return True  # removed meanwhile: look again
         try:
             run_dir = self.launch(entry)
         except (FerError, OSError) as error:
@@ -193,20 +197,17 @@ class Runner:
         return True
 
     def launch(self, entry: QueueEntry) -> Path:
+        """Start the (claimed) entry's trainer: a new run, or its own run resumed."""
         from fer_core.cli.commands.train import check_data_path
         from fer_core.train.parallel import msrun
 
-        attempts = entry.attempts + 1
         if entry.run_dir:  # a resume: a lost run, one stopped by `queue stop --now`, or `queue add --resume`
             run_dir = Path(entry.run_dir)
             status = rundir.read_status(run_dir)
             if status is not None and status.pid is None and status.state == "starting":
-                fresh = True  # created, never launched (the runner died in between)
+                launcher.launch_detached(run_dir)  # created, never launched (the runner died in between)
             else:
-                fresh = False
-                launcher.check_resumable(run_dir)
-            self.queue.update(entry.id, state="running", attempts=attempts, started=entry.started or time.time())
-            launcher.launch_detached(run_dir, resume=not fresh)
+                launcher.launch_detached(run_dir, resume=True)  # checks it can resume, in one line
             return run_dir
         config: TrainConfig = make_config(entry.config)
         launch = msrun.Launch(**entry.launch)
@@ -216,7 +217,7 @@ class Runner:
         run_dir = rundir.create_run(config, entry.preset)
         msrun.save_launch(run_dir, launch)
         # recorded before the trainer starts: a runner killed now finds the run and launches it
-        self.queue.update(entry.id, state="running", run_dir=str(run_dir), attempts=attempts, started=time.time())
+        self.queue.update(entry.id, run_dir=str(run_dir))
         if entry.sweep:
             sweeps.record_run(Path(entry.sweep), entry.id, run_dir)
         launcher.launch_detached(run_dir)

@@ -45,7 +45,7 @@ class QueueScreen(Screen):
         ),
         Action("x", "stop_runner", "Stop", "stop the runner after its current run", title="Stop the queue"),
         Action("delete", "remove", "Remove", "remove the entry under the cursor (asks first)", title="Remove entry"),
-        Action("escape", "back", "Back", "back to the runs"),
+        Action("escape", "back", "Back", "back to the runs", show=False),  # the footer fits 80 columns
     )
     BINDINGS = bindings(ACTIONS)
 

@@ -42,7 +42,8 @@ class RunsScreen(Screen):
             title="Copy run path",
             show=False,
         ),
-        Action("u", "queue", "Queue", "the queue: runs waiting, running and done", title="Queue"),
+        # off the footer, which is full at 80 columns (in ? and the palette; Train's ctrl+l says it)
+        Action("u", "queue", "Queue", "the queue: runs waiting, running and done", title="Queue", show=False),
         Action(
             "l",
             "leaderboard",

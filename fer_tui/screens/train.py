@@ -50,6 +50,7 @@ class TrainScreen(Screen):
             "Queue",
             "add the run to the queue (a runner starts it after the others)",
             title="Add run to queue",
+            show=False,  # the footer is full at 80 columns: in ? and the palette
             priority=True,
         ),
         Action(

@@ -12,6 +12,7 @@ from fer_tui.screens.leaderboard import LeaderboardScreen
 from fer_tui.screens.queue import QueueScreen
 
 from .conftest import NOW, SIZE, make_run, wait_for, wait_for_screen
+from .test_fit_80 import footer_cut
 from .test_snapshots import app_for, fixed  # noqa: F401 - the fixed presets and runs
 
 DEMO = {"data_csv": "demo", "arch": "tiny_cnn", "epochs": 8, "lr": 3e-3}
@@ -120,3 +121,14 @@ async def test_train_form_queues_the_run_and_a_runner_trains_it(fixed, fake_trai
         screen = await wait_for_screen(pilot, QueueScreen)
         await wait_for(pilot, lambda: screen.query_one("#queue-table").row_count == 1)
         assert "finished" in str(screen.query_one("#queue-table").get_row_at(0)[1])
+
+
+async def test_queue_and_leaderboard_footers_fit_80_columns(fixed):  # noqa: F811
+    fixed_queue(fixed)
+    async with app_for(fixed).run_test(size=SIZE) as pilot:
+        await pilot.press("r", "u")
+        await wait_for_screen(pilot, QueueScreen)
+        assert await footer_cut(pilot.app, pilot) == []
+        await pilot.press("escape", "l")
+        await wait_for_screen(pilot, LeaderboardScreen)
+        assert await footer_cut(pilot.app, pilot) == []
