@@ -168,7 +168,6 @@ class TestRunsSnapshots:
 
         assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=compare)
 
-
     def test_compare_screen_with_per_class_figures(self, fixed, snap_compare):
         per_class_run(fixed, started=NOW - 120)  # the two newest: the first two rows
         make_run(fixed, "20260105-090000-demo", accs=(0.4, 0.55, 0.7), per_class=True, started=NOW - 60)
