@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from textual.binding import Binding
 
 # how the help and the README spell Textual's key names
-SPELLED = {"question_mark": "?"}
+SPELLED = {"question_mark": "?", "slash": "/"}
 
 
 @dataclass(frozen=True)
