@@ -119,7 +119,7 @@ class LogView(ScrollView, can_focus=True):
         """At the bottom: new lines scroll into view. Textual's anchor does the following (the
         compositor keeps an anchored view at its bottom through resizes); scrolling away
         releases it and `end` (scroll_end) takes it again."""
-        return self.is_anchored and not self._anchor_released
+        return self.is_anchored and not self._anchor_released  # Textual 8 has no public accessor
 
     def on_mount(self) -> None:
         self.anchor()
