@@ -1,5 +1,5 @@
 """Print (or, with --write, refresh in docs/diagnosis.md) the table of diagnosis rules, generated
-from fer_core.train.diagnose.RULES so the page never disagrees with the code.
+from fer_core.diagnose.RULES so the page never disagrees with the code.
 
     python docs/gen_diagnosis_table.py [--write]
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fer_core.train.diagnose import RULES  # noqa: E402
+from fer_core.diagnose import RULES  # noqa: E402
 
 PAGE = Path(__file__).resolve().parent / "diagnosis.md"
 BEGIN, END = "<!-- rules:begin (docs/gen_diagnosis_table.py) -->", "<!-- rules:end -->"

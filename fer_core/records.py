@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer
 
 from fer_core import NUM_CLASSES, fileio
 
@@ -91,6 +91,15 @@ class EpochRow(_Record):
         if any(len(row) != NUM_CLASSES or min(row) < 0 for row in matrix):
             return None
         return matrix
+
+    @model_serializer(mode="wrap")
+    def _without_absent_confusion(self, handler: Any) -> dict[str, Any]:
+        """No `confusion` key when there is no matrix: an old line read and written again is
+        the same JSON, and rows without per-class figures stay as short as they were."""
+        data = handler(self)
+        if data.get("confusion") is None:
+            data.pop("confusion", None)
+        return data
 
     # per-class figures are derived from the confusion matrix, so nothing is stored twice
     @property

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
 # how the help and the README spell Textual's key names
-SPELLED = {"question_mark": "?"}
+SPELLED = {"question_mark": "?", "slash": "/"}
 
 
 @dataclass(frozen=True)

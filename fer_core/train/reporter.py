@@ -188,8 +188,8 @@ class Reporter:
         self.set_status(state=state, eta_seconds=0)
 
     def diagnosis(self, progress: TrainProgress) -> None:
-        """What the curves say (fer_core.train.diagnose): the log's last lines."""
-        from fer_core.train.diagnose import diagnose, summary_lines
+        """What the curves say (fer_core.diagnose): the log's last lines."""
+        from fer_core.diagnose import diagnose, summary_lines
 
         try:
             config = rundir.read_config(self.run_dir)

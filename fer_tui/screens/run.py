@@ -179,7 +179,7 @@ class RunScreen(Screen):
     def update_insight(self, rows: list[EpochRow]) -> None:
         """The per-class table, the largest confusions and the diagnosis, after each epoch. A
         finding that appears while the screen is open is announced; the title names the worst."""
-        from fer_core.train.diagnose import diagnose
+        from fer_core.diagnose import diagnose
 
         self.query_one(PerClassTable).show(rows)
         self.query_one(Confusions).show(rows)
@@ -235,7 +235,7 @@ class RunScreen(Screen):
         copy_path(self.app, self.run_dir, "run")
 
     async def action_apply_remedy(self) -> None:
-        from fer_core.train.diagnose import apply_remedy
+        from fer_core.diagnose import apply_remedy
 
         finding = self.query_one(DiagnosisList).chosen
         if finding is None:

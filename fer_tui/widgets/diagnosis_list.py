@@ -1,4 +1,4 @@
-"""The diagnosis of a run's curves (fer_core.train.diagnose), one option per finding: what it
+"""The diagnosis of a run's curves (fer_core.diagnose), one option per finding: what it
 saw and the remedy; the highlighted finding is the one `f` applies."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from fer_core.train.diagnose import Finding
+from fer_core.diagnose import Finding
 
 SEVERITY_STYLES = {"problem": "bold red", "warning": "bold yellow", "info": "bold cyan"}
 

@@ -116,11 +116,15 @@ class LogView(ScrollView, can_focus=True):
 
     @property
     def following(self) -> bool:
-        """At the bottom: new lines scroll into view."""
-        return self.is_vertical_scroll_end
+        """At the bottom: new lines scroll into view. Textual's anchor does the following (the
+        compositor keeps an anchored view at its bottom through resizes); scrolling away
+        releases it and `end` (scroll_end) takes it again."""
+        return self.is_anchored and not self._anchor_released  # Textual 8 has no public accessor
+
+    def on_mount(self) -> None:
+        self.anchor()
 
     def append(self, lines: list[str], reset: bool = False) -> None:
-        follow = self.following
         if reset:
             self.lines, self.rows = [], []
             self.search = Search(self.search.term)
@@ -129,8 +133,6 @@ class LogView(ScrollView, can_focus=True):
         self._wrap_from(first)
         self.search.find(self.lines, first)
         self.virtual_size = Size(self.wrap_width, len(self.rows))
-        if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
 
     def _wrap_from(self, first: int) -> None:
@@ -144,14 +146,11 @@ class LogView(ScrollView, can_focus=True):
         width = max(8, self.size.width - 1)  # the scrollbar's column
         if width == self.wrap_width:
             return
-        follow = self.following
         top = self.rows[int(self.scroll_y)].line if self.rows and int(self.scroll_y) < len(self.rows) else 0
         self.wrap_width, self.rows = width, []
         self._wrap_from(0)
         self.virtual_size = Size(width, len(self.rows))
-        if follow:  # after the layout has the new height too
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
-        else:  # the same line stays on top
+        if not self.following:  # the same line stays on top
             self.scroll_to(y=self._first_row(top), animate=False, immediate=True)
         self.refresh()
 

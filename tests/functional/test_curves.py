@@ -233,6 +233,12 @@ class TestLogView:
             assert f"{view.search.current + 1}/11" in screen.query_one(LogPanel).border_subtitle
             await pilot.press("N")
             await wait_for(pilot, lambda: view.search.current == first)
+            await pilot.press("slash")  # escape closes the search box, and only it
+            box = screen.query_one("#log-search")
+            await wait_for(pilot, lambda: box.has_focus)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not box.display and view.has_focus)
+            assert app.screen is screen and view.search.term == "epoch 19"
 
     async def test_a_large_log_is_not_read_again_at_every_change(self, root, monkeypatch):
         run_dir = make_run(root, "20260101-090000-demo", log=LONG_LOG * 50)  # 10,000 lines

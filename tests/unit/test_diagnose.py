@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from fer_core import CLASS_NAMES, NUM_CLASSES
+from fer_core import diagnose as dx
 from fer_core.cli.main import main as cli_main
 from fer_core.config import TrainConfig
 from fer_core.records import EpochRow
 from fer_core.runs import rundir
-from fer_core.train import diagnose as dx
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "checkpoints" / "shipped" / "fer_vgg-cpu-best"

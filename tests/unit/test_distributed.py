@@ -225,7 +225,11 @@ def test_eval_of_best_model_is_the_logged_val_acc(demo_runs):
     logged = {row.epoch: row.val_acc for row in rundir.read_metrics(run_dir)}
     result = cli(env, "eval", "--ckpt", str(run_dir / "best_model.ckpt"), "--data_csv", "demo", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert abs(json.loads(result.stdout)["accuracy"] - logged[best["epoch"]]) <= 1e-6
+    report = json.loads(result.stdout)
+    assert abs(report["accuracy"] - logged[best["epoch"]]) <= 1e-6
+    # the epoch's confusion matrix, summed over the two ranks' shares, is eval's to the face
+    rows = {row.epoch: row for row in rundir.read_metrics(run_dir)}
+    assert rows[best["epoch"]].confusion == report["confusion"]
 
 
 def test_a_foreground_run_keeps_train_log_as_a_detached_one_does(demo_runs):

@@ -1,11 +1,11 @@
-"""`fer-tui diagnose RUN`: what the run's curves say (fer_core.train.diagnose), with remedies."""
+"""`fer-tui diagnose RUN`: what the run's curves say (fer_core.diagnose), with remedies."""
 
 import json
 
+from fer_core.diagnose import diagnose, summary_lines
 from fer_core.errors import FerError
 from fer_core.runs import rundir
 from fer_core.runs.rundir import resolve_run
-from fer_core.train.diagnose import diagnose, summary_lines
 
 
 def add_arguments(parser):
