@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -74,27 +73,6 @@ def series(rows: list[EpochRow], metric: str) -> tuple[list[int], list[float]]:
     """The (epochs, values) of one metric (an EpochRow field), skipping rows that lack it."""
     kept = [(row.epoch, value) for row in rows if (value := getattr(row, metric)) is not None]
     return [epoch for epoch, _ in kept], [value for _, value in kept]
-
-
-def tail_lines(text: str, count: int) -> list[str]:
-    """The last `count` lines of a log, with carriage-return progress lines collapsed."""
-    lines = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
-    return lines[-count:] if count > 0 else []
-
-
-def wrap_tail(lines: list[str], width: int, height: int) -> list[str]:
-    """The newest log lines that fit `height` rows of `width`, wrapped at word boundaries.
-
-    Only whole lines are kept (a tail starting mid-line misleads), except the newest one,
-    whose end is shown if it alone is taller than the panel. Continuations are indented.
-    """
-    width, rows = max(8, width), list[str]()
-    for line in reversed(lines):
-        wrapped = textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False) or [""]
-        if rows and len(rows) + len(wrapped) > height:
-            break
-        rows[:0] = wrapped
-    return rows[-height:] if height > 0 else []
 
 
 def short_path(path: Path) -> str:

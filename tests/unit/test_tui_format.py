@@ -73,20 +73,6 @@ def test_series_skips_missing_values():
     assert fmt.series(rows, "val_acc") == ([], [])
 
 
-def test_tail_lines_collapses_carriage_returns():
-    assert fmt.tail_lines("a\nstep 1\rstep 2\nc\n", 2) == ["step 2", "c"]
-    assert fmt.tail_lines("a\nb", 0) == []
-
-
-def test_wrap_tail_wraps_at_words_and_keeps_whole_lines():
-    lines = ["Epoch 1/10 - Loss: 0.9 Validation Accuracy: 0.5012", "New best accuracy: 0.9738 at epoch 1", "finished"]
-    rows = fmt.wrap_tail(lines, 24, 4)
-    assert rows == ["New best accuracy:", "  0.9738 at epoch 1", "finished"]  # epoch 1 not cut
-    assert fmt.wrap_tail(lines, 80, 10) == lines
-    assert fmt.wrap_tail(["x " * 40], 20, 2) == ["  x x x x x x x x x", "  x x x"]  # its end
-    assert fmt.wrap_tail(lines, 20, 0) == []
-
-
 def test_run_label_drops_the_date_and_keeps_what_tells_runs_apart():
     assert fmt.run_label("20261128-000626-demo", 16) == "000626-demo"
     assert fmt.run_label("20261128-001544-demo", 16) == "001544-demo"
