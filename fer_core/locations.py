@@ -38,6 +38,13 @@ def user_presets_dir() -> Path:
     return _env_path("FER_TUI_USER_PRESETS", config_home / "fer-tui" / "presets")
 
 
+def settings_file() -> Path:
+    """The dashboard's user settings (theme, keymap): $XDG_CONFIG_HOME/fer-tui/settings.toml
+    unless FER_TUI_CONFIG names another file."""
+    config_home = _env_path("XDG_CONFIG_HOME", Path.home() / ".config")
+    return _env_path("FER_TUI_CONFIG", config_home / "fer-tui" / "settings.toml")
+
+
 def checkpoints_root() -> Path:
     """The root the runs live under: ./checkpoints in the current directory unless
     FER_TUI_CHECKPOINTS (or `--root`, which sets it) says otherwise; a relative `save_dir`

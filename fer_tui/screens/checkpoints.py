@@ -72,7 +72,14 @@ class CheckpointsScreen(Screen):
             title="Make the sample folder",
             show=False,
         ),
-        Action("x", "export", "Export", "export to ONNX beside the checkpoint", title="Export to ONNX", show=False),
+        Action(
+            "x",
+            "export",
+            "Export",
+            "export to ONNX beside the checkpoint (a shipped model's: in the current folder)",
+            title="Export to ONNX",
+            show=False,
+        ),
         Action("ctrl+r", "rescan", "Rescan", "read the folder again", title="Rescan checkpoints", show=False),
         Action("escape", "cancel", "Cancel", "cancel the running inference"),
     )
