@@ -37,6 +37,7 @@ class HelpScreen(ModalScreen[None]):
     `keymap` is the user's, so the keys shown are the keys in force."""
 
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
+    DEFAULT_CSS = "HelpScreen .keys { margin-bottom: 1; }"
 
     def __init__(self, section: str | None = None, keymap: Mapping[str, str] | None = None) -> None:
         super().__init__()
