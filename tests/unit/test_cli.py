@@ -286,3 +286,15 @@ def test_a_run_is_found_by_a_unique_start_or_end_of_its_id(tmp_path, capsys):
 
     assert main(["stop", "nosuchrun"]) == 2
     assert "nosuchrun: no such run" in capsys.readouterr().err
+
+
+def test_checkpoints_lists_the_shipped_models_as_the_dashboard_does(capsys, monkeypatch, tmp_path):
+    from fer_core.cli.main import main
+
+    monkeypatch.setenv("FER_TUI_SHIPPED", str(SHIPPED.parent))
+    assert main(["checkpoints", "--quick"]) == 0  # no runs yet: the shipped models still show
+    out = capsys.readouterr().out
+    assert "demo-tiny_cnn" in out and "fer_vgg-cpu-best" in out and "none trained yet" not in out
+    (tmp_path / "elsewhere").mkdir()
+    assert main(["checkpoints", "--quick", str(tmp_path / "elsewhere")]) == 0  # a folder named: only it
+    assert "demo-tiny_cnn" not in capsys.readouterr().out

@@ -35,23 +35,25 @@ def default_samples() -> str:
 
 def run(args) -> int:
     root = Path(args.root).expanduser() if args.root else locations.checkpoints_root()
-    if not args.root and not root.exists():  # nothing trained yet: an empty root, not an error
+    if args.root and not root.exists():
+        raise CheckpointError(f"{root}: no such file or folder")
+    roots = [root] if root.exists() else []
+    if not args.root:  # the default listing is the dashboard's: the shipped models too
+        shipped = locations.shipped_dir()
+        if shipped.is_dir() and not (root.exists() and shipped.resolve().is_relative_to(root.resolve())):
+            roots.append(shipped)
+    if not roots:  # nothing trained yet: an empty root, not an error
         print(f"no checkpoints under {root} (none trained yet)")
         return 0
-    if not root.exists():
-        raise CheckpointError(f"{root}: no such file or folder")
     if args.quick:
-        rows = [_quick_row(info) for info in listing.scan(root)]
+        rows = [_quick_row(info) for folder in roots for info in listing.scan(folder)]
     else:
         os.environ.setdefault("GLOG_v", "3")  # MindSpore's INFO/WARNING chatter off unless asked for
         from fer_core.job.check import check_all
 
-        rows = [
-            _full_row(r, root)
-            for r in check_all(
-                find_checkpoints(root), args.samples or default_samples(), device_target=args.device_target
-            )
-        ]
+        found = {path: folder for folder in roots for path in find_checkpoints(folder)}
+        reports = check_all(list(found), args.samples or default_samples(), device_target=args.device_target)
+        rows = [_full_row(r, found.get(r.path, root)) for r in reports]
     if not rows:
         print(f"no checkpoints under {root}")
         return 0
