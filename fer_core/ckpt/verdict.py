@@ -40,6 +40,8 @@ RULES = {
     "behaviour": f"NaN output is broken; a mean top probability within {UNIFORM_MARGIN} of 1/7, "
     "or one class for every face, a warning; faces that cannot be read leave it unknown",
     "load": "a file MindSpore cannot load, or that kills the checking process, is broken",
+    "untrained": "a checkpoint saved before its first epoch ended (epoch 0) is a warning: its "
+    "predictions are those of barely trained weights",
 }
 
 
@@ -203,6 +205,13 @@ def behaviour(probs, labels, note: str = "") -> tuple[Verdict, dict[str, Any]]:
 def behaviour_unknown(reason: str) -> Verdict:
     """The faces could not be read: nothing is known of the behaviour."""
     return Verdict("unknown", f"behaviour not checked: {reason}")
+
+
+def untrained(epoch: int | None) -> Verdict:
+    """What the sidecar's epoch says of the weights (None: it does not say)."""
+    if epoch == 0:
+        return Verdict("warning", "saved at epoch 0, before any epoch finished: barely trained weights")
+    return OK
 
 
 def load_failed(why: str) -> Verdict:

@@ -52,6 +52,8 @@ CASES = [
     ("behaviour", lambda: verdict.behaviour(ONE_CLASS, None)[0], "warning", "one class (happy)"),
     ("behaviour", lambda: verdict.behaviour(UNIFORM * np.nan, None)[0], "broken", "NaN"),
     ("behaviour", lambda: verdict.behaviour_unknown("faces: no such sample folder"), "unknown", "not checked"),
+    ("untrained", lambda: verdict.untrained(0), "warning", "epoch 0"),
+    ("untrained", lambda: verdict.untrained(3), "ok", ""),
     ("load", lambda: verdict.load_failed("MindSpore's loader crashed on it (SIGSEGV)"), "broken", "SIGSEGV"),
 ]
 

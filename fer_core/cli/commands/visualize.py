@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
-from fer_core.data.imagefile import read_image
+from fer_core.data.imagefile import image_kind, read_image
 from fer_core.errors import DataError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
@@ -51,6 +51,11 @@ def run(args) -> int:
         return 0
     if args.mode == "video":
         source = Path(args.input)
+        kind = image_kind(source)
+        if kind:
+            raise DataError(
+                f"{source}: is an image ({kind}); --mode video annotates a video (for an image: --mode image)"
+            )
         capture = visualize.open_video(source)
         output = args.output or visualize.default_output(source, ".mp4")
         max_frames = args.max_frames
