@@ -44,9 +44,9 @@ def samples_command(ckpt: Path, output: Path, csv: str = "demo", count: int = 3)
     )
 
 
-def export_command(ckpt: Path) -> list[str]:
-    """ONNX beside the checkpoint (never over an existing file)."""
-    return job_command("export", "--ckpt", str(ckpt))
+def export_command(ckpt: Path, replace: bool = False) -> list[str]:
+    """ONNX beside the checkpoint; over an existing file only with `replace` (the user said so)."""
+    return job_command("export", "--ckpt", str(ckpt), *(["--force"] if replace else []))
 
 
 def data_command(path: str) -> list[str]:

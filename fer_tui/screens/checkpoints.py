@@ -23,7 +23,7 @@ from fer_core.ckpt import listing
 from fer_core.ckpt.listing import CheckpointInfo
 from fer_core.job.events import Error, Progress, Result
 from fer_tui.actions import Action, bindings
-from fer_tui.format import percent, short_path, verdict_text
+from fer_tui.format import VERDICT_STYLES, percent, short_path, verdict_text
 from fer_tui.infer_job import Job, count_faces, job_summary
 from fer_tui.jobs import (
     JobProcess,
@@ -414,7 +414,8 @@ class CheckpointsScreen(Screen):
             severity={"broken": "error", "warning": "warning"}.get(level, "information"),
             timeout=12,
         )
-        self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))
+        # the result stays under the panel once the toast has gone
+        self.set_summary(Text(f"deep check of {info.file}: {verdict}", style=VERDICT_STYLES.get(level, "")))
 
     @work(group="engine", exclusive=True)
     async def action_make_samples(self) -> None:
@@ -444,9 +445,21 @@ class CheckpointsScreen(Screen):
         if info is None:
             self.notify("no checkpoint under the cursor", severity="warning")
             return
-        last, _ = await self.run_engine(f"exporting {info.file} to ONNX", "(MindSpore)", export_command(info.path))
+        from fer_core.infer.export import default_output
+        from fer_tui.screens.confirm import ConfirmScreen
+
+        target = default_output(info.path, ".onnx")
+        replace = target.exists()
+        if replace and not await self.app.push_screen_wait(
+            ConfirmScreen(f"{short_path(target)} exists.\nReplace it with a new export of {info.file}?", yes="Replace")
+        ):
+            return
+        last, _ = await self.run_engine(
+            f"exporting {info.file} to ONNX", "(MindSpore)", export_command(info.path, replace)
+        )
         if isinstance(last, Result):
             self.notify(last.text, title="Exported", timeout=8)
+            self.set_summary(Text(f"exported {info.file}: {short_path(target)}"))  # stays after the toast
         else:
             self.notify(last.message, title=f"Cannot export {info.file}", severity="error", timeout=10)
-        self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))
+            self.set_summary(Text(f"export of {info.file} failed: {last.message}", style="red"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import DataError
+from fer_core.infer.export import default_output
 
 
 def add_arguments(parser):
@@ -57,16 +58,6 @@ def make(args) -> tuple[Path, str]:
         f"{written} ({args.file_format}, input {args.batch}x1x48x48 float32 normalised as "
         f"(x/255 - 0.5)/0.5, output {args.batch}x7 probabilities); sidecar {written.name}.json"
     )
-
-
-def default_output(ckpt: Path, suffix: str) -> Path:
-    """Beside the checkpoint, except for a shipped one: package data (site-packages in a wheel
-    install) is never written, so its export goes to the current folder, named after it."""
-    from fer_core import locations
-
-    if ckpt.resolve().is_relative_to(locations.shipped_data("shipped")):
-        return Path(f"{ckpt.parent.name}-{ckpt.stem}{suffix}")
-    return ckpt.with_suffix(suffix)
 
 
 def run(args) -> int:
