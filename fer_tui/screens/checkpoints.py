@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from fer_core import locations
 from fer_core.ckpt import listing
 from fer_core.ckpt.listing import CheckpointInfo
+from fer_core.data.samples import last_real_data, synthetic_faces
 from fer_core.job.events import Error, Progress, Result
 from fer_tui.actions import Action, bindings
 from fer_tui.format import VERDICT_STYLES, percent, short_path, verdict_text
@@ -68,7 +69,7 @@ class CheckpointsScreen(Screen):
             "m",
             "make_samples",
             "Make samples",
-            "make the sample folder (demo set, this checkpoint)",
+            "make the sample folder: real faces from the data your runs used, else the demo set",
             title="Make the sample folder",
             show=False,
         ),
@@ -94,6 +95,7 @@ class CheckpointsScreen(Screen):
         self.job: Job | None = None
         self.busy = ""  # what a background subprocess (deep check, samples) is doing
         self.stamps: frozenset | None = None  # the checkpoint files as of the last scan
+        self.real_data: str | None = None  # the FER2013 data of the newest run that used some
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -141,6 +143,8 @@ class CheckpointsScreen(Screen):
             return
         stamps = checkpoint_stamps(root)  # before the scan: a write during it shows next time
         infos = listing.scan(root)
+        # swapped whole (a str or None), so the UI thread may read it any time
+        self.real_data = last_real_data(root) if root.is_dir() else None
         shipped = locations.shipped_dir()
         if shipped.is_dir() and not shipped.resolve().is_relative_to(root.resolve()):
             infos += listing.scan(shipped)  # the shipped models are always there to compare with
@@ -162,6 +166,9 @@ class CheckpointsScreen(Screen):
 
     def idle_hint(self) -> Text:
         where = short_path(self.samples)
+        if self.faces and self.real_data and synthetic_faces(self.samples):
+            name = Path(self.real_data).name
+            return Text(f"i tests on {self.faces} synthetic faces · m makes real ones from {name}", style="yellow")
         if self.faces:
             # the keys first: a long folder path is what gets cut at 80 columns
             return Text(f"i tests, space marks two, c compares · {self.faces} faces in {where}")
@@ -419,6 +426,9 @@ class CheckpointsScreen(Screen):
 
     @work(group="engine", exclusive=True)
     async def action_make_samples(self) -> None:
+        if self.real_data and (not self.faces or synthetic_faces(self.samples)):
+            await self.make_real_samples(self.real_data)
+            return
         info = self.query_one(CkptTable).current_info()
         if info is None:
             self.notify("select the checkpoint that should pick the faces", severity="warning")
@@ -437,6 +447,25 @@ class CheckpointsScreen(Screen):
             return
         self.notify(f"{self.faces} faces in {short_path(self.samples)}", title="Sample folder made")
         self.start_job([info])
+
+    async def make_real_samples(self, data: str) -> None:
+        """Faces by their true class from the user's own data (fair to any model), into the
+        user's sample folder, which the dashboard prefers from then on."""
+        output = locations.user_samples_dir()
+        last, _ = await self.run_engine(
+            f"making a sample folder from {Path(data).name}",
+            "",
+            samples_command(None, output, csv=data),
+            shown=samples_hint(None, output, data),
+        )
+        faces = await asyncio.to_thread(count_faces, output)
+        if isinstance(last, Error) or not faces:
+            why = last.message if isinstance(last, Error) else f"{last.text} (but no faces in it)"
+            self.notify(why, title="Could not make the sample folder", severity="error", timeout=10)
+            return
+        self.samples, self.faces = output, faces
+        self.notify(f"{faces} real faces in {short_path(output)}", title="Sample folder made")
+        self.set_summary(self.idle_hint())
 
     @work(group="engine", exclusive=True)
     async def action_export(self) -> None:

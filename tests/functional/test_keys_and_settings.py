@@ -106,3 +106,37 @@ async def test_an_unreadable_settings_file_is_one_warning_and_left_alone(root):
         app.theme = "gruvbox"
         await pilot.pause()
     assert settings_path().read_text() == "theme = [unclosed\n"
+
+
+async def test_m_makes_a_real_sample_folder_from_the_data_a_run_used(root, tmp_path, monkeypatch):
+    """Synthetic sample faces and a run that trained on a CSV: one key makes a real folder,
+    which the dashboard then uses (and prefers from then on)."""
+    import json
+
+    from fer_core import locations
+    from fer_core.data.samples import synthetic_faces
+    from tests.helpers import small_csv
+
+    from .conftest import write_faces
+
+    synthetic = Path(os.environ["FER_TUI_SAMPLES"])
+    write_faces(synthetic)
+    (synthetic / "samples.json").write_text(json.dumps({"data": "demo"}))
+    csv = small_csv(tmp_path / "fer2013.csv", val_per_class=3)
+    make_run(root, "20260101-000000-cpu-fast", config={"data_csv": str(csv)})
+    made = tmp_path / "user-samples"
+    monkeypatch.setenv("FER_TUI_USER_SAMPLES", str(made))
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("k")
+        screen = await wait_for_screen(pilot, CheckpointsScreen)
+        await wait_for(pilot, lambda: "m makes real ones from fer2013.csv" in screen_text(app))
+        await pilot.press("m")
+        await wait_for(pilot, lambda: screen.samples == made and screen.faces, timeout=60)
+    assert not synthetic_faces(made) and json.loads((made / "samples.json").read_text())["data"] == str(csv)
+    assert sorted(p.name for p in made.iterdir() if p.is_dir()) == sorted(
+        p.name for p in synthetic.iterdir() if p.is_dir()
+    )
+    monkeypatch.delenv("FER_TUI_SAMPLES")
+    assert locations.samples_dir() == made  # preferred once it exists
