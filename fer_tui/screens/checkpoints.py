@@ -24,7 +24,7 @@ from fer_core.ckpt.listing import CheckpointInfo
 from fer_core.data.samples import last_real_data, synthetic_faces
 from fer_core.job.events import Error, Progress, Result
 from fer_tui.actions import Action, bindings
-from fer_tui.format import VERDICT_STYLES, percent, short_path, verdict_text
+from fer_tui.format import VERDICT_STYLES, percent, place_name, short_path, verdict_text
 from fer_tui.infer_job import Job, count_faces, job_summary
 from fer_tui.jobs import (
     JobProcess,
@@ -165,7 +165,7 @@ class CheckpointsScreen(Screen):
             self.set_summary(self.idle_hint())
 
     def idle_hint(self) -> Text:
-        where = short_path(self.samples)
+        where = place_name(self.samples)
         if self.faces and self.real_data and synthetic_faces(self.samples):
             name = Path(self.real_data).name
             return Text(f"i tests on {self.faces} synthetic faces · m makes real ones from {name}", style="yellow")
@@ -310,7 +310,7 @@ class CheckpointsScreen(Screen):
         self.add_class("-inferring")
         panel = self.query_one("#infer-panel")
         names = [f"{slot} {i.file} ({i.run or i.path.parent.name})".strip() for slot, i in zip(job.slots, job.infos)]
-        panel.border_title = " · ".join(names) + f" on {short_path(job.folder)}"
+        panel.border_title = " · ".join(names) + f" on {place_name(job.folder)}"
         self.query_one(InferenceTable).start(job.slots)
         self.query_one(FacePanel).show(None)
         self.query_one(ProgressBar).update(total=None, progress=0)
