@@ -148,3 +148,21 @@ async def test_compare_of_three_runs_with_long_data_paths_shows_every_column(roo
         assert " B " in header and " C" in header
         data_row = next(row for row in rows if "data_csv" in row)
         assert data_row.count("csv.gz") == 3  # each run's file name, its folders cut from the left
+
+
+async def test_a_taller_terminal_gives_the_results_more_rows(root, fixed_samples, fake_worker):
+    from fer_tui.widgets.inference_table import InferenceTable
+
+    from .test_checkpoints_screen import wait_until_done
+
+    best = fixed_ckpts(root)
+    heights = {}
+    for size in (SIZE, (120, 40)):
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=size) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            await select(pilot, screen, best)
+            await pilot.press("i")
+            await wait_until_done(pilot, screen, timeout=10)
+            heights[size] = screen.query_one(InferenceTable).size.height
+    assert heights[SIZE] == 9 and heights[(120, 40)] > 12  # 80x24 as before; 120x40 uses its rows
