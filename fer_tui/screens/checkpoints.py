@@ -268,7 +268,10 @@ class CheckpointsScreen(Screen):
         if action == "cancel":
             return True if (self.running or self.busy) else False
         if action in ("infer", "compare"):
-            return not self.running  # escape first; its key takes their place in the footer
+            # escape first; its key takes their place in the footer (which must fit 80 columns)
+            return not (self.running or self.busy)
+        if action in ("deep_check", "export", "make_samples"):
+            return not self.busy  # one engine job at a time: a second key would cancel the first
         return True
 
     def action_infer(self) -> None:

@@ -166,3 +166,19 @@ async def test_a_taller_terminal_gives_the_results_more_rows(root, fixed_samples
             await wait_until_done(pilot, screen, timeout=10)
             heights[size] = screen.query_one(InferenceTable).size.height
     assert heights[SIZE] == 9 and heights[(120, 40)] > 12  # 80x24 as before; 120x40 uses its rows
+
+
+async def test_the_footer_fits_while_a_deep_check_runs(root):
+    best = fixed_ckpts(root)
+    app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkpoints(app, pilot)
+        await select(pilot, screen, best)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen.busy)
+        await wait_for(pilot, lambda: "esc Cancel" in screen_text(app).splitlines()[-1])
+        footer = screen_text(app).splitlines()[-1]
+        assert "t Train r Runs" in footer and "d Check" not in footer and "i Infer" not in footer
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.busy)
+        await wait_for(pilot, lambda: "d Check" in screen_text(app).splitlines()[-1])
