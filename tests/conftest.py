@@ -16,6 +16,7 @@ def isolated_locations(tmp_path, monkeypatch):
     monkeypatch.setenv("FER_TUI_SAMPLES", str(tmp_path / "samples"))
     monkeypatch.setenv("FER_TUI_SHIPPED", str(tmp_path / "shipped"))
     monkeypatch.setenv("FER_TUI_CONFIG", str(tmp_path / "settings.toml"))
+    monkeypatch.setenv("FER_TUI_USER_SAMPLES", str(tmp_path / "user-samples"))
     return tmp_path
 
 
