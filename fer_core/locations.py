@@ -38,6 +38,13 @@ def user_presets_dir() -> Path:
     return _env_path("FER_TUI_USER_PRESETS", config_home / "fer-tui" / "presets")
 
 
+def settings_file() -> Path:
+    """The dashboard's user settings (theme, keymap): $XDG_CONFIG_HOME/fer-tui/settings.toml
+    unless FER_TUI_CONFIG names another file."""
+    config_home = _env_path("XDG_CONFIG_HOME", Path.home() / ".config")
+    return _env_path("FER_TUI_CONFIG", config_home / "fer-tui" / "settings.toml")
+
+
 def checkpoints_root() -> Path:
     """The root the runs live under: ./checkpoints in the current directory unless
     FER_TUI_CHECKPOINTS (or `--root`, which sets it) says otherwise; a relative `save_dir`
@@ -56,9 +63,21 @@ def cache_dir() -> Path:
     return _env_path("FER_TUI_CACHE", cache_home / "fer-tui")
 
 
+def user_samples_dir() -> Path:
+    """A sample folder of real faces the dashboard makes from the user's FER2013 CSV."""
+    data_home = _env_path("XDG_DATA_HOME", Path.home() / ".local" / "share")
+    return _env_path("FER_TUI_USER_SAMPLES", data_home / "fer-tui" / "samples")
+
+
 def samples_dir() -> Path:
-    """The default sample folder for one-key test inference (the shipped one)."""
-    return _env_path("FER_TUI_SAMPLES", shipped_data("samples"))
+    """The default sample folder for one-key test inference: FER_TUI_SAMPLES if set, else the
+    real one made from the user's data once it exists, else the shipped (synthetic) one."""
+    if os.environ.get("FER_TUI_SAMPLES"):
+        return _env_path("FER_TUI_SAMPLES", shipped_data("samples"))
+    made = user_samples_dir()
+    if made.is_dir() and any(child.is_dir() for child in made.iterdir()):
+        return made
+    return shipped_data("samples")
 
 
 def state_dir() -> Path:

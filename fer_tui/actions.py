@@ -85,10 +85,10 @@ def help_rows(owner: type[DOMNode], keymap: Mapping[str, str] | None = None) -> 
     return list(getattr(owner, "HELP_KEYS", [])) + [(" / ".join(keys), text) for keys, text in rows.values()]
 
 
-def palette_commands(screen: object) -> Iterator[tuple[str, str, Callable]]:
-    """(title, help, callable) for each of the screen's actions that has a palette title and that
+def palette_commands(screen: object) -> Iterator[tuple[Action, Callable]]:
+    """(action, callable) for each of the screen's actions that has a palette title and that
     the screen's `check_action` allows now (a finished run has no Stop)."""
-    check = getattr(screen, "check_action", None)
+    check = None if isinstance(screen, type) else getattr(screen, "check_action", None)
     for action in getattr(screen, "ACTIONS", ()):
         if action.title and not (check and check(action.action, ()) is False):
-            yield action.title, action.help, getattr(screen, f"action_{action.action}")
+            yield action, getattr(screen, f"action_{action.action}")

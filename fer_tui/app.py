@@ -8,9 +8,11 @@ it (or losing the SSH session) never stops training. Never imports mindspore.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -21,13 +23,27 @@ from textual.screen import ModalScreen, Screen
 from fer_core import locations
 from fer_core.runs import registry, rundir
 from fer_core.text import shown
-from fer_tui.actions import Action, bindings, palette_commands
+from fer_tui import settings as user_settings
+from fer_tui.actions import Action, bindings, palette_commands, spell
+from fer_tui.keys import SECTIONS
 from fer_tui.notify import EndWatch, desktop_enabled, desktop_sequence
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 
 NOTIFY_SECONDS = {"information": 3.0, "warning": 6.0, "error": 10.0}
 ENDS_SECONDS = 1.0  # how often the runs seen live are checked for their end
+
+# the screens a palette command can switch to before it acts (mode -> class, imported on use)
+OTHER_SCREENS = {
+    "train": "fer_tui.screens.train:TrainScreen",
+    "runs": "fer_tui.screens.runs:RunsScreen",
+    "checkpoints": "fer_tui.screens.checkpoints:CheckpointsScreen",
+}
+
+
+def _screen_class(target: str) -> type:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def checkpoints_screen() -> Screen:
@@ -71,8 +87,11 @@ class FerApp(App[None]):
         self.all_runs = False  # the Runs screen lists this user's runs from every folder (a)
         self.ends = EndWatch()
         self.desktop = desktop or (self._terminal_notification if desktop_enabled() else None)
+        self.settings, self.settings_problem = user_settings.load()
+        self.settings_warnings: list[str] = []
 
     def on_mount(self) -> None:
+        self.apply_settings()
         live = [run for run in rundir.find_runs(self.root) if run.live] if self.reattach else []
         where = ""
         if self.reattach and not live:  # none here: the newest live run of this user, anywhere
@@ -104,6 +123,41 @@ class FerApp(App[None]):
         # as App.bell writes its BEL: through the driver, between frames
         if not self.is_headless and self._driver is not None:
             self._driver.write(sequence)
+
+    # ------------------------------------------------------------------ user settings
+
+    def apply_settings(self) -> None:
+        """The theme and keymap of settings.toml; a theme chosen later is written back to it."""
+        if self.settings_problem:
+            self.settings_warning(self.settings_problem)
+        theme = self.settings.theme
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        elif theme:
+            self.settings_warning(f"unknown theme '{theme}' in {user_settings.locations.settings_file()}")
+        if self.settings.keymap:
+            from fer_tui.keys import sections  # only with a keymap: it imports every screen
+
+            known = {a.binding_id for _, owner in sections() for a in owner.ACTIONS}
+            unknown = user_settings.unknown_ids(self.settings.keymap, known)
+            if unknown:
+                self.settings_warning(f"unknown key ids in settings.toml: {', '.join(unknown)}")
+            self.set_keymap(self.settings.keymap)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def settings_warning(self, text: str) -> None:
+        self.settings_warnings.append(text)  # kept: a toast goes after a few seconds
+        self.notify(text, title="Settings", severity="warning")
+
+    def _remember_theme(self, theme) -> None:
+        problem = user_settings.save_theme(theme.name)
+        if problem:
+            self.settings_warning(f"theme not saved: {problem}")
+
+    def keys_of(self, action: Action) -> str:
+        """The key(s) in force for an action: the user's keymap, else the declared key."""
+        keys = self.settings.keymap.get(action.binding_id, action.key)
+        return " ".join(spell(k.strip()) for k in keys.split(","))
 
     # ------------------------------------------------------------------ navigation
 
@@ -165,7 +219,9 @@ class FerApp(App[None]):
         from fer_tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            shown = type(self.screen).__name__
+            section = next((title for title, target in SECTIONS if target.endswith(f":{shown}")), None)
+            self.push_screen(HelpScreen(section=section, keymap=self.settings.keymap))
 
     async def action_quit(self) -> None:
         live = [run for run in rundir.find_runs(self.root) if run.live]
@@ -183,8 +239,27 @@ class FerApp(App[None]):
         yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         # the app's actions, then the current screen's: the palette does what the keys do
         for owner in (self, screen):
-            for title, help_text, call in palette_commands(owner):
-                yield SystemCommand(title, help_text, call)
+            for action, call in palette_commands(owner):
+                yield SystemCommand(action.title or "", f"{self.keys_of(action)} · {action.help}", call)
+        # then what the other screens do (found by name: "stop" from Checkpoints), which switch first
+        for mode, target in OTHER_SCREENS.items():
+            if mode == self.current_mode and len(self.screen_stack) == 1:
+                continue
+            owner = _screen_class(target)
+            for action in owner.ACTIONS:
+                if action.title:
+                    yield SystemCommand(
+                        f"{action.title} ({mode.capitalize()})",
+                        f"{mode[0]} then {self.keys_of(action)} · {action.help}",
+                        partial(self.run_elsewhere, mode, action.action),
+                    )
+
+    async def run_elsewhere(self, mode: str, action: str) -> None:
+        """A palette command of another screen: show that screen, then do it there."""
+        await self.switch_mode(mode)
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.screen.run_action(action)
 
 
 def run_app(argv: list[str] | None = None) -> None:

@@ -86,6 +86,19 @@ def short_path(path: Path) -> str:
     return shown(path)
 
 
+def place_name(path: Path, limit: int = 32) -> str:
+    """A folder named for a status line of 80 columns: the shipped ones by what they are, a long
+    path by its end (`…/fer-tui/samples`), never cut in the middle by the line's edge."""
+    from fer_core import locations
+
+    path = Path(path)
+    for name, what in (("samples", "the shipped sample faces"), ("shipped", "the shipped models")):
+        if path.resolve() == locations.shipped_data(name):
+            return what
+    text = short_path(path)
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
 # one colour per level of fer_core.ckpt.verdict.LEVELS (a test holds them together)
 VERDICT_STYLES = {"ok": "bold green", "unknown": "dim", "warning": "bold yellow", "broken": "bold red"}
 

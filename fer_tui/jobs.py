@@ -35,25 +35,25 @@ def check_command(ckpt: Path, samples: Path | None) -> list[str]:
     return job_command("check", "--samples", str(samples) if samples else "demo", "--", str(ckpt))
 
 
-def samples_command(ckpt: Path, output: Path, csv: str = "demo", count: int = 3) -> list[str]:
-    return job_command(
-        "samples", "--csv", csv, "--ckpt", str(ckpt), "--num_samples", str(count), "--output", str(output)
-    )
+def samples_command(ckpt: Path | None, output: Path, csv: str = "demo", count: int = 3) -> list[str]:
+    """Without `ckpt` the faces are taken by their true class (a fair folder for any model)."""
+    ckpt_args = ["--ckpt", str(ckpt)] if ckpt else []
+    return job_command("samples", "--csv", csv, *ckpt_args, "--num_samples", str(count), "--output", str(output))
 
 
-def export_command(ckpt: Path) -> list[str]:
-    """ONNX beside the checkpoint (never over an existing file)."""
-    return job_command("export", "--ckpt", str(ckpt))
+def export_command(ckpt: Path, replace: bool = False) -> list[str]:
+    """ONNX beside the checkpoint; over an existing file only with `replace` (the user said so)."""
+    return job_command("export", "--ckpt", str(ckpt), *(["--force"] if replace else []))
 
 
 def data_command(path: str) -> list[str]:
     return job_command("data", path)
 
 
-def samples_hint(ckpt: Path | None, output: Path) -> str:
+def samples_hint(ckpt: Path | None, output: Path, csv: str = "demo") -> str:
     """The command line a user would type to make the sample folder."""
     ckpt_arg = f" --ckpt {shlex.quote(str(ckpt))}" if ckpt else ""
-    return f"fer-tui samples --csv demo{ckpt_arg} --output {shlex.quote(str(output))}"
+    return f"fer-tui samples --csv {shlex.quote(csv)}{ckpt_arg} --output {shlex.quote(str(output))}"
 
 
 class JobProcess:

@@ -19,6 +19,8 @@ def isolated_locations(tmp_path, monkeypatch):
     monkeypatch.setenv("FER_TUI_SHIPPED", str(tmp_path / "shipped"))
     monkeypatch.setenv("FER_TUI_STATE", str(tmp_path / "state"))  # the registry of runs
     monkeypatch.setenv("FER_TUI_NOTIFY", "0")  # no desktop notifications from tests
+    monkeypatch.setenv("FER_TUI_CONFIG", str(tmp_path / "settings.toml"))
+    monkeypatch.setenv("FER_TUI_USER_SAMPLES", str(tmp_path / "user-samples"))
     return tmp_path
 
 

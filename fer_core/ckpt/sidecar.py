@@ -41,7 +41,12 @@ class Sidecar(BaseModel):
     step: int | None = Field(None, ge=0, description="Training steps completed when it was saved")
     val_acc: float | None = Field(None, ge=0, le=1, description="Validation accuracy at that epoch")
     config_hash: str | None = Field(None, description="TrainConfig.digest() of the run's config")
-    config: dict[str, Any] | None = Field(None, description="The run's config, as config.toml holds it")
+    config: dict[str, Any] | None = Field(
+        None, description="The run's config, its data_csv as a file name (no machine's folders: it ships)"
+    )
+    data_sha256: str | None = Field(
+        None, description="SHA-256 of the data file the run trained on (None: demo, a folder)"
+    )
     preprocessing: dict[str, Any] | None = Field(None, description="How a face becomes the network's input")
     class_names: list[str] | None = Field(None, description="Output classes, in order")
     mindspore_version: str | None = Field(None, description="MindSpore that wrote the checkpoint")
@@ -66,6 +71,21 @@ class Sidecar(BaseModel):
     def data_csv(self) -> str | None:
         """The data the checkpoint's run trained on (config `data_csv`: a path, or "demo")."""
         return (self.config or {}).get("data_csv")
+
+
+def portable_data(data_csv: str) -> tuple[str, str | None]:
+    """What a sidecar records of the data: its file name and the SHA-256 of its bytes, not the
+    absolute path of the machine it was trained on ("demo" and folders keep their name only)."""
+    import hashlib
+
+    path = Path(data_csv).expanduser()
+    if data_csv == "demo" or not path.is_file():
+        return (data_csv if data_csv == "demo" else path.name), None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return path.name, digest.hexdigest()
 
 
 def sidecar_path(ckpt: Path | str) -> Path:

@@ -41,8 +41,11 @@ RULES = {
     "broken (a load by its word fails); one expecting another size than those exact tensors make, a "
     "warning: the sidecar disagrees with the weights",
     "behaviour": f"NaN output is broken; a mean top probability within {UNIFORM_MARGIN} of 1/7, "
-    "or one class for every face, a warning; faces that cannot be read leave it unknown",
+    "one class for every face, or an accuracy below chance (1/7) on labelled faces, a warning; "
+    "faces that cannot be read leave it unknown",
     "load": "a file MindSpore cannot load, or that kills the checking process, is broken",
+    "untrained": "a checkpoint saved before its first epoch ended (epoch 0) is a warning: its "
+    "predictions are those of barely trained weights",
 }
 
 
@@ -227,12 +230,22 @@ def behaviour(probs, labels, note: str = "") -> tuple[Verdict, dict[str, Any]]:
         return Verdict(
             "warning", f"one class ({CLASS_NAMES[int(predicted[0])]}) for every face ({faces} faces{acc_text})"
         ), facts
+    if accuracy is not None and faces >= NUM_CLASSES and accuracy < 1 / NUM_CLASSES:
+        # "ok" beside 9.5 % would read as a good model: below chance it guesses worse than a die
+        return Verdict("warning", f"below chance (1/7 = 14.3 %) on {faces} faces{acc_text}"), facts
     return Verdict("ok", f"{faces} faces: mean top probability {top.mean():.3f}{acc_text}"), facts
 
 
 def behaviour_unknown(reason: str) -> Verdict:
     """The faces could not be read: nothing is known of the behaviour."""
     return Verdict("unknown", f"behaviour not checked: {reason}")
+
+
+def untrained(epoch: int | None) -> Verdict:
+    """What the sidecar's epoch says of the weights (None: it does not say)."""
+    if epoch == 0:
+        return Verdict("warning", "saved at epoch 0, before any epoch finished: barely trained weights")
+    return OK
 
 
 def load_failed(why: str) -> Verdict:

@@ -22,7 +22,7 @@ import numpy as np
 
 from fer_core import CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, fileio, locations
 from fer_core.config import DEMO_DATA, SPLITS
-from fer_core.data.imagefile import read_image
+from fer_core.data.imagefile import image_kind, read_image
 from fer_core.errors import DataError
 from fer_core.text import shown
 
@@ -81,6 +81,9 @@ def load_dataset(spec: str | Path, use_cache: bool = True) -> Dataset:
         raise DataError(f"{path}: no such file or folder")
     if path.is_dir():
         return load_folder(path)
+    kind = image_kind(path)
+    if kind:  # `--data_csv overview.png`: say so, not "missing column 'emotion' (header: �png)"
+        raise DataError(f"{path}: is an image ({kind}), not a CSV; give a FER2013 CSV, an image folder or 'demo'")
     return load_csv(path, use_cache=use_cache)
 
 

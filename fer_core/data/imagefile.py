@@ -69,6 +69,28 @@ def check_image_size(path: Path | str) -> None:
         )
 
 
+IMAGE_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF8": "GIF",
+    b"BM": "BMP",
+    b"II*\0": "TIFF",
+    b"MM\0*": "TIFF",
+}
+
+
+def image_kind(path: Path | str) -> str | None:
+    """ "PNG", "JPEG", … when the file starts as an image does (whatever its name), else None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return None
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in IMAGE_MAGIC.items() if head.startswith(magic)), None)
+
+
 def image_size(path: Path | str) -> tuple[int, int] | None:
     """(width, height) from the header, or None if the format is not one read here."""
     try:

@@ -55,6 +55,15 @@ class ExportSidecar(BaseModel):
     class_names: list[str] = Field(list(CLASS_NAMES), description="Output classes, in order")
 
 
+def default_output(ckpt: Path, suffix: str) -> Path:
+    """Where an export goes without --output: beside the checkpoint, except for a shipped one:
+    package data (site-packages in a wheel install) is never written, so its export goes to the
+    current folder, named after it."""
+    if ckpt.resolve().is_relative_to(locations.shipped_data("shipped")):
+        return Path(f"{ckpt.parent.name}-{ckpt.stem}{suffix}")
+    return ckpt.with_suffix(suffix)
+
+
 def export(ckpt: Path | str, output: Path | str, file_format: str, arch: str, batch: int = 1) -> Path:
     """Write `output` (atomically) and its sidecar; MindSpore builds the graph. `arch` as
     `ckpt.arch.check_checkpoint` returned it."""

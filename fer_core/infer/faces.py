@@ -62,11 +62,13 @@ def find_faces(gray: np.ndarray, all_faces: bool = False) -> tuple[list[Face], s
     h, w = gray.shape[:2]
     if is_crop(gray):
         return [Face(to_face(gray, (0, 0, w, h)), (0, 0, w, h))], f"{w}x{h} face crop"
-    boxes = detect_faces(gray)
+    boxes = detect_faces(gray)  # one finder, one setting: infer and visualize see the same faces
     if boxes:
-        boxes = boxes if all_faces else boxes[:1]
         found = f"{len(boxes)} face{'s' if len(boxes) > 1 else ''} found by the Haar cascade"
-        return [Face(to_face(gray, b), b) for b in boxes], found
+        if len(boxes) > 1 and not all_faces:  # say how many there are, not how many are classified
+            found += "; the largest is classified (visualize annotates every one)"
+        chosen = boxes if all_faces else boxes[:1]
+        return [Face(to_face(gray, b), b) for b in chosen], found
     side = min(h, w)
     box = ((w - side) // 2, (h - side) // 2, side, side)
     return [Face(to_face(gray, box), box)], f"no face found by the Haar cascade in {w}x{h}; using the centre square"

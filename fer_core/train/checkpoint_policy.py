@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_core.ckpt.io import save_train_state, save_weights
-from fer_core.ckpt.sidecar import Sidecar
+from fer_core.ckpt.sidecar import Sidecar, portable_data
 from fer_core.config import TrainConfig
 from fer_core.runs import rundir
 
@@ -23,7 +23,14 @@ from fer_core.runs import rundir
 class CheckpointPolicy:
     def __init__(self, run_dir: Path, config: TrainConfig, run_id: str | None):
         self.run_dir, self.config = Path(run_dir), config
-        self.stamp = Sidecar(arch=config.arch, config_hash=config.digest(), config=config.model_dump(), run_id=run_id)
+        data_name, data_sha256 = portable_data(config.data_csv)  # once a run: the file is hashed here
+        self.stamp = Sidecar(
+            arch=config.arch,
+            config_hash=config.digest(),
+            config={**config.model_dump(), "data_csv": data_name},
+            data_sha256=data_sha256,
+            run_id=run_id,
+        )
 
     def sidecar(self, epoch: int, val_acc: float | None = None, step: int | None = None) -> Sidecar:
         """What every checkpoint of this run says, and where training stood."""

@@ -21,10 +21,11 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from fer_core import locations
 from fer_core.ckpt import listing
 from fer_core.ckpt.listing import CheckpointInfo
+from fer_core.data.samples import last_real_data, synthetic_faces
 from fer_core.job.events import Error, Progress, Result
 from fer_core.text import shown as printable
 from fer_tui.actions import Action, bindings
-from fer_tui.format import percent, short_path, verdict_text
+from fer_tui.format import VERDICT_STYLES, percent, place_name, short_path, verdict_text
 from fer_tui.infer_job import Job, count_faces, job_summary
 from fer_tui.jobs import (
     JobProcess,
@@ -70,11 +71,18 @@ class CheckpointsScreen(Screen):
             "m",
             "make_samples",
             "Make samples",
-            "make the sample folder (demo set, this checkpoint)",
+            "make the sample folder: real faces from the data your runs used, else the demo set",
             title="Make the sample folder",
             show=False,
         ),
-        Action("x", "export", "Export", "export to ONNX beside the checkpoint", title="Export to ONNX", show=False),
+        Action(
+            "x",
+            "export",
+            "Export",
+            "export to ONNX beside the checkpoint (a shipped model's: in the current folder)",
+            title="Export to ONNX",
+            show=False,
+        ),
         Action("ctrl+r", "rescan", "Rescan", "read the folder again", title="Rescan checkpoints", show=False),
         Action(
             "y",
@@ -97,6 +105,7 @@ class CheckpointsScreen(Screen):
         self.job: Job | None = None
         self.busy = ""  # what a background subprocess (deep check, samples) is doing
         self.stamps: frozenset | None = None  # the checkpoint files as of the last scan
+        self.real_data: str | None = None  # the FER2013 data of the newest run that used some
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -144,6 +153,8 @@ class CheckpointsScreen(Screen):
             return
         stamps = checkpoint_stamps(root)  # before the scan: a write during it shows next time
         infos = listing.scan(root)
+        # swapped whole (a str or None), so the UI thread may read it any time
+        self.real_data = last_real_data(root) if root.is_dir() else None
         shipped = locations.shipped_dir()
         if shipped.is_dir() and not shipped.resolve().is_relative_to(root.resolve()):
             infos += listing.scan(shipped)  # the shipped models are always there to compare with
@@ -164,7 +175,10 @@ class CheckpointsScreen(Screen):
             self.set_summary(self.idle_hint())
 
     def idle_hint(self) -> Text:
-        where = short_path(self.samples)
+        where = place_name(self.samples)
+        if self.faces and self.real_data and synthetic_faces(self.samples):
+            name = Path(self.real_data).name
+            return Text(f"i tests on {self.faces} synthetic faces · m makes real ones from {name}", style="yellow")
         if self.faces:
             # the keys first: a long folder path is what gets cut at 80 columns
             return Text(f"i tests, space marks two, c compares · {self.faces} faces in {where}")
@@ -270,7 +284,10 @@ class CheckpointsScreen(Screen):
         if action == "cancel":
             return True if (self.running or self.busy) else False
         if action in ("infer", "compare"):
-            return not self.running  # escape first; its key takes their place in the footer
+            # escape first; its key takes their place in the footer (which must fit 80 columns)
+            return not (self.running or self.busy)
+        if action in ("deep_check", "export", "make_samples"):
+            return not self.busy  # one engine job at a time: a second key would cancel the first
         return True
 
     def action_infer(self) -> None:
@@ -312,7 +329,7 @@ class CheckpointsScreen(Screen):
         self.add_class("-inferring")
         panel = self.query_one("#infer-panel")
         names = [f"{slot} {i.file} ({i.run or i.path.parent.name})".strip() for slot, i in zip(job.slots, job.infos)]
-        panel.border_title = " · ".join(names) + f" on {short_path(job.folder)}"
+        panel.border_title = " · ".join(names) + f" on {place_name(job.folder)}"
         self.query_one(InferenceTable).start(job.slots)
         self.query_one(FacePanel).show(None)
         self.query_one(ProgressBar).update(total=None, progress=0)
@@ -423,10 +440,14 @@ class CheckpointsScreen(Screen):
             severity="error" if level == "broken" else "warning" if level == "warning" else "information",
             timeout=12,
         )
-        self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))
+        # the result stays under the panel once the toast has gone
+        self.set_summary(Text(f"deep check of {info.file}: {verdict}", style=VERDICT_STYLES.get(level, "")))
 
     @work(group="engine", exclusive=True)
     async def action_make_samples(self) -> None:
+        if self.real_data and (not self.faces or synthetic_faces(self.samples)):
+            await self.make_real_samples(self.real_data)
+            return
         info = self.query_one(CkptTable).current_info()
         if info is None:
             self.notify("select the checkpoint that should pick the faces", severity="warning")
@@ -446,6 +467,25 @@ class CheckpointsScreen(Screen):
         self.notify(f"{self.faces} faces in {short_path(self.samples)}", title="Sample folder made")
         self.start_job([info])
 
+    async def make_real_samples(self, data: str) -> None:
+        """Faces by their true class from the user's own data (fair to any model), into the
+        user's sample folder, which the dashboard prefers from then on."""
+        output = locations.user_samples_dir()
+        last, _ = await self.run_engine(
+            f"making a sample folder from {Path(data).name}",
+            "",
+            samples_command(None, output, csv=data),
+            shown=samples_hint(None, output, data),
+        )
+        faces = await asyncio.to_thread(count_faces, output)
+        if isinstance(last, Error) or not faces:
+            why = last.message if isinstance(last, Error) else f"{last.text} (but no faces in it)"
+            self.notify(why, title="Could not make the sample folder", severity="error", timeout=10)
+            return
+        self.samples, self.faces = output, faces
+        self.notify(f"{faces} real faces in {short_path(output)}", title="Sample folder made")
+        self.set_summary(self.idle_hint())
+
     @work(group="engine", exclusive=True)
     async def action_export(self) -> None:
         """The checkpoint as ONNX beside it, for deployment (`fer-tui export`)."""
@@ -453,9 +493,21 @@ class CheckpointsScreen(Screen):
         if info is None:
             self.notify("no checkpoint under the cursor", severity="warning")
             return
-        last, _ = await self.run_engine(f"exporting {info.file} to ONNX", "(MindSpore)", export_command(info.path))
+        from fer_core.infer.export import default_output
+        from fer_tui.screens.confirm import ConfirmScreen
+
+        target = default_output(info.path, ".onnx")
+        replace = target.exists()
+        if replace and not await self.app.push_screen_wait(
+            ConfirmScreen(f"{short_path(target)} exists.\nReplace it with a new export of {info.file}?", yes="Replace")
+        ):
+            return
+        last, _ = await self.run_engine(
+            f"exporting {info.file} to ONNX", "(MindSpore)", export_command(info.path, replace)
+        )
         if isinstance(last, Result):
             self.notify(last.text, title="Exported", timeout=8)
+            self.set_summary(Text(f"exported {info.file}: {short_path(target)}"))  # stays after the toast
         else:
             self.notify(last.message, title=f"Cannot export {info.file}", severity="error", timeout=10)
-        self.set_summary(self.idle_hint() if self.job is None else self.job_summary(self.job))
+            self.set_summary(Text(f"export of {info.file} failed: {last.message}", style="red"))

@@ -26,6 +26,21 @@ POLL_SECONDS = 2.0
 PRECISION_RUNS = 2  # beyond two runs only recall fits beside the chart at 80 columns
 
 
+FIELD_WIDTH = 17  # "≠ label_smoothing", the longest field with its mark
+
+
+def run_column_width(screen_width: int, runs: int) -> int:
+    """The width each run's column gets: the screen less the border, scrollbar, field column
+    and the cells' padding, shared evenly (at least 8)."""
+    free = screen_width - 4 - (FIELD_WIDTH + 2) - 2 * runs
+    return max(8, free // max(1, runs))
+
+
+def tail(text: str, width: int) -> str:
+    """`…/fer2013-dev.csv.gz`: a value too wide keeps its end, where a path's file name is."""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
 class CompareScreen(Screen):
     ACTIONS = (
         Action("d", "toggle_diff", "Only diffs", "only the config fields that differ", title="Only differences"),
@@ -96,18 +111,24 @@ class CompareScreen(Screen):
     def fill_table(self) -> None:
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        table.add_column("field", key="field")
+        table.add_column("field", key="field", width=FIELD_WIDTH)
+        # every run's column in view at 80 columns: a long value (a data path) shows its end
+        width = run_column_width(self.size.width or 80, len(self.run_dirs))
         for index in range(len(self.run_dirs)):
-            table.add_column(LETTERS[index], key=LETTERS[index])
+            table.add_column(LETTERS[index], key=LETTERS[index], width=width)
         different = differing_fields(self.configs)
         for name in FIELDS:
             if self.only_diffs and name not in different:
                 continue
             style = "bold yellow" if name in different else ""
             cells = [Text(("≠ " if name in different else "  ") + name, style=style)]
-            cells += [Text(number(c.get(name, "-")), style=style) for c in self.configs]
+            cells += [Text(tail(number(c.get(name, "-")), width), style=style) for c in self.configs]
             table.add_row(*cells, key=name)
         table.border_title = f"config: {len(different)} of {len(FIELDS)} fields differ"
+
+    def on_resize(self) -> None:
+        if self.configs:
+            self.fill_table()
 
     def action_toggle_diff(self) -> None:
         self.only_diffs = not self.only_diffs

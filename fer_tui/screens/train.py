@@ -61,6 +61,7 @@ class TrainScreen(Screen):
             title="Pick data file",
             priority=True,
         ),
+        Action("escape", "leave_field", "Leave field", "leave the form field (single keys work again)", show=False),
     )
     BINDINGS = bindings(ACTIONS)
     HELP_KEYS = [
@@ -188,6 +189,12 @@ class TrainScreen(Screen):
             self.action_pick_data()
 
     # ------------------------------------------------------------------ actions
+
+    def action_leave_field(self) -> None:
+        """Out of a form field, back to the presets: `r`, `k`, `q` are keys again, not text."""
+        form = self.query_one(ConfigForm)
+        if self.focused is not None and form in self.focused.ancestors_with_self:
+            self.query_one("#presets").focus()
 
     def action_start(self) -> None:
         form = self.query_one(ConfigForm)

@@ -24,6 +24,7 @@ from fer_core.config import make_config
 from fer_core.runs import rundir
 from fer_tui.app import FerApp
 from fer_tui.screens.checkpoints import CheckpointsScreen
+from fer_tui.screens.confirm import ConfirmScreen
 from fer_tui.screens.help import HelpScreen
 from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel
@@ -224,7 +225,8 @@ class TestWithoutMindSpore:
             assert "Test inference" in here and "Compare two checkpoints" in here
             await pilot.press("question_mark")
             await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-            assert "Checkpoints: verdicts, test inference" in screen_text(app)
+            # opened at this screen's keys
+            await wait_for(pilot, lambda: "test inference on the sample folder" in screen_text(app))
 
     async def test_a_missing_sample_folder_is_a_notification_not_a_traceback(self, root):
         best = fixed_ckpts(root)
@@ -353,7 +355,7 @@ class TestWithARealCheckpoint:
             assert f"A {a}" in text and f"B {b}" in text
             assert "A best_model.ckpt" in text and "B final_model.ckpt" in text
 
-    async def test_x_exports_the_checkpoint_to_onnx_beside_it_and_never_over_a_file(self, ckpts, trained):
+    async def test_x_exports_the_checkpoint_to_onnx_beside_it_and_replaces_it_only_when_asked(self, ckpts, trained):
         app = FerApp(root=ckpts, reattach=False, clock=lambda: NOW)
         best = ckpts / trained.run_dir.name / "best_model.ckpt"
         async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -361,14 +363,23 @@ class TestWithARealCheckpoint:
             await select(pilot, screen, best)
             await pilot.press("x")
             await wait_for(pilot, lambda: any(n.title == "Exported" for n in app._notifications), timeout=120)
-            assert best.with_suffix(".onnx").stat().st_size > 10_000
+            onnx = best.with_suffix(".onnx")
+            assert onnx.stat().st_size > 10_000
             assert best.with_name("best_model.onnx.json").exists()
-            await pilot.press("x")  # again: the file exists, so it is refused, not replaced
-            await wait_for(
-                pilot, lambda: any("Cannot export" in (n.title or "") for n in app._notifications), timeout=120
-            )
-            refusal = next(n for n in app._notifications if "Cannot export" in (n.title or ""))
-            assert "exists" in refusal.message and refusal.severity == "error"
+            await wait_for(pilot, lambda: "exported best_model.ckpt" in screen_text(app))  # stays in the panel
+            first = onnx.stat().st_mtime_ns
+            await pilot.press("x")  # again: the file exists, so the dashboard asks first
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("n")
+            await pilot.pause(0.3)
+            assert onnx.stat().st_mtime_ns == first and not screen.busy  # declined: untouched
+            app.clear_notifications()
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: any(n.title == "Exported" for n in app._notifications), timeout=120)
+            assert onnx.stat().st_mtime_ns != first
+            assert not any("Cannot export" in (n.title or "") for n in app._notifications)
 
     async def test_d_deep_checks_through_the_check_job_and_the_row_takes_its_verdict(self, ckpts, trained):
         app = FerApp(root=ckpts, reattach=False, clock=lambda: NOW)

@@ -126,3 +126,59 @@ class TestRunText:
             shown = " ".join(line.strip() for line in screen_text(app).splitlines()[:6])
             assert why in shown, shown
             assert "…" not in shown
+
+
+async def test_compare_of_three_runs_with_long_data_paths_shows_every_column(root):
+
+    long_path = "/srv/datasets/facial-expressions/fer2013/fer2013-dev.csv.gz"
+    for index, lr in enumerate((1e-3, 3e-3, 5e-3)):
+        make_run(root, f"2026010{index + 1}-000000-demo", config={"lr": lr, "data_csv": long_path})
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        for _ in range(3):
+            await pilot.press("space", "down")
+        await pilot.press("c")
+        await wait_for_screen(pilot, CompareScreen)
+        await wait_for(pilot, lambda: "≠ lr" in screen_text(app))
+        rows = screen_text(app).splitlines()
+        header = next(row for row in rows if "field" in row and " A " in row)
+        assert " B " in header and " C" in header
+        data_row = next(row for row in rows if "data_csv" in row)
+        assert data_row.count("csv.gz") == 3  # each run's file name, its folders cut from the left
+
+
+async def test_a_taller_terminal_gives_the_results_more_rows(root, fixed_samples, fake_worker):
+    from fer_tui.widgets.inference_table import InferenceTable
+
+    from .test_checkpoints_screen import wait_until_done
+
+    best = fixed_ckpts(root)
+    heights = {}
+    for size in (SIZE, (120, 40)):
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=size) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            await select(pilot, screen, best)
+            await pilot.press("i")
+            await wait_until_done(pilot, screen, timeout=10)
+            heights[size] = screen.query_one(InferenceTable).size.height
+    assert heights[SIZE] == 9 and heights[(120, 40)] > 12  # 80x24 as before; 120x40 uses its rows
+
+
+async def test_the_footer_fits_while_a_deep_check_runs(root):
+    best = fixed_ckpts(root)
+    app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checkpoints(app, pilot)
+        await select(pilot, screen, best)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen.busy)
+        await wait_for(pilot, lambda: "esc Cancel" in screen_text(app).splitlines()[-1])
+        footer = screen_text(app).splitlines()[-1]
+        assert "t Train r Runs" in footer and "d Check" not in footer and "i Infer" not in footer
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.busy)
+        await wait_for(pilot, lambda: "d Check" in screen_text(app).splitlines()[-1])

@@ -154,7 +154,7 @@ class TestErrors:
             await pilot.pause()
             footer = screen_text(app).splitlines()[-1]
             assert "Stop" not in footer and "Resume" not in footer and "Back" in footer
-            titles = [title for title, _, _ in palette_commands(screen)]
+            titles = [action.title for action, _ in palette_commands(screen)]
             assert "Stop run" not in titles and "Resume run" not in titles
             await pilot.press("s")
             await pilot.press("u")

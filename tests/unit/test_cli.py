@@ -286,3 +286,42 @@ def test_a_run_is_found_by_a_unique_start_or_end_of_its_id(tmp_path, capsys):
 
     assert main(["stop", "nosuchrun"]) == 2
     assert "nosuchrun: no such run" in capsys.readouterr().err
+
+
+def test_checkpoints_lists_the_shipped_models_as_the_dashboard_does(capsys, monkeypatch, tmp_path):
+    from fer_core.cli.main import main
+
+    monkeypatch.setenv("FER_TUI_SHIPPED", str(SHIPPED.parent))
+    assert main(["checkpoints", "--quick"]) == 0  # no runs yet: the shipped models still show
+    out = capsys.readouterr().out
+    assert "demo-tiny_cnn" in out and "fer_vgg-cpu-best" in out and "none trained yet" not in out
+    (tmp_path / "elsewhere").mkdir()
+    assert main(["checkpoints", "--quick", str(tmp_path / "elsewhere")]) == 0  # a folder named: only it
+    assert "demo-tiny_cnn" not in capsys.readouterr().out
+
+
+def test_an_image_given_as_data_or_as_a_video_is_named_for_what_it_is(tmp_path):
+    photo = next((SHIPPED.parents[2] / "samples").glob("*/*.png"))
+    shown = tmp_path / "overview.png"
+    shown.write_bytes(photo.read_bytes())
+    result = run("eval", "--ckpt", str(SHIPPED / "best_model.ckpt"), "--data_csv", str(shown))
+    assert result.returncode == 2 and "is an image (PNG), not a CSV" in result.stderr, result.stderr
+    result = run("visualize", "--mode", "video", "--ckpt", str(SHIPPED / "best_model.ckpt"), "--input", str(shown))
+    assert result.returncode == 2 and "is an image (PNG); --mode video annotates a video" in result.stderr
+    assert result.stderr.count("\n") == 1 and not list(tmp_path.glob("*.mp4"))
+
+
+def test_infer_on_a_checkpoint_of_epoch_0_warns_first(tmp_path):
+    import json
+    import shutil
+
+    ckpt = tmp_path / "last_state.ckpt"
+    shutil.copy(SHIPPED / "best_model.ckpt", ckpt)
+    side = json.loads((SHIPPED / "best_model.json").read_text())
+    (tmp_path / "last_state.json").write_text(json.dumps({**side, "epoch": 0}))
+    photo = next((SHIPPED.parents[2] / "samples").glob("*/*.png"))
+    result = run("infer", "--ckpt_path", str(ckpt), "--image_path", str(photo))
+    assert result.returncode == 0, result.stderr
+    assert "warning: last_state.ckpt: saved at epoch 0" in result.stderr and "Prediction:" in result.stdout
+    result = run("infer", "--ckpt_path", str(SHIPPED / "best_model.ckpt"), "--image_path", str(photo))
+    assert "warning" not in result.stderr

@@ -94,3 +94,22 @@ def test_bad_input_is_one_line_and_exit_2(case, ckpt, face, tmp_path, capsys):
     assert main(["infer", "--ckpt_path", args[0], "--image_path", args[1], *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fer-tui infer: error: ")
+
+
+def test_infer_and_visualize_count_the_same_faces(ckpt, tmp_path, capsys):
+    """One finder, one setting: infer names as many faces as visualize annotates."""
+    from fer_core.data.synthetic import draw_faces
+
+    images, _ = draw_faces(1, 0)
+    photo = np.full((176, 6 * 136), 128, np.uint8)
+    for i in range(6):
+        photo[40:136, 20 + i * 136 : 116 + i * 136] = cv2.resize(images[i], (96, 96))
+    path = tmp_path / "group.png"
+    cv2.imwrite(str(path), photo)
+    assert main(["infer", "--ckpt_path", str(ckpt), "--image_path", str(path)]) == 0
+    note = capsys.readouterr().err
+    found = int(re.search(r"(\d+) faces? found", note).group(1))
+    assert found > 1 and "the largest is classified" in note
+    output = tmp_path / "annotated.png"
+    assert main(["visualize", "--ckpt", str(ckpt), "--input", str(path), "--output", str(output)]) == 0
+    assert capsys.readouterr().out.startswith(f"{found} faces annotated")

@@ -71,3 +71,37 @@ def test_a_misspelt_field_is_an_error_when_writing_not_a_lost_fact(tmp_path):
     with pytest.raises(ValueError, match="epochs"):
         Sidecar(arch="tiny_cnn").evolve(epochs=3)
     assert Sidecar(arch="tiny_cnn").evolve(epoch=3).epoch == 3
+
+
+def test_the_data_is_recorded_by_name_and_hash_never_by_a_machines_path(tmp_path):
+    import hashlib
+
+    from fer_core.ckpt.sidecar import portable_data
+
+    data = tmp_path / "deep" / "folders" / "fer2013.csv.gz"
+    data.parent.mkdir(parents=True)
+    data.write_bytes(b"emotion,pixels,Usage\n")
+    assert portable_data(str(data)) == ("fer2013.csv.gz", hashlib.sha256(b"emotion,pixels,Usage\n").hexdigest())
+    assert portable_data("demo") == ("demo", None)
+    assert portable_data(str(tmp_path / "deep")) == ("deep", None)  # an image folder: its name
+
+
+def test_the_shipped_models_carry_no_absolute_path():
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped"
+    for path in [*shipped.glob("*/*.json"), *shipped.glob("*/config.toml")]:
+        assert '"/' not in path.read_text() and '= "/' not in path.read_text(), path
+
+
+def test_a_runs_sidecars_name_its_data_without_its_folders(tmp_path):
+    from fer_core.config import TrainConfig
+    from fer_core.train.checkpoint_policy import CheckpointPolicy
+
+    data = tmp_path / "data" / "fer2013.csv"
+    data.parent.mkdir()
+    data.write_text("emotion,pixels,Usage\n")
+    stamp = CheckpointPolicy(tmp_path, TrainConfig(data_csv=str(data)), "run").sidecar(epoch=1)
+    assert stamp.config is not None and stamp.config["data_csv"] == "fer2013.csv"
+    assert stamp.data_sha256 is not None and len(stamp.data_sha256) == 64
+    assert str(tmp_path) not in stamp.model_dump_json()

@@ -128,3 +128,15 @@ def test_a_data_parallel_run_shows_its_workers_and_their_images_per_second_toget
     assert "1,234 img/s on 2 workers" in progress_label(status, True)
     one = status.evolve(workers=1)
     assert "workers" not in facts_text(one, "running", "CPU", "tiny_cnn").plain + progress_label(one, True)
+
+
+def test_a_folder_on_a_status_line_is_named_or_cut_from_the_left(monkeypatch, tmp_path):
+    from fer_core import locations
+    from fer_tui.format import place_name
+
+    assert place_name(locations.shipped_data("samples")) == "the shipped sample faces"
+    deep = tmp_path / "lib" / "python3.11" / "site-packages" / "somewhere" / "my-samples"
+    shown = place_name(deep)
+    assert len(shown) <= 32 and shown.startswith("…") and shown.endswith("/my-samples")
+    monkeypatch.chdir(tmp_path)
+    assert place_name(tmp_path / "samples") == "samples"

@@ -64,7 +64,10 @@ CASES = [
     ("behaviour", lambda: verdict.behaviour(UNIFORM, LABELS)[0], "warning", "uniform output"),
     ("behaviour", lambda: verdict.behaviour(ONE_CLASS, None)[0], "warning", "one class (happy)"),
     ("behaviour", lambda: verdict.behaviour(UNIFORM * np.nan, None)[0], "broken", "NaN"),
+    ("behaviour", lambda: verdict.behaviour(CONFIDENT, (LABELS + 1) % 7)[0], "warning", "below chance"),
     ("behaviour", lambda: verdict.behaviour_unknown("faces: no such sample folder"), "unknown", "not checked"),
+    ("untrained", lambda: verdict.untrained(0), "warning", "epoch 0"),
+    ("untrained", lambda: verdict.untrained(3), "ok", ""),
     ("load", lambda: verdict.load_failed("MindSpore's loader crashed on it (SIGSEGV)"), "broken", "SIGSEGV"),
 ]
 

@@ -36,23 +36,25 @@ def default_samples() -> str:
 
 def run(args) -> int:
     root = Path(args.root).expanduser() if args.root else locations.checkpoints_root()
-    if not args.root and not root.exists():  # nothing trained yet: an empty root, not an error
+    if args.root and not root.exists():
+        raise CheckpointError(f"{root}: no such file or folder")
+    roots = [root] if root.exists() else []
+    if not args.root:  # the default listing is the dashboard's: the shipped models too
+        shipped = locations.shipped_dir()
+        if shipped.is_dir() and not (root.exists() and shipped.resolve().is_relative_to(root.resolve())):
+            roots.append(shipped)
+    if not roots:  # nothing trained yet: an empty root, not an error
         print(f"no checkpoints under {shown(root)} (none trained yet)")
         return 0
-    if not root.exists():
-        raise CheckpointError(f"{root}: no such file or folder")
     if args.quick:
-        rows = [info.to_row() for info in listing.scan(root)]
+        rows = [info.to_row() for folder in roots for info in listing.scan(folder)]
     else:
         quiet_logging()
         from fer_core.job.check import check_all
 
-        rows = [
-            report.to_row(root)
-            for report in check_all(
-                find_checkpoints(root), args.samples or default_samples(), device_target=args.device_target
-            )
-        ]
+        found = {path: folder for folder in roots for path in find_checkpoints(folder)}
+        reports = check_all(list(found), args.samples or default_samples(), device_target=args.device_target)
+        rows = [report.to_row(found.get(report.path, root)) for report in reports]
     if not rows:
         print(f"no checkpoints under {shown(root)}")
         return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import DataError
-from fer_core.infer.export import MAX_BATCH
+from fer_core.infer.export import MAX_BATCH, default_output
 from fer_core.mindspore_setup import quiet_logging
 
 
@@ -80,16 +80,6 @@ def check_clashes(ckpt: Path, output: Path, force: bool) -> None:
         if (path.exists() or path.is_symlink()) and not force:
             what = "exists" if path == output else f"its sidecar {path} exists"
             raise DataError(f"--output {output}: {what}; pass --force to replace it")
-
-
-def default_output(ckpt: Path, suffix: str) -> Path:
-    """Beside the checkpoint, except for a shipped one: package data (site-packages in a wheel
-    install) is never written, so its export goes to the current folder, named after it."""
-    from fer_core import locations
-
-    if ckpt.resolve().is_relative_to(locations.shipped_data("shipped")):
-        return Path(f"{ckpt.parent.name}-{ckpt.stem}{suffix}")
-    return ckpt.with_suffix(suffix)
 
 
 def run(args) -> int:

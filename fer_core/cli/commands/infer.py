@@ -39,6 +39,17 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
 
 
+def warn_if_untrained(ckpt: str) -> None:
+    """A last_state.ckpt of a run stopped in its first epoch predicts, but says so first."""
+    from fer_core.ckpt import verdict
+    from fer_core.ckpt.sidecar import read_sidecar
+
+    side = read_sidecar(ckpt)
+    judged = verdict.untrained(side.epoch if side else None)
+    if judged.level != "ok":
+        print(f"warning: {Path(ckpt).name}: {judged.text}", file=sys.stderr)
+
+
 def run(args) -> int:
     quiet_logging()
     if Path(args.image_path).is_dir():
@@ -51,6 +62,7 @@ def run(args) -> int:
     predictor = Predictor(
         args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1, backend=args.backend
     )
+    warn_if_untrained(args.ckpt_path)
     probs = predictor.predict(faces[0].image, tta=args.tta)[0]
     best, probability = top_class(probs)
     if args.json:
@@ -93,6 +105,7 @@ def run_folder(args, folder: Path) -> int:
     predictor = Predictor(
         args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1, backend=args.backend
     )
+    warn_if_untrained(args.ckpt_path)
     failed = 0
     for image in images:
         try:

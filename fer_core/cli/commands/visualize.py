@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
-from fer_core.data.imagefile import read_image
+from fer_core.data.imagefile import image_kind, read_image
 from fer_core.errors import DataError
 from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
@@ -53,6 +53,11 @@ def run(args) -> int:
         return 0
     if args.mode == "video":
         video = Path(args.input)
+        kind = image_kind(video)
+        if kind:
+            raise DataError(
+                f"{shown(video)}: is an image ({kind}); --mode video annotates a video (for an image: --mode image)"
+            )
         capture = visualize.open_video(video)
         output = args.output or visualize.default_output(video, ".mp4")
         source_name, max_frames = str(video), args.max_frames

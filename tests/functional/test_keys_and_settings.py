@@ -1,0 +1,142 @@
+"""Keys a new user reaches for (issue 27, item 6): `?` opens at the current screen, the palette
+shows each action's keys and finds other screens' actions, escape leaves a form field, and the
+settings file keeps the theme and remaps keys."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import tomllib
+
+from fer_tui.app import FerApp
+from fer_tui.screens.checkpoints import CheckpointsScreen
+from fer_tui.screens.help import HelpScreen
+from fer_tui.screens.runs import RunsScreen
+from fer_tui.screens.train import TrainScreen
+from fer_tui.widgets.config_form import ConfigForm
+
+from .conftest import SIZE, make_run, screen_text, wait_for, wait_for_screen
+
+
+def settings_path() -> Path:
+    return Path(os.environ["FER_TUI_CONFIG"])
+
+
+async def test_help_opens_at_the_current_screens_keys(root):
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("k")
+        await wait_for_screen(pilot, CheckpointsScreen)
+        await pilot.press("question_mark")
+        help_screen = await wait_for_screen(pilot, HelpScreen)
+        section = help_screen.query_one("#keys-checkpoints")
+        await wait_for(pilot, lambda: section.region.y <= 4 and "Checkpoints" in screen_text(app))
+        assert "test inference on the sample folder" in screen_text(app)
+
+
+async def test_the_palette_shows_keys_and_finds_other_screens_actions(root):
+    make_run(root, "20260101-000000-demo")
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("k")
+        screen = await wait_for_screen(pilot, CheckpointsScreen)
+        commands = {c.title: c for c in app.get_system_commands(screen)}
+        assert commands["Deep check"].help.startswith("d · ")
+        stop = commands["Stop run under cursor (Runs)"]
+        assert stop.help.startswith("r then s · ")
+        await stop.callback()
+        await wait_for_screen(pilot, RunsScreen)  # switched, then asked about the run under the cursor
+
+
+async def test_escape_leaves_a_form_field_so_keys_work_again(root):
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_screen(pilot, TrainScreen)
+        screen.query_one("#f-lr").focus()
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.focused is not None and screen.query_one(ConfigForm) not in screen.focused.ancestors_with_self
+            ),
+        )
+        await pilot.press("r")
+        await wait_for_screen(pilot, RunsScreen)
+
+
+async def test_a_theme_chosen_is_kept_in_the_settings_file(root):
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.theme = "gruvbox"  # what the palette's theme picker sets
+        await wait_for(pilot, lambda: settings_path().exists())
+    assert tomllib.loads(settings_path().read_text())["theme"] == "gruvbox"
+    again = FerApp(root=root, reattach=False)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == "gruvbox"
+
+
+async def test_the_keymap_moves_a_key_everywhere_it_is_shown(root):
+    settings_path().write_text('theme = "nord"\n[keymap]\nruns = "y"\nnot_an_action = "z"\n')
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, TrainScreen)
+        assert any("not_an_action" in text for text in app.settings_warnings)
+        assert "y Runs" in screen_text(app).splitlines()[-1]
+        await pilot.press("y")
+        await wait_for_screen(pilot, RunsScreen)
+        await pilot.press("question_mark")
+        help_screen = await wait_for_screen(pilot, HelpScreen)
+        assert help_screen.keymap == {"runs": "y", "not_an_action": "z"}  # help_rows shows them
+    # choosing a theme later keeps the user's keymap
+    assert tomllib.loads(settings_path().read_text())["keymap"]["runs"] == "y"
+
+
+async def test_an_unreadable_settings_file_is_one_warning_and_left_alone(root):
+    settings_path().write_text("theme = [unclosed\n")
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, TrainScreen)
+        assert any("not valid TOML" in text for text in app.settings_warnings)
+        app.theme = "gruvbox"
+        await pilot.pause()
+    assert settings_path().read_text() == "theme = [unclosed\n"
+
+
+async def test_m_makes_a_real_sample_folder_from_the_data_a_run_used(root, tmp_path, monkeypatch):
+    """Synthetic sample faces and a run that trained on a CSV: one key makes a real folder,
+    which the dashboard then uses (and prefers from then on)."""
+    import json
+
+    from fer_core import locations
+    from fer_core.data.samples import synthetic_faces
+    from tests.helpers import small_csv
+
+    from .conftest import write_faces
+
+    synthetic = Path(os.environ["FER_TUI_SAMPLES"])
+    write_faces(synthetic)
+    (synthetic / "samples.json").write_text(json.dumps({"data": "demo"}))
+    csv = small_csv(tmp_path / "fer2013.csv", val_per_class=3)
+    make_run(root, "20260101-000000-cpu-fast", config={"data_csv": str(csv)})
+    made = tmp_path / "user-samples"
+    monkeypatch.setenv("FER_TUI_USER_SAMPLES", str(made))
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("k")
+        screen = await wait_for_screen(pilot, CheckpointsScreen)
+        await wait_for(pilot, lambda: "m makes real ones from fer2013.csv" in screen_text(app))
+        await pilot.press("m")
+        await wait_for(pilot, lambda: screen.samples == made and screen.faces, timeout=60)
+    assert not synthetic_faces(made) and json.loads((made / "samples.json").read_text())["data"] == str(csv)
+    assert sorted(p.name for p in made.iterdir() if p.is_dir()) == sorted(
+        p.name for p in synthetic.iterdir() if p.is_dir()
+    )
+    monkeypatch.delenv("FER_TUI_SAMPLES")
+    assert locations.samples_dir() == made  # preferred once it exists
