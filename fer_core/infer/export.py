@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fer_core import CLASS_NAMES, IMAGE_SIZE, cachefiles, fileio
+from fer_core import CLASS_NAMES, IMAGE_SIZE, cachefiles, fileio, locations
 from fer_core.ckpt.sidecar import PREPROCESSING
 from fer_core.errors import CacheError, CheckpointError, FerError
 
