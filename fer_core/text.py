@@ -28,9 +28,8 @@ def _escape(match: re.Match) -> str:
 def shown(text: object) -> str:
     """`text` (a str, a path, bytes) with every control character written as an escape
     (`\\x1b`, `\\x00`, `\\u202e`) and undecodable bytes as `\\xff`: safe to print."""
+    if isinstance(text, os.PathLike):
+        text = os.fspath(text)
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogateescape")
-    elif isinstance(text, os.PathLike):
-        text = os.fspath(text)
-        text = text if isinstance(text, str) else text.decode("utf-8", "surrogateescape")
     return _UNSAFE.sub(_escape, str(text))

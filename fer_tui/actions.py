@@ -77,7 +77,7 @@ def help_rows(owner: type[DOMNode], keymap: Mapping[str, str] | None = None) -> 
         if not isinstance(binding, Binding):  # a ("key", "action") tuple: none of ours
             continue
         keys, text = rows.setdefault(binding.action, ([], binding.tooltip or binding.description))
-        if binding.id in keymap:
+        if binding.id is not None and binding.id in keymap:
             remapped = [spell(k.strip()) for k in keymap[binding.id].split(",")]
             keys.extend(k for k in remapped if k not in keys)
         else:

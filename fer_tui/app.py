@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.markup import escape
@@ -41,7 +42,7 @@ OTHER_SCREENS = {
 }
 
 
-def _screen_class(target: str) -> type:
+def _screen_class(target: str) -> Any:  # a Screen subclass with ACTIONS
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -245,8 +246,8 @@ class FerApp(App[None]):
         for mode, target in OTHER_SCREENS.items():
             if mode == self.current_mode and len(self.screen_stack) == 1:
                 continue
-            owner = _screen_class(target)
-            for action in owner.ACTIONS:
+            other = _screen_class(target)
+            for action in other.ACTIONS:
                 if action.title:
                     yield SystemCommand(
                         f"{action.title} ({mode.capitalize()})",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from typing import Any
 
 SECTIONS: list[tuple[str, str]] = [
     ("Everywhere", "fer_tui.app:FerApp"),
@@ -21,7 +22,7 @@ SECTIONS: list[tuple[str, str]] = [
 ]
 
 
-def sections() -> Iterator[tuple[str, type]]:
+def sections() -> Iterator[tuple[str, Any]]:  # a screen class or the app: each has ACTIONS
     for title, target in SECTIONS:
         module, _, name = target.partition(":")
         yield title, getattr(importlib.import_module(module), name)

@@ -53,23 +53,6 @@ def synthetic_faces(samples: Path | str | None) -> bool:
         return False
 
 
-def last_real_data(root: Path) -> str | None:
-    """The FER2013 CSV (or image folder) the newest run under `root` trained on, while it is
-    still there: what a real sample folder can be made from. None when every run used 'demo'."""
-    from fer_core.config import DEMO_DATA
-    from fer_core.errors import FerError
-    from fer_core.runs import rundir
-
-    for run in sorted(rundir.find_runs(root), key=lambda r: r.status.started or 0, reverse=True):
-        try:
-            data = rundir.read_config(run.path).data_csv
-        except FerError:
-            continue
-        if data != DEMO_DATA and Path(data).expanduser().exists():
-            return data
-    return None
-
-
 def judging_note(samples: Path | str | None, model_data: str | None) -> str:
     """What the behaviour verdict must add when synthetic faces judge a model trained on real
     ones: the uniform and one-class checks still hold, the accuracy says little."""

@@ -198,7 +198,7 @@ class Runner:
 
     def launch(self, entry: QueueEntry) -> Path:
         """Start the (claimed) entry's trainer: a new run, or its own run resumed."""
-        from fer_core.cli.commands.train import check_data_path
+        from fer_core.runs.launcher import check_data_path
         from fer_core.train.parallel import msrun
 
         if entry.run_dir:  # a resume: a lost run, one stopped by `queue stop --now`, or `queue add --resume`

@@ -25,7 +25,7 @@ from typing import Any
 
 from fer_core import config as cfg
 from fer_core import fileio, locations
-from fer_core.errors import ConfigError
+from fer_core.errors import ConfigError, did_you_mean
 
 LIMIT = 64  # more runs than this is probably a typo in the grid: --force says it is not
 SWEEP_FILE = "sweep.toml"
@@ -151,10 +151,7 @@ def expand(spec: SweepSpec, force: bool = False) -> list[Setting]:
 
 def _check_field(name: str, where: str) -> None:
     if name not in cfg.TrainConfig.model_fields:
-        from fer_core.cli.main import closest_flag
-
-        hint = closest_flag(f"--{name}", [f"--{f}" for f in cfg.FIELDS])
-        raise ConfigError(f"sweep {where}: unknown field '{name}'" + (f"; did you mean {hint[2:]}?" if hint else ""))
+        raise ConfigError(f"sweep {where}: unknown field '{name}'" + did_you_mean(name, cfg.FIELDS))
     if name in NOT_SWEPT and where == "grid":
         raise ConfigError(f"sweep grid: {name} cannot be swept: {NOT_SWEPT[name]}")
     if name == "save_dir":

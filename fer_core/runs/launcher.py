@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 
 from fer_core import fileio
-from fer_core.errors import ConfigError, RunError
+from fer_core.config import TrainConfig
+from fer_core.errors import ConfigError, DataError, RunError
 from fer_core.runs import registry
 from fer_core.runs.rundir import (
     CONFIG,
@@ -137,8 +138,9 @@ def trainer_pid(run_dir: Path) -> int:
             f"{run_dir}: pid {candidates[0] if candidates else 'none'} in {STATUS} is not the process "
             f"holding the run's lock; not signalled"
         )
-    pid = candidates[0] if candidates else None
-    if pid is not None and pid_alive(pid):
+    first = candidates[0] if candidates else None
+    if first is not None and pid_alive(first):
+        pid = first
         if is_trainer_of(pid, run_dir):
             return pid
         raise RunError(
@@ -152,9 +154,8 @@ def trainer_pid(run_dir: Path) -> int:
 
 def _not_live(run_dir: Path, status) -> str:
     """Why there is nothing to stop, in words that match what happened."""
-    state = effective_state(status, run_dir=run_dir)  # `lost`: it says live, its trainer is gone
-    if status is None:
-        state = "unreadable"
+    # `lost`: it says live, its trainer is gone; no status at all is its own case
+    state: str = "unreadable" if status is None else effective_state(status, run_dir=run_dir)
     why = {
         "unreadable": f"no readable {STATUS}",
         "lost": "its trainer is gone (lost)",
@@ -212,3 +213,20 @@ def check_device(device: str) -> None:
     raise ConfigError(
         f"device_target {device}: this machine has no {device} driver ({names[0]} not found); use --device_target CPU"
     )
+
+
+def check_data_path(config: TrainConfig) -> None:
+    """The data must load (and have its splits) before a run directory exists: a bad CSV is a
+    one-line error here, not a `failed` run left behind (or, with --detach, a silent failure).
+    A CSV's parse is cached, so the trainer's own load right after is fast."""
+    from fer_core.config import DEMO_DATA
+
+    if config.data_csv == DEMO_DATA:
+        return
+    if not Path(config.data_csv).expanduser().exists():
+        raise DataError(f"data_csv {config.data_csv}: no such file or folder")
+    from fer_core.data.dataset import load_dataset
+
+    dataset = load_dataset(config.data_csv)
+    dataset.split("Training")
+    dataset.split(config.val_split)

@@ -247,7 +247,7 @@ def _columns(rows: list[Row], base: dict[str, Any] | None) -> tuple[list[str], d
         if len(values) > 1:
             columns.append(name)
         elif differs:  # the same in every row but not the base's: one mention, not a column
-            common[name] = (base.get(name), rows[0].setting.get(name))
+            common[name] = (base.get(name) if base is not None else None, rows[0].setting.get(name))
     return columns, common
 
 

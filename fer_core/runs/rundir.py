@@ -323,3 +323,19 @@ def check_own_files(run_dir: Path) -> None:
             fileio.refuse_foreign(entry.path)
         elif entry.name == WORKER_LOGS and not entry.is_dir(follow_symlinks=False):
             raise ForeignFileError(f"{entry.path} is not a folder fer-tui made; msrun's logs never go through it")
+
+
+def last_real_data(root: Path) -> str | None:
+    """The FER2013 CSV (or image folder) the newest run under `root` trained on, while it is
+    still there: what a real sample folder can be made from. None when every run used 'demo'."""
+    from fer_core.config import DEMO_DATA
+    from fer_core.errors import FerError
+
+    for run in sorted(find_runs(root), key=lambda r: r.status.started or 0, reverse=True):
+        try:
+            data = read_config(run.path).data_csv
+        except FerError:
+            continue
+        if data != DEMO_DATA and Path(data).expanduser().exists():
+            return data
+    return None

@@ -299,7 +299,8 @@ class EpochPass:
         every = trainer.config.state_every_minutes * 60
         waiter = readback.Waiter()
         started = last_save = time.time()
-        losses, correct, seen = [], 0, 0
+        losses: list[float] = []
+        correct = seen = 0
 
         def state(done: int) -> TrainProgress:  # totals of all workers: a collective, every rank calls it
             total_losses, total_correct, total_seen = cluster.epoch_totals(losses, correct, seen)

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Protocol, cast
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
+    from fer_core.runs.rundir import RunInfo
+    from fer_tui.notify import EndWatch
+
 
 class Host(Protocol):
     """What the screens ask of the dashboard app (fer_tui.app.FerApp), named here so a screen
@@ -16,8 +19,12 @@ class Host(Protocol):
 
     root: Path
     clock: Callable[[], float]
+    all_runs: bool  # the Runs screen lists this user's runs from every folder
+    ends: EndWatch  # the runs seen live, told when they end
 
     def open_run(self, run_dir: Path) -> None: ...
+
+    def list_runs(self) -> list[RunInfo]: ...
 
     def action_runs(self) -> None: ...
 

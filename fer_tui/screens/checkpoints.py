@@ -21,8 +21,9 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from fer_core import locations
 from fer_core.ckpt import listing
 from fer_core.ckpt.listing import CheckpointInfo
-from fer_core.data.samples import last_real_data, synthetic_faces
+from fer_core.data.samples import synthetic_faces
 from fer_core.job.events import Error, Progress, Result
+from fer_core.runs.rundir import last_real_data
 from fer_core.text import shown as printable
 from fer_tui.actions import Action, bindings
 from fer_tui.format import VERDICT_STYLES, percent, place_name, short_path, verdict_text

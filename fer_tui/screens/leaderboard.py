@@ -28,7 +28,7 @@ class LeaderboardScreen(Screen):
         self.paths = [Path(p) for p in paths]
         self.title_text = title
         self.board: leaderboard.Leaderboard | None = None
-        self._shown: list = []
+        self._shown: tuple[list[str], list[list[str]]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()

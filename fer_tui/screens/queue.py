@@ -15,11 +15,14 @@ from fer_core.queue import runner
 from fer_core.queue.entries import Queue, QueueEntry
 from fer_tui.actions import Action, bindings
 from fer_tui.format import STATE_STYLES, percent, short_path
+from fer_tui.screens import host
 from fer_tui.widgets.keyed_table import KeyedTable
 
 POLL_SECONDS = 1.0
 COLUMNS = ("#", "state", "preset", "setting", "run", "best")
-ENTRY_STYLES = {**STATE_STYLES, "queued": "", "cancelled": "yellow"}
+# an entry is in a run state, or in one only the queue has
+ENTRY_STYLES: dict[str, str] = {"queued": "", "cancelled": "yellow"}
+ENTRY_STYLES.update(STATE_STYLES)
 
 
 def entry_cells(entry: QueueEntry) -> tuple:
@@ -117,7 +120,7 @@ class QueueScreen(Screen):
     def action_open(self) -> None:
         entry = self.current()
         if entry is not None and entry.run_dir:
-            self.app.open_run(Path(entry.run_dir))
+            host(self).open_run(Path(entry.run_dir))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()

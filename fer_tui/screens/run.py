@@ -147,7 +147,7 @@ class RunScreen(Screen):
             self.state = state
             live = state in rundir.LIVE_STATES
             if live:  # told when it ends, wherever the user is by then
-                self.app.ends.track([self.run_dir])
+                host(self).ends.track([self.run_dir])
             empty = "waiting for the first steps" if live else f"{state}: no epoch finished"
             for chart in self.query(MetricChart):
                 chart.say_when_empty(empty)

@@ -84,7 +84,7 @@ class RunsScreen(Screen):
             hint_widget.update(hint)
 
     def action_toggle_all(self) -> None:
-        self.app.all_runs = not self.app.all_runs
+        host(self).all_runs = not host(self).all_runs
         self.refresh_runs()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -115,13 +115,13 @@ class RunsScreen(Screen):
     def action_queue(self) -> None:
         from fer_tui.screens.queue import QueueScreen
 
-        self.app.push_screen(QueueScreen(self.app.root))
+        self.app.push_screen(QueueScreen(host(self).root))
 
     def action_leaderboard(self) -> None:
         from fer_tui.screens.leaderboard import LeaderboardScreen, target
 
         table = self.query_one(RunsTable)
-        paths, title = target(self.app.root, table.marked_paths(), table.current_path())
+        paths, title = target(host(self).root, table.marked_paths(), table.current_path())
         self.app.push_screen(LeaderboardScreen(paths, title))
 
     @work

@@ -258,7 +258,7 @@ class TrainScreen(Screen):
             if config.data_csv != cfg.DEMO_DATA:  # the runner may start in another folder
                 data = str(Path(config.data_csv).expanduser().resolve())
                 config = cfg.make_config({**config.model_dump(), "data_csv": data})
-            queue = Queue.of_root(self.app.root)
+            queue = Queue.of_root(host(self).root)
             (entry,) = queue.add(
                 [{"preset": self.preset_name, "config": config.model_dump(), "label": self.change_text(config)}]
             )

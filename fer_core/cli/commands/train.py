@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fer_core import config as cfg
-from fer_core.config import DEMO_DATA, TrainConfig
-from fer_core.errors import ConfigError, DataError
+from fer_core.config import TrainConfig
+from fer_core.errors import ConfigError
 from fer_core.runs import launcher, rundir, runlock
-from fer_core.runs.launcher import check_device
+from fer_core.runs.launcher import check_data_path, check_device
 from fer_core.text import shown
 from fer_core.train.parallel import msrun
 
@@ -56,21 +56,6 @@ def resolve_config(args) -> tuple[TrainConfig, str]:
         values["kernels"] = "auto"
         print(f'note: {name}\'s kernels = "fast" are CPU-only; {values["device_target"]} trains with stock operators')
     return cfg.make_config(values), name
-
-
-def check_data_path(config: TrainConfig) -> None:
-    """The data must load (and have its splits) before a run directory exists: a bad CSV is a
-    one-line error here, not a `failed` run left behind (or, with --detach, a silent failure).
-    A CSV's parse is cached, so the trainer's own load right after is fast."""
-    if config.data_csv == DEMO_DATA:
-        return
-    if not Path(config.data_csv).expanduser().exists():
-        raise DataError(f"data_csv {config.data_csv}: no such file or folder")
-    from fer_core.data.dataset import load_dataset
-
-    dataset = load_dataset(config.data_csv)
-    dataset.split("Training")
-    dataset.split(config.val_split)
 
 
 def launch_settings(args, base: msrun.Launch) -> msrun.Launch:
