@@ -21,8 +21,11 @@ from fer_tui.widgets.keyed_table import KeyedTable
 POLL_SECONDS = 1.0
 COLUMNS = ("#", "state", "preset", "setting", "run", "best")
 # an entry is in a run state, or in one only the queue has
-ENTRY_STYLES: dict[str, str] = {"queued": "", "cancelled": "yellow"}
-ENTRY_STYLES.update(STATE_STYLES)
+ENTRY_STYLES: dict[str, str] = {
+    **{state: style for state, style in STATE_STYLES.items()},
+    "queued": "",
+    "cancelled": "yellow",
+}
 
 
 def entry_cells(entry: QueueEntry) -> tuple:
