@@ -205,15 +205,15 @@ def _parse_row(path: Path, lineno: int, field: bytes) -> np.ndarray:
         raise DataError(f"{path} line {lineno}: pixel values could not be parsed") from None
 
 
+READ_CHUNK = 16 << 20  # bytes a read takes at once
+
+
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes (unpacked, for .gz), or a one-line error past MAX_CSV_BYTES."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                raw = handle.read(MAX_CSV_BYTES + 1)
-        else:
-            with open(path, "rb") as handle:
-                raw = handle.read(MAX_CSV_BYTES + 1)
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as handle:
+            raw = _read_at_most(handle, MAX_CSV_BYTES + 1)
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:  # zlib: a corrupt deflate stream
         raise DataError(f"{path}: cannot read ({getattr(error, 'strerror', None) or error})") from None
     if len(raw) > MAX_CSV_BYTES:
@@ -222,6 +222,18 @@ def _read_bytes(path: Path) -> bytes:
             f"{path}: {unpacked} more than {MAX_CSV_BYTES >> 20} MB, the most a CSV may hold (FER2013 is about 300 MB)"
         )
     return raw
+
+
+def _read_at_most(handle, limit: int) -> bytes:
+    """Up to `limit` bytes, in chunks: one read(limit) would reserve the whole bound up front,
+    so a small file under a memory limit would fail where its bytes fit."""
+    raw = bytearray()
+    while len(raw) < limit:
+        chunk = handle.read(min(READ_CHUNK, limit - len(raw)))
+        if not chunk:
+            break
+        raw += chunk
+    return bytes(raw)
 
 
 # ---------------------------------------------------------------- cache

@@ -33,6 +33,7 @@ class RunsScreen(Screen):
             "All",
             "this folder's runs / every run of this user, wherever it was started",
             title="Toggle runs from every folder",
+            show=False,  # the footer is full at 80 columns; the hint line names `a`
         ),
         Action(
             "y",
@@ -78,7 +79,7 @@ class RunsScreen(Screen):
             hint += f", {live} live" if live else ""
         else:
             hint = f"no runs {where} yet: t opens Train"
-        hint += f" (a: only {here})" if host(self).all_runs else ""
+        hint += f" (a: only {here})" if host(self).all_runs else " (a: every folder)"
         hint_widget = self.query_one("#runs-hint", Static)
         if str(hint_widget.content) != hint:
             hint_widget.update(hint)

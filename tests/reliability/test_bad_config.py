@@ -42,7 +42,7 @@ def _bad_values(name: str) -> list[str]:
     if field.annotation is float:
         values += ["nan"] if name != "min_lr" else []
     if name == "arch":
-        values += ["resnet9000", "TINY_CNN", "tiny cnn"]
+        values += ["resnet9000", "tiny cnn"]  # any case is the arch: TINY_CNN is tiny_cnn
     if name in ("device_target", "val_split", "augment_policy", "kernels"):
         values += ["TPU", "cpu0", "Public Test"]  # any case is accepted: "cpu" is CPU
     return values

@@ -301,7 +301,7 @@ def test_an_infer_job_predicts_an_image_whose_name_is_latin1(area):
     shutil.copy(folder / "happy" / "plain.png", latin1)
     code, events = job("infer", "--ckpt", str(SHIPPED / "best_model.ckpt"), "--folder", str(folder))
     assert code == 0, events
-    assert isinstance(events[-1], Result) and events[-1].summary["total"] == 2
+    assert isinstance(events[-1], Result) and events[-1].summary.total == 2
     paths = [e.prediction.path for e in events if isinstance(e, Progress) and e.prediction]
     assert os.fsdecode(latin1) in paths
     assert Path(os.fsdecode(latin1)).is_file(), "the path in the event opens the very file"
