@@ -75,10 +75,12 @@ def main() -> None:
     parser.add_argument("--arch", default="fer_vgg")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=3, help="ABAB pairs of runs; 0: the reporter's cost alone")
     parser.add_argument("--root", type=Path, default=Path("step-bench"))
     args = parser.parse_args()
     print(f"reporter per step: {reporter_cost():.1f} µs")
+    if args.pairs == 0:  # --pairs 0: the reporter's cost alone, no training
+        return
     speeds: dict[str, list[float]] = {side: [] for side in SIDES}
     for pair in range(args.pairs):
         print(f"pair {pair + 1}/{args.pairs}")
