@@ -43,7 +43,9 @@ def test_a_waiter_learns_the_step_time_and_shrinks_an_estimate_that_is_too_long(
     waiter = readback.Waiter()
     for _ in range(5):
         assert waiter.numpy(Slow()) == (1,)
-    assert 0.04 < waiter.expected < 0.08
+    # learned: of the order of the 50 ms step. Not tighter: on a loaded machine a sleep
+    # overshoots, the waiter counts that as having overslept and trims its estimate by a fifth
+    assert 0.02 < waiter.expected < 0.08
     waiter.expected = 0.5  # far too long: the next calls bring it down
     for _ in range(15):
         waiter.numpy(Slow())
