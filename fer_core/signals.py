@@ -4,6 +4,7 @@ handlers never see them and the trainer stops between steps."""
 from __future__ import annotations
 
 import _thread
+import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -73,3 +74,20 @@ def signals_unblocked():
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def pid_alive(pid: object) -> bool:
+    """A live process has this pid (a zombie, exited but not reaped, is not)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is not alive
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().split(b") ")[-1][:1] != b"Z"
+    except OSError:
+        return True

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fer_core import CLASS_NAMES, IMAGE_SIZE, cachefiles, fileio, locations
 from fer_core.ckpt.sidecar import PREPROCESSING
 from fer_core.errors import CacheError, CheckpointError, FerError
+from fer_core.signals import pid_alive
 
 FORMATS = {"ONNX": ".onnx", "MINDIR": ".mindir"}
 CACHE_KEEP = 32  # cached exports kept (newest first); each is about the checkpoint's size
@@ -130,16 +131,6 @@ def _write_graph(net, output: Path, file_format: str, batch: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale_exports(folder: Path) -> None:
     """Remove the private folders of exports killed midway (kill -9 leaves them): only folders
     named as fer-tui names them, owned by this user, whose process is gone."""
@@ -149,7 +140,7 @@ def clean_stale_exports(folder: Path) -> None:
         return
     for name in names:
         match = _TEMP_FOLDER.fullmatch(name)
-        if match is None or _pid_alive(int(match.group(1))):
+        if match is None or pid_alive(int(match.group(1))):
             continue
         try:
             info = os.lstat(folder / name)

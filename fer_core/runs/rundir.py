@@ -26,6 +26,7 @@ from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
 from fer_core.errors import ForeignFileError, RunError
 from fer_core.records import EpochRow, RunStatus, State, StepRow
 from fer_core.runs import runlock
+from fer_core.signals import pid_alive  # noqa: F401  (rundir.pid_alive: the runs' judge of a pid)
 
 CONFIG, STATUS, METRICS, LOG = "config.toml", "status.json", "metrics.jsonl", "train.log"
 STEPS = "steps.jsonl"
@@ -179,22 +180,6 @@ class StepsTail:
                 continue
         self.offset += end
         return self.found
-
-
-def pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped by its parent) is not alive
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().split(b") ")[-1][:1] != b"Z"
-    except OSError:
-        return True
 
 
 def effective_state(status: RunStatus | None, now: float | None = None, run_dir: Path | None = None) -> State:

@@ -88,11 +88,7 @@ def entry_fields(args) -> dict:
     """A queue entry from `train`'s flags, checked as `fer-tui train` checks a run (the data
     file must exist; it is decoded when the run starts)."""
     if args.resume:
-        run_dir = rundir.resolve_run(args.resume)
-        given = [f for f in cfg.FIELDS if getattr(args, f, None) is not None]
-        if given:
-            raise ConfigError(f"--resume continues the run's own config; drop --{given[0]}")
-        launcher.check_resumable(run_dir)
+        run_dir = train.resumable_run(args)
         status = rundir.read_status(run_dir)
         return {
             "preset": (status.preset if status else None) or "custom",

@@ -64,13 +64,20 @@ def launch_settings(args, base: msrun.Launch) -> msrun.Launch:
     return msrun.Launch(**{**vars(base), **{k: v for k, v in given.items() if v is not None}})
 
 
+def resumable_run(args) -> Path:
+    """The run `--resume` names, refused in one line if other fields were given (a resume
+    continues the run's own config) or if it cannot resume."""
+    run_dir = rundir.resolve_run(args.resume)
+    given = [f for f in TrainConfig.model_fields if getattr(args, f, None) is not None]
+    if given:
+        raise ConfigError(f"--resume continues the run's own config; drop --{given[0]}")
+    launcher.check_resumable(run_dir)
+    return run_dir
+
+
 def run(args) -> int:
     if args.resume:
-        run_dir = rundir.resolve_run(args.resume)
-        given = [f for f in TrainConfig.model_fields if getattr(args, f, None) is not None]
-        if given:
-            raise ConfigError(f"--resume continues the run's own config; drop --{given[0]}")
-        launcher.check_resumable(run_dir)
+        run_dir = resumable_run(args)
         config, launch = rundir.read_config(run_dir), launch_settings(args, msrun.read_launch(run_dir))
         check_device(config.device_target)
         msrun.check(config, launch, args.force)
