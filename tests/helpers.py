@@ -164,3 +164,18 @@ def make_run(
         log or "".join(f"Epoch {e}/{cfg.epochs} - Validation Accuracy: {a:.4f}\n" for e, a in enumerate(accs, 1))
     )
     return run_dir
+
+
+# what every finished run directory holds (the run-directory contract)
+CONTRACT = [
+    "config.toml",
+    "status.json",
+    "metrics.jsonl",
+    "train.log",
+    "best_model.ckpt",
+    "best_model.json",
+    "final_model.ckpt",
+    "final_model.json",
+    "last_state.ckpt",
+    "last_state.json",
+]

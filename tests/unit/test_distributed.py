@@ -23,7 +23,7 @@ from fer_core import cachefiles
 from fer_core.records import RunStatus
 from fer_core.runs import launcher, rundir, runlock
 from fer_core.train.parallel import msrun
-from tests.helpers import small_csv
+from tests.helpers import CONTRACT, small_csv
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,18 +32,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACT = [
-    "config.toml",
-    "status.json",
-    "metrics.jsonl",
-    "train.log",
-    "best_model.ckpt",
-    "best_model.json",
-    "final_model.ckpt",
-    "final_model.json",
-    "last_state.ckpt",
-    "last_state.json",
-]
 # Measured on a 2-core machine: the demo's train loss, one process pinned to one core (which makes
 # it reproducible) vs two workers, differs by 0.4 % after epoch 1 and 5.2 % after epoch 2. The
 # workers normalise their 32-image shards with the shards' own BatchNorm statistics and draw other

@@ -11,22 +11,9 @@ import pytest
 from fer_core import config
 from fer_core.runs import launcher, rundir
 from fer_core.train.loop import lr_schedule, train
-from tests.helpers import small_csv, status_of
+from tests.helpers import CONTRACT, small_csv, status_of
 
 pytestmark = pytest.mark.slow
-
-CONTRACT = [
-    "config.toml",
-    "status.json",
-    "metrics.jsonl",
-    "train.log",
-    "best_model.ckpt",
-    "best_model.json",
-    "final_model.ckpt",
-    "final_model.json",
-    "last_state.ckpt",
-    "last_state.json",
-]
 
 
 @pytest.fixture(scope="module")

@@ -66,18 +66,7 @@ def run(args) -> int:
     probs = predictor.predict(faces[0].image, tta=args.tta)[0]
     best, probability = top_class(probs)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "prediction": CLASS_NAMES[best],
-                    "probability": float(probability),
-                    "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
-                    "box": list(faces[0].box),
-                    "face": note,
-                    "arch": predictor.arch,
-                }
-            )
-        )
+        print(json.dumps(prediction_record(probs, faces[0].box, note, predictor.arch)))
         return 0
     if not note.endswith("face crop"):
         print(f"note: {note}", file=sys.stderr)
@@ -117,23 +106,24 @@ def run_folder(args, folder: Path) -> int:
         probs = predictor.predict(faces[0].image, tta=args.tta)[0]
         best, probability = top_class(probs)
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "image": str(image),
-                        "prediction": CLASS_NAMES[best],
-                        "probability": float(probability),
-                        "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
-                        "box": list(faces[0].box),
-                        "face": note,
-                        "arch": predictor.arch,
-                    }
-                ),
-                flush=True,
-            )
+            record = {"image": str(image), **prediction_record(probs, faces[0].box, note, predictor.arch)}
+            print(json.dumps(record), flush=True)
             continue
         print(f"{shown(image.name)}: Prediction: {CLASS_NAMES[best]} Probability: {probability:.4f}", flush=True)
         if args.all:
             for name, p in zip(CLASS_NAMES, probs):
                 print(f"  {name:<9} {p:.4f}")
     return 2 if failed else 0
+
+
+def prediction_record(probs, box, note: str, arch: str) -> dict:
+    """One face's prediction as `--json` prints it (for a folder, each line adds its image)."""
+    best = int(probs.argmax())
+    return {
+        "prediction": CLASS_NAMES[best],
+        "probability": float(probs[best]),
+        "probabilities": dict(zip(CLASS_NAMES, map(float, probs))),
+        "box": list(box),
+        "face": note,
+        "arch": arch,
+    }
