@@ -12,11 +12,15 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable, Iterable
 from importlib import import_module
 from pathlib import Path
+from typing import TypeVar, overload
 
 from fer_core.errors import FerError, did_you_mean
 from fer_core.text import shown
+
+_N = TypeVar("_N")
 
 VERBS = {
     "train": "train a model (a preset, any field as --flag), or --resume a run",
@@ -48,14 +52,24 @@ class OneLineParser(argparse.ArgumentParser):
             if action.choices and action.type is None and all(isinstance(c, str) for c in action.choices):
                 action.type = _any_case(tuple(action.choices))
 
-    def parse_known_args(self, args=None, namespace=None):
+    @overload
+    def parse_known_args(
+        self, args: Iterable[str] | None = None, namespace: None = None
+    ) -> tuple[argparse.Namespace, list[str]]: ...
+    @overload
+    def parse_known_args(self, args: Iterable[str] | None, namespace: _N) -> tuple[_N, list[str]]: ...
+    @overload
+    def parse_known_args(self, *, namespace: _N) -> tuple[_N, list[str]]: ...
+    def parse_known_args(
+        self, args: Iterable[str] | None = None, namespace: _N | None = None
+    ) -> tuple[_N | argparse.Namespace, list[str]]:
         args = sys.argv[1:] if args is None else list(args)
-        namespace, extras = super().parse_known_args(self._respell(args), namespace)
+        parsed, extras = super().parse_known_args(self._respell(args), namespace)
         if extras:  # argparse would report them at the top, without the verb or a hint
             self.error(
                 f"unrecognized argument{'s' if len(extras) > 1 else ''}: {' '.join(extras)}" + self._hint(extras)
             )
-        return namespace, extras
+        return parsed, extras
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {shown(message)}{_choice_hint(message)}\n")
@@ -94,7 +108,7 @@ def _choice_hint(message: str) -> str:
     return did_you_mean(found.group(1), options)
 
 
-def _any_case(choices: tuple[str, ...]):
+def _any_case(choices: tuple[str, ...]) -> Callable[[str], str]:
     """argparse `type` that turns `gpu` into `GPU`; anything else goes on to argparse's own
     'invalid choice' message."""
     canonical = {c.lower(): c for c in choices}

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from fer_core.errors import FerError, error_line
 from fer_core.job import kinds
-from fer_core.job.events import Error, dump
+from fer_core.job.events import Error, Event, dump
 from fer_core.mindspore_setup import quiet_logging
 
 
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         out = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)
 
-    def emit(event) -> None:
+    def emit(event: Event) -> None:
         out.write(dump(event) + "\n")
         out.flush()
 

@@ -13,6 +13,7 @@ import argparse
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import CheckpointError, FerError
@@ -20,6 +21,7 @@ from fer_core.job.events import (
     KINDS,
     CheckSummary,
     DataSummary,
+    Event,
     ExportSummary,
     InferSummary,
     Prediction,
@@ -30,11 +32,14 @@ from fer_core.job.events import (
     Started,
 )
 
-Emit = Callable[[object], None]
+if TYPE_CHECKING:
+    from fer_core.ckpt.deep import Report
+
+Emit = Callable[[Event], None]  # a typed event (Started, Progress, Result or Error) to stdout
 BATCH = 32  # images per forward pass: inference progress arrives in steps of this size
 
 
-def data(args, emit: Emit) -> None:
+def data(args: argparse.Namespace, emit: Emit) -> None:
     from fer_core.data.dataset import describe, load_dataset
 
     emit(Started(job="data"))
@@ -49,7 +54,7 @@ def data(args, emit: Emit) -> None:
     )
 
 
-def check(args, emit: Emit) -> None:
+def check(args: argparse.Namespace, emit: Emit) -> None:
     from fer_core.ckpt import verdict
     from fer_core.ckpt.index import find_checkpoints
     from fer_core.job.check import check_all
@@ -61,7 +66,7 @@ def check(args, emit: Emit) -> None:
     emit(Started(job="check", total=len(paths)))
     counter = iter(range(1, len(paths) + 1))  # one report per path, in order, crashed ones too
 
-    def heard(report) -> None:
+    def heard(report: Report) -> None:
         emit(
             Progress(
                 done=next(counter),
@@ -84,7 +89,7 @@ def check(args, emit: Emit) -> None:
     )
 
 
-def infer(args, emit: Emit) -> None:
+def infer(args: argparse.Namespace, emit: Emit) -> None:
     """Every image of a sample folder (ROOT/<class>/*.png, or a flat folder) through one checkpoint."""
     import numpy as np
 
@@ -159,7 +164,7 @@ def infer(args, emit: Emit) -> None:
     )
 
 
-def samples(args, emit: Emit) -> None:
+def samples(args: argparse.Namespace, emit: Emit) -> None:
     from fer_core.cli.commands.samples import make
     from fer_core.data.samples import summary_lines
 
@@ -173,7 +178,7 @@ def samples(args, emit: Emit) -> None:
     )
 
 
-def export(args, emit: Emit) -> None:
+def export(args: argparse.Namespace, emit: Emit) -> None:
     from fer_core.cli.commands.export import make
 
     emit(Started(job="export"))
@@ -181,7 +186,7 @@ def export(args, emit: Emit) -> None:
     emit(Result(summary=ExportSummary(output=str(written)), text=text))
 
 
-def _check_arguments(parser) -> None:
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, help="checkpoint files or folders (searched recursively)")
     parser.add_argument("--samples", default="demo", help="sample folder for the behaviour check, or 'demo'")
     parser.add_argument("--no-behaviour", action="store_true", help="structure and size only")
@@ -189,7 +194,7 @@ def _check_arguments(parser) -> None:
     add_model_arguments(parser, arch=False)
 
 
-def _infer_arguments(parser) -> None:
+def _infer_arguments(parser: argparse.ArgumentParser) -> None:
     from fer_core.infer.predictor import TTA_CHOICES
 
     parser.add_argument("--ckpt", type=Path, required=True)

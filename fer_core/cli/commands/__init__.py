@@ -1,9 +1,11 @@
 """One module per `fer-tui` verb: `add_arguments(parser)` and `run(args) -> int`."""
 
+import argparse
+
 DEVICES = ("CPU", "GPU", "Ascend")
 
 
-def add_model_arguments(parser, arch: bool = True, backend: bool = False) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser, arch: bool = True, backend: bool = False) -> None:
     """`--arch`, `--device_target` (and `--backend`), the same for every verb that loads a
     checkpoint."""
     from fer_core.models import ARCHITECTURES

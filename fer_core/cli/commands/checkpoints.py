@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from fer_core import locations
@@ -15,7 +16,7 @@ from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("root", nargs="?", help="folder (or one .ckpt) to check (default: the checkpoints root)")
     parser.add_argument(
         "--samples", help="sample folder for the behaviour check (default: the sample folder if it exists, else 'demo')"
@@ -34,7 +35,7 @@ def default_samples() -> str:
     return str(folder) if folder.is_dir() and any(folder.iterdir()) else "demo"
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     root = Path(args.root).expanduser() if args.root else locations.checkpoints_root()
     if args.root and not root.exists():
         raise CheckpointError(f"{root}: no such file or folder")

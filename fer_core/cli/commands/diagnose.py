@@ -1,5 +1,6 @@
 """`fer-tui diagnose RUN`: what the run's curves say (fer_core.diagnose), with remedies."""
 
+import argparse
 import json
 
 from fer_core.diagnose import diagnose, summary_lines
@@ -8,12 +9,12 @@ from fer_core.runs import rundir
 from fer_core.runs.rundir import resolve_run
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run directory or run id")
     parser.add_argument("--json", action="store_true", help="the findings as JSON (rule, severity, evidence, remedy)")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     run_dir = resolve_run(args.run)
     rows = rundir.read_metrics(run_dir)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--data_csv", required=True, help="FER2013 CSV (.csv/.csv.gz), image folder, or 'demo'")
     parser.add_argument("--split", default="PublicTest", choices=SPLITS, help="split to score (default PublicTest)")
@@ -37,7 +38,7 @@ def add_arguments(parser):
     parser.add_argument("--force", action="store_true", help="overwrite an earlier report in --report DIR")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from fer_core.infer.evaluate import check_report_dir, evaluate, write_report
 
     if args.batch_size is not None and args.batch_size < 1:

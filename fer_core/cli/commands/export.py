@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from fer_core.cli.commands import add_model_arguments
@@ -10,7 +11,7 @@ from fer_core.infer.export import MAX_BATCH, default_output
 from fer_core.mindspore_setup import quiet_logging
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
     parser.add_argument(
         "--format",
@@ -33,7 +34,7 @@ def add_arguments(parser):
     add_model_arguments(parser, arch=True)
 
 
-def make(args) -> tuple[Path, str]:
+def make(args: argparse.Namespace) -> tuple[Path, str]:
     """The export the flags ask for (the verb and the `export` job alike): the file, and a line
     that says what it takes and gives."""
     from fer_core.ckpt.arch import check_checkpoint
@@ -82,6 +83,6 @@ def check_clashes(ckpt: Path, output: Path, force: bool) -> None:
             raise DataError(f"--output {output}: {what}; pass --force to replace it")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     print(make(args)[1])
     return 0

@@ -6,9 +6,11 @@ per image, the model loaded once.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fer_core import CLASS_NAMES
 from fer_core.cli.commands import add_model_arguments
@@ -17,8 +19,11 @@ from fer_core.infer.predictor import TTA_CHOICES
 from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
+if TYPE_CHECKING:
+    import numpy as np
 
-def add_arguments(parser):
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ckpt_path", "--ckpt", dest="ckpt_path", required=True, help="checkpoint (.ckpt)")
     parser.add_argument(
         "--image_path",
@@ -50,7 +55,7 @@ def warn_if_untrained(ckpt: str) -> None:
         print(f"warning: {Path(ckpt).name}: {judged.text}", file=sys.stderr)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     quiet_logging()
     if Path(args.image_path).is_dir():
         return run_folder(args, Path(args.image_path))
@@ -77,7 +82,7 @@ def run(args) -> int:
     return 0
 
 
-def run_folder(args, folder: Path) -> int:
+def run_folder(args: argparse.Namespace, folder: Path) -> int:
     """Every image directly in `folder`: `NAME: Prediction: … Probability: …` per line; an
     unreadable one is a line on stderr and exit 2 once the others are done."""
     from fer_core.data.dataset import IMAGE_SUFFIXES
@@ -116,7 +121,7 @@ def run_folder(args, folder: Path) -> int:
     return 2 if failed else 0
 
 
-def prediction_record(probs, box, note: str, arch: str) -> dict:
+def prediction_record(probs: np.ndarray, box: tuple[int, int, int, int], note: str, arch: str) -> dict:
     """One face's prediction as `--json` prints it (for a folder, each line adds its image)."""
     best = int(probs.argmax())
     return {

@@ -1,3 +1,5 @@
+import argparse
+
 import tomli_w
 
 from fer_core import config
@@ -5,7 +7,7 @@ from fer_core.errors import ConfigError
 from fer_core.text import shown
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="show this preset's values")
     parser.add_argument("--save", metavar="NEW_NAME", help="save NAME (with --set changes) as a user preset")
     parser.add_argument(
@@ -15,7 +17,7 @@ def add_arguments(parser):
     parser.add_argument("--force", action="store_true", help="replace a user preset of that name")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     saving = [
         flag
         for flag, given in (

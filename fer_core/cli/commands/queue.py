@@ -3,6 +3,7 @@ detached runner that outlives the terminal (fer_core.queue)."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from fer_core.runs import launcher, rundir
 from fer_core.train.parallel import msrun
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="queue_action", metavar="ACTION")
     sub.add_parser("list", help="every entry: state, run, best val acc (the default)")
     add = sub.add_parser("add", help="queue a run: the same flags as `fer-tui train`")
@@ -35,7 +36,7 @@ def add_arguments(parser):
     move.add_argument("position", type=int, metavar="PLACE", help="1 starts it next")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     queue = Queue.of_root()
     action = args.queue_action or "list"
     if action == "list":
@@ -84,7 +85,7 @@ def start(queue: Queue, parallel: int = 1, force: bool = False) -> int:
     return 0
 
 
-def entry_fields(args) -> dict:
+def entry_fields(args: argparse.Namespace) -> dict:
     """A queue entry from `train`'s flags, checked as `fer-tui train` checks a run (the data
     file must exist; it is decoded when the run starts)."""
     if args.resume:
@@ -122,11 +123,11 @@ def entry_fields(args) -> dict:
     }
 
 
-def _v(value) -> str:
+def _v(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def add(queue: Queue, args) -> int:
+def add(queue: Queue, args: argparse.Namespace) -> int:
     (entry,) = queue.add([entry_fields(args)])
     print(f"queued #{entry.id}: {entry.preset} ({entry.label})")
     if args.start:

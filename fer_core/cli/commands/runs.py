@@ -1,6 +1,7 @@
 """`fer-tui runs`: every run, live first, in the columns the dashboard's Runs table shows too
 (fer_core.runs.columns); `--all`: every run of this user, wherever it was started."""
 
+import argparse
 import time
 from pathlib import Path
 
@@ -19,11 +20,11 @@ from fer_core.runs.columns import (
     step_text,
     updated_text,
 )
-from fer_core.runs.rundir import find_runs
+from fer_core.runs.rundir import RunInfo, find_runs
 from fer_core.text import shown
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("root", nargs="?", help="folder to scan (default: the checkpoints root)")
     parser.add_argument(
         "--all",
@@ -40,7 +41,7 @@ def add_arguments(parser):
     )
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.root:  # a folder named on the command line must be one: a typo is not an empty root
         root = Path(args.root).expanduser()
         if not root.is_dir():
@@ -78,7 +79,7 @@ def run(args) -> int:
     return 0
 
 
-def table(runs, root: Path, args) -> int:
+def table(runs: list[RunInfo], root: Path, args: argparse.Namespace) -> int:
     from fer_core.runs import leaderboard
 
     board = leaderboard.build(runs, base=args.base)

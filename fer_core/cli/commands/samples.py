@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fer_core import locations
 from fer_core.cli.commands import add_model_arguments
@@ -12,8 +14,11 @@ from fer_core.errors import DataError
 from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
+if TYPE_CHECKING:
+    from fer_core.data.samples import SampleSet
 
-def add_arguments(parser):
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--csv",
         "--data_csv",
@@ -39,7 +44,7 @@ def add_arguments(parser):
     parser.add_argument("--force", action="store_true", help="replace samples already in --output")
 
 
-def make(args):
+def make(args: argparse.Namespace) -> SampleSet:
     """The sample folder as the flags say (the verb and the `samples` job alike)."""
     quiet_logging()
     from fer_core.data.samples import make_samples
@@ -62,7 +67,7 @@ def make(args):
     )
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from fer_core.data.samples import summary_lines
 
     result = make(args)

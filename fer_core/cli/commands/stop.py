@@ -1,3 +1,5 @@
+import argparse
+
 from fer_core.runs.columns import stop_keeps
 from fer_core.runs.launcher import stop_run
 from fer_core.runs.registry import resolve_run
@@ -5,11 +7,11 @@ from fer_core.runs.rundir import read_status
 from fer_core.text import shown
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run directory or run id")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     run_dir = resolve_run(args.run)
     keeps = stop_keeps(read_status(run_dir))
     pid = stop_run(run_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from fer_core import config as cfg
@@ -13,7 +14,7 @@ from fer_core.runs.launcher import check_device
 from fer_core.train.parallel import msrun
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", type=Path, help="a sweep TOML (base, seeds, [set], [grid])")
     parser.add_argument("--preset", help="the base preset (instead of a file)")
     parser.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2", help="values to try (repeatable)")
@@ -28,7 +29,7 @@ def add_arguments(parser):
             fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
 
 
-def spec_of(args) -> sweep.SweepSpec:
+def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:
     if args.file and args.preset:
         raise ConfigError("give a sweep file or --preset, not both")
     if args.file:
@@ -46,7 +47,7 @@ def spec_of(args) -> sweep.SweepSpec:
     return spec
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     spec = spec_of(args)
     settings = sweep.expand(spec, force=args.force)  # every config checked before anything is made
     for setting in settings[:1]:  # the device, workers and data are the same for every run

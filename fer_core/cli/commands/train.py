@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from fer_core import config as cfg
@@ -13,7 +14,7 @@ from fer_core.text import shown
 from fer_core.train.parallel import msrun
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="cpu-basic", help="start from this preset (default cpu-basic)")
     parser.add_argument("--config", type=Path, help="start from this TOML file instead of a preset")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped or lost run from last_state.ckpt")
@@ -40,7 +41,7 @@ def add_arguments(parser):
     nodes.add_argument("--force", action="store_true", help="start more workers than this machine has cores")
 
 
-def resolve_config(args) -> tuple[TrainConfig, str]:
+def resolve_config(args: argparse.Namespace) -> tuple[TrainConfig, str]:
     """Preset (or --config file) + flags, validated as one config."""
     if args.config:
         base, name = cfg.load_config_file(args.config), args.config.stem
@@ -58,13 +59,13 @@ def resolve_config(args) -> tuple[TrainConfig, str]:
     return cfg.make_config(values), name
 
 
-def launch_settings(args, base: msrun.Launch) -> msrun.Launch:
+def launch_settings(args: argparse.Namespace, base: msrun.Launch) -> msrun.Launch:
     """--nodes, --node_rank, --master_addr, --master_port over `base` (a resumed run's own)."""
     given = {name: getattr(args, name, None) for name in ("nodes", "node_rank", "master_addr", "master_port")}
     return msrun.Launch(**{**vars(base), **{k: v for k, v in given.items() if v is not None}})
 
 
-def resumable_run(args) -> Path:
+def resumable_run(args: argparse.Namespace) -> Path:
     """The run `--resume` names, refused in one line if other fields were given (a resume
     continues the run's own config) or if it cannot resume."""
     run_dir = rundir.resolve_run(args.resume)
@@ -75,7 +76,7 @@ def resumable_run(args) -> Path:
     return run_dir
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.resume:
         run_dir = resumable_run(args)
         config, launch = rundir.read_config(run_dir), launch_settings(args, msrun.read_launch(run_dir))

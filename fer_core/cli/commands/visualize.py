@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fer_core.cli.commands import add_model_arguments
 from fer_core.data.imagefile import image_kind, read_image
@@ -11,10 +13,13 @@ from fer_core.errors import DataError
 from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
 
+if TYPE_CHECKING:
+    from fer_core.infer.predictor import Predictor
+
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=("image", "video", "webcam"), default="image")
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--input", help="image or video file; for webcam a camera index (default 0)")
@@ -26,7 +31,7 @@ def add_arguments(parser):
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from fer_core.infer import visualize
 
     if args.mode != "webcam" and not args.input:
@@ -84,7 +89,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _predictor(args):
+def _predictor(args: argparse.Namespace) -> Predictor:
     quiet_logging()
     from fer_core.infer.predictor import Predictor
 

@@ -9,8 +9,10 @@
     124  --timeout passed first (as timeout(1))
 """
 
+import argparse
 import sys
 import time
+from pathlib import Path
 
 from fer_core.runs.registry import resolve_run
 from fer_core.runs.rundir import LIVE_STATES, effective_state, read_status
@@ -20,13 +22,13 @@ TIMEOUT_CODE = 124
 POLL_SECONDS = 1.0  # status.json is rewritten every second while training
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run directory or run id")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long (exit 124)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing, only the exit code")
 
 
-def wait_for_end(run_dir, timeout: float | None = None, poll: float = POLL_SECONDS) -> str | None:
+def wait_for_end(run_dir: Path, timeout: float | None = None, poll: float = POLL_SECONDS) -> str | None:
     """The state the run ended in, or None if `timeout` seconds passed first."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
@@ -38,7 +40,7 @@ def wait_for_end(run_dir, timeout: float | None = None, poll: float = POLL_SECON
         time.sleep(poll if deadline is None else max(0.0, min(poll, deadline - time.monotonic())))
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     run_dir = resolve_run(args.run)
     state = wait_for_end(run_dir, args.timeout)
     if state is None:
