@@ -128,7 +128,7 @@ def soft_targets(labels: np.ndarray, num_classes: int, smoothing: float) -> np.n
     return targets
 
 
-def mixup(x: np.ndarray, targets: np.ndarray, rng: np.random.Generator, alpha: float):
+def mixup(x: np.ndarray, targets: np.ndarray, rng: np.random.Generator, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Mix each image and its (already smoothed) target with a shuffled partner."""
     lam = np.float32(rng.beta(alpha, alpha))
     lam = max(lam, 1 - lam)  # keep the original image dominant so train accuracy stays meaningful

@@ -224,7 +224,7 @@ def _read_bytes(path: Path) -> bytes:
     return raw
 
 
-def _read_at_most(handle, limit: int) -> bytes:
+def _read_at_most(handle: io.BufferedIOBase, limit: int) -> bytes:
     """Up to `limit` bytes, in chunks: one read(limit) would reserve the whole bound up front,
     so a small file under a memory limit would fail where its bytes fit."""
     raw = bytearray()

@@ -13,14 +13,18 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from fer_core.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_IMAGE_PIXELS = 64_000_000  # 8000×8000; a 48-megapixel photo still loads
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
 
 
-def read_image(path: Path | str, color: bool = False):
+def read_image(path: Path | str, color: bool = False) -> np.ndarray:
     """The image as a uint8 array (grayscale, or BGR when `color`), or a one-line DataError."""
     import cv2
     import numpy as np
@@ -123,7 +127,7 @@ def _from_head(head: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _jpeg(handle) -> tuple[int, int] | None:
+def _jpeg(handle: BinaryIO) -> tuple[int, int] | None:
     """Walk the segments to the frame header (EXIF and thumbnails may come first)."""
     handle.seek(2)
     while True:
@@ -142,7 +146,7 @@ def _jpeg(handle) -> tuple[int, int] | None:
         handle.seek(length - 2, 1)
 
 
-def _tiff(handle, head: bytes) -> tuple[int, int] | None:
+def _tiff(handle: BinaryIO, head: bytes) -> tuple[int, int] | None:
     order = "<" if head[:2] == b"II" else ">"
     handle.seek(struct.unpack(order + "I", head[4:8])[0])
     count = struct.unpack(order + "H", handle.read(2))[0]

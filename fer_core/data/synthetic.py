@@ -6,6 +6,8 @@ learn the expression and not the pixels: the whole product runs with no download
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -13,6 +15,8 @@ from fer_core import IMAGE_SIZE, NUM_CLASSES
 
 CANVAS = 96  # drawn at twice the size, then area-downsampled: smooth strokes
 INK = 40
+
+Scale = Callable[[float], float]  # face units -> canvas pixels, at this face's scale
 
 
 def draw_faces(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,18 +68,20 @@ def _sz(a: float, b: float) -> tuple[int, int]:
     return max(1, int(round(a))), max(1, int(round(b)))
 
 
-def _eyes(canvas, label, cx, dx, y, s, ink, skin):
+def _eyes(canvas: np.ndarray, label: int, cx: float, dx: float, y: float, s: Scale, ink: int, skin: int) -> None:
     # fear and surprise: wide open eyes; angry and disgust: narrowed; others: normal
     height = {2: 5.0, 5: 6.0, 0: 1.5, 1: 2.0}.get(label, 3.0)
     for side in (-1, 1):
         centre = _pt(cx + side * dx, y)
-        cv2.ellipse(canvas, centre, _sz(s(5.5), s(height)), 0, 0, 360, ink, -1, cv2.LINE_AA)
+        cv2.ellipse(canvas, centre, _sz(s(5.5), s(height)), 0, 0, 360, (ink,), -1, cv2.LINE_AA)
         if height >= 5:
-            cv2.ellipse(canvas, centre, _sz(s(3.5), s(height - 2)), 0, 0, 360, skin, -1, cv2.LINE_AA)
-            cv2.circle(canvas, centre, max(1, int(s(1.8))), ink, -1, cv2.LINE_AA)
+            cv2.ellipse(canvas, centre, _sz(s(3.5), s(height - 2)), 0, 0, 360, (skin,), -1, cv2.LINE_AA)
+            cv2.circle(canvas, centre, max(1, int(s(1.8))), (ink,), -1, cv2.LINE_AA)
 
 
-def _brows(canvas, label, cx, dx, y, s, ink, rng):
+def _brows(
+    canvas: np.ndarray, label: int, cx: float, dx: float, y: float, s: Scale, ink: int, rng: np.random.Generator
+) -> None:
     # (inner end dy, outer end dy) in face units; negative is up
     inner, outer = {
         0: (5, -3),  # angry: inner ends pulled down, a V
@@ -91,27 +97,27 @@ def _brows(canvas, label, cx, dx, y, s, ink, rng):
         lift = -6 if (label == 1 and side == 1) else 0  # disgust: asymmetric
         p_in = _pt(cx + side * s(5), y + s(inner + lift + jitter[0]))
         p_out = _pt(cx + side * s(20), y + s(outer + lift + jitter[1]))
-        cv2.line(canvas, p_in, p_out, ink, max(2, int(s(3))), cv2.LINE_AA)
+        cv2.line(canvas, p_in, p_out, (ink,), max(2, int(s(3))), cv2.LINE_AA)
 
 
-def _mouth(canvas, label, cx, y, s, ink, rng):
+def _mouth(canvas: np.ndarray, label: int, cx: float, y: float, s: Scale, ink: int, rng: np.random.Generator) -> None:
     width = s(rng.uniform(11, 15))
     thick = max(2, int(s(2.5)))
     if label == 3:  # happy: a wide smile
-        cv2.ellipse(canvas, _pt(cx, y - s(4)), _sz(width + s(2), s(9)), 0, 20, 160, ink, thick, cv2.LINE_AA)
+        cv2.ellipse(canvas, _pt(cx, y - s(4)), _sz(width + s(2), s(9)), 0, 20, 160, (ink,), thick, cv2.LINE_AA)
     elif label == 4:  # sad: a frown
-        cv2.ellipse(canvas, _pt(cx, y + s(6)), _sz(width, s(7)), 0, 200, 340, ink, thick, cv2.LINE_AA)
+        cv2.ellipse(canvas, _pt(cx, y + s(6)), _sz(width, s(7)), 0, 200, 340, (ink,), thick, cv2.LINE_AA)
     elif label == 5:  # surprise: a big open O
-        cv2.ellipse(canvas, _pt(cx, y + s(2)), _sz(s(7), s(10)), 0, 0, 360, ink, -1, cv2.LINE_AA)
+        cv2.ellipse(canvas, _pt(cx, y + s(2)), _sz(s(7), s(10)), 0, 0, 360, (ink,), -1, cv2.LINE_AA)
     elif label == 2:  # fear: stretched, open
-        cv2.ellipse(canvas, _pt(cx, y + s(1)), _sz(width, s(4)), 0, 0, 360, ink, -1, cv2.LINE_AA)
+        cv2.ellipse(canvas, _pt(cx, y + s(1)), _sz(width, s(4)), 0, 0, 360, (ink,), -1, cv2.LINE_AA)
     elif label == 0:  # angry: short, tight, turned down at the corners
         pts = np.array([_pt(cx - s(9), y + s(3)), _pt(cx - s(6), y), _pt(cx + s(6), y), _pt(cx + s(9), y + s(3))])
-        cv2.polylines(canvas, [pts], False, ink, thick + 1, cv2.LINE_AA)
+        cv2.polylines(canvas, [pts], False, (ink,), thick + 1, cv2.LINE_AA)
     elif label == 1:  # disgust: lopsided, wavy
         pts = np.array(
             [_pt(cx - width, y + s(2)), _pt(cx - s(4), y - s(2)), _pt(cx + s(3), y + s(2)), _pt(cx + width, y - s(5))]
         )
-        cv2.polylines(canvas, [pts], False, ink, thick, cv2.LINE_AA)
+        cv2.polylines(canvas, [pts], False, (ink,), thick, cv2.LINE_AA)
     else:  # neutral: a straight line
-        cv2.line(canvas, _pt(cx - width, y), _pt(cx + width, y), ink, thick, cv2.LINE_AA)
+        cv2.line(canvas, _pt(cx - width, y), _pt(cx + width, y), (ink,), thick, cv2.LINE_AA)
