@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import mindspore as ms
 import mindspore.nn as nn
 import mindspore.ops as ops
 
@@ -20,7 +21,7 @@ from fer_core.kernels import library as kernels
 
 
 @cache
-def _op():
+def _op() -> ops.Custom:
     """The forward Custom op (y, batch mean, biased batch variance) with its bprop."""
     library = kernels.path()
     if isinstance(library, str):
@@ -32,7 +33,15 @@ def _op():
         func_type="aot",
     )
 
-    def bprop(x, gamma, beta, moving_mean, moving_var, out, dout):
+    def bprop(
+        x: ms.Tensor,
+        gamma: ms.Tensor,
+        beta: ms.Tensor,
+        moving_mean: ms.Tensor,
+        moving_var: ms.Tensor,
+        out: tuple[ms.Tensor, ...],
+        dout: tuple[ms.Tensor, ...],
+    ) -> tuple[ms.Tensor, ...]:
         y, mean, var = out[0], out[1], out[2]
         # the statistics only feed the moving averages (no gradient): dout[1:] is ignored
         dx, dgamma, dbeta = backward(dout[0], x, y, gamma, mean, var)
@@ -50,7 +59,7 @@ class FastBatchNormReLU(nn.BatchNorm2d):
         self.fast = _op()
         self.relu = ops.ReLU()
 
-    def construct(self, x):
+    def construct(self, x: ms.Tensor) -> ms.Tensor:
         if not self.training:
             return self.relu(self.bn_infer(x, self.gamma, self.beta, self.moving_mean, self.moving_variance)[0])
         # index the outputs used (unpacking all five makes MindSpore warn, in every run's log,
@@ -61,7 +70,7 @@ class FastBatchNormReLU(nn.BatchNorm2d):
         return out[0]
 
 
-def _eligible(bn, relu) -> bool:
+def _eligible(bn: nn.Cell, relu: nn.Cell) -> bool:
     """A stock BatchNorm2d (affine, eps 1e-5, momentum 0.9, batch statistics in training) right
     before a ReLU: what bn_relu.cc computes."""
     return (
@@ -75,7 +84,7 @@ def _eligible(bn, relu) -> bool:
     )
 
 
-def use_fast_bn_relu(net) -> int:
+def use_fast_bn_relu(net: nn.Cell) -> int:
     """Swap every BatchNorm2d → ReLU pair inside a SequentialCell for a FastBatchNormReLU holding
     the same Parameters (names unchanged) and an Identity; returns how many pairs. The kernels
     must be available (`library.available()`)."""

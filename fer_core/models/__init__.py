@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mindspore import nn
 
 # name -> "module:function", imported only when the model is built
 ARCHITECTURES: dict[str, str] = {
@@ -17,7 +21,7 @@ ARCHITECTURES: dict[str, str] = {
 }
 
 
-def build_model(name: str, num_classes: int = 7):
+def build_model(name: str, num_classes: int = 7) -> nn.Cell:
     """Build a fresh MindSpore network of a registered architecture."""
     module_name, function = ARCHITECTURES[name].split(":")
     return getattr(import_module(module_name), function)(num_classes=num_classes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mindspore as ms
 import mindspore.nn as nn
 import mindspore.ops as ops
 
@@ -14,7 +15,7 @@ def conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> list[nn.Cell]:
     ]
 
 
-def global_average_pool(x):
+def global_average_pool(x: ms.Tensor) -> ms.Tensor:
     """(B, C, H, W) -> (B, C): the mean of each map, as a matmul with a constant 1/(H·W) column.
 
     The same numbers as ops.mean(x, (2, 3)), but its gradient is one MatMul: mean's (a Tile
@@ -28,7 +29,7 @@ def global_average_pool(x):
 class SpaceToDepth(nn.Cell):
     """(B, C, H, W) -> (B, 4C, H/2, W/2): every 2×2 patch becomes 4 channels, losslessly."""
 
-    def construct(self, x):
+    def construct(self, x: ms.Tensor) -> ms.Tensor:
         b, c, h, w = x.shape
         x = x.reshape(b, c, h // 2, 2, w // 2, 2).transpose(0, 1, 3, 5, 2, 4)
         return x.reshape(b, c * 4, h // 2, w // 2)
@@ -60,7 +61,7 @@ class ConvNet(nn.Cell):
         self.features = nn.SequentialCell(layers)
         self.classifier = nn.SequentialCell([nn.Dropout(p=dropout), nn.Dense(c_in, num_classes)])
 
-    def construct(self, x):
+    def construct(self, x: ms.Tensor) -> ms.Tensor:
         x = self.features(x)
         x = global_average_pool(x)
         return self.classifier(x)

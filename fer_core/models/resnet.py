@@ -8,6 +8,7 @@ head `classifier.{0,1,4,5,8}`.
 
 from __future__ import annotations
 
+import mindspore as ms
 import mindspore.nn as nn
 import mindspore.ops as ops
 
@@ -32,7 +33,7 @@ class ChannelAttention(nn.Cell):
             ]
         )
 
-    def construct(self, x):
+    def construct(self, x: ms.Tensor) -> ms.Tensor:
         weights = self.fc(global_average_pool(x))
         return x * weights.reshape(weights.shape[0], weights.shape[1], 1, 1)
 
@@ -44,7 +45,7 @@ class SpatialAttention(nn.Cell):
         super().__init__()
         self.conv = nn.Conv2d(2, 1, kernel_size, pad_mode="pad", padding=kernel_size // 2, has_bias=False)
 
-    def construct(self, x):
+    def construct(self, x: ms.Tensor) -> ms.Tensor:
         pooled = ops.concat((x.mean(axis=1, keep_dims=True), x.max(axis=1, keepdims=True)), axis=1)
         return x * ops.sigmoid(self.conv(pooled))
 
@@ -65,7 +66,7 @@ class BasicBlock(nn.Cell):
                 [nn.Conv2d(c_in, c_out, 1, stride=stride, has_bias=False), nn.BatchNorm2d(c_out)]
             )
 
-    def construct(self, x):
+    def construct(self, x: ms.Tensor) -> ms.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
@@ -101,7 +102,7 @@ class ResNet18Attention(nn.Cell):
     def _stage(c_in: int, c_out: int, stride: int) -> nn.SequentialCell:
         return nn.SequentialCell([BasicBlock(c_in, c_out, stride), BasicBlock(c_out, c_out)])
 
-    def construct(self, x):
+    def construct(self, x: ms.Tensor) -> ms.Tensor:
         x = self.relu(self.bn1(self.conv1(x)))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.classifier(global_average_pool(x))
