@@ -7,9 +7,13 @@ import _thread
 import os
 import signal
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# what route_signals calls: (signum, None) here, signal.signal's handler shape for the callers
+Handler = Callable[[int, FrameType | None], None]
 _route: dict = {"handler": None, "waiting": False, "held": None}
 _swap = threading.Lock()  # route_signals replays what was held; the waiting thread must not interleave
 
@@ -29,7 +33,7 @@ def block_stop_signals() -> None:
         threading.Thread(target=_wait, name="signals", daemon=True).start()
 
 
-def route_signals(handler) -> None:
+def route_signals(handler: Handler) -> None:
     """From now on SIGINT, SIGTERM and SIGHUP call `handler(signum, None)`, as sent; the ones
     `hold_stop_signals` kept are given to it first."""
     with _swap:
@@ -66,7 +70,7 @@ def _wait() -> None:
 
 
 @contextmanager
-def signals_unblocked():
+def signals_unblocked() -> Iterator[None]:
     """The stop signals unblocked in this thread for the block: a process started here (which
     inherits the mask through exec) must get its signals like any program."""
     previous = signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)

@@ -12,12 +12,15 @@ Every file has its sidecar and is written atomically (fer_core.ckpt.io).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fer_core.ckpt.io import save_train_state, save_weights
 from fer_core.ckpt.sidecar import Sidecar, portable_data
 from fer_core.config import TrainConfig
 from fer_core.runs import rundir
+
+if TYPE_CHECKING:
+    from mindspore import nn
 
 
 class CheckpointPolicy:
@@ -37,7 +40,14 @@ class CheckpointPolicy:
         return self.stamp.evolve(epoch=epoch, val_acc=val_acc, step=step)
 
     def end_of_epoch(
-        self, net, optimizer, epoch: int, steps: int, val_acc: float, is_best: bool, state: dict[str, Any]
+        self,
+        net: nn.Cell,
+        optimizer: nn.Optimizer,
+        epoch: int,
+        steps: int,
+        val_acc: float,
+        is_best: bool,
+        state: dict[str, Any],
     ) -> None:
         info = self.sidecar(epoch=epoch, val_acc=val_acc, step=epoch * steps)
         if is_best:
@@ -45,14 +55,14 @@ class CheckpointPolicy:
         self._periodic(net, epoch, steps, info)
         self.save_state(net, optimizer, state)
 
-    def save_state(self, net, optimizer, state: dict[str, Any]) -> None:
+    def save_state(self, net: nn.Cell, optimizer: nn.Optimizer, state: dict[str, Any]) -> None:
         """`state`: epoch, best_val_acc, best_epoch, patience_left, rng_state, history."""
         save_train_state(net, optimizer, self.run_dir / rundir.LAST_STATE, state, self.sidecar(epoch=state["epoch"]))
 
-    def finish(self, net, epoch: int, val_acc: float | None) -> None:
+    def finish(self, net: nn.Cell, epoch: int, val_acc: float | None) -> None:
         save_weights(net, self.run_dir / rundir.FINAL, self.sidecar(epoch=epoch, val_acc=val_acc))
 
-    def _periodic(self, net, epoch: int, steps: int, info: Sidecar) -> None:
+    def _periodic(self, net: nn.Cell, epoch: int, steps: int, info: Sidecar) -> None:
         keep = self.config.keep_checkpoints
         if keep <= 0:
             return

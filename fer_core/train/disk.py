@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import errno
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from fer_core.runs.rundir import remove_stale_temporaries
 
 
-def out_of_space(run_dir: Path, say, set_status) -> int:
+def out_of_space(run_dir: Path, say: Callable[[str], None], set_status: Callable[..., None]) -> int:
     """A full disk: free what our half-written files took (MindSpore's own `.tmp` too: it is
     named from ours), then say so in status.json. Returns the exit status."""
     remove_stale_temporaries(run_dir)

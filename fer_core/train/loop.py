@@ -17,7 +17,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,7 +28,7 @@ from fer_core import IMAGE_SIZE, NUM_CLASSES, fileio, signals
 from fer_core.ckpt.io import load_train_state
 from fer_core.config import TrainConfig
 from fer_core.data import augment
-from fer_core.data.dataset import load_dataset
+from fer_core.data.dataset import Split, load_dataset
 from fer_core.errors import FerError, RunError, error_line
 from fer_core.records import EpochRow, TrainProgress
 from fer_core.runs import registry, rundir, runlock
@@ -33,9 +36,17 @@ from fer_core.runs.rundir import remove_stale_temporaries
 from fer_core.text import shown
 from fer_core.train import disk, readback, terminal
 from fer_core.train.checkpoint_policy import CheckpointPolicy
-from fer_core.train.parallel.cluster import NoLock, Solo
+from fer_core.train.parallel.cluster import Batch, NoLock, Solo
 from fer_core.train.parallel.msrun import supervise
 from fer_core.train.reporter import Reporter
+
+if TYPE_CHECKING:
+    import mindspore as ms
+    from mindspore import nn
+
+    # the compiled step: (images, soft targets) -> (loss, logits), the parameters updated
+    TrainStep = Callable[[ms.Tensor, ms.Tensor], tuple[ms.Tensor, ms.Tensor]]
+    Predict = Callable[[ms.Tensor], ms.Tensor]  # images -> class probabilities, in eval mode
 
 
 def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
@@ -95,7 +106,7 @@ class Trainer:
         self.report = report or Reporter(self.run_dir, self.config.epochs)
         self.stop_signal: int | None = None
 
-    def on_signal(self, signum: int, _frame=None) -> None:
+    def on_signal(self, signum: int, _frame: FrameType | None = None) -> None:
         """A stop signal: stop after the current step (SIGHUP: the terminal is gone, go on)."""
         if signum == signal.SIGHUP:  # keep training, write to train.log
             self.report.leave_terminal("terminal hung up")
@@ -213,7 +224,7 @@ class Trainer:
 
     # ------------------------------------------------------------ pieces
 
-    def _start(self, net, optimizer, steps_per_epoch: int) -> TrainProgress:
+    def _start(self, net: nn.Cell, optimizer: nn.Optimizer, steps_per_epoch: int) -> TrainProgress:
         """Where training begins: before epoch 1, or (resuming) where last_state.ckpt ended."""
         fresh = TrainProgress(patience_left=self.config.patience)
         if not self.resume:
@@ -229,7 +240,7 @@ class Trainer:
         self.report.resumed(progress)
         return progress
 
-    def _optimizer(self, net, schedule: np.ndarray):
+    def _optimizer(self, net: nn.Cell, schedule: np.ndarray) -> nn.AdamWeightDecay:
         import mindspore as ms
         import mindspore.nn as nn
 
@@ -239,7 +250,7 @@ class Trainer:
         groups = [{"params": decay, "weight_decay": self.config.weight_decay}, {"params": rest, "weight_decay": 0.0}]
         return nn.AdamWeightDecay(groups, learning_rate=ms.Tensor(schedule))
 
-    def make_batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray, rng: np.random.Generator):
+    def make_batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray, rng: np.random.Generator) -> Batch:
         """(index, images, soft targets) of one step, augmented with the step's own `rng`."""
         config = self.config
         if config.augment:
@@ -251,7 +262,9 @@ class Trainer:
             x, targets = augment.mixup(x, targets, rng, config.mixup_alpha)
         return index, np.ascontiguousarray(x, np.float32), targets
 
-    def _validate(self, predict, images: np.ndarray, labels: np.ndarray, batch: int) -> tuple[float, float, np.ndarray]:
+    def _validate(
+        self, predict: Predict, images: np.ndarray, labels: np.ndarray, batch: int
+    ) -> tuple[float, float, np.ndarray]:
         """Loss, accuracy and the confusion matrix, all from the one set of predictions."""
         import mindspore as ms
 
@@ -272,13 +285,15 @@ class EpochPass:
     The state is saved at a stop and every `state_every_minutes` (a kill -9 loses at most that).
     """
 
-    def __init__(self, trainer: Trainer, split, train_step, schedule: np.ndarray, batch: int, steps: int):
+    def __init__(
+        self, trainer: Trainer, split: Split, train_step: TrainStep, schedule: np.ndarray, batch: int, steps: int
+    ):
         self.trainer, self.split, self.train_step = trainer, split, train_step
         self.schedule, self.batch, self.steps = schedule, batch, steps
         trace = os.environ.get(TRACE_ENV)
         self.trace = Path(trace) if trace and trainer.cluster.writes else None
 
-    def train(self, epoch: int, progress: TrainProgress, save_state) -> TrainProgress:
+    def train(self, epoch: int, progress: TrainProgress, save_state: Callable[[dict[str, Any]], None]) -> TrainProgress:
         """Train the epoch's remaining steps; returns the progress with the epoch's totals.
         `save_state(dict)` writes last_state.ckpt. Raises StopRequested after saving."""
         import mindspore as ms
@@ -336,14 +351,16 @@ class EpochPass:
         return state(self.steps)
 
 
-def compile_steps(net, optimizer, reduce_grads=None):
+def compile_steps(
+    net: nn.Cell, optimizer: nn.Optimizer, reduce_grads: nn.Cell | None = None
+) -> tuple[TrainStep, Predict]:
     """(train_step, predict): the jit-compiled step (soft-target cross-entropy, optimizer update)
     and eval-mode softmax; each sets the network's mode before it runs. `reduce_grads` (data
     parallel) averages the gradients over the workers before the update."""
     import mindspore as ms
     import mindspore.ops as ops
 
-    def forward(x, targets):
+    def forward(x: ms.Tensor, targets: ms.Tensor) -> tuple[ms.Tensor, ms.Tensor]:
         logits = net(x)
         loss = -(targets * ops.log_softmax(logits, -1)).sum(-1).mean()
         return loss, logits
@@ -351,7 +368,7 @@ def compile_steps(net, optimizer, reduce_grads=None):
     grad_fn = ms.value_and_grad(forward, None, optimizer.parameters, has_aux=True)
 
     @ms.jit
-    def train_step(x, targets):
+    def train_step(x: ms.Tensor, targets: ms.Tensor) -> tuple[ms.Tensor, ms.Tensor]:
         (loss, logits), grads = grad_fn(x, targets)
         if reduce_grads is not None:
             grads = reduce_grads(grads)
@@ -359,14 +376,14 @@ def compile_steps(net, optimizer, reduce_grads=None):
         return loss, logits
 
     @ms.jit
-    def predict(x):
+    def predict(x: ms.Tensor) -> ms.Tensor:
         return ops.softmax(net(x), -1)
 
-    def train_mode(x, targets):
+    def train_mode(x: ms.Tensor, targets: ms.Tensor) -> tuple[ms.Tensor, ms.Tensor]:
         net.set_train(True)
         return train_step(x, targets)
 
-    def eval_mode(x):
+    def eval_mode(x: ms.Tensor) -> ms.Tensor:
         net.set_train(False)
         return predict(x)
 
@@ -379,13 +396,13 @@ class Prefetcher:
     `make(step)` builds step `step` (from 0) of the steps `start`..`steps - 1`.
     """
 
-    def __init__(self, make, steps: int, depth: int = 3, start: int = 0):
+    def __init__(self, make: Callable[[int], Batch], steps: int, depth: int = 3, start: int = 0):
         self.queue: queue.Queue = queue.Queue(maxsize=depth)
         self.closed = threading.Event()
         self.thread = threading.Thread(target=self._produce, args=(make, start, steps), daemon=True)
         self.thread.start()
 
-    def _produce(self, make, start: int, steps: int) -> None:
+    def _produce(self, make: Callable[[int], Batch], start: int, steps: int) -> None:
         try:
             for step in range(start, steps):
                 item = make(step)
@@ -402,7 +419,7 @@ class Prefetcher:
             return
         self.queue.put(None)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Batch]:
         while True:
             item = self.queue.get()
             if item is None:
@@ -416,7 +433,7 @@ class Prefetcher:
         self.thread.join(timeout=5)
 
 
-def predict_all(predict, ms, images: np.ndarray, batch: int, tta: bool = False) -> np.ndarray:
+def predict_all(predict: Predict, ms: ModuleType, images: np.ndarray, batch: int, tta: bool = False) -> np.ndarray:
     """Class probabilities for every image, as `fer-tui eval` computes them; `tta` averages
     with the mirrored image."""
     from fer_core.infer.predictor import predict_batches

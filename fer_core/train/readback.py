@@ -19,7 +19,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import mindspore as ms
 
 SLEEP_SHARE = 0.85  # of the expected step time slept before spinning; the rest is spun
 OVERSLEPT = 0.0005  # a wait shorter than this after the sleep: the results were already there
@@ -65,12 +68,12 @@ def call(work: Callable[[], Any]) -> Any:
     return value
 
 
-def to_numpy(*tensors) -> tuple:
+def to_numpy(*tensors: ms.Tensor) -> tuple:
     """`asnumpy()` of every tensor, waited for by the low-priority thread."""
     return call(lambda: tuple(t.asnumpy() for t in tensors))
 
 
-def _timed_numpy(tensors) -> tuple[tuple, float]:
+def _timed_numpy(tensors: tuple[ms.Tensor, ...]) -> tuple[tuple, float]:
     started = time.perf_counter()
     values = tuple(t.asnumpy() for t in tensors)
     return values, time.perf_counter() - started
@@ -83,7 +86,7 @@ class Waiter:
     def __init__(self) -> None:
         self.expected = 0.0  # seconds from dispatch to results, smoothed
 
-    def numpy(self, *tensors) -> tuple:
+    def numpy(self, *tensors: ms.Tensor) -> tuple:
         started = time.perf_counter()
         if self.expected and os.environ.get("FER_TUI_READBACK") != "thread":
             time.sleep(SLEEP_SHARE * self.expected)

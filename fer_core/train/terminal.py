@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from fer_core import fileio
 
@@ -12,7 +14,7 @@ class TerminalGuard:
     """stdout on a terminal that may hang up: the first write that fails calls `on_gone`
     (the trainer moves its output to train.log and keeps training) instead of raising EIO."""
 
-    def __init__(self, stream, on_gone):
+    def __init__(self, stream: TextIO, on_gone: Callable[[str], None]):
         self.stream, self.on_gone = stream, on_gone
 
     def write(self, text: str) -> int:

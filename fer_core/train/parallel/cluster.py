@@ -28,15 +28,27 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from fer_core import NUM_CLASSES
 from fer_core.runs import rundir
 from fer_core.train import readback
 
+if TYPE_CHECKING:
+    from mindspore import nn
+
+    from fer_core.train.checkpoint_policy import CheckpointPolicy
+
 SUPERVISOR_ENV = "FER_TUI_SUPERVISOR_PID"  # the launcher's pid: when it is gone, the workers stop
 LOCAL_WORKERS_ENV = "FER_TUI_LOCAL_WORKERS"  # workers on this node, to share its cores
+
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # one step's (index, images, soft targets)
+# validation of some images: (loss, accuracy, confusion matrix)
+Validation = Callable[[np.ndarray, np.ndarray], tuple[float, float, np.ndarray]]
 
 
 class Solo:
@@ -44,25 +56,27 @@ class Solo:
 
     size, rank, writes = 1, 0, True
 
-    def prepare(self, net) -> None:
+    def prepare(self, net: nn.Cell) -> None:
         pass
 
-    def grad_reducer(self, optimizer):
+    def grad_reducer(self, optimizer: nn.Optimizer) -> nn.DistributedGradReducer | None:
         return None
 
-    def checkpoints(self, policy):
+    def checkpoints(self, policy: CheckpointPolicy) -> CheckpointPolicy | NoCheckpoints:
         return policy
 
-    def shard(self, batch):
+    def shard(self, batch: Batch) -> Batch:
         return batch
 
     def agree(self, signum: int | None, save_due: bool) -> tuple[int | None, bool]:
         return signum, save_due
 
-    def epoch_totals(self, losses: list[float], correct: int, seen: int):
+    def epoch_totals(self, losses: list[float], correct: int, seen: int) -> tuple[list[float], int, int]:
         return losses, correct, seen
 
-    def validate(self, net, run, images: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
+    def validate(
+        self, net: nn.Cell, run: Validation, images: np.ndarray, labels: np.ndarray
+    ) -> tuple[float, float, np.ndarray]:
         """(loss, accuracy, confusion matrix) of the validation split."""
         return run(images, labels)
 
@@ -91,18 +105,18 @@ class Cluster(Solo):
         self.supervisor = supervisor
         allreduce = ops.AllReduce()  # SUM: the only reduction MindSpore's CPU build has
 
-        def total(x):
+        def total(x: ms.Tensor) -> ms.Tensor:
             return allreduce(x)
 
         self._allreduce = ms.jit(total)
         self._ms = ms
 
-    def total(self, values) -> np.ndarray:
+    def total(self, values: npt.ArrayLike) -> np.ndarray:
         """Element-wise sum over all ranks (float32 on the wire: the CPU AllReduce takes no other)."""
         tensor = self._ms.Tensor(np.ascontiguousarray(values, np.float32).reshape(-1))
         return readback.to_numpy(self._allreduce(tensor))[0].astype(np.float64)
 
-    def prepare(self, net) -> None:
+    def prepare(self, net: nn.Cell) -> None:
         """Give every rank other than 0 its own dropout masks (the same seed made them equal)."""
         import mindspore.nn as nn
         import mindspore.ops as ops
@@ -114,17 +128,17 @@ class Cluster(Solo):
                 attrs = cell.dropout.attrs
                 cell.dropout = ops.Dropout(attrs["keep_prob"], attrs["Seed0"], attrs["Seed1"] + 7919 * self.rank)
 
-    def grad_reducer(self, optimizer):
+    def grad_reducer(self, optimizer: nn.Optimizer) -> nn.DistributedGradReducer:
         """Averages the gradients over the ranks inside the compiled step (gradients_mean and the
         group size come from the DATA_PARALLEL context set in `join`)."""
         import mindspore.nn as nn
 
         return nn.DistributedGradReducer(optimizer.parameters)
 
-    def checkpoints(self, policy):
+    def checkpoints(self, policy: CheckpointPolicy) -> CheckpointPolicy | NoCheckpoints:
         return policy if self.writes else NoCheckpoints()
 
-    def shard(self, batch):
+    def shard(self, batch: Batch) -> Batch:
         """This rank's equal slice of the global batch (index, images, targets)."""
         index, x, targets = batch
         part = slice(*_bounds(len(index), self.rank, self.size))
@@ -142,13 +156,15 @@ class Cluster(Solo):
             return signal.SIGINT, due
         return (signal.SIGTERM if votes[1] else None), due
 
-    def epoch_totals(self, losses: list[float], correct: int, seen: int):
+    def epoch_totals(self, losses: list[float], correct: int, seen: int) -> tuple[list[float], int, int]:
         """Per-step losses of the global batch (the mean of the ranks' shard losses), and the
         images and correct predictions of all ranks."""
         summed = self.total([*losses, correct, seen])
         return list(summed[:-2] / self.size), int(round(summed[-2])), int(round(summed[-1]))
 
-    def validate(self, net, run, images: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
+    def validate(
+        self, net: nn.Cell, run: Validation, images: np.ndarray, labels: np.ndarray
+    ) -> tuple[float, float, np.ndarray]:
         """Average the BatchNorm running statistics, then validate this rank's share of the
         split and sum: every rank gets the whole split's loss, accuracy and confusion matrix."""
         self._average_statistics(net)
@@ -163,7 +179,7 @@ class Cluster(Solo):
         matrix = np.rint(summed[3:]).astype(np.int64).reshape(NUM_CLASSES, NUM_CLASSES)
         return float(loss_sum / max(1, total)), float(round(correct) / max(1, total)), matrix
 
-    def _average_statistics(self, net) -> None:
+    def _average_statistics(self, net: nn.Cell) -> None:
         import mindspore.ops as ops
 
         stats = [p for p in net.get_parameters() if not p.requires_grad and "moving_" in p.name]

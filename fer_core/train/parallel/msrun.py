@@ -25,7 +25,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import fer_core
 from fer_core import fileio, signals
@@ -35,6 +36,9 @@ from fer_core.records import RunStatus
 from fer_core.runs import rundir
 from fer_core.train import terminal
 from fer_core.train.parallel.cluster import LOCAL_WORKERS_ENV, SUPERVISOR_ENV
+
+if TYPE_CHECKING:
+    from fer_core.runs.runlock import RunLock
 
 LOGS = rundir.WORKER_LOGS  # RUN_DIR/msrun/: msrun.log, scheduler.log, worker_<rank>.log, launch.json
 LAUNCH = "launch.json"
@@ -188,7 +192,7 @@ def worker_env(logs: Path, local: int) -> dict[str, str]:
     }
 
 
-def supervise(run_dir: Path, resume: bool, lock) -> int:
+def supervise(run_dir: Path, resume: bool, lock: RunLock) -> int:
     """Run a data-parallel run to its end from this process (which holds the run's lock)."""
     try:
         return Supervisor(Path(run_dir), resume, lock).run()
@@ -199,7 +203,7 @@ def supervise(run_dir: Path, resume: bool, lock) -> int:
 class Supervisor:
     """The run's trainer process when it has several workers: msrun is its child."""
 
-    def __init__(self, run_dir: Path, resume: bool, lock):
+    def __init__(self, run_dir: Path, resume: bool, lock: RunLock):
         self.run_dir, self.resume, self.lock = run_dir, resume, lock
         self.logs = run_dir / LOGS
         self.stop_signal: int | None = None
@@ -252,7 +256,7 @@ class Supervisor:
 
     # ------------------------------------------------------------ watching
 
-    def _on_signal(self, signum, _frame) -> None:
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:  # the terminal is gone: go on, writing to train.log
             terminal.redirect_output(self.run_dir / rundir.LOG, "terminal hung up")
         elif self.stop_signal is None:
