@@ -186,7 +186,12 @@ def _size_check(index: Index, arch: str, report: Report, side: Sidecar | None) -
 
 
 def _behaviour_check(
-    path: Path, arch: str, samples, report: Report, device_target: str, trained_on: str | None
+    path: Path,
+    arch: str,
+    samples: Path | str | Samples | None,
+    report: Report,
+    device_target: str,
+    trained_on: str | None,
 ) -> Verdict:
     from fer_core.data.samples import judging_note
     from fer_core.infer.predictor import Predictor

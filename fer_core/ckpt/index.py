@@ -11,6 +11,7 @@ exact size MindSpore writes for a tensor, so a file's expected size is exact too
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -217,7 +218,7 @@ def needed_bytes(entry: Entry) -> int | None:
     return count * DTYPE_BYTES[entry.dtype]
 
 
-def content_problem(entries) -> str | None:
+def content_problem(entries: Iterable[Entry]) -> str | None:
     """The first tensor whose bytes do not fill its shape: MindSpore's loader would read past
     them (SIGSEGV) or make garbage of them, so no such file may reach it."""
     for entry in entries:

@@ -7,23 +7,28 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fer_core import fileio
 from fer_core.ckpt.index import record_bytes, string_bytes
 from fer_core.ckpt.sidecar import Sidecar, write_sidecar
 from fer_core.errors import CheckpointError, one_line
 
+if TYPE_CHECKING:
+    import mindspore as ms
+    from mindspore import nn
+
 META_KEY = "fer_meta"
 
 
-def _file_bytes(params) -> int:
+def _file_bytes(params: Iterable[ms.Parameter]) -> int:
     """The exact size MindSpore writes for these parameters (dtype-aware: global_step is int32)."""
     return sum(record_bytes(p.name, tuple(p.shape), str(p.dtype)) for p in params)
 
 
-def save_weights(net, path: Path, sidecar: Sidecar) -> None:
+def save_weights(net: nn.Cell, path: Path, sidecar: Sidecar) -> None:
     """Weights only (+ BatchNorm statistics): what inference needs. `sidecar` says what the
     caller knows (arch, epoch, …); the file's kind, size and MindSpore version are added here."""
     import mindspore as ms
@@ -42,7 +47,7 @@ def save_weights(net, path: Path, sidecar: Sidecar) -> None:
     )
 
 
-def save_train_state(net, optimizer, path: Path, meta: dict[str, Any], sidecar: Sidecar) -> None:
+def save_train_state(net: nn.Cell, optimizer: nn.Optimizer, path: Path, meta: dict[str, Any], sidecar: Sidecar) -> None:
     """Weights + optimizer moments + step + `meta` (epoch, best, RNG, history) in one file."""
     import mindspore as ms
 
@@ -66,7 +71,7 @@ def save_train_state(net, optimizer, path: Path, meta: dict[str, Any], sidecar: 
     )
 
 
-def load_train_state(path: Path, net, optimizer) -> dict[str, Any]:
+def load_train_state(path: Path, net: nn.Cell, optimizer: nn.Optimizer) -> dict[str, Any]:
     """Restore weights and optimizer from last_state.ckpt; return its meta."""
     import mindspore as ms
 
@@ -90,7 +95,7 @@ def load_train_state(path: Path, net, optimizer) -> dict[str, Any]:
         raise CheckpointError(f"{path}: its training state is damaged ({error})") from None
 
 
-def load_network(path: Path, arch: str, device_target: str = "CPU"):
+def load_network(path: Path, arch: str, device_target: str = "CPU") -> nn.Cell:
     """MindSpore network in eval mode with the checkpoint's weights; `path` and `arch` as
     `ckpt.arch.check_checkpoint` returned them (every caller checks first, once)."""
     import mindspore as ms

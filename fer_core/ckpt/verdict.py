@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from fer_core import CLASS_NAMES, NUM_CLASSES
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from fer_core.ckpt.sidecar import Sidecar
 
 Level = Literal["ok", "unknown", "warning", "broken"]
@@ -200,7 +202,7 @@ def listing(
     return by_size if by_size.level != "ok" else sidecar(side, problem, on_disk)
 
 
-def behaviour(probs, labels, note: str = "") -> tuple[Verdict, dict[str, Any]]:
+def behaviour(probs: np.ndarray, labels: np.ndarray | None, note: str = "") -> tuple[Verdict, dict[str, Any]]:
     """Predictions on real faces: NaN is broken; near-uniform or single-class output a warning.
     Returns the facts too (faces, mean top probability, per-class counts, accuracy). `note` is
     added to the accuracy (samples.judging_note: synthetic faces for a real-data model)."""

@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fer_core.errors import CacheError, FerError
 from fer_core.train import readback
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 BACKENDS = ("auto", "onnx", "mindspore")
 _said_fallback = False
@@ -49,7 +52,9 @@ def choose_backend(backend: str, device_target: str = "CPU") -> str:
     return "mindspore"
 
 
-def make_runner(backend: str, path: Path, arch: str, device_target: str, fallback: bool = False):
+def make_runner(
+    backend: str, path: Path, arch: str, device_target: str, fallback: bool = False
+) -> OnnxRunner | MindSporeRunner:
     """The runner for a chosen backend; `fallback`: an ONNX runner may hand over to MindSpore
     when the export cache cannot be used (the user asked for `auto`, not for ONNX)."""
     if backend == "onnx":
@@ -90,7 +95,7 @@ class OnnxRunner:
                 return self._mindspore(x)
         return session.run(None, {session.get_inputs()[0].name: x})[0]
 
-    def _session(self, batch: int):
+    def _session(self, batch: int) -> ort.InferenceSession:
         import onnxruntime as ort
 
         from fer_core.infer.export import cached_onnx
@@ -120,7 +125,7 @@ class MindSporeRunner:
         net = load_network(path, arch, device_target)
 
         @ms.jit
-        def predict(x):
+        def predict(x: ms.Tensor) -> ms.Tensor:
             return ops.softmax(net(x), -1)
 
         self._predict, self._ms = predict, ms

@@ -17,7 +17,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,10 @@ from fer_core import CLASS_NAMES, IMAGE_SIZE, cachefiles, fileio, locations
 from fer_core.ckpt.sidecar import PREPROCESSING
 from fer_core.errors import CacheError, CheckpointError, FerError
 from fer_core.signals import pid_alive
+
+if TYPE_CHECKING:
+    import mindspore as ms
+    from mindspore import nn
 
 FORMATS = {"ONNX": ".onnx", "MINDIR": ".mindir"}
 CACHE_KEEP = 32  # cached exports kept (newest first); each is about the checkpoint's size
@@ -92,18 +96,18 @@ def export(ckpt: Path | str, output: Path | str, file_format: str, arch: str, ba
     return output
 
 
-def _write_graph(net, output: Path, file_format: str, batch: int) -> None:
+def _write_graph(net: nn.Cell, output: Path, file_format: str, batch: int) -> None:
     import mindspore as ms
     import mindspore.nn as nn
     import mindspore.ops as ops
     import numpy as np
 
     class WithSoftmax(nn.Cell):
-        def __init__(self, inner):
+        def __init__(self, inner: nn.Cell):
             super().__init__()
             self.inner = inner
 
-        def construct(self, x):
+        def construct(self, x: ms.Tensor) -> ms.Tensor:
             return ops.softmax(self.inner(x), -1)
 
     output.parent.mkdir(parents=True, exist_ok=True)

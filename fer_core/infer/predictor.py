@@ -13,6 +13,7 @@ softmax, fixed-size batches with the last one padded so the graph compiles once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +81,7 @@ class Predictor:
         return predict_batches(self._runner, images, batch)
 
 
-def predict_batches(run, images: np.ndarray, batch: int) -> np.ndarray:
+def predict_batches(run: Callable[[np.ndarray], np.ndarray], images: np.ndarray, batch: int) -> np.ndarray:
     """`run` (normalised (batch, 1, 48, 48) -> probabilities) over uint8 faces in fixed-size
     batches, the last one padded, so a compiled graph or an export never sees a new shape.
     The trainer's validation and every Predictor go through here: they agree by construction."""

@@ -10,11 +10,17 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fer_core import CLASS_NAMES, fileio
 from fer_core.errors import DataError
+
+if TYPE_CHECKING:
+    import cv2
+
+    from fer_core.infer.predictor import Predictor
 
 FACE_BATCH = 8  # faces per forward pass in a frame: one compiled shape
 FONT = 0  # cv2.FONT_HERSHEY_SIMPLEX
@@ -72,7 +78,7 @@ def annotate_face(face: np.ndarray, probs: np.ndarray, true: int | None = None, 
 
 
 def annotate_frame(
-    frame: np.ndarray, predictor, fallback: bool = False, tta: str | None = "auto"
+    frame: np.ndarray, predictor: Predictor, fallback: bool = False, tta: str | None = "auto"
 ) -> tuple[np.ndarray, list[dict]]:
     """Boxes, labels and bars for every face in a BGR frame. With `fallback`, a frame where the
     cascade finds no face is classified as its centre square (and labelled so)."""
@@ -135,7 +141,9 @@ def check_output_kind(path: Path, video: bool) -> None:
         )
 
 
-def image(predictor, frame: np.ndarray, output: Path, force: bool = False, tta: str | None = "auto") -> list[dict]:
+def image(
+    predictor: Predictor, frame: np.ndarray, output: Path, force: bool = False, tta: str | None = "auto"
+) -> list[dict]:
     """Annotate one decoded BGR image (imagefile.read_image) and write it to `output`."""
     import cv2
 
@@ -148,8 +156,8 @@ def image(predictor, frame: np.ndarray, output: Path, force: bool = False, tta: 
 
 
 def video(
-    predictor,
-    capture,
+    predictor: Predictor,
+    capture: cv2.VideoCapture,
     output: Path,
     source: str,
     force: bool = False,
@@ -198,7 +206,7 @@ def video(
     return {"frames": frames, "faces": faces, "fps": fps, "size": [width, height]}
 
 
-def open_video(path: Path):
+def open_video(path: Path) -> cv2.VideoCapture:
     import cv2
 
     if not path.is_file():
@@ -211,7 +219,7 @@ def open_video(path: Path):
     return capture
 
 
-def open_camera(index: int):
+def open_camera(index: int) -> cv2.VideoCapture:
     import cv2
 
     previous = cv2.getLogLevel()
