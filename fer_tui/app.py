@@ -20,6 +20,7 @@ from textual.app import App, SystemCommand
 from textual.markup import escape
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
 
 from fer_core import locations
 from fer_core.runs import registry, rundir
@@ -150,7 +151,7 @@ class FerApp(App[None]):
         self.settings_warnings.append(text)  # kept: a toast goes after a few seconds
         self.notify(text, title="Settings", severity="warning")
 
-    def _remember_theme(self, theme) -> None:
+    def _remember_theme(self, theme: Theme) -> None:
         problem = user_settings.save_theme(theme.name)
         if problem:
             self.settings_warning(f"theme not saved: {problem}")

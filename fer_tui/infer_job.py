@@ -3,8 +3,10 @@ jobs' events arrive, and the summary line under the inference table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
@@ -13,6 +15,9 @@ from fer_core.ckpt.verdict import OK
 from fer_core.job.events import Error, InferSummary, Result, Started
 from fer_tui.format import duration, percent, verdict_text
 from fer_tui.widgets.ckpt_table import MARKS
+
+if TYPE_CHECKING:
+    from fer_tui.widgets.inference_table import Tally
 
 SLOT_STYLES = ("bold cyan", "bold magenta")
 
@@ -59,7 +64,7 @@ def count_faces(folder: Path) -> int:
         return 0
 
 
-def job_summary(job: Job, tallies) -> Text:
+def job_summary(job: Job, tallies: Iterable[Tally]) -> Text:
     """The line under the inference table: per slot, progress, accuracy and verdict."""
     text = Text(no_wrap=True, overflow="ellipsis")
     single = len(job.infos) == 1

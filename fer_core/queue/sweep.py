@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,7 @@ def _typed(name: str, value: Any) -> Any:
     return cfg.parse_value(name, value) if isinstance(value, str) else value
 
 
-def _product(numbers) -> int:
+def _product(numbers: Iterable[int]) -> int:
     total = 1
     for n in numbers:
         total *= n

@@ -13,6 +13,7 @@ from pathlib import Path
 from fer_core import fileio
 from fer_core.config import TrainConfig
 from fer_core.errors import ConfigError, DataError, RunError
+from fer_core.records import RunStatus
 from fer_core.runs import registry
 from fer_core.runs.rundir import (
     CONFIG,
@@ -152,7 +153,7 @@ def trainer_pid(run_dir: Path) -> int:
     raise RunError(_not_live(run_dir, status))
 
 
-def _not_live(run_dir: Path, status) -> str:
+def _not_live(run_dir: Path, status: RunStatus | None) -> str:
     """Why there is nothing to stop, in words that match what happened."""
     # `lost`: it says live, its trainer is gone; no status at all is its own case
     state: str = "unreadable" if status is None else effective_state(status, run_dir=run_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -14,14 +15,14 @@ from textual.widgets import Button, DirectoryTree, Input, Label
 class DataTree(DirectoryTree):
     """Folders and the files fer-tui can read (CSV, gzipped CSV); hidden entries skipped."""
 
-    def filter_paths(self, paths):
+    def filter_paths(self, paths: Iterable[Path]) -> list[Path]:
         return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.name.endswith((".csv", ".csv.gz")))]
 
 
 class FolderTree(DirectoryTree):
     """Folders only (a sample folder, a folder of checkpoints); hidden entries skipped."""
 
-    def filter_paths(self, paths):
+    def filter_paths(self, paths: Iterable[Path]) -> list[Path]:
         return [p for p in paths if not p.name.startswith(".") and p.is_dir()]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -166,7 +166,7 @@ class TrainScreen(Screen):
         self.query_one("#diff", Static).update(text)
         self.query_one("#start", Button).disabled = bool(form.errors)
 
-    def on_descendant_focus(self, event) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if event.widget.id == "presets":  # back on the list: its purpose again, not a field's
             name = self.preset_name if self.preset_name in self.presets else None
             if name:

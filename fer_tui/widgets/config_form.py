@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -162,7 +162,7 @@ class ConfigForm(VerticalScroll):
         self.validate_field(event.control.id[2:])
         self.post_message(self.Changed(self))
 
-    def on_descendant_focus(self, event) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         widget_id = getattr(event.widget, "id", None) or ""
         if widget_id.startswith("f-"):
             self.post_message(self.FieldFocused(widget_id[2:]))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.geometry import Size
@@ -298,7 +298,7 @@ class LogPanel(Vertical):
             self.notify("no search yet: / searches train.log" if not self.view.search.term else "no match")
         self.show_state()
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.query_one(Input).has_focus:
             event.stop()
             self.close_search()
