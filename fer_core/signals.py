@@ -70,6 +70,18 @@ def _wait() -> None:
 
 
 @contextmanager
+def mask_kept() -> Iterator[None]:
+    """This thread's signal mask as it was before the block: a trainer run in-process (a test, a
+    script calling `train()`) leaves its caller's signals as it found them, so the processes the
+    caller starts later do not inherit the stop signals blocked."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
 def signals_unblocked() -> Iterator[None]:
     """The stop signals unblocked in this thread for the block: a process started here (which
     inherits the mask through exec) must get its signals like any program."""

@@ -118,14 +118,17 @@ class Trainer:
     def run(self) -> int:
         # one trainer per run directory, for its whole life (train() refuses a second one)
         lock = self.lock or runlock.adopt_or_acquire(self.run_dir)
+        stdout = sys.stdout
         try:
             runlock.wait_for_launcher()  # its status write must land before ours
             lock.record_pid(os.getpid())
-            signals.route_signals(self.on_signal)  # a dropped SSH session never stops a run
-            # a terminal that hangs up or a pipe whose reader left: output moves to train.log
-            sys.stdout = terminal.TerminalGuard(sys.stdout, self.report.leave_terminal)
-            return self._guarded_run()
+            with signals.mask_kept():
+                signals.route_signals(self.on_signal)  # a dropped SSH session never stops a run
+                # a terminal that hangs up or a pipe whose reader left: output moves to train.log
+                sys.stdout = terminal.TerminalGuard(stdout, self.report.leave_terminal)
+                return self._guarded_run()
         finally:
+            sys.stdout = stdout
             lock.release()
 
     def _guarded_run(self) -> int:
