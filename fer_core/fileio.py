@@ -109,6 +109,20 @@ def refuse_foreign(path: Path | str) -> None:
         raise ForeignFileError(_refusal(path, info.st_mode))
 
 
+def refuse_foreign_folder(path: Path | str) -> None:
+    """ForeignFileError if `path` exists and is not a real folder: a folder fer-tui fills (a
+    sample set's class folder) is never a symbolic link out of the place the user named."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        kind = "a file" if stat.S_ISREG(info.st_mode) else _KINDS.get(stat.S_IFMT(info.st_mode), "something else")
+        raise ForeignFileError(
+            f"{path} is {kind}, not a folder fer-tui made; nothing is written into it (move it away)"
+        )
+
+
 def open_own(path: Path | str, flags: int, mode: int = 0o666) -> int:
     """`os.open` for a file fer-tui writes: O_NOFOLLOW (a symbolic link is refused, not
     followed out of the folder), O_NONBLOCK (a FIFO cannot hang the open) and a check of what

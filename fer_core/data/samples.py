@@ -142,8 +142,8 @@ def earlier_set(folder: Path) -> list[Path] | None:
     """The files an earlier set wrote in `folder`, from its samples.json; None when the folder
     holds no samples.json of fer-tui's. A manifest from before manifests existed (data and split
     only) is taken to cover the names a set writes: <class>/correct_sample_<n>.png, overview.png."""
-    try:
-        source = json.loads((folder / SOURCE).read_text())
+    try:  # capped, and a FIFO in its place is refused, not waited on
+        source = fileio.read_json(folder / SOURCE)
     except (OSError, ValueError):
         return None
     if not isinstance(source, dict) or not {"data", "split"} <= source.keys():
@@ -160,7 +160,10 @@ def refuse_clashes(
 ) -> None:
     """Before any work: without --force, any sample, overview or samples.json already there is
     refused (a folder must not hold this set and the tail of an earlier, larger one); with it,
-    any file this set could write that the earlier set's manifest does not name."""
+    any file this set could write that the earlier set's manifest does not name. A class folder
+    that is a link (or not a folder) is refused either way: the faces would land where it points."""
+    for name in CLASS_NAMES:
+        fileio.refuse_foreign_folder(folder / name)
     if not force:
         there = [folder / name for name in (SOURCE, OVERVIEW) if (folder / name).exists()]
         there += sorted(p for name in CLASS_NAMES for p in (folder / name).glob("correct_sample_*.png"))

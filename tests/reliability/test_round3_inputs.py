@@ -137,6 +137,28 @@ def test_a_manifest_naming_other_files_does_not_make_them_removable(area):
     assert victim.read_text() == "keep me"
 
 
+@pytest.mark.parametrize("force", [False, True], ids=["new set", "--force"])
+def test_a_class_folder_that_links_elsewhere_is_refused_not_written_through(capfd, area, force):
+    out, elsewhere = area / "mine", area / "elsewhere"
+    if force:
+        assert cli.main(samples(out, "--num_samples", "1")) == 0  # an earlier set of ours
+        shutil.rmtree(out / "happy")
+    out.mkdir(exist_ok=True)
+    elsewhere.mkdir()
+    (elsewhere / "correct_sample_1.png").write_bytes(b"the user's file, where the link points")
+    (out / "happy").symlink_to(elsewhere, target_is_directory=True)
+    extra = ["--force"] if force else []
+    line = rejects(
+        capfd,
+        area,
+        samples(out, "--num_samples", "1", *extra),
+        [str(out / "happy"), "symbolic link"],
+        "r3: samples over a user's file",
+    )
+    assert "not a folder fer-tui made" in line
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["correct_sample_1.png"]
+
+
 # ---------------------------------------------------------------- 7: what reaches a terminal is escaped
 
 
