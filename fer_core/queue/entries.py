@@ -83,13 +83,26 @@ class Queue:
     def path(self, entry_id: int) -> Path:
         return self.entries_dir / f"{entry_id:06d}.json"
 
+    def refuse_links(self) -> None:
+        """ForeignFileError if the queue's folders are links or files: entries and logs are
+        never written where a link points."""
+        for folder in (self.folder, self.entries_dir):
+            fileio.refuse_foreign_folder(folder)
+
+    def make_folders(self) -> None:
+        """The queue's folders, made if missing (refused if links)."""
+        self.refuse_links()
+        self.entries_dir.mkdir(parents=True, exist_ok=True)
+
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Exclusive use of the entries for one short read-modify-write."""
-        self.entries_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.folder / "entries.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        self.refuse_links()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = fileio.open_own(self.folder / "entries.lock", os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self.entries_dir.mkdir(exist_ok=True)
             yield
         finally:
             os.close(fd)  # closing drops the lock

@@ -59,7 +59,7 @@ def runner_pid(queue: Queue, wait: float = 2.0) -> int | None:
 
 def _lock_held(lock: Path) -> bool:
     try:
-        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+        fd = fileio.open_own(lock, os.O_RDONLY)  # a FIFO or a link in its place is refused, not waited on
     except FileNotFoundError:
         return False
     try:
@@ -99,13 +99,13 @@ def start_runner(queue: Queue, parallel: int = 1, force: bool = False) -> tuple[
     if pid is not None:
         return pid, False
     check_parallel(queue, parallel, force)
-    queue.entries_dir.mkdir(parents=True, exist_ok=True)
+    queue.make_folders()
     (queue.folder / STOP).unlink(missing_ok=True)  # an old stop request is not for this runner
     custom = os.environ.get(RUNNER_ENV)
     base = custom.split() if custom else [sys.executable, "-m", "fer_core.queue"]
     command = [*base, str(queue.folder), "--parallel", str(parallel), *(["--force"] if force else [])]
     root = queue.folder.parent.resolve()
-    with open(queue.folder / LOG, "ab") as log:
+    with fileio.open_append(queue.folder / LOG) as log:
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -139,7 +139,7 @@ class Runner:
         print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", flush=True)
 
     def run(self) -> int:
-        lock_fd = os.open(self.queue.folder / RUNNER_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        lock_fd = fileio.open_own(self.queue.folder / RUNNER_LOCK, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -201,3 +201,17 @@ def test_a_sweep_file_is_checked_like_flags(tmp_path, capfd):
     bad = tmp_path / "bad.toml"
     bad.write_text('base = "demo"\n[grid]\nlr = 0.1\n')
     rejects(capfd, tmp_path, ["sweep", str(bad)], [str(bad), "grid lr must be a list"], "queue")
+
+
+@pytest.mark.parametrize("linked", [".queue", ".queue/entries", ".queue/entries.lock"])
+def test_a_queue_file_or_folder_that_links_elsewhere_is_refused(linked, tmp_path, capfd):
+    """The queue's folders and lock, made links out of the checkpoints root: `queue add` is one
+    line naming the link, and nothing appears where it points."""
+    root = Queue.of_root().folder.parent
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = root / linked
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(elsewhere / "target" if linked.endswith(".lock") else elsewhere)
+    rejects(capfd, tmp_path, ["queue", "add", *TINY], [str(link), "symbolic link"], "queue")
+    assert list(elsewhere.iterdir()) == []

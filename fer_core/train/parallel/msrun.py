@@ -172,6 +172,8 @@ def msrun_command(run_dir: Path, config: TrainConfig, launch: Launch, port: int,
 def python_shim(logs: Path) -> Path:
     """A `python` that is this interpreter: msrun starts the workers with `python` from PATH."""
     bin_dir = logs / "bin"
+    for folder in (logs, bin_dir):  # never a link out of the run folder
+        fileio.refuse_foreign_folder(folder)
     bin_dir.mkdir(parents=True, exist_ok=True)
     shim = bin_dir / "python"
     fileio.write_text(shim, f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
