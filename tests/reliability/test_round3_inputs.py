@@ -272,6 +272,31 @@ def test_a_csv_past_the_bound_is_one_line(capfd, area, monkeypatch, gz):
     assert ("unpacks to" in line) == gz
 
 
+def test_a_gzip_bomb_is_refused_without_holding_what_it_unpacks_to(area):
+    """A file of ~0.5 MB that unpacks to 512 MiB, against a bound of 256 MiB, in a fresh
+    process: refused while the process's peak memory stays far below the bound (it used to
+    hold the bound's worth, then copy it)."""
+    path = area / "in" / "bomb.csv.gz"
+    row = b"0," + b"1 " * 2303 + b"1,Training\n"
+    with gzip.open(path, "wb", compresslevel=9) as out:
+        out.write(b"emotion,pixels,Usage\n")
+        block = row * 1000
+        for _ in range((512 << 20) // len(block) + 1):
+            out.write(block)
+    script = (
+        "import resource, sys; from fer_core.data import dataset; from fer_core.errors import DataError\n"
+        "dataset.MAX_CSV_BYTES = 256 << 20\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n    dataset.parse_csv(__import__('pathlib').Path(sys.argv[1]))\n"
+        "except DataError as error:\n    print(error)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300)
+    message, grown_kb = result.stdout.strip().splitlines()
+    assert "unpacks to more than 256 MB" in message, result.stdout + result.stderr
+    assert int(grown_kb) < 64 << 10, f"the refusal held {int(grown_kb) >> 10} MB"
+
+
 def test_the_bound_leaves_room_for_fer2013():
     assert dataset.MAX_CSV_BYTES >= 1 << 30  # FER2013's CSV is about 300 MB
 
