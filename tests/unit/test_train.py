@@ -1,6 +1,7 @@
 """Real MindSpore training on tiny generated data: the run directory, stop, resume, early stop."""
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -49,7 +50,11 @@ def test_lr_schedule_warms_up_then_decays_to_min_lr():
 def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
     run_dir = rundir.create_run(tiny_config(tiny_csv), "tiny")
     (run_dir / "train.log").touch()  # in-process: the CLI's stdout is the log
+    mask, stdout = signal.pthread_sigmask(signal.SIG_BLOCK, ()), sys.stdout
     assert train(run_dir) == 0
+    # run in-process, the trainer gives its caller back the signals and stdout it found (the
+    # processes a caller starts afterwards inherit its mask)
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, ()) == mask and sys.stdout is stdout
     names = {p.name for p in run_dir.iterdir()}
     assert set(CONTRACT) <= names
     periodic = sorted(n for n in names if n.startswith("fer-") and n.endswith(".ckpt"))
