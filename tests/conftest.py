@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import shared_once
+
+# every folder fer-tui reads or writes, by the variable that moves it
+LOCATIONS = {
+    "FER_TUI_CHECKPOINTS": "checkpoints",
+    "FER_TUI_CACHE": "cache",
+    "FER_TUI_USER_PRESETS": "user-presets",
+    "FER_TUI_STATE": "state",
+    "FER_TUI_CONFIG": "settings.toml",
+    "FER_TUI_USER_SAMPLES": "user-samples",
+    "XDG_CACHE_HOME": "xdg-cache",
+    "XDG_CONFIG_HOME": "xdg-config",
+    "XDG_DATA_HOME": "xdg-data",
+    "XDG_STATE_HOME": "xdg-state",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any fixture (session-scoped ones too, which the per-test isolation below does not
+    cover), every location points into this process's own temporary folder: a shared trained
+    run once registered itself in the real user's state folder."""
+    base = Path(tempfile.mkdtemp(prefix="fer-tui-session-"))
+    config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))
+    for name, where in LOCATIONS.items():
+        os.environ[name] = str(base / where)
+    os.environ["FER_TUI_NOTIFY"] = "0"
 
 
 @pytest.fixture(autouse=True)
