@@ -288,6 +288,33 @@ def test_a_run_is_found_by_a_unique_start_or_end_of_its_id(tmp_path, capsys):
     assert "nosuchrun: no such run" in capsys.readouterr().err
 
 
+def test_a_run_is_found_by_any_whole_part_of_its_id(tmp_path, capsys, monkeypatch):
+    """`fer-tui wait 205208` for run 20261206-205208-demo (the time in the middle of the id)."""
+    from fer_core.cli.main import main
+    from tests.helpers import make_run
+
+    root = tmp_path / "checkpoints"
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(root))
+    make_run(root, "20261206-205208-demo")
+    make_run(root, "20261206-205431-demo", state="stopped")
+    make_run(root, "20261207-205431-cpu-fast")
+    for part in ("205208", "205208-demo", "20261206-205208", "20261206-205208-demo", "20261206-2052"):
+        assert main(["wait", part]) == 0, capsys.readouterr().err
+        assert capsys.readouterr().out == "20261206-205208-demo: finished\n"
+    assert main(["wait", "20261206-205431"]) == 3  # the stopped one
+    capsys.readouterr()
+    assert main(["diagnose", "205431-demo"]) == 0
+    assert capsys.readouterr().out.startswith("20261206-205431-demo: 3 epochs")
+    assert main(["wait", "cpu"]) == 0  # a whole part in the middle: cpu-fast's
+    capsys.readouterr()
+    assert main(["diagnose", "205431"]) == 2  # two runs share the time: named, not guessed
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "205431: 2 runs match" in err
+    assert "20261206-205431-demo" in err and "20261207-205431-cpu-fast" in err
+    assert main(["wait", "05208"]) == 2  # not a whole part, nor a start or end
+    assert "05208: no such run" in capsys.readouterr().err
+
+
 def test_checkpoints_lists_the_shipped_models_as_the_dashboard_does(capsys, monkeypatch, tmp_path):
     from fer_core.cli.main import main
 
