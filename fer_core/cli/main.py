@@ -47,8 +47,14 @@ class OneLineParser(argparse.ArgumentParser):
     and names the closest flag when one is misspelt."""
 
     def take_choices_in_any_case(self) -> None:
-        """Every string `choices` of this parser (argument groups included) in any case."""
+        """Every string `choices` of this parser (argument groups and sub-verbs such as
+        `queue add` included) in any case."""
         for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_verb in action.choices.values():
+                    if isinstance(sub_verb, OneLineParser):
+                        sub_verb.take_choices_in_any_case()
+                continue
             if action.choices and action.type is None and all(isinstance(c, str) for c in action.choices):
                 action.type = _any_case(tuple(action.choices))
 

@@ -203,6 +203,30 @@ def test_a_sweep_file_is_checked_like_flags(tmp_path, capfd):
     rejects(capfd, tmp_path, ["sweep", str(bad)], [str(bad), "grid lr must be a list"], "queue")
 
 
+def test_sweep_and_queue_add_take_the_field_flags_train_takes(tmp_path, capsys):
+    """`--augment` (no value), `--no_mixup`, `--augment_policy FULL`: spelt as for `fer-tui train`."""
+    from fer_core.cli.main import build_parser
+
+    def field_flags(*verb):
+        parser = build_parser()
+        for name in verb:
+            parser = next(a for a in parser._actions if a.dest in ("verb", "queue_action")).choices[name]
+        flags = {o: (a.nargs, a.const, a.choices) for a in parser._actions for o in a.option_strings}
+        return {o: v for o, v in flags.items() if o.lstrip("-").removeprefix("no_") in cfg.FIELDS}
+
+    train_flags = field_flags("train")
+    assert field_flags("queue", "add") == train_flags
+    assert field_flags("sweep") == {o: v for o, v in train_flags.items() if o not in ("--seed", "--save_dir")}
+    fer("sweep", "--preset", "demo", "--grid", "lr=1e-3,2e-3", "--augment", "--augment_policy", "FULL", "--no_mixup")
+    fer("queue", "add", "--preset", "demo", "--augment", "--augment_policy", "FULL", "--no_mixup")
+    entries = Queue.of_root().entries()
+    assert len(entries) == 3
+    assert all(e.config["augment"] and e.config["augment_policy"] == "full" for e in entries)
+    assert not any(e.config["mixup"] for e in entries)
+    fer("sweep", "--preset", "demo", "--seeds", "1,2", "--augment", "false", "--mixup", "--name", "bools")
+    assert [(e.config["augment"], e.config["mixup"]) for e in Queue.of_root().entries()[3:]] == [(False, True)] * 2
+
+
 @pytest.mark.parametrize("linked", [".queue", ".queue/entries", ".queue/entries.lock"])
 def test_a_queue_file_or_folder_that_links_elsewhere_is_refused(linked, tmp_path, capfd):
     """The queue's folders and lock, made links out of the checkpoints root: `queue add` is one

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from fer_core import config as cfg
+from fer_core.cli.commands import train
 from fer_core.cli.commands.queue import start
 from fer_core.errors import ConfigError, DataError
 from fer_core.queue import sweep
@@ -23,10 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help=f"queue more than {sweep.LIMIT} runs")
     parser.add_argument("--start", action="store_true", help="start the queue's runner too")
     parser.add_argument("--parallel", type=int, default=1, metavar="N", help="with --start: runs at once")
-    fields = parser.add_argument_group("the same for every run (any `fer-tui train` field)")
-    for name, info in cfg.TrainConfig.model_fields.items():
-        if name not in ("seed", "save_dir"):
-            fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
+    # the flags `train` takes, spelt as it spells them (`--augment`, `--no_mixup`); not seed
+    # (--seeds) nor save_dir (the sweep's folder)
+    fields = parser.add_argument_group("the same for every run (any `fer-tui train` field but seed and save_dir)")
+    train.add_field_arguments(fields, skip=("seed", "save_dir"))
 
 
 def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:

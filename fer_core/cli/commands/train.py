@@ -21,8 +21,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detach", action="store_true", help="run in the background, immune to hang-ups; watch with `fer-tui`"
     )
-    fields = parser.add_argument_group("hyperparameters (classic spellings)")
+    add_field_arguments(parser.add_argument_group("hyperparameters (classic spellings)"))
+    nodes = parser.add_argument_group("data-parallel workers (--workers N, launched with msrun)")
+    nodes.add_argument("--nodes", type=int, help="machines taking part (each runs this command; default 1)")
+    nodes.add_argument("--node_rank", type=int, help="this machine's place among them, 0 on the master")
+    nodes.add_argument("--master_addr", help="address of node 0, reachable from every node (default 127.0.0.1)")
+    nodes.add_argument("--master_port", type=int, help="msrun's port on node 0 (default: a free one)")
+    nodes.add_argument("--force", action="store_true", help="start more workers than this machine has cores")
+
+
+def add_field_arguments(fields: argparse._ActionsContainer, skip: tuple[str, ...] = ()) -> None:
+    """One `--flag` per TrainConfig field, as `train`, `queue add` and `sweep` all take them:
+    raw text (None when not given), parsed by the schema (cfg.parse_value); a bool field is
+    `--augment`, `--augment false` or `--no_augment`."""
     for name, info in TrainConfig.model_fields.items():
+        if name in skip:
+            continue
         if name in cfg.BOOL_FIELDS:
             fields.add_argument(f"--{name}", nargs="?", const="true", metavar="BOOL", help=info.description)
             fields.add_argument(f"--no_{name}", dest=name, action="store_const", const="false", help=f"turn {name} off")
@@ -33,12 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             )
         else:
             fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
-    nodes = parser.add_argument_group("data-parallel workers (--workers N, launched with msrun)")
-    nodes.add_argument("--nodes", type=int, help="machines taking part (each runs this command; default 1)")
-    nodes.add_argument("--node_rank", type=int, help="this machine's place among them, 0 on the master")
-    nodes.add_argument("--master_addr", help="address of node 0, reachable from every node (default 127.0.0.1)")
-    nodes.add_argument("--master_port", type=int, help="msrun's port on node 0 (default: a free one)")
-    nodes.add_argument("--force", action="store_true", help="start more workers than this machine has cores")
 
 
 def resolve_config(args: argparse.Namespace) -> tuple[TrainConfig, str]:
