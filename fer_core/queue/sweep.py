@@ -95,7 +95,7 @@ def parse_grid_flags(flags: list[str]) -> dict[str, list[Any]]:
         name, eq, values = flag.partition("=")
         name = name.strip().replace("-", "_")
         if not eq or not name:
-            raise ConfigError(f"--grid {flag}: expected FIELD=V1,V2 (e.g. lr=1e-3,2e-3)")
+            raise ConfigError(f"--grid {flag}: --grid takes FIELD=V1,V2 (e.g. lr=1e-3,2e-3)")
         grid[name] = [v for v in values.split(",") if v.strip()]
     return grid
 

@@ -169,6 +169,11 @@ def test_remove_and_clear_keep_run_folders(queue, capsys):
         (["sweep", "--preset", "demo", "--grid", "lrr=1,2"], ["unknown field 'lrr'", "did you mean lr"]),
         (["sweep", "--preset", "demo", "--grid", "lr=1e-3,2"], ["lr=2", "lr must be <= 1"]),
         (["sweep", "--preset", "demo", "--grid", "lr="], ["grid lr is empty"]),
+        (  # no `=`: argparse takes the values for a sweep file; not "a sweep file or --preset"
+            ["sweep", "--preset", "demo", "--grid", "lr", "1e-3,3e-3"],
+            ["--grid lr 1e-3,3e-3: --grid takes FIELD=V1,V2 (--grid lr=1e-3,3e-3)"],
+        ),
+        (["sweep", "--preset", "demo", "--grid", "lr"], ["--grid lr: --grid takes FIELD=V1,V2"]),
         (["sweep", "--preset", "demo"], ["nothing to sweep"]),
         (["sweep", "--preset", "demo", "--grid", "seed=1,2"], ["seed cannot be swept"]),
         (

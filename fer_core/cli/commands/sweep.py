@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:
+    check_grid_flags(args.grid, args.file)
     if args.file and args.preset:
         raise ConfigError("give a sweep file or --preset, not both")
     if args.file:
@@ -46,6 +47,18 @@ def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:
     spec.fixed.update({f: getattr(args, f) for f in cfg.FIELDS if getattr(args, f, None) is not None})
     spec.name = args.name or spec.name
     return spec
+
+
+def check_grid_flags(grid: list[str], file: Path | None) -> None:
+    """`--grid lr 1e-3,3e-3` (no `=`): argparse took the values for the sweep file; say what
+    --grid takes rather than that a file and --preset were both given."""
+    for flag in grid:
+        if "=" not in flag:
+            # a sweep file that is not there is most likely the values this --grid lost
+            values = str(file) if file is not None and not file.exists() else None
+            given = f"--grid {flag}" + (f" {values}" if values else "")
+            example = f"{flag.strip() or 'lr'}={values or '1e-3,2e-3'}"
+            raise ConfigError(f"{given}: --grid takes FIELD=V1,V2 (--grid {example})")
 
 
 def run(args: argparse.Namespace) -> int:
