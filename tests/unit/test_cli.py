@@ -257,6 +257,14 @@ def test_verb_and_preset_typos_get_a_suggestion(capsys):
     assert "did you mean cpu-fast?" in capsys.readouterr().err
 
 
+def test_a_misspelt_global_flag_is_named_not_the_folder_after_it(capsys):
+    for flag in ("--roots", "--rot"):
+        err = one_line_error(capsys, flag, "/tmp", "runs")
+        assert err == f"fer-tui: error: unrecognized argument: {flag}; did you mean --root?\n"
+    assert "invalid choice: 'trian'" in one_line_error(capsys, "--root", "/tmp", "trian")  # a verb misspelt
+    assert "did you mean fer_vgg?" in one_line_error(capsys, "train", "--arch", "fer_vvg")
+
+
 def test_arch_is_taken_in_any_case_and_help_lists_the_choices(capsys):
     from fer_core.cli.commands.train import resolve_config
 
