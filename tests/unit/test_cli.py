@@ -265,6 +265,23 @@ def test_a_misspelt_global_flag_is_named_not_the_folder_after_it(capsys):
     assert "did you mean fer_vgg?" in one_line_error(capsys, "train", "--arch", "fer_vvg")
 
 
+def test_a_root_given_that_is_not_there_is_an_error_the_default_one_is_no_runs_yet(tmp_path, capsys, monkeypatch):
+    from fer_core.cli.main import main
+
+    typo = tmp_path / "chekpoints"
+    for verb in (["runs"], ["runs", "--all"], ["checkpoints", "--quick"]):
+        assert main(["--root", str(typo), *verb]) == 2
+        err = capsys.readouterr().err
+        assert err == f"fer-tui {verb[0]}: error: --root {typo}: no such folder\n"
+    assert not typo.exists()
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(tmp_path / "checkpoints"))  # --root set it in-process
+    assert main(["runs"]) == 0  # the default root before any run
+    assert capsys.readouterr().out.startswith(f"no runs yet under {tmp_path / 'checkpoints'}")
+    (tmp_path / "empty").mkdir()
+    assert main(["--root", str(tmp_path / "empty"), "runs"]) == 0
+    assert capsys.readouterr().out.startswith(f"no runs under {tmp_path / 'empty'} ")
+
+
 def test_arch_is_taken_in_any_case_and_help_lists_the_choices(capsys):
     from fer_core.cli.commands.train import resolve_config
 
