@@ -282,6 +282,20 @@ def test_a_root_given_that_is_not_there_is_an_error_the_default_one_is_no_runs_y
     assert capsys.readouterr().out.startswith(f"no runs under {tmp_path / 'empty'} ")
 
 
+def test_the_default_data_missing_says_how_to_get_going_in_one_line(tmp_path, capsys, monkeypatch):
+    from fer_core.cli.main import main
+
+    monkeypatch.chdir(tmp_path)  # no fer2013.csv here
+    hint = "; download FER2013's fer2013.csv, pass --data_csv PATH, or try --preset demo (synthetic, no download)"
+    for argv in (["train"], ["queue", "add"], ["sweep", "--preset", "cpu-basic", "--seeds", "1,2"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err == f"fer-tui {argv[0]}: error: data_csv fer2013.csv: no such file or folder{hint}\n"
+    assert main(["train", "--data_csv", "mine.csv"]) == 2  # a file the user named: no download hint
+    assert capsys.readouterr().err == "fer-tui train: error: data_csv mine.csv: no such file or folder\n"
+    assert not (tmp_path / "checkpoints").exists()
+
+
 def test_arch_is_taken_in_any_case_and_help_lists_the_choices(capsys):
     from fer_core.cli.commands.train import resolve_config
 

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from fer_core.errors import RunError
+from fer_core.errors import DataError, RunError
 
 DEVICES = ("CPU", "GPU", "Ascend")
 
@@ -35,3 +35,16 @@ def check_named_root(args: argparse.Namespace) -> None:
     given = getattr(args, "global_root", None)
     if given is not None and not Path(given).expanduser().is_dir():
         raise RunError(f"--root {given}: {'not a folder' if Path(given).expanduser().exists() else 'no such folder'}")
+
+
+def check_data_exists(data_csv: str) -> None:
+    """A run's data must be there before anything is made; the default `fer2013.csv` missing is
+    most likely a first try, so the one line says how to get going."""
+    from fer_core.config import DEMO_DATA, TrainConfig
+
+    if data_csv == DEMO_DATA or Path(data_csv).expanduser().exists():
+        return
+    hint = ""
+    if data_csv == TrainConfig.model_fields["data_csv"].default:
+        hint = f"; download FER2013's {data_csv}, pass --data_csv PATH, or try --preset demo (synthetic, no download)"
+    raise DataError(f"data_csv {data_csv}: no such file or folder{hint}")

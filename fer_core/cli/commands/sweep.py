@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 
 from fer_core import config as cfg
-from fer_core.cli.commands import train
+from fer_core.cli.commands import check_data_exists, train
 from fer_core.cli.commands.queue import start
-from fer_core.errors import ConfigError, DataError
+from fer_core.errors import ConfigError
 from fer_core.queue import sweep
 from fer_core.queue.entries import Queue
 from fer_core.runs.launcher import check_device
@@ -67,9 +67,7 @@ def run(args: argparse.Namespace) -> int:
     for setting in settings[:1]:  # the device, workers and data are the same for every run
         check_device(setting.config.device_target)
         msrun.check(setting.config, msrun.Launch())
-        data = setting.config.data_csv
-        if data != cfg.DEMO_DATA and not Path(data).expanduser().exists():
-            raise DataError(f"data_csv {data}: no such file or folder")
+        check_data_exists(setting.config.data_csv)
     folder = sweep.create_folder(spec, settings)
     entries = Queue.of_root().add(
         [

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from fer_core import config as cfg
+from fer_core.cli.commands import check_data_exists
 from fer_core.config import TrainConfig
 from fer_core.errors import ConfigError
 from fer_core.runs import launcher, rundir, runlock
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     launch = launch_settings(args, msrun.Launch())
     check_device(config.device_target)
     msrun.check(config, launch, args.force)  # before the data: the cheap refusals first
+    check_data_exists(config.data_csv)
     check_data_path(config)
     run_dir = rundir.create_run(config, preset)
     msrun.save_launch(run_dir, launch)
