@@ -112,6 +112,7 @@ def parse_seeds(text: str) -> list[int]:
 
 def expand(spec: SweepSpec, force: bool = False) -> list[Setting]:
     """Every run of the sweep, each config validated; ConfigError (one line) on the first problem."""
+    spec.base = cfg.preset_name(spec.base)  # `Demo`: the folder and the entries say `demo`
     base = cfg.load_preset(spec.base).config
     values = base.model_dump()
     for name, value in spec.fixed.items():

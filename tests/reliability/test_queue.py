@@ -232,6 +232,14 @@ def test_sweep_and_queue_add_take_the_field_flags_train_takes(tmp_path, capsys):
     assert [(e.config["augment"], e.config["mixup"]) for e in Queue.of_root().entries()[3:]] == [(False, True)] * 2
 
 
+def test_a_sweep_preset_is_taken_in_any_case_and_named_as_the_preset(tmp_path, capsys):
+    fer("sweep", "--preset", "DEMO", "--seeds", "1,2")
+    entries = Queue.of_root().entries()
+    assert [e.preset for e in entries] == ["demo", "demo"]
+    assert Path(entries[0].sweep).name.endswith("-demo")
+    assert cfg.read_toml(Path(entries[0].sweep) / "sweep.toml")["base"] == "demo"
+
+
 @pytest.mark.parametrize("linked", [".queue", ".queue/entries", ".queue/entries.lock"])
 def test_a_queue_file_or_folder_that_links_elsewhere_is_refused(linked, tmp_path, capfd):
     """The queue's folders and lock, made links out of the checkpoints root: `queue add` is one

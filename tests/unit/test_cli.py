@@ -296,6 +296,34 @@ def test_the_default_data_missing_says_how_to_get_going_in_one_line(tmp_path, ca
     assert not (tmp_path / "checkpoints").exists()
 
 
+def test_a_preset_is_taken_in_any_case_and_with_either_dash(capsys):
+    from fer_core.cli.commands.train import resolve_config
+    from fer_core.cli.main import main
+    from fer_core.errors import ConfigError
+
+    for given, meant in (("Demo", "demo"), ("cpu_fast", "cpu-fast"), ("GPU_Recommended", "gpu-recommended")):
+        config_, name = resolve_config(parse("train", "--preset", given))
+        assert name == meant and config_ == config.load_preset(meant).config  # the run is named `…-demo`
+    assert main(["presets", "CPU_FAST"]) == 0
+    assert tomllib.loads(capsys.readouterr().out)["epochs"] == config.load_preset("cpu-fast").config.epochs
+    base = config.load_preset("demo").config
+    config.save_preset("my_set", base)
+    config.save_preset("my-set", base)
+    assert config.load_preset("my_set").name == "my_set"  # the exact name still wins
+    with __import__("pytest").raises(ConfigError, match="could be my-set or my_set"):
+        config.load_preset("MY_SET")
+
+
+def test_a_misspelt_field_of_presets_set_names_the_closest_field(capsys):
+    from fer_core.cli.main import main
+
+    assert main(["presets", "demo", "--save", "x", "--set", "lrr", "1e-3"]) == 2
+    assert capsys.readouterr().err == "fer-tui presets: error: unknown field 'lrr'; did you mean lr?\n"
+    assert main(["presets", "demo", "--save", "x", "--set", "colour", "1"]) == 2  # nothing close: the fields
+    assert "unknown field 'colour' (known: data_csv, " in capsys.readouterr().err
+    assert "x" not in config.preset_names()
+
+
 def test_arch_is_taken_in_any_case_and_help_lists_the_choices(capsys):
     from fer_core.cli.commands.train import resolve_config
 

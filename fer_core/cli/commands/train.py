@@ -55,7 +55,8 @@ def resolve_config(args: argparse.Namespace) -> tuple[TrainConfig, str]:
     if args.config:
         base, name = cfg.load_config_file(args.config), args.config.stem
     else:
-        base, name = cfg.load_preset(args.preset).config, args.preset
+        preset = cfg.load_preset(args.preset)  # `Demo`, `cpu_fast`: the preset's own name from here on
+        base, name = preset.config, preset.name
     values = base.model_dump()
     for field in TrainConfig.model_fields:
         raw = getattr(args, field, None)
