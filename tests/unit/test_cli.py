@@ -382,6 +382,30 @@ def test_a_run_is_found_by_any_whole_part_of_its_id(tmp_path, capsys, monkeypatc
     assert "05208: no such run" in capsys.readouterr().err
 
 
+def test_wait_says_on_stderr_what_it_waits_for_and_keeps_stdout_for_the_end(tmp_path, capsys):
+    import os
+
+    from fer_core.cli.main import main
+    from fer_core.runs import rundir
+    from tests.helpers import make_run
+
+    root = tmp_path / "checkpoints"
+    live = make_run(root, "20261206-205208-demo", state="running", pid=os.getpid())
+    rundir.update_status(live, step=4)  # a fresh heartbeat, inside epoch 4 of 8; this process is its pid
+    assert main(["wait", "205208", "--timeout", "0.1"]) == 124
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        "waiting for 20261206-205208-demo (epoch 4/8, running) …",
+        "20261206-205208-demo: still live after 0.1s",
+    ]
+    assert main(["wait", "205208", "--timeout", "0.1", "--quiet"]) == 124
+    assert capsys.readouterr() == ("", "")
+    make_run(root, "20261206-205431-demo")  # ended already: only the answer
+    assert main(["wait", "205431"]) == 0
+    assert capsys.readouterr() == ("20261206-205431-demo: finished\n", "")
+
+
 def test_checkpoints_lists_the_shipped_models_as_the_dashboard_does(capsys, monkeypatch, tmp_path):
     from fer_core.cli.main import main
 
