@@ -334,6 +334,9 @@ def test_arch_is_taken_in_any_case_and_help_lists_the_choices(capsys):
         parse("train", "--help")
     text = " ".join(capsys.readouterr().out.split())
     assert "tiny_cnn, fer_vgg, fer_cnn, resnet18_attn" in text and "CPU, GPU, Ascend" in text
+    # set apart from the description, which may itself end in a list ("…, erasing")
+    assert "brightness/contrast, erasing (choices: crop_flip, full)" in text
+    assert "stock on GPU and Ascend (choices: stock, fast, auto)" in text
 
 
 def test_a_run_is_found_by_a_unique_start_or_end_of_its_id(tmp_path, capsys):

@@ -44,7 +44,10 @@ def add_field_arguments(fields: argparse._ActionsContainer, skip: tuple[str, ...
         elif cfg.choices(name):  # `train --help` lists them; any case is taken (OneLineParser)
             options = cfg.choices(name)
             fields.add_argument(
-                f"--{name}", choices=options, metavar=name.upper(), help=f"{info.description}: {', '.join(options)}"
+                f"--{name}",
+                choices=options,
+                metavar=name.upper(),
+                help=f"{info.description} (choices: {', '.join(options)})",
             )
         else:
             fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
