@@ -41,6 +41,9 @@ VERBS = {
 }
 
 
+GLOBAL_FLAGS = ("--root",)  # flags of `fer-tui` itself, given before the verb
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad flag as one line (no usage dump) and exits 2, takes
     `--no-cache` and `--no_cache` alike, takes choices in any case (`--device_target gpu`),
@@ -119,6 +122,8 @@ class OneLineParser(argparse.ArgumentParser):
 
     def _hint(self, extras: list[str]) -> str:
         flag = next((e.partition("=")[0] for e in extras if e.startswith("--")), None)
+        if flag in GLOBAL_FLAGS and flag not in self._option_string_actions:  # `fer-tui runs --root DIR`
+            return f"; {flag} goes before the verb: fer-tui {flag} DIR {self.prog.removeprefix('fer-tui ')} …"
         best = closest_flag(flag, self._long_options()) if flag else None
         return f"; did you mean {best}?" if best else ""
 

@@ -262,6 +262,8 @@ def test_a_misspelt_global_flag_is_named_not_the_folder_after_it(capsys):
         err = one_line_error(capsys, flag, "/tmp", "runs")
         assert err == f"fer-tui: error: unrecognized argument: {flag}; did you mean --root?\n"
     assert "invalid choice: 'trian'" in one_line_error(capsys, "--root", "/tmp", "trian")  # a verb misspelt
+    err = one_line_error(capsys, "runs", "--root", "/tmp")  # a global flag after the verb
+    assert err.endswith("--root; --root goes before the verb: fer-tui --root DIR runs …\n")
     assert "did you mean fer_vgg?" in one_line_error(capsys, "train", "--arch", "fer_vvg")
 
 
