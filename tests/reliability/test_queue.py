@@ -174,6 +174,7 @@ def test_remove_and_clear_keep_run_folders(queue, capsys):
             ["--grid lr 1e-3,3e-3: --grid takes FIELD=V1,V2 (--grid lr=1e-3,3e-3)"],
         ),
         (["sweep", "--preset", "demo", "--grid", "lr"], ["--grid lr: --grid takes FIELD=V1,V2"]),
+        (["sweep", "--augment", "lr.toml"], ["--augment lr.toml", "fer-tui sweep lr.toml --augment"]),
         (["sweep", "--preset", "demo"], ["nothing to sweep"]),
         (["sweep", "--preset", "demo", "--grid", "seed=1,2"], ["seed cannot be swept"]),
         (

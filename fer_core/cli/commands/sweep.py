@@ -41,6 +41,7 @@ def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:
     elif args.preset:
         spec = sweep.SweepSpec(base=args.preset, grid=sweep.parse_grid_flags(args.grid))
     else:
+        check_file_not_taken_by_a_switch(args)
         raise ConfigError("no sweep: give a sweep file or --preset NAME --grid FIELD=V1,V2")
     if args.seeds:
         spec.seeds = sweep.parse_seeds(args.seeds)
@@ -59,6 +60,17 @@ def check_grid_flags(grid: list[str], file: Path | None) -> None:
             given = f"--grid {flag}" + (f" {values}" if values else "")
             example = f"{flag.strip() or 'lr'}={values or '1e-3,2e-3'}"
             raise ConfigError(f"{given}: --grid takes FIELD=V1,V2 (--grid {example})")
+
+
+def check_file_not_taken_by_a_switch(args: argparse.Namespace) -> None:
+    """`sweep --augment lr.toml`: a switch takes an optional value, so argparse gave it the file."""
+    for name in cfg.BOOL_FIELDS:
+        value = getattr(args, name, None)
+        if value is not None and value.endswith(".toml"):
+            raise ConfigError(
+                f"--{name} {value}: the switch took the sweep file as its value; "
+                f"put the file first: fer-tui sweep {value} --{name}"
+            )
 
 
 def run(args: argparse.Namespace) -> int:
