@@ -158,11 +158,12 @@ def test_root_is_listed_and_moves_the_root_of_every_verb(capsys, tmp_path, monke
     with __import__("pytest").raises(SystemExit):
         main(["--help"])
     assert "--root DIR" in capsys.readouterr().out
+    (tmp_path / "elsewhere").mkdir()
     assert main(["--root", str(tmp_path / "elsewhere"), "runs"]) == 0
     assert f"no runs under {tmp_path / 'elsewhere'}" in capsys.readouterr().out
 
 
-def test_a_named_folder_must_exist_but_a_missing_default_root_is_just_empty(capsys, tmp_path):
+def test_a_named_folder_must_exist_but_a_missing_default_root_is_just_empty(capsys, tmp_path, monkeypatch):
     from fer_core.cli.main import main
 
     assert main(["runs", str(tmp_path / "typo")]) == 2
@@ -170,8 +171,8 @@ def test_a_named_folder_must_exist_but_a_missing_default_root_is_just_empty(caps
     (tmp_path / "photo.png").write_bytes(b"x")
     assert main(["runs", str(tmp_path / "photo.png")]) == 2
     assert "photo.png: not a folder" in capsys.readouterr().err
-    fresh = tmp_path / "nothing-trained"
-    assert main(["--root", str(fresh), "checkpoints", "--quick"]) == 0
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(tmp_path / "nothing-trained"))  # the default root
+    assert main(["checkpoints", "--quick"]) == 0
     assert "none trained yet" in capsys.readouterr().out
     assert main(["checkpoints", str(tmp_path / "typo"), "--quick"]) == 2
 
