@@ -254,7 +254,7 @@ def test_verb_and_preset_typos_get_a_suggestion(capsys):
     assert "did you mean train?" in one_line_error(capsys, "trian")
     from fer_core.cli.main import main
 
-    assert main(["train", "--preset", "cpu_fast"]) == 2
+    assert main(["train", "--preset", "cpu_fst"]) == 2  # cpu_fast is cpu-fast itself now
     assert "did you mean cpu-fast?" in capsys.readouterr().err
 
 
