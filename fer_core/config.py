@@ -142,7 +142,7 @@ def explain(error: ValidationError) -> list[str]:
         elif kind == "literal_error":
             text = f"must be one of {ctx.get('expected', '').replace(chr(39), '')}"
         elif kind == "extra_forbidden":
-            lines.append(f"unknown field '{field}' (known: {', '.join(FIELDS)})")
+            lines.append(unknown_field(str(field)))
             continue
         elif kind == "string_too_short":
             text = "must not be empty"
@@ -191,10 +191,15 @@ def choices(name: str) -> tuple[str, ...]:
     return tuple(get_args(annotation)) if get_origin(annotation) is Literal else ()
 
 
+def unknown_field(name: str) -> str:
+    """`unknown field 'lrr'; did you mean lr?`, or every field when none is close."""
+    return f"unknown field '{name}'" + (did_you_mean(name, FIELDS) or f" (known: {', '.join(FIELDS)})")
+
+
 def parse_value(name: str, raw: str) -> Any:
     """Text from a flag or a form into the Python value the schema expects."""
     if name not in TrainConfig.model_fields:
-        raise ConfigError(f"unknown field '{name}' (known: {', '.join(FIELDS)})")
+        raise ConfigError(unknown_field(name))
     if name in BOOL_FIELDS:
         lowered = raw.strip().lower()
         if lowered in ("1", "true", "yes", "on"):
@@ -237,12 +242,27 @@ def preset_names() -> list[str]:
     return list(_preset_files())
 
 
-def load_preset(name: str) -> Preset:
+def preset_name(name: str) -> str:
+    """The preset `name` means: itself, or the one preset it spells in another case or with
+    `_` for `-` (`Demo`, `cpu_fast`), as choices are taken; else ConfigError naming the closest."""
     files = _preset_files()
-    if name not in files:
-        hint = did_you_mean(name, files)
-        raise ConfigError(f"unknown preset '{name}' (known: {', '.join(files) or 'none'}){hint}")
-    path, user = files[name]
+    if name in files:
+        return name
+    same = [known for known in files if _spelling(known) == _spelling(name)]
+    if len(same) == 1:
+        return same[0]
+    if same:  # user presets `my_set` and `my-set`: never guess
+        raise ConfigError(f"preset '{name}' could be {' or '.join(same)}; give the name exactly")
+    hint = did_you_mean(name, files)
+    raise ConfigError(f"unknown preset '{name}' (known: {', '.join(files) or 'none'}){hint}")
+
+
+def _spelling(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+def load_preset(name: str) -> Preset:
+    path, user = _preset_files()[preset_name(name)]
     return read_preset(path, user=user)
 
 

@@ -41,14 +41,25 @@ VERBS = {
 }
 
 
+GLOBAL_FLAGS = ("--root",)  # flags of `fer-tui` itself, given before the verb
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad flag as one line (no usage dump) and exits 2, takes
     `--no-cache` and `--no_cache` alike, takes choices in any case (`--device_target gpu`),
     and names the closest flag when one is misspelt."""
 
+    _given: tuple[str, ...] = ()  # the arguments being parsed (respelt)
+
     def take_choices_in_any_case(self) -> None:
-        """Every string `choices` of this parser (argument groups included) in any case."""
+        """Every string `choices` of this parser (argument groups and sub-verbs such as
+        `queue add` included) in any case."""
         for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_verb in action.choices.values():
+                    if isinstance(sub_verb, OneLineParser):
+                        sub_verb.take_choices_in_any_case()
+                continue
             if action.choices and action.type is None and all(isinstance(c, str) for c in action.choices):
                 action.type = _any_case(tuple(action.choices))
 
@@ -63,8 +74,9 @@ class OneLineParser(argparse.ArgumentParser):
     def parse_known_args(
         self, args: Iterable[str] | None = None, namespace: _N | None = None
     ) -> tuple[_N | argparse.Namespace, list[str]]:
-        args = sys.argv[1:] if args is None else list(args)
-        parsed, extras = super().parse_known_args(self._respell(args), namespace)
+        args = self._respell(sys.argv[1:] if args is None else list(args))
+        self._given = tuple(args)  # for error(): what a misspelt flag left behind
+        parsed, extras = super().parse_known_args(args, namespace)
         if extras:  # argparse would report them at the top, without the verb or a hint
             self.error(
                 f"unrecognized argument{'s' if len(extras) > 1 else ''}: {' '.join(extras)}" + self._hint(extras)
@@ -72,7 +84,22 @@ class OneLineParser(argparse.ArgumentParser):
         return parsed, extras
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        stray = self._stray_flag(message)
+        if stray:  # `fer-tui --roots /tmp runs`: the flag is the mistake, not the verb '/tmp'
+            message = f"unrecognized argument: {stray}{self._hint([stray])}"
         self.exit(2, f"{self.prog}: error: {shown(message)}{_choice_hint(message)}\n")
+
+    def _stray_flag(self, message: str) -> str | None:
+        """The unknown `--flag` whose value argparse then refused as an invalid choice (the
+        verb, mostly): argparse sets an unknown flag aside and reads its value as the next
+        positional."""
+        found = re.match(r"argument [^:]*: invalid choice: '([^']*)'", message)
+        given = self._given
+        known = set(self._option_string_actions)
+        for flag, value in zip(given, given[1:]):
+            if found and value == found.group(1) and flag.startswith("--") and flag not in known:
+                return flag
+        return None
 
     def _long_options(self) -> list[str]:
         return [o for o in self._option_string_actions if o.startswith("--")]
@@ -95,6 +122,8 @@ class OneLineParser(argparse.ArgumentParser):
 
     def _hint(self, extras: list[str]) -> str:
         flag = next((e.partition("=")[0] for e in extras if e.startswith("--")), None)
+        if flag in GLOBAL_FLAGS and flag not in self._option_string_actions:  # `fer-tui runs --root DIR`
+            return f"; {flag} goes before the verb: fer-tui {flag} DIR {self.prog.removeprefix('fer-tui ')} …"
         best = closest_flag(flag, self._long_options()) if flag else None
         return f"; did you mean {best}?" if best else ""
 

@@ -95,7 +95,7 @@ def parse_grid_flags(flags: list[str]) -> dict[str, list[Any]]:
         name, eq, values = flag.partition("=")
         name = name.strip().replace("-", "_")
         if not eq or not name:
-            raise ConfigError(f"--grid {flag}: expected FIELD=V1,V2 (e.g. lr=1e-3,2e-3)")
+            raise ConfigError(f"--grid {flag}: --grid takes FIELD=V1,V2 (e.g. lr=1e-3,2e-3)")
         grid[name] = [v for v in values.split(",") if v.strip()]
     return grid
 
@@ -112,6 +112,7 @@ def parse_seeds(text: str) -> list[int]:
 
 def expand(spec: SweepSpec, force: bool = False) -> list[Setting]:
     """Every run of the sweep, each config validated; ConfigError (one line) on the first problem."""
+    spec.base = cfg.preset_name(spec.base)  # `Demo`: the folder and the entries say `demo`
     base = cfg.load_preset(spec.base).config
     values = base.model_dump()
     for name, value in spec.fixed.items():

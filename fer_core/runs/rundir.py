@@ -248,7 +248,8 @@ def sort_runs(runs: list[RunInfo]) -> list[RunInfo]:
 
 
 def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
-    """A run given as a path or as a run id under the checkpoints root (refused if ambiguous);
+    """A run given as a path, or as a run id or a unique part of one (`id_matches`) under the
+    checkpoints root (refused if ambiguous);
     registry.resolve_run also looks among this user's runs in other folders."""
     path = Path(spec).expanduser()
     if (path / STATUS).exists() or (path / CONFIG).exists():
@@ -266,17 +267,21 @@ def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
         return found[0]
     if path.exists():
         raise RunError(f"{spec}: not a run directory (no {STATUS} or {CONFIG})")
-    # a unique start or end of an id: `stop 150535`, `stop cpu-fast` (the newest of several is a guess: refused)
+    # a unique part of an id: `stop 150535`, `stop cpu-fast` (the newest of several is a guess: refused)
     text = str(spec)
-    partial = [
-        run for run in runs if text and "/" not in text and (run.run_id.startswith(text) or run.run_id.endswith(text))
-    ]
+    partial = [run for run in runs if text and "/" not in text and id_matches(run.run_id, text)]
     if len(partial) == 1:
         return partial[0].path
     if partial:
         ids = ", ".join(run.run_id for run in partial[:4]) + (", …" if len(partial) > 4 else "")
         raise RunError(f"{spec}: {len(partial)} runs match ({ids}); give more of the id")
     raise RunError(f"{spec}: no such run under {root}")
+
+
+def id_matches(run_id: str, text: str) -> bool:
+    """`text` names this run id in part: a start or end of it (`20261206`, `demo`) or whole
+    parts between its dashes (`205208`, `205208-demo`, `20261206-205208`)."""
+    return run_id.startswith(text) or run_id.endswith(text) or f"-{text}-" in f"-{run_id}-"
 
 
 def remove_stale_temporaries(run_dir: Path) -> None:

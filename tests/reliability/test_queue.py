@@ -169,6 +169,12 @@ def test_remove_and_clear_keep_run_folders(queue, capsys):
         (["sweep", "--preset", "demo", "--grid", "lrr=1,2"], ["unknown field 'lrr'", "did you mean lr"]),
         (["sweep", "--preset", "demo", "--grid", "lr=1e-3,2"], ["lr=2", "lr must be <= 1"]),
         (["sweep", "--preset", "demo", "--grid", "lr="], ["grid lr is empty"]),
+        (  # no `=`: argparse takes the values for a sweep file; not "a sweep file or --preset"
+            ["sweep", "--preset", "demo", "--grid", "lr", "1e-3,3e-3"],
+            ["--grid lr 1e-3,3e-3: --grid takes FIELD=V1,V2 (--grid lr=1e-3,3e-3)"],
+        ),
+        (["sweep", "--preset", "demo", "--grid", "lr"], ["--grid lr: --grid takes FIELD=V1,V2"]),
+        (["sweep", "--augment", "lr.toml"], ["--augment lr.toml", "fer-tui sweep lr.toml --augment"]),
         (["sweep", "--preset", "demo"], ["nothing to sweep"]),
         (["sweep", "--preset", "demo", "--grid", "seed=1,2"], ["seed cannot be swept"]),
         (
@@ -201,6 +207,38 @@ def test_a_sweep_file_is_checked_like_flags(tmp_path, capfd):
     bad = tmp_path / "bad.toml"
     bad.write_text('base = "demo"\n[grid]\nlr = 0.1\n')
     rejects(capfd, tmp_path, ["sweep", str(bad)], [str(bad), "grid lr must be a list"], "queue")
+
+
+def test_sweep_and_queue_add_take_the_field_flags_train_takes(tmp_path, capsys):
+    """`--augment` (no value), `--no_mixup`, `--augment_policy FULL`: spelt as for `fer-tui train`."""
+    from fer_core.cli.main import build_parser
+
+    def field_flags(*verb):
+        parser = build_parser()
+        for name in verb:
+            parser = next(a for a in parser._actions if a.dest in ("verb", "queue_action")).choices[name]
+        flags = {o: (a.nargs, a.const, a.choices) for a in parser._actions for o in a.option_strings}
+        return {o: v for o, v in flags.items() if o.lstrip("-").removeprefix("no_") in cfg.FIELDS}
+
+    train_flags = field_flags("train")
+    assert field_flags("queue", "add") == train_flags
+    assert field_flags("sweep") == {o: v for o, v in train_flags.items() if o not in ("--seed", "--save_dir")}
+    fer("sweep", "--preset", "demo", "--grid", "lr=1e-3,2e-3", "--augment", "--augment_policy", "FULL", "--no_mixup")
+    fer("queue", "add", "--preset", "demo", "--augment", "--augment_policy", "FULL", "--no_mixup")
+    entries = Queue.of_root().entries()
+    assert len(entries) == 3
+    assert all(e.config["augment"] and e.config["augment_policy"] == "full" for e in entries)
+    assert not any(e.config["mixup"] for e in entries)
+    fer("sweep", "--preset", "demo", "--seeds", "1,2", "--augment", "false", "--mixup", "--name", "bools")
+    assert [(e.config["augment"], e.config["mixup"]) for e in Queue.of_root().entries()[3:]] == [(False, True)] * 2
+
+
+def test_a_sweep_preset_is_taken_in_any_case_and_named_as_the_preset(tmp_path, capsys):
+    fer("sweep", "--preset", "DEMO", "--seeds", "1,2")
+    entries = Queue.of_root().entries()
+    assert [e.preset for e in entries] == ["demo", "demo"]
+    assert Path(entries[0].sweep).name.endswith("-demo")
+    assert cfg.read_toml(Path(entries[0].sweep) / "sweep.toml")["base"] == "demo"
 
 
 @pytest.mark.parametrize("linked", [".queue", ".queue/entries", ".queue/entries.lock"])

@@ -158,11 +158,12 @@ def test_root_is_listed_and_moves_the_root_of_every_verb(capsys, tmp_path, monke
     with __import__("pytest").raises(SystemExit):
         main(["--help"])
     assert "--root DIR" in capsys.readouterr().out
+    (tmp_path / "elsewhere").mkdir()
     assert main(["--root", str(tmp_path / "elsewhere"), "runs"]) == 0
     assert f"no runs under {tmp_path / 'elsewhere'}" in capsys.readouterr().out
 
 
-def test_a_named_folder_must_exist_but_a_missing_default_root_is_just_empty(capsys, tmp_path):
+def test_a_named_folder_must_exist_but_a_missing_default_root_is_just_empty(capsys, tmp_path, monkeypatch):
     from fer_core.cli.main import main
 
     assert main(["runs", str(tmp_path / "typo")]) == 2
@@ -170,8 +171,8 @@ def test_a_named_folder_must_exist_but_a_missing_default_root_is_just_empty(caps
     (tmp_path / "photo.png").write_bytes(b"x")
     assert main(["runs", str(tmp_path / "photo.png")]) == 2
     assert "photo.png: not a folder" in capsys.readouterr().err
-    fresh = tmp_path / "nothing-trained"
-    assert main(["--root", str(fresh), "checkpoints", "--quick"]) == 0
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(tmp_path / "nothing-trained"))  # the default root
+    assert main(["checkpoints", "--quick"]) == 0
     assert "none trained yet" in capsys.readouterr().out
     assert main(["checkpoints", str(tmp_path / "typo"), "--quick"]) == 2
 
@@ -253,8 +254,77 @@ def test_verb_and_preset_typos_get_a_suggestion(capsys):
     assert "did you mean train?" in one_line_error(capsys, "trian")
     from fer_core.cli.main import main
 
-    assert main(["train", "--preset", "cpu_fast"]) == 2
+    assert main(["train", "--preset", "cpu_fst"]) == 2  # cpu_fast is cpu-fast itself now
     assert "did you mean cpu-fast?" in capsys.readouterr().err
+
+
+def test_a_misspelt_global_flag_is_named_not_the_folder_after_it(capsys):
+    for flag in ("--roots", "--rot"):
+        err = one_line_error(capsys, flag, "/tmp", "runs")
+        assert err == f"fer-tui: error: unrecognized argument: {flag}; did you mean --root?\n"
+    assert "invalid choice: 'trian'" in one_line_error(capsys, "--root", "/tmp", "trian")  # a verb misspelt
+    err = one_line_error(capsys, "runs", "--root", "/tmp")  # a global flag after the verb
+    assert err.endswith("--root; --root goes before the verb: fer-tui --root DIR runs …\n")
+    assert "did you mean fer_vgg?" in one_line_error(capsys, "train", "--arch", "fer_vvg")
+
+
+def test_a_root_given_that_is_not_there_is_an_error_the_default_one_is_no_runs_yet(tmp_path, capsys, monkeypatch):
+    from fer_core.cli.main import main
+
+    typo = tmp_path / "chekpoints"
+    for verb in (["runs"], ["runs", "--all"], ["checkpoints", "--quick"]):
+        assert main(["--root", str(typo), *verb]) == 2
+        err = capsys.readouterr().err
+        assert err == f"fer-tui {verb[0]}: error: --root {typo}: no such folder\n"
+    assert not typo.exists()
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(tmp_path / "checkpoints"))  # --root set it in-process
+    assert main(["runs"]) == 0  # the default root before any run
+    assert capsys.readouterr().out.startswith(f"no runs yet under {tmp_path / 'checkpoints'}")
+    (tmp_path / "empty").mkdir()
+    assert main(["--root", str(tmp_path / "empty"), "runs"]) == 0
+    assert capsys.readouterr().out.startswith(f"no runs under {tmp_path / 'empty'} ")
+
+
+def test_the_default_data_missing_says_how_to_get_going_in_one_line(tmp_path, capsys, monkeypatch):
+    from fer_core.cli.main import main
+
+    monkeypatch.chdir(tmp_path)  # no fer2013.csv here
+    hint = "; download FER2013's fer2013.csv, pass --data_csv PATH, or try --preset demo (synthetic, no download)"
+    for argv in (["train"], ["queue", "add"], ["sweep", "--preset", "cpu-basic", "--seeds", "1,2"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err == f"fer-tui {argv[0]}: error: data_csv fer2013.csv: no such file or folder{hint}\n"
+    assert main(["train", "--data_csv", "mine.csv"]) == 2  # a file the user named: no download hint
+    assert capsys.readouterr().err == "fer-tui train: error: data_csv mine.csv: no such file or folder\n"
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_a_preset_is_taken_in_any_case_and_with_either_dash(capsys):
+    from fer_core.cli.commands.train import resolve_config
+    from fer_core.cli.main import main
+    from fer_core.errors import ConfigError
+
+    for given, meant in (("Demo", "demo"), ("cpu_fast", "cpu-fast"), ("GPU_Recommended", "gpu-recommended")):
+        config_, name = resolve_config(parse("train", "--preset", given))
+        assert name == meant and config_ == config.load_preset(meant).config  # the run is named `…-demo`
+    assert main(["presets", "CPU_FAST"]) == 0
+    assert tomllib.loads(capsys.readouterr().out)["epochs"] == config.load_preset("cpu-fast").config.epochs
+    base = config.load_preset("demo").config
+    config.save_preset("my_set", base)
+    config.save_preset("my-set", base)
+    assert config.load_preset("my_set").name == "my_set"  # the exact name still wins
+    with __import__("pytest").raises(ConfigError, match="could be my-set or my_set"):
+        config.load_preset("MY_SET")
+
+
+def test_a_misspelt_field_of_presets_set_names_the_closest_field(capsys):
+    from fer_core.cli.main import main
+
+    assert main(["presets", "demo", "--save", "x", "--set", "lrr", "1e-3"]) == 2
+    assert capsys.readouterr().err == "fer-tui presets: error: unknown field 'lrr'; did you mean lr?\n"
+    assert main(["presets", "demo", "--save", "x", "--set", "colour", "1"]) == 2  # nothing close: the fields
+    assert "unknown field 'colour' (known: data_csv, " in capsys.readouterr().err
+    assert "x" not in config.preset_names()
 
 
 def test_arch_is_taken_in_any_case_and_help_lists_the_choices(capsys):
@@ -267,6 +337,9 @@ def test_arch_is_taken_in_any_case_and_help_lists_the_choices(capsys):
         parse("train", "--help")
     text = " ".join(capsys.readouterr().out.split())
     assert "tiny_cnn, fer_vgg, fer_cnn, resnet18_attn" in text and "CPU, GPU, Ascend" in text
+    # set apart from the description, which may itself end in a list ("…, erasing")
+    assert "brightness/contrast, erasing (choices: crop_flip, full)" in text
+    assert "stock on GPU and Ascend (choices: stock, fast, auto)" in text
 
 
 def test_a_run_is_found_by_a_unique_start_or_end_of_its_id(tmp_path, capsys):
@@ -286,6 +359,57 @@ def test_a_run_is_found_by_a_unique_start_or_end_of_its_id(tmp_path, capsys):
 
     assert main(["stop", "nosuchrun"]) == 2
     assert "nosuchrun: no such run" in capsys.readouterr().err
+
+
+def test_a_run_is_found_by_any_whole_part_of_its_id(tmp_path, capsys, monkeypatch):
+    """`fer-tui wait 205208` for run 20261206-205208-demo (the time in the middle of the id)."""
+    from fer_core.cli.main import main
+    from tests.helpers import make_run
+
+    root = tmp_path / "checkpoints"
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(root))
+    make_run(root, "20261206-205208-demo")
+    make_run(root, "20261206-205431-demo", state="stopped")
+    make_run(root, "20261207-205431-cpu-fast")
+    for part in ("205208", "205208-demo", "20261206-205208", "20261206-205208-demo", "20261206-2052"):
+        assert main(["wait", part]) == 0, capsys.readouterr().err
+        assert capsys.readouterr().out == "20261206-205208-demo: finished\n"
+    assert main(["wait", "20261206-205431"]) == 3  # the stopped one
+    capsys.readouterr()
+    assert main(["diagnose", "205431-demo"]) == 0
+    assert capsys.readouterr().out.startswith("20261206-205431-demo: 3 epochs")
+    assert main(["wait", "cpu"]) == 0  # a whole part in the middle: cpu-fast's
+    capsys.readouterr()
+    assert main(["diagnose", "205431"]) == 2  # two runs share the time: named, not guessed
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "205431: 2 runs match" in err
+    assert "20261206-205431-demo" in err and "20261207-205431-cpu-fast" in err
+    assert main(["wait", "05208"]) == 2  # not a whole part, nor a start or end
+    assert "05208: no such run" in capsys.readouterr().err
+
+
+def test_wait_says_on_stderr_what_it_waits_for_and_keeps_stdout_for_the_end(tmp_path, capsys):
+    import os
+
+    from fer_core.cli.main import main
+    from fer_core.runs import rundir
+    from tests.helpers import make_run
+
+    root = tmp_path / "checkpoints"
+    live = make_run(root, "20261206-205208-demo", state="running", pid=os.getpid())
+    rundir.update_status(live, step=4)  # a fresh heartbeat, inside epoch 4 of 8; this process is its pid
+    assert main(["wait", "205208", "--timeout", "0.1"]) == 124
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        "waiting for 20261206-205208-demo (epoch 4/8, running) …",
+        "20261206-205208-demo: still live after 0.1s",
+    ]
+    assert main(["wait", "205208", "--timeout", "0.1", "--quiet"]) == 124
+    assert capsys.readouterr() == ("", "")
+    make_run(root, "20261206-205431-demo")  # ended already: only the answer
+    assert main(["wait", "205431"]) == 0
+    assert capsys.readouterr() == ("20261206-205431-demo: finished\n", "")
 
 
 def test_checkpoints_lists_the_shipped_models_as_the_dashboard_does(capsys, monkeypatch, tmp_path):

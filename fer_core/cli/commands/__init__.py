@@ -1,6 +1,9 @@
 """One module per `fer-tui` verb: `add_arguments(parser)` and `run(args) -> int`."""
 
 import argparse
+from pathlib import Path
+
+from fer_core.errors import DataError, RunError
 
 DEVICES = ("CPU", "GPU", "Ascend")
 
@@ -24,3 +27,24 @@ def add_model_arguments(parser: argparse.ArgumentParser, arch: bool = True, back
             choices=("auto", "onnx", "mindspore"),
             help="what runs the network: auto (ONNX Runtime on CPU when installed), onnx, or mindspore (the reference)",
         )
+
+
+def check_named_root(args: argparse.Namespace) -> None:
+    """`fer-tui --root DIR runs`: a root the user named must be a folder (a typo is not an
+    empty root: RunError, exit 2); the default root may not exist yet (no runs yet)."""
+    given = getattr(args, "global_root", None)
+    if given is not None and not Path(given).expanduser().is_dir():
+        raise RunError(f"--root {given}: {'not a folder' if Path(given).expanduser().exists() else 'no such folder'}")
+
+
+def check_data_exists(data_csv: str) -> None:
+    """A run's data must be there before anything is made; the default `fer2013.csv` missing is
+    most likely a first try, so the one line says how to get going."""
+    from fer_core.config import DEMO_DATA, TrainConfig
+
+    if data_csv == DEMO_DATA or Path(data_csv).expanduser().exists():
+        return
+    hint = ""
+    if data_csv == TrainConfig.model_fields["data_csv"].default:
+        hint = f"; download FER2013's {data_csv}, pass --data_csv PATH, or try --preset demo (synthetic, no download)"
+    raise DataError(f"data_csv {data_csv}: no such file or folder{hint}")

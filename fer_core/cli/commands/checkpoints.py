@@ -10,7 +10,7 @@ from fer_core.ckpt import listing
 from fer_core.ckpt.index import find_checkpoints
 from fer_core.ckpt.listing import CheckpointRow
 from fer_core.ckpt.verdict import exit_status, human_bytes
-from fer_core.cli.commands import add_model_arguments
+from fer_core.cli.commands import add_model_arguments, check_named_root
 from fer_core.errors import CheckpointError
 from fer_core.mindspore_setup import quiet_logging
 from fer_core.text import shown
@@ -36,6 +36,8 @@ def default_samples() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.root:
+        check_named_root(args)
     root = Path(args.root).expanduser() if args.root else locations.checkpoints_root()
     if args.root and not root.exists():
         raise CheckpointError(f"{root}: no such file or folder")

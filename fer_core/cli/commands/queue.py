@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from fer_core import config as cfg
-from fer_core.cli.commands import train
-from fer_core.errors import ConfigError, DataError
+from fer_core.cli.commands import check_data_exists, train
+from fer_core.errors import ConfigError
 from fer_core.queue import runner
 from fer_core.queue.entries import ENDED, Queue, QueueEntry
 from fer_core.runs import launcher, rundir
@@ -103,10 +103,9 @@ def entry_fields(args: argparse.Namespace) -> dict:
         raise ConfigError("--nodes: a queue runs on this machine only; start multi-node runs with fer-tui train")
     launcher.check_device(config.device_target)
     msrun.check(config, launch, args.force)
+    check_data_exists(config.data_csv)
     if config.data_csv != cfg.DEMO_DATA:
         data = Path(config.data_csv).expanduser()
-        if not data.exists():
-            raise DataError(f"data_csv {config.data_csv}: no such file or folder")
         # the runner may start it from another folder than this one
         config = cfg.make_config({**config.model_dump(), "data_csv": str(data.resolve())})
     try:

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from fer_core import locations
+from fer_core.cli.commands import check_named_root
 from fer_core.errors import DataError
 from fer_core.runs import registry
 from fer_core.runs.columns import (
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         if not root.is_dir():
             raise DataError(f"{root}: {'not a folder' if root.exists() else 'no such folder'}")
     else:
-        root = locations.checkpoints_root()  # none yet: no runs (said below)
+        check_named_root(args)
+        root = locations.checkpoints_root()  # none yet: no runs yet (said below)
     if args.all:
         runs = registry.all_runs(root if root.is_dir() else None)
     else:
@@ -55,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if args.table or args.csv or args.markdown:
         return table(runs, root, args)
     if not runs:
-        print(f"no runs under {shown(root)}" + ("" if args.all else " (--all: this user's runs anywhere)"))
+        where = f"no runs {'under' if root.is_dir() else 'yet under'} {shown(root)}"
+        print(where + ("" if args.all else " (--all: this user's runs anywhere)"))
         return 0
     now = time.time()
     print(

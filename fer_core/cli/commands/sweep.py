@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from fer_core import config as cfg
+from fer_core.cli.commands import check_data_exists, train
 from fer_core.cli.commands.queue import start
-from fer_core.errors import ConfigError, DataError
+from fer_core.errors import ConfigError
 from fer_core.queue import sweep
 from fer_core.queue.entries import Queue
 from fer_core.runs.launcher import check_device
@@ -23,13 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help=f"queue more than {sweep.LIMIT} runs")
     parser.add_argument("--start", action="store_true", help="start the queue's runner too")
     parser.add_argument("--parallel", type=int, default=1, metavar="N", help="with --start: runs at once")
-    fields = parser.add_argument_group("the same for every run (any `fer-tui train` field)")
-    for name, info in cfg.TrainConfig.model_fields.items():
-        if name not in ("seed", "save_dir"):
-            fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
+    # the flags `train` takes, spelt as it spells them (`--augment`, `--no_mixup`); not seed
+    # (--seeds) nor save_dir (the sweep's folder)
+    fields = parser.add_argument_group("the same for every run (any `fer-tui train` field but seed and save_dir)")
+    train.add_field_arguments(fields, skip=("seed", "save_dir"))
 
 
 def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:
+    check_grid_flags(args.grid, args.file)
     if args.file and args.preset:
         raise ConfigError("give a sweep file or --preset, not both")
     if args.file:
@@ -39,6 +41,7 @@ def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:
     elif args.preset:
         spec = sweep.SweepSpec(base=args.preset, grid=sweep.parse_grid_flags(args.grid))
     else:
+        check_file_not_taken_by_a_switch(args)
         raise ConfigError("no sweep: give a sweep file or --preset NAME --grid FIELD=V1,V2")
     if args.seeds:
         spec.seeds = sweep.parse_seeds(args.seeds)
@@ -47,15 +50,36 @@ def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:
     return spec
 
 
+def check_grid_flags(grid: list[str], file: Path | None) -> None:
+    """`--grid lr 1e-3,3e-3` (no `=`): argparse took the values for the sweep file; say what
+    --grid takes rather than that a file and --preset were both given."""
+    for flag in grid:
+        if "=" not in flag:
+            # a sweep file that is not there is most likely the values this --grid lost
+            values = str(file) if file is not None and not file.exists() else None
+            given = f"--grid {flag}" + (f" {values}" if values else "")
+            example = f"{flag.strip() or 'lr'}={values or '1e-3,2e-3'}"
+            raise ConfigError(f"{given}: --grid takes FIELD=V1,V2 (--grid {example})")
+
+
+def check_file_not_taken_by_a_switch(args: argparse.Namespace) -> None:
+    """`sweep --augment lr.toml`: a switch takes an optional value, so argparse gave it the file."""
+    for name in cfg.BOOL_FIELDS:
+        value = getattr(args, name, None)
+        if value is not None and value.endswith(".toml"):
+            raise ConfigError(
+                f"--{name} {value}: the switch took the sweep file as its value; "
+                f"put the file first: fer-tui sweep {value} --{name}"
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     spec = spec_of(args)
     settings = sweep.expand(spec, force=args.force)  # every config checked before anything is made
     for setting in settings[:1]:  # the device, workers and data are the same for every run
         check_device(setting.config.device_target)
         msrun.check(setting.config, msrun.Launch())
-        data = setting.config.data_csv
-        if data != cfg.DEMO_DATA and not Path(data).expanduser().exists():
-            raise DataError(f"data_csv {data}: no such file or folder")
+        check_data_exists(setting.config.data_csv)
     folder = sweep.create_folder(spec, settings)
     entries = Queue.of_root().add(
         [

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from fer_core import config as cfg
+from fer_core.cli.commands import check_data_exists
 from fer_core.config import TrainConfig
 from fer_core.errors import ConfigError
 from fer_core.runs import launcher, rundir, runlock
@@ -21,18 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detach", action="store_true", help="run in the background, immune to hang-ups; watch with `fer-tui`"
     )
-    fields = parser.add_argument_group("hyperparameters (classic spellings)")
-    for name, info in TrainConfig.model_fields.items():
-        if name in cfg.BOOL_FIELDS:
-            fields.add_argument(f"--{name}", nargs="?", const="true", metavar="BOOL", help=info.description)
-            fields.add_argument(f"--no_{name}", dest=name, action="store_const", const="false", help=f"turn {name} off")
-        elif cfg.choices(name):  # `train --help` lists them; any case is taken (OneLineParser)
-            options = cfg.choices(name)
-            fields.add_argument(
-                f"--{name}", choices=options, metavar=name.upper(), help=f"{info.description}: {', '.join(options)}"
-            )
-        else:
-            fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
+    add_field_arguments(parser.add_argument_group("hyperparameters (classic spellings)"))
     nodes = parser.add_argument_group("data-parallel workers (--workers N, launched with msrun)")
     nodes.add_argument("--nodes", type=int, help="machines taking part (each runs this command; default 1)")
     nodes.add_argument("--node_rank", type=int, help="this machine's place among them, 0 on the master")
@@ -41,12 +31,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     nodes.add_argument("--force", action="store_true", help="start more workers than this machine has cores")
 
 
+def add_field_arguments(fields: argparse._ActionsContainer, skip: tuple[str, ...] = ()) -> None:
+    """One `--flag` per TrainConfig field, as `train`, `queue add` and `sweep` all take them:
+    raw text (None when not given), parsed by the schema (cfg.parse_value); a bool field is
+    `--augment`, `--augment false` or `--no_augment`."""
+    for name, info in TrainConfig.model_fields.items():
+        if name in skip:
+            continue
+        if name in cfg.BOOL_FIELDS:
+            fields.add_argument(f"--{name}", nargs="?", const="true", metavar="BOOL", help=info.description)
+            fields.add_argument(f"--no_{name}", dest=name, action="store_const", const="false", help=f"turn {name} off")
+        elif cfg.choices(name):  # `train --help` lists them; any case is taken (OneLineParser)
+            options = cfg.choices(name)
+            fields.add_argument(
+                f"--{name}",
+                choices=options,
+                metavar=name.upper(),
+                help=f"{info.description} (choices: {', '.join(options)})",
+            )
+        else:
+            fields.add_argument(f"--{name}", metavar=name.upper(), help=info.description)
+
+
 def resolve_config(args: argparse.Namespace) -> tuple[TrainConfig, str]:
     """Preset (or --config file) + flags, validated as one config."""
     if args.config:
         base, name = cfg.load_config_file(args.config), args.config.stem
     else:
-        base, name = cfg.load_preset(args.preset).config, args.preset
+        preset = cfg.load_preset(args.preset)  # `Demo`, `cpu_fast`: the preset's own name from here on
+        base, name = preset.config, preset.name
     values = base.model_dump()
     for field in TrainConfig.model_fields:
         raw = getattr(args, field, None)
@@ -88,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     launch = launch_settings(args, msrun.Launch())
     check_device(config.device_target)
     msrun.check(config, launch, args.force)  # before the data: the cheap refusals first
+    check_data_exists(config.data_csv)
     check_data_path(config)
     run_dir = rundir.create_run(config, preset)
     msrun.save_launch(run_dir, launch)

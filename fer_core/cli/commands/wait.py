@@ -14,8 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+from fer_core.runs.columns import epoch_text
 from fer_core.runs.registry import resolve_run
 from fer_core.runs.rundir import LIVE_STATES, effective_state, read_status
+from fer_core.text import shown
 
 EXIT_CODES = {"finished": 0, "early_stopped": 0, "failed": 1, "stopped": 3, "lost": 4, "unknown": 4}
 TIMEOUT_CODE = 124
@@ -40,8 +42,20 @@ def wait_for_end(run_dir: Path, timeout: float | None = None, poll: float = POLL
         time.sleep(poll if deadline is None else max(0.0, min(poll, deadline - time.monotonic())))
 
 
+def say_waiting(run_dir: Path) -> None:
+    """One line on stderr as a wait on a live run begins (stdout keeps only the ending, for
+    scripts); a run that has already ended is answered at once, with nothing before it."""
+    status = read_status(run_dir)
+    state = effective_state(status, run_dir=run_dir)
+    if status is not None and state in LIVE_STATES:
+        where = f"epoch {epoch_text(status, state)}, {state}"
+        print(shown(f"waiting for {run_dir.name} ({where}) …"), file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     run_dir = resolve_run(args.run)
+    if not args.quiet:
+        say_waiting(run_dir)
     state = wait_for_end(run_dir, args.timeout)
     if state is None:
         if not args.quiet:
