@@ -74,12 +74,13 @@ def test_queue_fits_80_columns_and_names_every_run(root, capsys):
     assert header[:2] == ["id", "state"] and "run" in header and header[-2:] == ["best", "val"]
     for run_dir in runs:
         row = next(line for line in lines if run_dir.name[9:15] in line)
-        assert " finished " in row
+        assert " finished " in row and row.endswith(f"{100 * NAMES[run_dir.name][2]:.2f}%"), row  # as `runs` says
 
 
 def test_checkpoints_fit_80_columns_and_repeat_a_long_verdict_whole(root, capsys):
     for run_id in NAMES:
         shutil.copy(SHIPPED, root / run_id / "best_model.ckpt")
+    shutil.copy(SHIPPED.with_suffix(".json"), root / "20261128-120000-demo" / "best_model.json")
     (root / next(iter(NAMES)) / "not_a_model.ckpt").write_bytes(b"\x09" * 2000)
     rows = [info.to_row() for info in listing.scan(root)]
     checkpoints.print_table(rows, width=80)
@@ -90,6 +91,7 @@ def test_checkpoints_fit_80_columns_and_repeat_a_long_verdict_whole(root, capsys
     assert len(str(broken.verdict)) > 40 and any(str(broken.verdict) in line for line in lines)
     for run_id in NAMES:
         assert any(line.startswith(run_id[9:15]) and "best_model.ckpt" in line for line in lines)
+    assert any(line.startswith("120000-demo") and " 98.10% " in line for line in lines)  # a percentage, as `runs`
 
 
 def test_fit_shortens_before_it_leaves_out_and_never_leaves_out_a_kept_column():

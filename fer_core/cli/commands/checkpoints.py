@@ -14,6 +14,7 @@ from fer_core.ckpt.verdict import exit_status, human_bytes
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import CheckpointError
 from fer_core.mindspore_setup import quiet_logging
+from fer_core.runs.columns import accuracy_text
 from fer_core.table import Column
 from fer_core.text import shown
 
@@ -76,7 +77,7 @@ def print_table(rows: list[CheckpointRow], width: int | None = None) -> None:
     date = table_format.common_date([r.run for r in rows if r.run]) if width else ""
     columns = [
         Column(table_format.date_header("run", date), keep=True, min_width=14, cut="middle"),
-        Column("file", keep=True, min_width=12, cut="middle"),
+        Column("file", keep=True, min_width=15, cut="middle"),  # best_model.ckpt whole
         Column("size", right=True, drop=3),
         Column("expected", right=True, drop=5),
         Column("kind", drop=4),
@@ -94,7 +95,7 @@ def print_table(rows: list[CheckpointRow], width: int | None = None) -> None:
             r.kind or "-",
             r.arch or "-",
             "-" if r.epoch is None else str(r.epoch),
-            "-" if r.val_acc is None else f"{r.val_acc:.4f}",
+            accuracy_text(r.val_acc),
             shown(r.verdict),
         ]
         for r in rows

@@ -14,6 +14,7 @@ from fer_core.errors import ConfigError, DataError
 from fer_core.queue import runner
 from fer_core.queue.entries import ENDED, Queue, QueueEntry
 from fer_core.runs import launcher, rundir
+from fer_core.runs.columns import accuracy_text
 from fer_core.table import Column
 from fer_core.text import shown
 from fer_core.train.parallel import msrun
@@ -142,7 +143,7 @@ def add(queue: Queue, args: argparse.Namespace) -> int:
 
 def best_text(entry: QueueEntry) -> str:
     status = entry.run_status()
-    return f"{status.best_val_acc:.4f}" if status and status.best_val_acc is not None else "-"
+    return accuracy_text(status.best_val_acc if status else None)  # 20.71%, as `runs` prints it
 
 
 def run_text(entry: QueueEntry, date: str = "") -> str:
