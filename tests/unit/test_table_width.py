@@ -103,3 +103,22 @@ def test_fit_shortens_before_it_leaves_out_and_never_leaves_out_a_kept_column():
     assert fit(columns, rows, 20) == ["name    note       n", "abc…jkl xxxxxxxxxx 7"]
     assert fit(columns, rows, 10) == ["name     n", "abcd…jkl 7"]
     assert fit(columns, [["abcdefghijkl", "-", "7"]], 15) == ["name         n", "abcdefghijkl 7"]  # blank first
+
+
+def test_runs_in_an_80_column_terminal_fit_it(root, tmp_path):
+    """The real command on a pseudo-terminal (as over SSH): stdout is a terminal, so rows fit."""
+    import os
+    import sys
+
+    from tests.reliability.ptys import PtySession
+
+    env = {**os.environ, "COLUMNS": "80", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    session = PtySession([sys.executable, "-m", "fer_core.cli", "runs", str(root)], env, str(tmp_path))
+    status = session.wait(120)
+    if status is None:  # still running: ours to end
+        session.kill()
+    session.close()
+    assert status == 0, session.text
+    lines = [line for line in session.text.replace("\r", "").splitlines() if line]
+    assert lines[0].startswith("run (2026-11-28)") and len(lines) >= 4, lines
+    assert_fits(lines)
