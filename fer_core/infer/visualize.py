@@ -126,12 +126,12 @@ def default_output(input_path: Path, suffix: str) -> tuple[Path, str]:
     if shipped:
         why = f"{input_path.name} is in fer-tui's shipped {shipped}, which it never writes"
     elif class_index(folder.name) is not None:
-        why = f"{input_path.name} is in the class folder {folder.name}/, where it would be read as a face"
+        why = f"{input_path.name} is in the class folder {folder.name}/, where an annotated picture would be read as one more face"
     else:
         return input_path.with_name(name), ""
     here = Path.cwd()
     if locations.in_shipped_data(here) or class_index(here.name) is not None:
-        raise DataError(f"{input_path}: {why}, nor the current folder; choose where with --output")
+        raise DataError(f"{input_path}: {why}, and so is the current folder; choose where with --output")
     return Path(name), why
 
 
