@@ -27,6 +27,16 @@ def shipped_data(name: str) -> Path:
     return Path(str(files("fer_core.assets") / name)).resolve()
 
 
+SHIPPED_FOLDERS = {"presets": "presets", "samples": "samples", "shipped": "models"}  # folder: what it holds
+
+
+def in_shipped_data(path: Path) -> str | None:
+    """What shipped folder `path` is in (`samples`, `models`, `presets`), followed through
+    links; None when it is in none. fer-tui never writes there: in a wheel it is site-packages."""
+    real = path.resolve()
+    return next((what for name, what in SHIPPED_FOLDERS.items() if real.is_relative_to(shipped_data(name))), None)
+
+
 def presets_dir() -> Path:
     """The presets shipped with fer-tui."""
     return _env_path("FER_TUI_PRESETS", shipped_data("presets"))

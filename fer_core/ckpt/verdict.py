@@ -223,7 +223,7 @@ def behaviour(probs: np.ndarray, labels: np.ndarray | None, note: str = "") -> t
     if labels is not None and len(labels) == faces:
         accuracy = float((predicted == labels).mean())
         facts["accuracy"] = accuracy
-    acc_text = f", accuracy {accuracy:.3f}{note}" if accuracy is not None else ""
+    acc_text = f", accuracy {100 * accuracy:.2f}%{note}" if accuracy is not None else ""  # as `runs` words it
     if top.mean() < 1 / NUM_CLASSES + UNIFORM_MARGIN:
         return Verdict(
             "warning", f"uniform output: mean top probability {top.mean():.3f} ≈ 1/7 on {faces} faces{acc_text}"

@@ -155,6 +155,12 @@ def earlier_set(folder: Path) -> list[Path] | None:
     return [folder / name for name in names if _OURS.match(name)]
 
 
+def montages(folder: Path) -> set[Path]:
+    """The pictures of many faces a sample set keeps at its top (overview.png), from its
+    samples.json: they are not one face to predict."""
+    return {path for path in earlier_set(folder) or () if path.parent == folder}
+
+
 def refuse_clashes(
     folder: Path, num_samples: int, earlier: list[Path] | None, force: bool, with_overview: bool = True
 ) -> None:

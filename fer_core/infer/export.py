@@ -64,7 +64,7 @@ def default_output(ckpt: Path, suffix: str) -> Path:
     """Where an export goes without --output: beside the checkpoint, except for a shipped one:
     package data (site-packages in a wheel install) is never written, so its export goes to the
     current folder, named after it."""
-    if ckpt.resolve().is_relative_to(locations.shipped_data("shipped")):
+    if locations.in_shipped_data(ckpt):
         return Path(f"{ckpt.parent.name}-{ckpt.stem}{suffix}")
     return ckpt.with_suffix(suffix)
 

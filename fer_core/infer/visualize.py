@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fer_core import CLASS_NAMES, fileio
+from fer_core import CLASS_NAMES, fileio, locations
+from fer_core.data.dataset import class_index
 from fer_core.errors import DataError
 
 if TYPE_CHECKING:
@@ -114,8 +115,33 @@ def annotate_frame(
     return out, detections
 
 
-def default_output(input_path: Path, suffix: str) -> Path:
-    return input_path.with_name(f"{input_path.stem}_annotated{suffix}")
+def default_output(input_path: Path, suffix: str) -> tuple[Path, str]:
+    """Where an annotated file goes without --output, and why when not beside the input:
+    `INPUT_annotated.png` beside it, except that fer-tui's shipped data (site-packages in a
+    wheel) is never written and a class folder (`happy/`, as `eval`, `infer` and the sample
+    sets read them) would take the annotated picture for one more face: then the current folder."""
+    name = f"{input_path.stem}_annotated{suffix}"
+    folder = input_path.absolute().parent
+    shipped = locations.in_shipped_data(folder)
+    if shipped:
+        why = f"{input_path.name} is in fer-tui's shipped {shipped}, which it never writes"
+    elif class_index(folder.name) is not None:
+        why = f"{input_path.name} is in the class folder {folder.name}/, where an annotated picture would be read as one more face"
+    else:
+        return input_path.with_name(name), ""
+    here = Path.cwd()
+    if locations.in_shipped_data(here) or class_index(here.name) is not None:
+        raise DataError(f"{input_path}: {why}, and so is the current folder; choose where with --output")
+    return Path(name), why
+
+
+def refuse_shipped(path: Path) -> None:
+    """An --output inside fer-tui's shipped data is refused: that folder is package data."""
+    shipped = locations.in_shipped_data(path.absolute().parent)
+    if shipped:
+        raise DataError(
+            f"--output {path}: inside fer-tui's shipped {shipped}, which it never writes; choose another place"
+        )
 
 
 def refuse_overwrite(path: Path, force: bool) -> None:

@@ -27,6 +27,9 @@ from fer_core.errors import ConfigError
 from fer_core.runs import rundir
 
 NOT_THE_SETTING = ("seed", "save_dir", "data_csv", "keep_checkpoints")  # where and which draw, not what
+# the column that names the rows when no setting field tells them apart (one setting: base runs
+# only, or seeds of one run): without it a row said nothing of which runs it was
+PRESET_COLUMN = "preset"
 SWEEP_FILE = "sweep.toml"
 
 
@@ -65,6 +68,15 @@ class Row:
         return statistics.stdev(values) if len(values) > 1 else None
 
     @property
+    def presets(self) -> str:
+        """The presets its runs were started from (`cpu-fast`): the row's name when no column is."""
+        return ", ".join(sorted({r.preset for r in self.runs}))
+
+    def value(self, column: str) -> Any:
+        """The row's value in a column of the table: a setting field, or PRESET_COLUMN."""
+        return self.presets if column == PRESET_COLUMN else self.setting.get(column)
+
+    @property
     def seeds(self) -> list[int]:
         return sorted(r.config.get("seed", 0) for r in self.runs)
 
@@ -73,7 +85,7 @@ class Row:
 class Leaderboard:
     rows: list[Row]
     base_name: str | None
-    columns: list[str]  # setting fields shown as columns: they set rows apart, or differ from the base
+    columns: list[str]  # setting fields that set rows apart (none: PRESET_COLUMN, so a row is named)
     common: dict[str, tuple[Any, Any]]  # field -> (base's, every row's): said once, above the table
     base_row: Row | None = None  # the row that is the base preset itself, if one is
     left_out: list[RunFacts] = field(default_factory=list)  # runs with no val accuracy yet
@@ -221,6 +233,8 @@ def build(runs: list[rundir.RunInfo], base: str | None = None) -> Leaderboard:
     except ConfigError:
         base_config, base = None, None  # a preset since removed (or 'custom'): no base to diff against
     columns, common = _columns(rows, base_config)
+    if not columns and rows:
+        columns = [PRESET_COLUMN]
     board = Leaderboard(rows, base, columns, common, left_out=[f for f in facts if f.best_val_acc is None])
     if base_config is not None:
         wanted = {k: v for k, v in base_config.items() if k not in NOT_THE_SETTING}
@@ -271,7 +285,7 @@ def cells(board: Leaderboard, row: Row) -> list[str]:
     epoch, seconds, speed, size = (
         row.mean(n) for n in ("best_epoch", "seconds_per_epoch", "images_per_second", "checkpoint_bytes")
     )
-    out = [_number(row.setting.get(c)) for c in board.columns]
+    out = [_number(row.value(c)) for c in board.columns]
     out += [
         acc,
         str(len(row.runs)),
@@ -347,7 +361,7 @@ def render_csv(board: Leaderboard) -> str:
         delta = board.delta(row)
         writer.writerow(
             [
-                *(row.setting.get(c) for c in board.columns),
+                *(row.value(c) for c in board.columns),
                 row.mean("best_val_acc"),
                 row.std("best_val_acc") if row.std("best_val_acc") is not None else "",
                 len(row.runs),

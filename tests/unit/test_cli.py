@@ -1,5 +1,6 @@
 """The headless CLI's edges: OS errors and closed pipes are one line (or silence), never a traceback."""
 
+import re
 import subprocess
 import sys
 
@@ -214,13 +215,34 @@ def test_infer_on_a_folder_predicts_every_image_in_it(tmp_path):
     (tmp_path / "broken.png").write_text("not a png")
     again = run("infer", "--ckpt_path", str(SHIPPED / "best_model.ckpt"), "--image_path", str(tmp_path))
     assert again.returncode == 2 and len(again.stdout.splitlines()) == 2
-    assert again.stderr.count("\n") == 1 and "broken.png: not a readable image" in again.stderr
+    assert again.stderr.count("\n") == 1 and "broken.png: not a readable image" in again.stderr, again.stderr
 
 
 def test_infer_on_a_folder_without_images_says_so(tmp_path):
     result = run("infer", "--ckpt_path", str(SHIPPED / "best_model.ckpt"), "--image_path", str(tmp_path))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert "no images directly in it" in result.stderr
+    assert "no images in it or in class sub-folders" in result.stderr
+
+
+def test_infer_on_a_sample_set_predicts_its_faces_with_their_class_and_not_its_overview(tmp_path):
+    """The shipped samples: 21 faces in class folders, overview.png a picture of all of them."""
+    import shutil
+
+    samples = shutil.copytree(SHIPPED.parents[2] / "samples", tmp_path / "samples")
+    shutil.copy(samples / "happy" / "correct_sample_1.png", samples / "mine.png")  # a loose image is predicted
+    (samples / "old").mkdir()  # a sub-folder that is not a class: left out, and said so
+    shutil.copy(samples / "sad" / "correct_sample_1.png", samples / "old" / "x.png")
+    result = run("infer", "--ckpt_path", str(SHIPPED / "best_model.ckpt"), "--image_path", str(samples))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    names = [line.split(":")[0] for line in lines[:-1]]
+    assert names[0] == "mine.png" and "(true:" not in lines[0]
+    assert len(names) == 22 and sorted(names[1:]) == sorted(
+        f"{p.parent.name}/{p.name}" for p in samples.glob("*/correct_sample_*.png")
+    )
+    assert all(line.endswith(f"(true: {line.split('/')[0]})") for line in lines[1:-1])
+    assert re.fullmatch(r"\d+ of 21 faces in class folders predicted as their folder's class", lines[-1])
+    assert result.stderr.count("\n") == 1 and "overview.png" in result.stderr and "old/" in result.stderr
 
 
 # ---------------------------------------------------------------- a new user's first lines (issue 27)

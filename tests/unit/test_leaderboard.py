@@ -79,3 +79,16 @@ def test_the_ablation_records_regenerate_the_readme_table():
     assert board.base_row is not None and board.base_row.mean("best_val_acc") == pytest.approx(0.6244, abs=1e-4)
     assert board.rows[-1].setting["arch"] == "fer_cnn"
     assert board.delta(board.rows[-1]) == pytest.approx(-6.46, abs=0.01)
+
+
+def test_a_table_of_one_setting_names_it(tmp_path, capsys):
+    """Base runs only (seeds of the preset itself): no field sets rows apart, yet the row says what it is."""
+    for seed in (1, 2):
+        make_run(tmp_path, f"r{seed}", preset="demo", config={"lr": 3e-3, "seed": seed})
+    board = leaderboard.build(rundir.find_runs(tmp_path))
+    assert len(board.rows) == 1 and board.columns == ["preset"]
+    assert cli.main(["runs", "--table", str(tmp_path)]) == 0
+    header, row = capsys.readouterr().out.splitlines()[1:3]
+    assert header.split()[0] == "preset" and row.split()[0] == "demo" and row.split()[-1] == "base"
+    assert list(csv.DictReader(io.StringIO(leaderboard.render_csv(board))))[0]["preset"] == "demo"
+    assert leaderboard.render_markdown(board).splitlines()[4].startswith("| demo | ")

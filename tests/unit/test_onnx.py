@@ -126,3 +126,12 @@ def test_without_onnxruntime_mindspore_runs_inference_and_says_so_once(tmp_path)
     )
     assert out.stdout.strip() == "mindspore", out.stderr
     assert out.stderr.count("onnxruntime is not installed") == 1
+
+
+def test_an_export_is_never_written_into_the_shipped_data(tmp_path, capsys):
+    shipped = ROOT / "checkpoints" / "shipped" / "demo-tiny_cnn"
+    before = sorted(p.name for p in shipped.iterdir())
+    output = shipped / "mine.onnx"
+    assert main(["export", "--ckpt", str(shipped / "best_model.ckpt"), "--output", str(output)]) == 2
+    assert "shipped models" in capsys.readouterr().err
+    assert sorted(p.name for p in shipped.iterdir()) == before

@@ -60,7 +60,7 @@ CASES = [
         "expects 2.0 MB",
     ),
     ("sidecar_vs_weights", lambda: verdict.sidecar_vs_weights(Sidecar(arch="tiny_cnn"), "tiny_cnn", MB), "ok", ""),
-    ("behaviour", lambda: verdict.behaviour(CONFIDENT, LABELS)[0], "ok", "accuracy 1.000"),
+    ("behaviour", lambda: verdict.behaviour(CONFIDENT, LABELS)[0], "ok", "accuracy 100.00%"),
     ("behaviour", lambda: verdict.behaviour(UNIFORM, LABELS)[0], "warning", "uniform output"),
     ("behaviour", lambda: verdict.behaviour(ONE_CLASS, None)[0], "warning", "one class (happy)"),
     ("behaviour", lambda: verdict.behaviour(UNIFORM * np.nan, None)[0], "broken", "NaN"),

@@ -108,3 +108,36 @@ def test_bad_input_is_one_line_and_exit_2(case, ckpt, tmp_path, capsys):
     assert main(["visualize", "--ckpt", str(ckpt), *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fer-tui visualize: error: ")
+
+
+def test_an_image_in_the_shipped_samples_is_annotated_in_the_current_folder(ckpt, tmp_path, monkeypatch, capsys):
+    """The shipped sample set is package data: an annotated file there would be its 22nd face."""
+    import fer_core
+
+    happy = Path(fer_core.__file__).parent / "assets" / "samples" / "happy"  # through the package's link
+    before = sorted(p.name for p in happy.parent.rglob("*"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["visualize", "--ckpt", str(ckpt), "--input", str(happy / "correct_sample_1.png")]) == 0
+    out = capsys.readouterr().out
+    assert cv2.imread(str(tmp_path / "correct_sample_1_annotated.png")) is not None
+    assert str(tmp_path / "correct_sample_1_annotated.png") in out and "shipped samples" in out
+    assert sorted(p.name for p in happy.parent.rglob("*")) == before
+    refused = ["visualize", "--ckpt", str(ckpt), "--input", str(happy / "correct_sample_1.png")]
+    assert main([*refused, "--output", str(happy / "mine.png")]) == 2
+    assert "shipped samples" in capsys.readouterr().err and not (happy / "mine.png").exists()
+
+
+def test_an_image_in_a_class_folder_is_annotated_in_the_current_folder(ckpt, tmp_path, monkeypatch, capsys):
+    """happy/face.png is a face to eval, infer and the checks: happy/face_annotated.png would be one more."""
+    happy = tmp_path / "faces" / "happy"
+    happy.mkdir(parents=True)
+    cv2.imwrite(str(happy / "face.png"), scene(0))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["visualize", "--ckpt", str(ckpt), "--input", str(happy / "face.png")]) == 0
+    assert (work / "face_annotated.png").is_file() and "class folder happy/" in capsys.readouterr().out
+    assert sorted(p.name for p in happy.iterdir()) == ["face.png"]
+    monkeypatch.chdir(happy)  # the current folder is that class folder too: no default is safe
+    assert main(["visualize", "--ckpt", str(ckpt), "--input", "face.png"]) == 2
+    assert "--output" in capsys.readouterr().err and sorted(p.name for p in happy.iterdir()) == ["face.png"]

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from fer_core import locations
+from fer_core import table as table_format
 from fer_core.ckpt import listing
 from fer_core.ckpt.index import find_checkpoints
 from fer_core.ckpt.listing import CheckpointRow
@@ -13,6 +14,8 @@ from fer_core.ckpt.verdict import exit_status, human_bytes
 from fer_core.cli.commands import add_model_arguments, check_named_root
 from fer_core.errors import CheckpointError
 from fer_core.mindspore_setup import quiet_logging
+from fer_core.runs.columns import accuracy_text
+from fer_core.table import Column
 from fer_core.text import shown
 
 
@@ -69,18 +72,40 @@ def run(args: argparse.Namespace) -> int:
     return exit_status(row.verdict.level for row in rows)
 
 
-def print_table(rows: list[CheckpointRow]) -> None:
-    print(
-        f"{'run':<28} {'file':<18} {'size':>9} {'expected':>9} {'kind':<11} {'arch':<13} "
-        f"{'epoch':>5} {'val acc':>7}  verdict"
-    )
-    for r in rows:
-        epoch = "-" if r.epoch is None else str(r.epoch)
-        acc = "-" if r.val_acc is None else f"{r.val_acc:.4f}"
-        print(
-            shown(
-                f"{r.run[-28:]:<28} {r.file[:18]:<18} {human_bytes(r.size):>9} "
-                f"{human_bytes(r.expected):>9} {r.kind or '-':<11} {r.arch or '-':<13} "
-                f"{epoch:>5} {acc:>7}  {r.verdict}"
-            )
-        )
+def print_table(rows: list[CheckpointRow], width: int | None = None) -> None:
+    """The triage table, fitted to `width` (default: the terminal's; not a terminal: whole
+    rows). A verdict too long for its column is repeated whole under its row."""
+    width = width or table_format.terminal_width()
+    date = table_format.common_date([r.run for r in rows if r.run]) if width else ""
+    columns = [
+        Column(table_format.date_header("run", date), keep=True, min_width=14, cut="middle"),
+        Column("file", keep=True, min_width=15, cut="middle"),  # best_model.ckpt whole
+        Column("size", right=True, drop=3),
+        Column("expected", right=True, drop=5),
+        Column("kind", drop=4),
+        Column("arch", drop=2, min_width=8),
+        Column("epoch", right=True, drop=1),
+        Column("val acc", right=True, keep=True),
+        Column("verdict", keep=True, min_width=16),
+    ]
+    cells = [
+        [
+            shown(table_format.without_date(r.run, date) if r.run else ""),
+            shown(r.file),
+            human_bytes(r.size),
+            human_bytes(r.expected),
+            r.kind or "-",
+            r.arch or "-",
+            "-" if r.epoch is None else str(r.epoch),
+            accuracy_text(r.val_acc),
+            shown(r.verdict),
+        ]
+        for r in rows
+    ]
+    verdict_width = table_format.layout(columns, cells, width).get(len(columns) - 1)
+    header, *lines = table_format.fit(columns, cells, width)
+    print(header)
+    for line, row in zip(lines, cells):
+        print(line)
+        if verdict_width is not None and len(row[-1]) > verdict_width:
+            print("\n".join(table_format.note(row[-1], width)))

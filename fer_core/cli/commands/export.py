@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fer_core import locations
 from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import DataError
 from fer_core.infer.export import MAX_BATCH, default_output
@@ -66,6 +67,11 @@ def check_clashes(ckpt: Path, output: Path, force: bool) -> None:
     from fer_core.infer.export import sidecar_path
 
     sidecar = sidecar_path(output)
+    shipped = locations.in_shipped_data(output.absolute().parent)
+    if shipped:
+        raise DataError(
+            f"--output {output}: inside fer-tui's shipped {shipped}, which it never writes; choose another place"
+        )
     if output.resolve() == ckpt.resolve():
         raise DataError(f"--output {output}: is the checkpoint itself; choose another name")
     if output.suffix.lower() in (".ckpt", ".json"):  # a checkpoint's name, or a sidecar's

@@ -1,7 +1,9 @@
 """`fer-tui infer --ckpt_path P --image_path IMG`: the classic one-image prediction line.
 
-A folder as --image_path predicts every image directly in it, one line (or JSON object)
-per image, the model loaded once.
+A folder as --image_path predicts every image in it and in its class sub-folders (`happy/`,
+as `eval` reads them; their true class is shown), one line (or JSON object) per image, the
+model loaded once. A sample set's overview.png, a picture of many faces, is left out; what is
+left out is said in one line.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="image_path",
         required=True,
         help="a 48×48 face crop or a photo (the face is found with a Haar cascade), "
-        "or a folder: every image directly in it",
+        "or a folder: every image in it and in its class sub-folders (happy/, ...)",
     )
     add_model_arguments(parser, backend=True)
     parser.add_argument("--all", action="store_true", help="also print all 7 probabilities")
@@ -82,26 +84,51 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def folder_images(folder: Path) -> tuple[list[tuple[Path, int | None]], list[str]]:
+    """The images to predict in `folder`: those directly in it (true class unknown), then those in
+    its class sub-folders (true class from the folder's name); and what was left out, named."""
+    from fer_core.data.dataset import class_index, image_files
+    from fer_core.data.samples import montages
+
+    top, _ = image_files(folder)  # other files are not images: nothing to say about them
+    left_out = montages(folder)
+    found: list[tuple[Path, int | None]] = [(image, None) for image in top if image not in left_out]
+    skipped = [f"{image.name} (a sample set's overview of many faces)" for image in top if image in left_out]
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        images = image_files(sub)[0]
+        label = class_index(sub.name)
+        if label is None:
+            if images:  # a folder of other things (a cache, notes) is no image left out
+                skipped.append(f"{sub.name}/ (not a class folder: {len(images)} image{'s' * (len(images) > 1)})")
+            continue
+        found += [(image, label) for image in images]
+    return found, skipped
+
+
 def run_folder(args: argparse.Namespace, folder: Path) -> int:
-    """Every image directly in `folder`: `NAME: Prediction: … Probability: …` per line; an
+    """Every image of `folder` (folder_images): `NAME: Prediction: … Probability: …` per line,
+    `(true: CLASS)` added for a class folder's image and a count of those right at the end; an
     unreadable one is a line on stderr and exit 2 once the others are done."""
     from fer_core.data.dataset import IMAGE_SUFFIXES
     from fer_core.errors import DataError
     from fer_core.infer.faces import find_faces
     from fer_core.infer.predictor import Predictor, top_class
 
-    images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    images, skipped = folder_images(folder)
     if not images:
         raise DataError(
-            f"{folder}: a folder with no images directly in it "
+            f"{folder}: a folder with no images in it or in class sub-folders like happy/ "
             f"({', '.join(IMAGE_SUFFIXES)}); give an image or a folder of images"
         )
+    if skipped:
+        print(f"note: not predicted: {shown(', '.join(skipped))}", file=sys.stderr)
     predictor = Predictor(
         args.ckpt_path, arch=args.arch, device_target=args.device_target, batch_size=1, backend=args.backend
     )
     warn_if_untrained(args.ckpt_path)
-    failed = 0
-    for image in images:
+    failed = right = labelled = 0
+    for image, true in images:
+        name = image.relative_to(folder).as_posix()
         try:
             faces, note = find_faces(read_image(image))
         except DataError as error:
@@ -110,14 +137,21 @@ def run_folder(args: argparse.Namespace, folder: Path) -> int:
             continue
         probs = predictor.predict(faces[0].image, tta=args.tta)[0]
         best, probability = top_class(probs)
+        if true is not None:
+            labelled += 1
+            right += best == true
         if args.json:
-            record = {"image": str(image), **prediction_record(probs, faces[0].box, note, predictor.arch)}
+            truth = {"true": CLASS_NAMES[true] if true is not None else None}
+            record = {"image": str(image), **prediction_record(probs, faces[0].box, note, predictor.arch), **truth}
             print(json.dumps(record), flush=True)
             continue
-        print(f"{shown(image.name)}: Prediction: {CLASS_NAMES[best]} Probability: {probability:.4f}", flush=True)
+        shown_true = f" (true: {CLASS_NAMES[true]})" if true is not None else ""
+        print(f"{shown(name)}: Prediction: {CLASS_NAMES[best]} Probability: {probability:.4f}{shown_true}", flush=True)
         if args.all:
-            for name, p in zip(CLASS_NAMES, probs):
-                print(f"  {name:<9} {p:.4f}")
+            for class_name, p in zip(CLASS_NAMES, probs):
+                print(f"  {class_name:<9} {p:.4f}")
+    if labelled and not args.json:
+        print(f"{right} of {labelled} faces in class folders predicted as their folder's class")
     return 2 if failed else 0
 
 

@@ -8,11 +8,15 @@ import time
 from pathlib import Path
 
 from fer_core import config as cfg
+from fer_core import table as table_format
 from fer_core.cli.commands import check_data_exists, train
 from fer_core.errors import ConfigError
 from fer_core.queue import runner
 from fer_core.queue.entries import ENDED, Queue, QueueEntry
 from fer_core.runs import launcher, rundir
+from fer_core.runs.columns import accuracy_text
+from fer_core.table import Column
+from fer_core.text import shown
 from fer_core.train.parallel import msrun
 
 
@@ -138,19 +142,21 @@ def add(queue: Queue, args: argparse.Namespace) -> int:
 
 def best_text(entry: QueueEntry) -> str:
     status = entry.run_status()
-    return f"{status.best_val_acc:.4f}" if status and status.best_val_acc is not None else "-"
+    return accuracy_text(status.best_val_acc if status else None)  # 20.71%, as `runs` prints it
 
 
-def run_text(entry: QueueEntry) -> str:
+def run_text(entry: QueueEntry, date: str = "") -> str:
     if not entry.run_dir:
         return "-"
+    name = table_format.without_date(Path(entry.run_dir).name, date)
     status = entry.run_status()
     if entry.state == "running" and status is not None:
-        return f"{Path(entry.run_dir).name} (epoch {status.epoch}/{status.epochs or '?'})"
-    return Path(entry.run_dir).name
+        return f"{name} (epoch {status.epoch}/{status.epochs or '?'})"
+    return name
 
 
-def show(queue: Queue) -> int:
+def show(queue: Queue, width: int | None = None) -> int:
+    """Every entry, fitted to `width` (default: the terminal's; not a terminal: whole rows)."""
     # in the order things happen: what ran or runs (by id), then what waits (in start order)
     entries = [e for e in queue.entries() if e.state != "queued"] + queue.waiting()
     for problem in queue.problems():
@@ -160,14 +166,25 @@ def show(queue: Queue) -> int:
     if not entries:
         print(f"the queue is empty ({queue.folder})")
         return 0
-    print(f"{'id':>4}  {'state':<10} {'preset':<14} {'setting':<28} {'run':<40} {'best val':>8}")
-    for entry in entries:
-        print(
-            f"{entry.id:>4}  {entry.state:<10} {entry.preset[:14]:<14} {entry.label[:28]:<28} "
-            f"{run_text(entry)[:40]:<40} {best_text(entry):>8}"
-        )
+    width = width or table_format.terminal_width()
+    date = table_format.common_date([Path(e.run_dir).name for e in entries if e.run_dir]) if width else ""
+    columns = [
+        Column("id", right=True, keep=True),
+        Column("state", keep=True),
+        Column("preset", drop=2, min_width=8),
+        Column("setting", drop=1, min_width=12),
+        Column(table_format.date_header("run", date), keep=True, min_width=16, cut="middle"),
+        Column("best val", right=True, keep=True),
+    ]
+    rows = [
+        [str(e.id), e.state, shown(e.preset), shown(e.label), shown(run_text(e, date)), best_text(e)] for e in entries
+    ]
+    header, *lines = table_format.fit(columns, rows, width)
+    print(header)
+    for entry, line in zip(entries, lines):
+        print(line)
         if entry.state in ("failed", "cancelled") and entry.message:
-            print(f"      └ {entry.message}")
+            print("\n".join(table_format.note(shown(entry.message), width, "      └ ")))
     done = sum(e.state in ENDED for e in entries)
     print(f"{done} of {len(entries)} ended; {time.strftime('%H:%M:%S')}")
     return 0

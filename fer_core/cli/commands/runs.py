@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from fer_core import locations
+from fer_core import table as table_format
 from fer_core.cli.commands import check_named_root
 from fer_core.errors import DataError
 from fer_core.runs import registry
@@ -22,6 +23,7 @@ from fer_core.runs.columns import (
     updated_text,
 )
 from fer_core.runs.rundir import RunInfo, find_runs
+from fer_core.table import Column
 from fer_core.text import shown
 
 
@@ -60,26 +62,45 @@ def run(args: argparse.Namespace) -> int:
         where = f"no runs {'under' if root.is_dir() else 'yet under'} {shown(root)}"
         print(where + ("" if args.all else " (--all: this user's runs anywhere)"))
         return 0
-    now = time.time()
-    print(
-        f"{'run':<40} {'preset':<16} {'state':<13} {EPOCH_HEADER:>7} {STEP_HEADER:>9} {ETA_HEADER:>7} "
-        f"{BEST_HEADER:>7}  {UPDATED_HEADER}"
-    )
+    print("\n".join(listing(runs, time.time(), table_format.terminal_width(), args.all)))
+    return 0
+
+
+def listing(runs: list[RunInfo], now: float, width: int | None, paths: bool = False) -> list[str]:
+    """The runs table, fitted to `width` (None: every column whole). In a terminal, the run ids'
+    date moves to the header when every run shares it."""
+    date = table_format.common_date([info.run_id for info in runs]) if width else ""
+    columns = [
+        Column(table_format.date_header("run", date), keep=True, min_width=16, cut="middle"),
+        Column("preset", drop=3, min_width=8),
+        Column("state", keep=True),
+        Column(EPOCH_HEADER, right=True, drop=1),
+        Column(STEP_HEADER, right=True, drop=5),
+        Column(ETA_HEADER, right=True, drop=2),
+        Column(BEST_HEADER, right=True, keep=True),
+        Column(UPDATED_HEADER, drop=4),
+    ]
+    rows, notes = [], []
     for info in runs:
         s = info.status
-        best = accuracy_text(s.best_val_acc)  # as the dashboard's Runs table prints it
-        print(
-            shown(
-                f"{info.run_id:<40} {s.preset or '':<16} {info.state:<13} "
-                f"{epoch_text(s, info.state):>7} {step_text(s, info.state):>9} {eta_text(s, info.state):>7} "
-                f"{best:>7}  {updated_text(s, now)}"
-            )
+        rows.append(
+            [
+                shown(table_format.without_date(info.run_id, date)),
+                shown(s.preset or ""),
+                info.state,
+                epoch_text(s, info.state),
+                step_text(s, info.state),
+                eta_text(s, info.state),
+                accuracy_text(s.best_val_acc),  # as the dashboard's Runs table prints it
+                updated_text(s, now),
+            ]
         )
-        if args.all:
-            print(f"  in {info.path}")
+        below = [f"  in {shown(info.path)}"] if paths else []
         if info.state in ("failed", "lost") and s.message:
-            print(f"  └ {shown(s.message)}")
-    return 0
+            below += table_format.note(shown(s.message), width)
+        notes.append(below)
+    header, *lines = table_format.fit(columns, rows, width)
+    return [header, *(text for line, below in zip(lines, notes) for text in (line, *below))]
 
 
 def table(runs: list[RunInfo], root: Path, args: argparse.Namespace) -> int:

@@ -24,7 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--input", help="image or video file; for webcam a camera index (default 0)")
     parser.add_argument(
-        "--output", type=Path, help="annotated file (default: INPUT_annotated.png / .mp4, webcam_<time>.mp4)"
+        "--output",
+        type=Path,
+        help="annotated file (default: INPUT_annotated.png / .mp4 beside the input, or in the current "
+        "folder when the input is in fer-tui's shipped data or a class folder; webcam_<time>.mp4)",
     )
     parser.add_argument("--max_frames", type=int, help="stop after this many frames (webcam default 300)")
     add_model_arguments(parser, backend=True)
@@ -49,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
         if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
             raise DataError(f"{source}: a video; --mode image annotates one image (add --mode video)")
         frame = read_image(source, color=True)  # decoded before MindSpore loads: too large, cut short
-        output = args.output or visualize.default_output(source, ".png")
+        output, why = _output(args.output, source, ".png")
         visualize.check_output_kind(output, video=False)
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
         detections = visualize.image(predictor, frame, output, args.force)
-        print(f"{len(detections)} face{'s' if len(detections) != 1 else ''} annotated: {shown(output)}")
+        print(f"{_count(len(detections), 'face')} annotated: {_where(output, why)}")
         return 0
     if args.mode == "video":
         video = Path(args.input)
@@ -64,14 +67,15 @@ def run(args: argparse.Namespace) -> int:
                 f"{shown(video)}: is an image ({kind}); --mode video annotates a video (for an image: --mode image)"
             )
         capture = visualize.open_video(video)
-        output = args.output or visualize.default_output(video, ".mp4")
+        output, why = _output(args.output, video, ".mp4")
         source_name, max_frames = str(video), args.max_frames
     else:
         index = args.input or "0"
         if not index.isdigit():
             raise DataError(f"--input for webcam must be a camera index like 0, got {index!r}")
         capture = visualize.open_camera(int(index))
-        output = args.output or Path(f"webcam_{time.strftime('%Y%m%d-%H%M%S')}.mp4")
+        output, why = args.output or Path(f"webcam_{time.strftime('%Y%m%d-%H%M%S')}.mp4"), ""
+        visualize.refuse_shipped(output)
         source_name, max_frames = f"camera {index}", args.max_frames or 300
     try:
         visualize.check_output_kind(output, video=True)
@@ -81,8 +85,25 @@ def run(args: argparse.Namespace) -> int:
         capture.release()
         raise
     facts = visualize.video(predictor, capture, output, source_name, args.force, max_frames)
-    print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {shown(output)}")
+    print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {_where(output, why)}")
     return 0
+
+
+def _output(given: Path | None, source: Path, suffix: str) -> tuple[Path, str]:
+    """--output (never inside fer-tui's shipped data), else the default and why it is not beside the input."""
+    from fer_core.infer import visualize
+
+    if given is None:
+        return visualize.default_output(source, suffix)
+    visualize.refuse_shipped(given)
+    return given, ""
+
+
+def _where(output: Path, why: str) -> str:
+    """The written file; when it is not beside the input, its full path and why."""
+    if not why:
+        return shown(output)
+    return f"{shown(output.absolute())} (in the current folder: {shown(why)})"
 
 
 def _count(n: int, noun: str) -> str:
