@@ -9,5 +9,7 @@ block_stop_signals()
 import sys  # noqa: E402
 
 from fer_core.train.loop import main  # noqa: E402
+from fer_core.train.priority import keep_niceness  # noqa: E402
 
+keep_niceness()
 sys.exit(main())

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -74,6 +76,30 @@ def test_detached_cli_run_survives_its_terminal(how, tiny_csv, tmp_path, procs):
     assert status.state == "finished", (run_dir / rundir.LOG).read_text()[-2000:]
     assert [r.epoch for r in rundir.read_metrics(run_dir)] == list(range(1, 6))
     FIGURES["hangup"].append(f"hang-up ({how} to the shell, pty closed): detached CLI run finished 5/5 epochs")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="no autogroup scheduler here")
+def test_a_niced_detached_run_keeps_its_niceness_in_its_own_session(tiny_csv, tmp_path, procs):
+    """The trainer leads a session of its own, which the autogroup scheduler weighs against the
+    user's shell before niceness counts: the session takes the niceness the run was started with."""
+    cfg_file = tmp_path / "tiny.toml"
+    fileio.write_toml(cfg_file, tiny_config(tiny_csv, epochs=3).model_dump())
+    started = subprocess.run(
+        [FER_TUI, "train", "--detach", "--config", str(cfg_file)],
+        env=_env(),
+        preexec_fn=lambda: os.nice(7),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    match = re.search(r"started (\S+) \(pid (\d+)\)", started.stdout)
+    assert match, started.stdout + started.stderr
+    run_dir, pid = procs.watch(Path(match.group(1))), procs.add(int(match.group(2)))
+    wait_until(lambda: status_of(run_dir).state in ("running", *rundir.END_STATES), 90, 0.1, "running")
+    assert os.getsid(pid) == pid, "the trainer leads its own session"
+    niceness = min(19, os.nice(0) + 7)  # nice adds to the test's own niceness
+    assert Path(f"/proc/{pid}/autogroup").read_text().split()[-1] == str(niceness)
 
 
 @pytest.mark.parametrize("how", ["sighup", "sigkill", "quit"])

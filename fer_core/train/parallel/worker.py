@@ -23,6 +23,7 @@ from fer_core.runs import rundir
 from fer_core.train.loop import Trainer
 from fer_core.train.parallel.cluster import NoLock, join
 from fer_core.train.parallel.msrun import LOGS
+from fer_core.train.priority import keep_niceness
 from fer_core.train.reporter import Reporter
 
 
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
+    keep_niceness()  # msrun leads a session of its own: the run's niceness goes with it
     if os.environ.get("MS_ROLE") == "MS_SCHED":
         # msrun's scheduler runs this module too: init() serves the cluster until the workers
         # are done and ends the process; it never touches the run directory
