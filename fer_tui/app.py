@@ -243,16 +243,18 @@ class FerApp(App[None]):
         for owner in (self, screen):
             for action, call in palette_commands(owner):
                 yield SystemCommand(action.title or "", f"{self.keys_of(action)} · {action.help}", call)
-        # then what the other screens do (found by name: "stop" from Checkpoints), which switch first
+        # then what the other screens do (found by name: "stop" from Checkpoints), which switch
+        # first: by the app's key for that screen, as the keymap has it ("k then d")
+        switch_keys = {action.action: self.keys_of(action) for action in self.ACTIONS}
         for mode, target in OTHER_SCREENS.items():
-            if mode == self.current_mode and len(self.screen_stack) == 1:
-                continue
             other = _screen_class(target)
+            if isinstance(screen, other):  # the screen shown: its actions are listed above
+                continue
             for action in other.ACTIONS:
                 if action.title:
                     yield SystemCommand(
                         f"{action.title} ({mode.capitalize()})",
-                        f"{mode[0]} then {self.keys_of(action)} · {action.help}",
+                        f"{switch_keys[mode]} then {self.keys_of(action)} · {action.help}",
                         partial(self.run_elsewhere, mode, action.action),
                     )
 
