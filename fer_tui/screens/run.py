@@ -151,7 +151,8 @@ class RunScreen(Screen):
             empty = "waiting for the first steps" if live else f"{state}: no epoch finished"
             for chart in self.query(MetricChart):
                 chart.say_when_empty(empty)
-            self.query_one(RunFacts).show(self.status, state, self.device, self.arch, best_point(self.rows))
+            patience = self.config.patience if self.config else None
+            self.query_one(RunFacts).show(self.status, state, self.device, self.arch, best_point(self.rows), patience)
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
         if rundir.LOG in changed:
