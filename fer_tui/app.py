@@ -11,7 +11,7 @@ import argparse
 import importlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -178,19 +178,22 @@ class FerApp(App[None]):
 
     def notify(
         self,
-        message: str,
+        message: str | Sequence[str],
         *,
         title: str = "",
         severity: SeverityLevel = "information",
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        """Toasts cover part of a screen: news goes quickly, problems stay long enough to read."""
+        """Toasts cover part of a screen: news goes quickly, problems stay long enough to read.
+        `message` as a sequence is lines fer-tui composed: each is escaped, the breaks are kept."""
         if timeout is None:
             timeout = NOTIFY_SECONDS[severity]
         # messages carry file names and errors naming files: their control characters and
-        # their markup-like text (`[red]`) are shown as written, never obeyed
-        message = shown(message)
+        # their markup-like text (`[red]`) are shown as written, never obeyed; a line break in
+        # one shows as `\x0a`, so a file's text never passes for a line of ours
+        lines = [message] if isinstance(message, str) else message
+        message = "\n".join(shown(line) for line in lines)
         super().notify(
             escape(message) if markup else message,
             title=shown(title),
