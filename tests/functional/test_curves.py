@@ -176,7 +176,12 @@ class TestCompare:
             happy = next(row for row in rows if row.strip().startswith("happy"))
             # A: the newer demo run at its best epoch 2 (0.7 → happy 805 of 895), B: cpu-best at epoch 6
             assert happy.split()[1] == "89.9", rows  # round(895 * 0.9) = 806 - 1 … : 805/895
-            assert "A rec@2" in "".join(rows) and "B rec@6" in "".join(rows)
+            header = rows[0].split()
+            assert header == ["class", "A", "recall", "A", "prec", "B", "recall", "B", "prec"], rows
+            # the legend says what A and B are and the epoch their figures are from
+            legend = region_text(app, compare.query_one("#legend"))
+            assert legend[0].startswith("A 20260102-090000-demo") and legend[0].rstrip().endswith("@2"), legend
+            assert legend[1].startswith("B 20260101-090000-cpu-best") and legend[1].rstrip().endswith("@6"), legend
 
 
 class TestLogFile:
