@@ -182,3 +182,21 @@ async def test_the_palette_lists_the_current_screens_actions_once(root):
     queue = [line for line in lines if line.startswith("Add run to queue")]
     assert len(queue) == 1, queue
     assert "(Train)" not in queue[0]
+
+
+async def test_the_file_picker_names_its_keys_as_the_keymap_has_them(root):
+    """ctrl+o showed a tree, a path and two buttons, and no key: the picker says how to choose
+    and how to cancel, with the user's key for cancelling."""
+    from fer_tui.screens.file_picker import FilePickerScreen
+
+    settings_path().write_text('[keymap]\ncancel_pick = "ctrl+g"\n')
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        train = await wait_for_screen(pilot, TrainScreen)
+        assert not app.settings_warnings  # the picker's id is a known one
+        await pilot.press("ctrl+o")
+        await wait_for_screen(pilot, FilePickerScreen)
+        text = " ".join(screen_text(app).split())
+        assert "enter on a file or in the path: choose it · ctrl+g: cancel" in text, text
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: app.screen is train)
