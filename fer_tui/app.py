@@ -11,7 +11,7 @@ import argparse
 import importlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -178,19 +178,22 @@ class FerApp(App[None]):
 
     def notify(
         self,
-        message: str,
+        message: str | Sequence[str],
         *,
         title: str = "",
         severity: SeverityLevel = "information",
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        """Toasts cover part of a screen: news goes quickly, problems stay long enough to read."""
+        """Toasts cover part of a screen: news goes quickly, problems stay long enough to read.
+        `message` as a sequence is lines fer-tui composed: each is escaped, the breaks are kept."""
         if timeout is None:
             timeout = NOTIFY_SECONDS[severity]
         # messages carry file names and errors naming files: their control characters and
-        # their markup-like text (`[red]`) are shown as written, never obeyed
-        message = shown(message)
+        # their markup-like text (`[red]`) are shown as written, never obeyed; a line break in
+        # one shows as `\x0a`, so a file's text never passes for a line of ours
+        lines = [message] if isinstance(message, str) else message
+        message = "\n".join(shown(line) for line in lines)
         super().notify(
             escape(message) if markup else message,
             title=shown(title),
@@ -243,16 +246,18 @@ class FerApp(App[None]):
         for owner in (self, screen):
             for action, call in palette_commands(owner):
                 yield SystemCommand(action.title or "", f"{self.keys_of(action)} · {action.help}", call)
-        # then what the other screens do (found by name: "stop" from Checkpoints), which switch first
+        # then what the other screens do (found by name: "stop" from Checkpoints), which switch
+        # first: by the app's key for that screen, as the keymap has it ("k then d")
+        switch_keys = {action.action: self.keys_of(action) for action in self.ACTIONS}
         for mode, target in OTHER_SCREENS.items():
-            if mode == self.current_mode and len(self.screen_stack) == 1:
-                continue
             other = _screen_class(target)
+            if isinstance(screen, other):  # the screen shown: its actions are listed above
+                continue
             for action in other.ACTIONS:
                 if action.title:
                     yield SystemCommand(
                         f"{action.title} ({mode.capitalize()})",
-                        f"{mode[0]} then {self.keys_of(action)} · {action.help}",
+                        f"{switch_keys[mode]} then {self.keys_of(action)} · {action.help}",
                         partial(self.run_elsewhere, mode, action.action),
                     )
 

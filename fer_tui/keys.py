@@ -19,6 +19,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("Queue", "fer_tui.screens.queue:QueueScreen"),
     ("Leaderboard", "fer_tui.screens.leaderboard:LeaderboardScreen"),
     ("Checkpoints", "fer_tui.screens.checkpoints:CheckpointsScreen"),
+    ("File picker", "fer_tui.screens.file_picker:FilePickerScreen"),
 ]
 
 

@@ -11,6 +11,7 @@ exact size MindSpore writes for a tensor, so a file's expected size is exact too
 from __future__ import annotations
 
 import math
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,10 +261,29 @@ def file_bytes(entries: dict[str, tuple[int, ...]]) -> int:
 
 
 def find_checkpoints(root: Path | str) -> list[Path]:
-    """Every *.ckpt under root (or root itself if it is a file), skipping hidden temp files."""
+    """Every *.ckpt under root (or root itself if it is a file), skipping hidden temp files.
+
+    Newest run first, as the Runs list: the folders by the time a checkpoint in them was
+    last written (a run training now on top; ties by name, newest run id first), each
+    folder's files by name (best_model, the periodic ones, final_model, last_state)."""
     root = Path(root)
     if root.is_file():
         return [root]
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*.ckpt") if not p.name.startswith(".") and p.is_file())
+    written: dict[Path, int] = {}
+    for path in root.rglob("*.ckpt"):
+        if path.name.startswith("."):
+            continue
+        try:
+            info = path.stat()
+        except OSError:  # gone meanwhile (a periodic checkpoint past keep-N), or a dangling link
+            continue
+        if stat.S_ISREG(info.st_mode):
+            written[path] = info.st_mtime_ns
+    folder_written: dict[Path, int] = {}
+    for path, mtime in written.items():
+        folder_written[path.parent] = max(mtime, folder_written.get(path.parent, mtime))
+    by_name = sorted(written, key=lambda p: (str(p.parent), p.name))
+    # stable: within a folder the files keep their order by name
+    return sorted(by_name, key=lambda p: (folder_written[p.parent], str(p.parent)), reverse=True)

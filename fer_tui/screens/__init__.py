@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from textual.dom import DOMNode
 
     from fer_core.runs.rundir import RunInfo
+    from fer_tui.actions import Action
     from fer_tui.notify import EndWatch
 
 
@@ -28,7 +29,16 @@ class Host(Protocol):
 
     def action_runs(self) -> None: ...
 
+    def keys_of(self, action: Action) -> str: ...
+
 
 def host(node: DOMNode) -> Host:
     """The dashboard app a screen runs in, typed as it is (Textual's `node.app` is any App)."""
     return cast(Host, node.app)
+
+
+def key_hint(screen: DOMNode, action: str) -> str:
+    """The key(s) in force for one of `screen`'s actions, as a hint names them (`f`, or what
+    the user's keymap moved it to): hints never spell a key of their own."""
+    declared = next(a for a in getattr(type(screen), "ACTIONS", ()) if a.action == action)
+    return host(screen).keys_of(declared)

@@ -421,7 +421,7 @@ class CheckpointsScreen(Screen):
             f"(MindSpore, {short_path(samples) if samples else 'demo'} faces)",
             check_command(info.path, samples),
         )
-        verdicts = [(p.verdict, p.lines) for p in progress if p.verdict is not None]
+        verdicts = [(p.verdict, p.report) for p in progress if p.verdict is not None]
         if isinstance(last, Error) or not verdicts:
             self.notify(
                 last.message if isinstance(last, Error) else "the check reported nothing",
@@ -431,15 +431,17 @@ class CheckpointsScreen(Screen):
             )
             self.set_summary(self.idle_hint())
             return
-        verdict, lines = verdicts[-1]
+        verdict, report = verdicts[-1]
         self.query_one(CkptTable).set_verdict(info.path, verdict)
         self.show_detail()
         level = verdict.level
+        # short, so it hides little of the table: each check's level, then why (the row, the
+        # detail line and the line under the panel keep the verdict once the toast has gone)
+        checks = " · ".join(f"{c.name} {c.level}" for c in (report.checks if report else None) or [])
         self.notify(
-            "\n".join(lines) or str(verdict),
+            [line for line in (checks, verdict.text if level != "ok" else "") if line] or [str(verdict)],
             title=f"Deep check: {info.file} is {level}",
             severity="error" if level == "broken" else "warning" if level == "warning" else "information",
-            timeout=12,
         )
         # the result stays under the panel once the toast has gone
         self.set_summary(Text(f"deep check of {info.file}: {verdict}", style=VERDICT_STYLES.get(level, "")))

@@ -16,7 +16,7 @@ from fer_core.errors import FerError
 from fer_core.runs import rundir
 from fer_core.text import shown
 from fer_tui.actions import Action, bindings
-from fer_tui.format import differing_fields, number, percent, series
+from fer_tui.format import best_point, differing_fields, number, percent, series
 from fer_tui.widgets.metric_chart import MetricChart, Series
 from fer_tui.widgets.per_class import compare_table, reference_row
 
@@ -82,14 +82,20 @@ class CompareScreen(Screen):
         per_class = []
         for index, (path, tail) in enumerate(zip(self.run_dirs, self.tails)):
             rows = tail.poll()
-            per_class.append((LETTERS[index], COLORS[index], reference_row(rows)))
+            reference = reference_row(rows)
+            per_class.append((LETTERS[index], COLORS[index], reference))
             xs, ys = series(rows, "val_acc")
             lines.append(Series(LETTERS[index], tuple(xs), tuple(ys), COLORS[index]))
-            best = max(ys) if ys else None
+            best = best_point(rows)
             if index:
                 legend.append("\n")
+            # what the letter stands for, and the epoch of its best (the per-class columns' epoch)
             legend.append(f"{LETTERS[index]} ", style=f"bold {COLORS[index]}")
-            legend.append(f"{shown(path.name)}  best {percent(best)}")
+            legend.append(f"{shown(path.name)}  best {percent(best[1] if best else None)}")
+            if best:
+                legend.append(f" @{best[0]}")
+            if reference and best and reference.epoch != best[0]:  # its best epoch has no per-class figures
+                legend.append(f" · per class @{reference.epoch}")
         self.query_one(MetricChart).set_data(lines)
         self.show_classes(per_class)
         legend_widget = self.query_one("#legend", Static)

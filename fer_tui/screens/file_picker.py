@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label
+
+from fer_tui.actions import Action, bindings
+from fer_tui.screens import key_hint
 
 
 class DataTree(DirectoryTree):
@@ -29,7 +31,12 @@ class FolderTree(DirectoryTree):
 class FilePickerScreen(ModalScreen[str | None]):
     """The data file by default; `folders=True` picks a folder (Use or enter on the path)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    ACTIONS = (Action("escape", "cancel", "Cancel", "close the picker, choosing nothing", id="cancel_pick"),)
+    BINDINGS = bindings(ACTIONS)
+    HELP_KEYS = [
+        ("↑↓ enter", "a file: choose it; a folder: open it (and put it in the path)"),
+        ("tab", "the folders, the path (enter there chooses it), Use and Cancel"),
+    ]
 
     def __init__(
         self,
@@ -49,9 +56,17 @@ class FilePickerScreen(ModalScreen[str | None]):
             yield Label(self.title_text, classes="dialog-title")
             yield (FolderTree if self.folders else DataTree)(self.start, id="tree")
             yield Input(str(self.value), id="path")
+            yield Label(self.keys_text(), classes="dialog-hint", id="picker-keys")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Use", variant="primary", id="use", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+
+    def keys_text(self) -> str:
+        """How to choose and how to cancel: the buttons alone said neither."""
+        cancel = f"{key_hint(self, 'cancel')}: cancel"
+        if self.folders:
+            return f"enter on a folder puts it in the path; enter there or Use: choose it · {cancel}"
+        return f"enter on a file or in the path: choose it · {cancel}"
 
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.dismiss(str(event.path))

@@ -50,7 +50,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog dialog-tall", id="help"):
             with VerticalScroll():
                 for title, owner in ordered:
-                    yield Static(section_table(title, owner, self.keymap), id=f"keys-{title.lower()}", classes="keys")
+                    yield Static(
+                        section_table(title, owner, self.keymap),
+                        id=f"keys-{title.lower().replace(' ', '-')}",
+                        classes="keys",
+                    )
             yield Static("Training runs detached: quitting never stops a run. escape closes.", classes="dialog-hint")
 
     def action_close(self) -> None:

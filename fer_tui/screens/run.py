@@ -18,7 +18,7 @@ from fer_core.runs.columns import stop_keeps
 from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.format import best_point, series
-from fer_tui.screens import host
+from fer_tui.screens import host, key_hint
 from fer_tui.watch import RunWatch
 from fer_tui.widgets.diagnosis_list import DiagnosisList
 from fer_tui.widgets.log_view import LogPanel
@@ -117,7 +117,7 @@ class RunScreen(Screen):
         self.sub_title = shown(self.run_dir.name)
         self.query_one("#log").border_title = "train.log"
         self.query_one("#confusions").border_title = "largest confusions"
-        self.query_one("#diagnosis").border_title = "diagnosis · f: train with the remedy"
+        self.query_one("#diagnosis").border_title = "diagnosis"
         try:
             config = rundir.read_config(self.run_dir)
             self.config = config
@@ -151,7 +151,8 @@ class RunScreen(Screen):
             empty = "waiting for the first steps" if live else f"{state}: no epoch finished"
             for chart in self.query(MetricChart):
                 chart.say_when_empty(empty)
-            self.query_one(RunFacts).show(self.status, state, self.device, self.arch, best_point(self.rows))
+            patience = self.config.patience if self.config else None
+            self.query_one(RunFacts).show(self.status, state, self.device, self.arch, best_point(self.rows), patience)
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
         if rundir.LOG in changed:
@@ -185,14 +186,18 @@ class RunScreen(Screen):
         self.query_one(Confusions).show(rows)
         findings = diagnose(rows, self.config)
         self.query_one(DiagnosisList).show(findings, len(rows))
+        # the key that applies a remedy, only when there is one to apply
+        fix = f" · {key_hint(self, 'apply_remedy')}: train with the remedy" if any(f.remedy for f in findings) else ""
+        self.query_one(DiagnosisList).border_title = f"diagnosis{fix}"
         rules = {f.rule for f in findings}
+        shows = key_hint(self, "toggle_classes")
         if self.rules is not None:
             for finding in findings:
                 if finding.rule not in self.rules:
-                    self.notify(f"{finding.title}: c shows why and the remedy", title="Diagnosis", markup=False)
+                    self.notify(f"{finding.title}: {shows} shows why and the remedy", title="Diagnosis", markup=False)
         self.rules = rules
         more = f" +{len(findings) - 1}" if len(findings) > 1 else ""
-        self.sub_title = self.run_dir.name + (f" · {findings[0].title}{more} (c)" if findings else "")
+        self.sub_title = self.run_dir.name + (f" · {findings[0].title}{more} ({shows})" if findings else "")
 
     def show_view(self, view: str) -> None:
         """charts (the default), classes or log: one CSS class on the screen picks the panels."""
@@ -239,7 +244,13 @@ class RunScreen(Screen):
 
         finding = self.query_one(DiagnosisList).chosen
         if finding is None:
-            self.notify("no finding to act on (c shows the diagnosis)", severity="warning")
+            # the diagnosis on screen already says there is nothing: no pointer to it then
+            shown_here = self.has_class("-classes")
+            where = "" if shown_here else f" ({key_hint(self, 'toggle_classes')} shows the diagnosis)"
+            self.notify(f"nothing to act on: the diagnosis has no finding{where}", severity="warning")
+            return
+        if not finding.remedy:
+            self.notify(f"{finding.title}: no remedy to apply", severity="warning", markup=False)
             return
         if self.config is None:
             self.notify("this run has no readable config.toml to start from", severity="error")

@@ -89,9 +89,8 @@ def compare_table(runs: Sequence[tuple[str, str, EpochRow | None]], precision: b
     """Recall (and precision) per class of several runs side by side: (letter, colour, row)."""
     table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
     table.add_column("class")
-    for letter, color, row in runs:
-        where = f"@{row.epoch}" if row else ""
-        table.add_column(Text(f"{letter} rec{where}", style=f"bold {color}"), justify="right")
+    for letter, color, _ in runs:  # the epoch each run's figures are from is in the legend
+        table.add_column(Text(f"{letter} recall", style=f"bold {color}"), justify="right")
         if precision:
             table.add_column(Text(f"{letter} prec", style=color), justify="right")
     for k, name in enumerate(CLASS_NAMES):

@@ -12,14 +12,30 @@ from fer_core.text import shown
 from fer_tui.format import STATE_STYLES, percent
 
 
+def patience_text(left: int | None, patience: int | None) -> str:
+    """`patience 3/4 left`: status.json counts the epochs LEFT before early stopping, which read
+    alone (`patience 3`) looked like the setting; '' for a run that never stops early."""
+    if left is None or patience == 0:
+        return ""
+    return f"patience {left}/{patience} left" if patience is not None else f"patience {left} left"
+
+
 def facts_text(
-    status: RunStatus, state: State, device: str, arch: str, metrics_best: tuple[int, float] | None = None
+    status: RunStatus,
+    state: State,
+    device: str,
+    arch: str,
+    metrics_best: tuple[int, float] | None = None,
+    patience: int | None = None,
 ) -> Text:
-    """`metrics_best` (epoch, acc) stands in when status.json has no best yet."""
+    """`metrics_best` (epoch, acc) stands in when status.json has no best yet; `patience` is the
+    run's setting (None: its config is unreadable)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(state.replace("_", " "), style=STATE_STYLES.get(state, ""))
     text.append(f"  {status.run_id or ''}", style="bold")
-    text.append(f"\npreset {status.preset or '-'} · {device} · {arch}")
+    # the preset unlabelled (the run id ends with it too): `patience 15/15 left` then fits 80
+    # columns beside gpu-recommended's names
+    text.append(f"\n{status.preset or 'custom'} · {device} · {arch}")
     if status.workers > 1:  # a data-parallel run (msrun)
         text.append(f" · {status.workers} workers")
     best, epoch = status.best_val_acc, status.best_epoch
@@ -29,8 +45,8 @@ def facts_text(
     text.append(percent(best), style="bold green" if best is not None else "")
     if epoch:
         text.append(f" @{epoch}")
-    if status.patience_left is not None:
-        text.append(f" · patience {status.patience_left}")
+    if left := patience_text(status.patience_left, patience):
+        text.append(f" · {left}")
     return text
 
 
@@ -45,9 +61,15 @@ class RunFacts(Static):
     """Redraws only when the text changes (status.json is rewritten every step)."""
 
     def show(
-        self, status: RunStatus, state: State, device: str, arch: str, metrics_best: tuple[int, float] | None = None
+        self,
+        status: RunStatus,
+        state: State,
+        device: str,
+        arch: str,
+        metrics_best: tuple[int, float] | None = None,
+        patience: int | None = None,
     ) -> None:
-        text = facts_text(status, state, device, arch, metrics_best)
+        text = facts_text(status, state, device, arch, metrics_best, patience)
         message = message_text(status, state)
         plain = text.plain + (f"\n{message.plain}" if message else "")
         if plain != getattr(self, "_plain", None):

@@ -14,7 +14,7 @@ from fer_tui.screens.run import RunScreen
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 
-from .conftest import SIZE, make_run, screen_text, wait_for, wait_for_screen
+from .conftest import SIZE, make_run, region_text, screen_text, wait_for, wait_for_screen
 
 
 def launch_held_run(fake_trainer, name="demo"):
@@ -99,6 +99,19 @@ class TestNotifications:
             log = screen.query_one("#log").region
             assert all(not toast.region.overlaps(log) for toast in shown)
             assert [n.timeout for n in app._notifications] == [3.0, 6.0]  # news goes quickly
+
+    async def test_lines_fer_tui_composes_break_and_a_files_text_stays_escaped(self, root):
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_for_screen(pilot, TrainScreen)
+            app.notify(["structure ok · size broken", "truncated: 'evil\nname\x1b[31m' [red]"], title="Deep check")
+            app.notify("a name with a line\nbreak")  # one text from a file or an error: one line
+            toast = await wait_for(pilot, lambda: len(toasts(app)) == 2 and toasts(app)[0])
+            first, second = (n.message for n in app._notifications)
+            assert first == "structure ok · size broken\ntruncated: 'evil\\x0aname\\x1b[31m' \\[red]"
+            assert second == "a name with a line\\x0abreak"
+            rows = [row.strip(" ▌") for row in region_text(app, toast)]
+            assert "structure ok · size broken" in rows and "[red]" in " ".join(rows)
 
     async def test_toasts_wait_behind_the_help_screen(self, root):
         app = FerApp(root=root, reattach=False)

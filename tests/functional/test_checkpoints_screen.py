@@ -113,6 +113,10 @@ def fixed_ckpts(root: Path) -> Path:
             path, sidecar.Sidecar(arch=arch, kind=kind, expected_bytes=expected, epoch=epoch, val_acc=acc)
         )
     (root / "20251224-120000-cpu-basic" / "model.ckpt").write_bytes(b"PK\x03\x04 a zip, not a checkpoint")
+    # written when their runs trained (the listing puts the newest first), not in this order
+    for run, age in ((FIXED_RUN, 3600), ("20251224-120000-cpu-basic", 8 * 86400)):
+        for path in (root / run).iterdir():
+            os.utime(path, (NOW - age, NOW - age))
     return root / FIXED_RUN / "best_model.ckpt"
 
 
@@ -197,6 +201,24 @@ class TestWithoutMindSpore:
             assert "broken" in foreign.plain and any("red" in str(s.style) for s in foreign.spans)
             short = table.get_cell(str(root / "20251224-120000-cpu-basic" / "best_model.ckpt"), "verdict")
             assert "warning" in short.plain and any("yellow" in str(s.style) for s in short.spans)
+
+    async def test_the_newest_run_comes_first_with_the_cursor_on_its_best_model(self, root):
+        """As in Runs: `k` then `i` tests the model just trained, not the oldest run's."""
+        best = fixed_ckpts(root)
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            table = screen.query_one(CkptTable)
+            rows = [Path(str(table.coordinate_to_cell_key((r, 0)).row_key.value)) for r in range(table.row_count)]
+            assert [(p.parent.name, p.name) for p in rows] == [
+                (FIXED_RUN, "best_model.ckpt"),
+                (FIXED_RUN, "final_model.ckpt"),
+                (FIXED_RUN, "last_state.ckpt"),
+                ("20251224-120000-cpu-basic", "best_model.ckpt"),
+                ("20251224-120000-cpu-basic", "model.ckpt"),
+            ]
+            assert table.current_key() == str(best)
+            assert f"{FIXED_RUN}/best_model.ckpt" in screen_text(app)  # the detail line
 
     async def test_the_shipped_models_are_listed_whatever_the_root(self, root, monkeypatch):
         shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped"
@@ -401,7 +423,11 @@ class TestWithARealCheckpoint:
                 )
                 seen.append(found)
                 assert found.title == f"Deep check: {path.name} is {table.verdicts[str(path)].level}"
-            assert "structure: ok" in seen[0].message and "behaviour:" in seen[0].message  # MindSpore ran it
+            # a short toast (it covers the table): each check's level, then why when not ok; its
+            # line breaks are real ones, not an escaped `\x0a`
+            assert seen[0].message.startswith("structure ok · size ok · behaviour ")  # MindSpore ran it
             assert table.verdicts[str(best)].level != "broken"
             assert table.verdicts[str(broken)].level == "broken" and seen[1].severity == "error"
-            assert "truncated" in seen[1].message
+            levels, why = seen[1].message.split("\n")
+            assert "broken" in levels and why.startswith("truncated")
+            assert not any("\\x0a" in n.message for n in seen)

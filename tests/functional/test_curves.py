@@ -5,6 +5,8 @@ first line, searches and follows the tail, and `y` copying paths through OSC 52.
 from __future__ import annotations
 
 import base64
+import os
+from pathlib import Path
 
 from fer_core import fileio
 from fer_core.runs import rundir
@@ -98,6 +100,35 @@ class TestPerClassView:
             assert "no per-class figures yet" in screen_text(app)
             assert "nothing to remark in the curves (3 epochs)" in screen_text(app)
 
+    async def test_the_f_hint_shows_only_with_a_remedy_to_apply(self, root):
+        """Nothing to remark: no `f` in the panel's title, and `f` says so without sending the
+        user to the diagnosis already on screen. With a remedy, the title names the key as the
+        keymap has it."""
+        fileio.write_text(Path(os.environ["FER_TUI_CONFIG"]), '[keymap]\napply_remedy = "F"\n')
+        calm = make_run(root, "20260101-090000-demo", accs=(0.3, 0.4, 0.5))
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            screen = await open_run(app, pilot, calm)
+            await pilot.press("c")
+            await wait_for(pilot, lambda: screen.has_class("-classes"))
+            diagnosis = screen.query_one("#diagnosis")
+            await wait_for(pilot, lambda: "nothing to remark" in screen_text(app))
+            title = screen_text(app).splitlines()[diagnosis.region.y]
+            assert "diagnosis" in title and "remedy" not in title, title
+            await pilot.press("F")
+            said = await wait_for(pilot, lambda: app._notifications and list(app._notifications)[-1].message)
+            assert "nothing" in said and "shows the diagnosis" not in said, said
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_run(app, pilot, overfit_run(root))
+            await pilot.press("c")
+            await wait_for(pilot, lambda: screen.has_class("-classes"))
+            diagnosis = screen.query_one("#diagnosis")
+            title = await wait_for(
+                pilot, lambda: "remedy" in (row := screen_text(app).splitlines()[diagnosis.region.y]) and row
+            )
+            assert "F: train with the remedy" in title, title
+
     async def test_a_finding_that_appears_while_watching_is_announced(self, root):
         run_dir = overfit_run(root)
         lines = (run_dir / rundir.METRICS).read_text().splitlines()
@@ -145,7 +176,12 @@ class TestCompare:
             happy = next(row for row in rows if row.strip().startswith("happy"))
             # A: the newer demo run at its best epoch 2 (0.7 → happy 805 of 895), B: cpu-best at epoch 6
             assert happy.split()[1] == "89.9", rows  # round(895 * 0.9) = 806 - 1 … : 805/895
-            assert "A rec@2" in "".join(rows) and "B rec@6" in "".join(rows)
+            header = rows[0].split()
+            assert header == ["class", "A", "recall", "A", "prec", "B", "recall", "B", "prec"], rows
+            # the legend says what A and B are and the epoch their figures are from
+            legend = region_text(app, compare.query_one("#legend"))
+            assert legend[0].startswith("A 20260102-090000-demo") and legend[0].rstrip().endswith("@2"), legend
+            assert legend[1].startswith("B 20260101-090000-cpu-best") and legend[1].rstrip().endswith("@6"), legend
 
 
 class TestLogFile:

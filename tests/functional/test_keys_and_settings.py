@@ -140,3 +140,63 @@ async def test_m_makes_a_real_sample_folder_from_the_data_a_run_used(root, tmp_p
     )
     monkeypatch.delenv("FER_TUI_SAMPLES")
     assert locations.samples_dir() == made  # preferred once it exists
+
+
+async def palette_lines(pilot, query: str) -> list[str]:
+    """The command palette's option rows for `query`, as shown (opened with ctrl+p on the
+    current screen, so the palette itself is on the stack as it is for a user)."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    palette = await wait_for_screen(pilot, CommandPalette)
+    await pilot.press(*query)
+    options = palette.query_one(CommandList)
+
+    def searched() -> bool:
+        """the search for the whole query has run (each key starts one, cancelling the last)"""
+        gathering = [w for w in pilot.app.workers if w.node is palette and w.group == palette._GATHER_COMMANDS_GROUP]
+        return all(w.is_finished for w in gathering) and palette.has_class("-ready") and options.option_count > 0
+
+    await wait_for(pilot, searched)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def test_the_palette_names_the_real_key_of_the_screen_it_switches_to(root):
+    """On Train, Checkpoints' actions are reached by `k` (the app's key), not by the first
+    letter of the screen's name; a remapped screen key shows as remapped."""
+    settings_path().write_text('[keymap]\ncheckpoints = "K"\n')
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, TrainScreen)
+        lines = await palette_lines(pilot, "Deep check")
+    deep = next(line for line in lines if line.startswith("Deep check (Checkpoints)"))
+    assert "K then d · " in deep, deep
+    assert "c then" not in " ".join(lines)
+
+
+async def test_the_palette_lists_the_current_screens_actions_once(root):
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, TrainScreen)
+        lines = await palette_lines(pilot, "Add run to queue")
+    queue = [line for line in lines if line.startswith("Add run to queue")]
+    assert len(queue) == 1, queue
+    assert "(Train)" not in queue[0]
+
+
+async def test_the_file_picker_names_its_keys_as_the_keymap_has_them(root):
+    """ctrl+o showed a tree, a path and two buttons, and no key: the picker says how to choose
+    and how to cancel, with the user's key for cancelling."""
+    from fer_tui.screens.file_picker import FilePickerScreen
+
+    settings_path().write_text('[keymap]\ncancel_pick = "ctrl+g"\n')
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        train = await wait_for_screen(pilot, TrainScreen)
+        assert not app.settings_warnings  # the picker's id is a known one
+        await pilot.press("ctrl+o")
+        await wait_for_screen(pilot, FilePickerScreen)
+        text = " ".join(screen_text(app).split())
+        assert "enter on a file or in the path: choose it · ctrl+g: cancel" in text, text
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: app.screen is train)

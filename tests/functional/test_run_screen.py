@@ -185,3 +185,25 @@ class TestErrors:
             assert screen.state == "unknown"
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+
+
+class TestFacts:
+    async def test_patience_reads_as_epochs_left_of_the_runs_patience(self, root):
+        """status.json keeps the patience LEFT: `patience 3` beside a preset's 4 read as a changed
+        setting; `3/4 left` says what it counts. A run without early stopping shows none."""
+        counted = make_run(root, "20260101-000000-demo", config={"patience": 4})
+        status = json.loads((counted / rundir.STATUS).read_text())
+        fileio.write_json(counted / rundir.STATUS, {**status, "patience_left": 3})
+        never = make_run(root, "20260102-000000-demo", config={"patience": 0})
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_run(counted)
+            screen = await wait_for_screen(pilot, RunScreen)
+            await wait_for(pilot, lambda: screen.state == "finished")
+            facts = screen_text(app).splitlines()[2]
+            assert facts.rstrip().endswith("· patience 3/4 left"), facts
+            app.open_run(never)
+            await wait_for(pilot, lambda: app.screen is not screen and getattr(app.screen, "run_dir", None) == never)
+            other = app.screen
+            await wait_for(pilot, lambda: other.state == "finished")
+            assert "patience" not in screen_text(app).splitlines()[2]

@@ -239,6 +239,30 @@ def test_checkpoints_verb_exits_nonzero_when_one_is_broken(run_dir, tmp_path, ca
     assert rows["good.ckpt"]["checks"][0]["name"] == "structure"  # the deep row says each check
 
 
+def test_the_newest_run_is_listed_first_by_the_one_discovery(tmp_path, capsys):
+    """find_checkpoints orders the Checkpoints screen, `fer-tui checkpoints` and the check job:
+    the folder written last first (whatever the names), each folder's files by name."""
+    import os
+
+    root = tmp_path / "runs"
+    for run, age in (("20261130-090000-demo", 3), ("old-classic-run", 2), ("20261201-100000-demo", 1)):
+        for name in ("last_state.ckpt", "best_model.ckpt", "fer-1_10.ckpt"):
+            path = root / run / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"not a checkpoint")
+            os.utime(path, (1_800_000_000 - age * 86400,) * 2)
+    (root / "20261130-090000-demo" / ".best_model.ckpt.tmp.ckpt").write_bytes(b"")  # a temp: skipped
+    expected = [  # neither name order: a folder of another naming sits by its time
+        (run, name)
+        for run in ("20261201-100000-demo", "old-classic-run", "20261130-090000-demo")
+        for name in ("best_model.ckpt", "fer-1_10.ckpt", "last_state.ckpt")
+    ]
+    assert [(p.parent.name, p.name) for p in ckpt_index.find_checkpoints(root)] == expected
+    main(["checkpoints", str(root), "--quick", "--json"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(row["run"], row["file"]) for row in rows] == expected
+
+
 def job(*args: str, timeout: int = 120):
     """Run `python -m fer_core.job ARGS`: (exit status, its events, stderr)."""
     from fer_core.job.events import parse

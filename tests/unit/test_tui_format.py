@@ -98,8 +98,14 @@ def test_facts_show_state_best_and_failure_message():
     status = RunStatus(
         run_id="r1", preset="demo", best_val_acc=0.61, best_epoch=3, patience_left=2, message="CUDA out of memory"
     )
-    text = facts_text(status, "failed", "GPU", "fer_cnn").plain
-    assert "failed  r1" in text and "best 61.00% @3" in text and "patience 2" in text
+    text = facts_text(status, "failed", "GPU", "fer_cnn", patience=15).plain
+    assert "failed  r1" in text and "best 61.00% @3" in text and "patience 2/15 left" in text
+    assert "patience 2 left" in facts_text(status, "failed", "GPU", "fer_cnn").plain  # config unreadable
+    assert "patience" not in facts_text(status, "failed", "GPU", "fer_cnn", patience=0).plain
+    # the longest preset's line fits the Run screen's 78 columns (80, less its padding)
+    widest = RunStatus(preset="gpu-recommended", best_val_acc=0.6821, best_epoch=25, patience_left=15)
+    line = facts_text(widest, "running", "GPU", "resnet18_attn", patience=15).plain.splitlines()[1]
+    assert line.endswith("patience 15/15 left") and len(line) <= 78
     assert "CUDA out of memory" in message_text(status, "failed").plain
     assert message_text(status, "finished") is None
     fallback = facts_text(RunStatus(run_id="r2"), "running", "CPU", "tiny_cnn", (4, 0.5)).plain
