@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
+    from textual.notifications import SeverityLevel
 
     from fer_core.runs.rundir import RunInfo
     from fer_tui.actions import Action
@@ -30,6 +31,16 @@ class Host(Protocol):
     def action_runs(self) -> None: ...
 
     def keys_of(self, action: Action) -> str: ...
+
+    def notify(
+        self,
+        message: str | Sequence[str],
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
 
 
 def host(node: DOMNode) -> Host:

@@ -438,7 +438,7 @@ class CheckpointsScreen(Screen):
         # short, so it hides little of the table: each check's level, then why (the row, the
         # detail line and the line under the panel keep the verdict once the toast has gone)
         checks = " · ".join(f"{c.name} {c.level}" for c in (report.checks if report else None) or [])
-        self.notify(
+        host(self).notify(  # lines: the app's notify escapes each and keeps the breaks
             [line for line in (checks, verdict.text if level != "ok" else "") if line] or [str(verdict)],
             title=f"Deep check: {info.file} is {level}",
             severity="error" if level == "broken" else "warning" if level == "warning" else "information",
