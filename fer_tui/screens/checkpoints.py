@@ -37,7 +37,7 @@ from fer_tui.jobs import (
     samples_command,
     samples_hint,
 )
-from fer_tui.screens import host
+from fer_tui.screens import host, key_hint
 from fer_tui.watch import checkpoint_stamps
 from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel
@@ -177,20 +177,26 @@ class CheckpointsScreen(Screen):
 
     def idle_hint(self) -> Text:
         where = place_name(self.samples)
+        infer, make = key_hint(self, "infer"), key_hint(self, "make_samples")
         if self.faces and self.real_data and synthetic_faces(self.samples):
             name = Path(self.real_data).name
-            return Text(f"i tests on {self.faces} synthetic faces · m makes real ones from {name}", style="yellow")
+            return Text(
+                f"{infer} tests on {self.faces} synthetic faces · {make} makes real ones from {name}", style="yellow"
+            )
         if self.faces:
             # the keys first: a long folder path is what gets cut at 80 columns
-            return Text(f"i tests, space marks two, c compares · {self.faces} faces in {where}")
-        return Text(f"no faces in {where}: m makes them from the demo set, s picks a folder", style="yellow")
+            mark, compare = key_hint(self, "mark"), key_hint(self, "compare")
+            return Text(f"{infer} tests, {mark} marks two, {compare} compares · {self.faces} faces in {where}")
+        pick = key_hint(self, "pick_samples")
+        return Text(f"no faces in {where}: {make} makes them from the demo set, {pick} picks a folder", style="yellow")
 
     def show_detail(self) -> None:
         table = self.query_one(CkptTable)
         info = table.current_info()
         if info is None:
             text = Text(
-                f"no checkpoints under {short_path(self.root or Path('.'))}: t trains one, o opens another folder",
+                f"no checkpoints under {short_path(self.root or Path('.'))}: "
+                f"{key_hint(self.app, 'train')} trains one, {key_hint(self, 'open_folder')} opens another folder",
                 style="dim",
             )
         else:
@@ -462,13 +468,20 @@ class CheckpointsScreen(Screen):
             shown=samples_hint(info.path, self.samples),
         )
         self.faces = await asyncio.to_thread(count_faces, self.samples)
-        if isinstance(last, Error) or not self.faces:
-            why = last.message if isinstance(last, Error) else f"{last.text} (but no faces in it)"
-            self.notify(why, title="Could not make the sample folder", severity="error", timeout=10)
+        if self.samples_failed(last, self.faces):
             self.set_summary(self.idle_hint())
             return
         self.notify(f"{self.faces} faces in {short_path(self.samples)}", title="Sample folder made")
         self.start_job([info])
+
+    def samples_failed(self, last: Result | Error, faces: int) -> bool:
+        """Say why a samples job left no faces, its lines as lines (the job's summary is
+        several); True when it failed."""
+        if not isinstance(last, Error) and faces:
+            return False
+        lines = [last.message] if isinstance(last, Error) else [*last.text.splitlines(), "(but no faces in it)"]
+        host(self).notify(lines, title="Could not make the sample folder", severity="error", timeout=10)
+        return True
 
     async def make_real_samples(self, data: str) -> None:
         """Faces by their true class from the user's own data (fair to any model), into the
@@ -481,9 +494,7 @@ class CheckpointsScreen(Screen):
             shown=samples_hint(None, output, data),
         )
         faces = await asyncio.to_thread(count_faces, output)
-        if isinstance(last, Error) or not faces:
-            why = last.message if isinstance(last, Error) else f"{last.text} (but no faces in it)"
-            self.notify(why, title="Could not make the sample folder", severity="error", timeout=10)
+        if self.samples_failed(last, faces):
             return
         self.samples, self.faces = output, faces
         self.notify(f"{faces} real faces in {short_path(output)}", title="Sample folder made")
@@ -509,7 +520,7 @@ class CheckpointsScreen(Screen):
             f"exporting {info.file} to ONNX", "(MindSpore)", export_command(info.path, replace)
         )
         if isinstance(last, Result):
-            self.notify(last.text, title="Exported", timeout=8)
+            host(self).notify(last.text.splitlines(), title="Exported", timeout=8)  # the job's lines
             self.set_summary(Text(f"exported {info.file}: {short_path(target)}"))  # stays after the toast
         else:
             self.notify(last.message, title=f"Cannot export {info.file}", severity="error", timeout=10)

@@ -190,6 +190,20 @@ class TestWithoutMindSpore:
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
         assert snap_compare(app, terminal_size=SIZE, run_before=infer)
 
+    async def test_a_samples_job_that_writes_no_face_is_said_in_lines(self, root, fake_worker, monkeypatch):
+        """The job's summary is several lines: the toast keeps them as lines (it showed \\x0a)."""
+        monkeypatch.setenv("FAKE_SAMPLES_EMPTY", "1")
+        best = fixed_ckpts(root)
+        title = "Could not make the sample folder"
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            await select(pilot, screen, best)
+            await pilot.press("m")
+            await wait_for(pilot, lambda: any(n.title == title for n in app._notifications), timeout=30)
+        (message,) = [n.message for n in app._notifications if n.title == title]
+        assert message.splitlines() == ["samples of demo PublicTest", "written to nowhere", "(but no faces in it)"]
+
     async def test_a_foreign_file_is_broken_and_a_short_one_a_warning(self, root):
         fixed_ckpts(root)
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)

@@ -200,3 +200,19 @@ async def test_the_file_picker_names_its_keys_as_the_keymap_has_them(root):
         assert "enter on a file or in the path: choose it · ctrl+g: cancel" in text, text
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: app.screen is train)
+
+
+async def test_the_checkpoints_hints_name_the_keys_the_keymap_has(root):
+    """The line under the Checkpoints table names its keys as the user moved them, and an empty
+    root names the app's key for Train."""
+    from .conftest import write_faces
+
+    write_faces(Path(os.environ["FER_TUI_SAMPLES"]))
+    settings_path().write_text('[keymap]\ninfer = "I"\nmark = "v"\ncompare = "C"\ntrain = "T"\n')
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("k")
+        await wait_for_screen(pilot, CheckpointsScreen)
+        await wait_for(pilot, lambda: "I tests, v marks two, C compares" in screen_text(app))
+        await wait_for(pilot, lambda: "T trains one" in screen_text(app))

@@ -80,11 +80,17 @@ class TestTrainSnapshots:
 
     def test_train_screen_with_an_error(self, fixed, snap_compare):
         async def bad_lr(pilot):
-            field = pilot.app.screen.query_one("#f-lr")
+            screen = pilot.app.screen
+            field = screen.query_one("#f-lr")
             field.focus()
+            await wait_for(pilot, lambda: field.has_focus)
             field.value = "-1"
-            await pilot.pause()
+            # the whole chain has run: the field checked, the form's message to the screen, whose
+            # summary and Start button follow it in one handler (one pause was not always enough
+            # on a loaded machine)
+            await wait_for(pilot, lambda: screen.query_one("#start").disabled)
             field.blur()  # no blinking cursor in the picture
+            await wait_for(pilot, lambda: not field.has_focus)
             await pilot.pause()
 
         assert snap_compare(app_for(fixed), terminal_size=SIZE, run_before=bad_lr)
