@@ -189,15 +189,21 @@ def effective_state(status: RunStatus | None, now: float | None = None, run_dir:
     if status is None or status.state is None:
         return "unknown"
     state = status.state
-    if state in LIVE_STATES:
-        age = (now or time.time()) - (status.updated or 0)
-        if state == "starting" and status.pid is None and age < HEARTBEAT_STALE:
-            return state
-        if not pid_alive(status.pid) or age > HEARTBEAT_STALE:
-            return "lost"
-        if run_dir is not None and runlock.lock_path(run_dir).exists() and not runlock.is_held(run_dir):
-            return "lost"
+    if state in LIVE_STATES and _trainer_gone(status, now, run_dir):
+        # A trainer writes its end state, then exits: one that ended after `status` was read
+        # looks gone, and its run folder has the last word.
+        last = read_status(run_dir) if run_dir is not None else None
+        return last.state if last is not None and last.state in END_STATES else "lost"
     return state
+
+
+def _trainer_gone(status: RunStatus, now: float | None, run_dir: Path | None) -> bool:
+    age = (now or time.time()) - (status.updated or 0)
+    if status.state == "starting" and status.pid is None and age < HEARTBEAT_STALE:
+        return False  # created, its trainer not started yet
+    if not pid_alive(status.pid) or age > HEARTBEAT_STALE:
+        return True
+    return run_dir is not None and runlock.lock_path(run_dir).exists() and not runlock.is_held(run_dir)
 
 
 @dataclass

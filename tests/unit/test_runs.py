@@ -74,6 +74,20 @@ def test_effective_state_judges_pid_and_heartbeat():
     assert rundir.effective_state(None) == "unknown"
 
 
+def test_a_trainer_that_ended_after_its_status_was_read_is_not_lost(tmp_path):
+    """The queue runner read `running`, then the trainer wrote `finished` and exited: the run
+    folder's last word counts (this race once failed a finished queue entry as lost)."""
+    run_dir = rundir.create_run(config.TrainConfig(), "x", root=tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    seen = RunStatus(state="running", pid=dead.pid, updated=time.time())
+    rundir.update_status(run_dir, state="finished", pid=dead.pid)
+    assert rundir.effective_state(seen, run_dir=run_dir) == "finished"
+    rundir.update_status(run_dir, state="running")  # still says running: the trainer is lost
+    assert rundir.effective_state(seen, run_dir=run_dir) == "lost"
+    assert rundir.effective_state(seen) == "lost"  # without the folder there is no last word
+
+
 def test_find_runs_lists_live_first(tmp_path):
     cfg = config.TrainConfig()
     old = rundir.create_run(cfg, "old", root=tmp_path)
