@@ -24,7 +24,7 @@ from fer_tui.widgets.diagnosis_list import DiagnosisList
 from fer_tui.widgets.log_view import LogPanel
 from fer_tui.widgets.metric_chart import MetricChart, Series
 from fer_tui.widgets.per_class import Confusions, PerClassTable
-from fer_tui.widgets.run_facts import RunFacts
+from fer_tui.widgets.run_facts import RunFacts, facts_text, message_text
 from fer_tui.widgets.run_progress import RunProgress
 
 POLL_SECONDS = 0.5  # an epoch line shows within a second; a stat() per file per tick costs ~nothing
@@ -152,7 +152,8 @@ class RunScreen(Screen):
             for chart in self.query(MetricChart):
                 chart.say_when_empty(empty)
             patience = self.config.patience if self.config else None
-            self.query_one(RunFacts).show(self.status, state, self.device, self.arch, best_point(self.rows), patience)
+            facts = facts_text(self.status, state, self.device, self.arch, best_point(self.rows), patience)
+            self.query_one(RunFacts).show(facts, message_text(self.status, state))
             self.query_one(RunProgress).show(self.status, live)
             self.set_class(live, "-live")
         if rundir.LOG in changed:

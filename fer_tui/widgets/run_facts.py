@@ -60,18 +60,9 @@ def message_text(status: RunStatus, state: str) -> Text | None:
 class RunFacts(Static):
     """Redraws only when the text changes (status.json is rewritten every step)."""
 
-    def show(
-        self,
-        status: RunStatus,
-        state: State,
-        device: str,
-        arch: str,
-        metrics_best: tuple[int, float] | None = None,
-        patience: int | None = None,
-    ) -> None:
-        text = facts_text(status, state, device, arch, metrics_best, patience)
-        message = message_text(status, state)
-        plain = text.plain + (f"\n{message.plain}" if message else "")
+    def show(self, facts: Text, message: Text | None) -> None:
+        """`facts_text` and `message_text` of the run's status."""
+        plain = facts.plain + (f"\n{message.plain}" if message else "")
         if plain != getattr(self, "_plain", None):
             self._plain = plain
-            self.update(Group(text, message) if message else text)
+            self.update(Group(facts, message) if message else facts)
