@@ -9,6 +9,20 @@ from fer_core.errors import ConfigError
 
 _configured = False
 QUIET = "3"  # GLOG_v: MindSpore's errors only, its INFO/WARNING chatter off
+THREADS_ENV = "FER_TUI_THREADS"
+
+
+def cpu_threads() -> int:
+    """Kernel threads for MindSpore's and ONNX Runtime's CPU operators: FER_TUI_THREADS, else
+    the cores this process may use. Two runs side by side each take their share with
+    FER_TUI_THREADS; more threads than cores make them wait on each other."""
+    cores = max(1, len(os.sched_getaffinity(0)))
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return cores
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{THREADS_ENV} must be a whole number of threads ≥ 1, got '{value}'")
+    return int(value)
 
 
 def quiet_logging(env: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
@@ -20,7 +34,7 @@ def quiet_logging(env: MutableMapping[str, str] | None = None) -> MutableMapping
 
 
 def configure(device_target: str = "CPU") -> None:
-    """Graph mode on the chosen device; on CPU as many kernel threads as cores.
+    """Graph mode on the chosen device; on CPU `cpu_threads()` kernel threads.
 
     MindSpore's default of 25 CPU kernel threads oversubscribes small machines. The files
     MindSpore writes when a graph fails to compile (rank_0/om/analyze_fail.ir) go to the cache
@@ -43,5 +57,5 @@ def configure(device_target: str = "CPU") -> None:
             f"device_target {device_target}: this MindSpore cannot use it ({reason.split('. ')[0]})"
         ) from None
     if device_target == "CPU":
-        ms.device_context.cpu.op_tuning.threads_num(max(1, len(os.sched_getaffinity(0))))
+        ms.device_context.cpu.op_tuning.threads_num(cpu_threads())
     _configured = True

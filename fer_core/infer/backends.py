@@ -10,7 +10,6 @@ and says so once; an explicit `--backend onnx` is a one-line error naming the wa
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fer_core.errors import CacheError, FerError
+from fer_core.mindspore_setup import cpu_threads
 from fer_core.train import readback
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class OnnxRunner:
         from fer_core.infer.export import cached_onnx
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
+        options.intra_op_num_threads = cpu_threads()
         options.log_severity_level = 3  # its warnings are not the user's business
         # the verified bytes, not the path: what ONNX Runtime runs is what was checked
         session = ort.InferenceSession(

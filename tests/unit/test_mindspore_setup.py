@@ -34,3 +34,19 @@ def test_a_graph_that_fails_to_compile_leaves_nothing_in_the_users_folder(tmp_pa
     assert "compile failed" in done.stdout, done.stderr[-2000:]
     assert list(cwd.iterdir()) == []
     assert list((cache / "mindspore").rglob("analyze_fail*.ir"))
+
+
+def test_fer_tui_threads_sets_the_kernel_threads_and_a_bad_value_is_one_line(monkeypatch):
+    import pytest
+
+    from fer_core.errors import ConfigError
+    from fer_core.mindspore_setup import THREADS_ENV, cpu_threads
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    assert cpu_threads() == len(os.sched_getaffinity(0))  # by default the cores it may use
+    monkeypatch.setenv(THREADS_ENV, "1")
+    assert cpu_threads() == 1
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv(THREADS_ENV, bad)
+        with pytest.raises(ConfigError, match=rf"^FER_TUI_THREADS must be a whole number of threads ≥ 1, got '{bad}'$"):
+            cpu_threads()
