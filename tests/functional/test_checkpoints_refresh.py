@@ -9,8 +9,8 @@ from fer_core.ckpt import sidecar
 from fer_tui.app import FerApp
 from fer_tui.widgets.ckpt_table import CkptTable
 
+from .checkpoints_pilot import FIXED_RUN, fixed_ckpts, open_checkpoints
 from .conftest import NOW, SIZE, wait_for
-from .test_checkpoints_screen import FIXED_RUN, fixed_ckpts, open_checkpoints
 
 
 def cell(table: CkptTable, path, column: str) -> str:

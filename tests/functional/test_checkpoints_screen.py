@@ -19,7 +19,6 @@ import pytest
 from rich.text import Text
 
 from fer_core import CLASS_NAMES
-from fer_core.ckpt import sidecar
 from fer_core.config import make_config
 from fer_core.runs import rundir
 from fer_tui.app import FerApp
@@ -30,6 +29,7 @@ from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel
 from fer_tui.widgets.inference_table import InferenceTable
 
+from .checkpoints_pilot import FIXED_RUN, fixed_ckpts, on_checkpoints, open_checkpoints, select
 from .conftest import NOW, SIZE, screen_text, wait_for, wait_for_screen, write_faces
 
 INFER_TIMEOUT = 60  # a real worker imports MindSpore (a few seconds; more on a busy machine)
@@ -88,38 +88,6 @@ def trained(training) -> Trained:
     return Trained(run_dir, samples)
 
 
-FIXED_RUN = "20260101-090000-demo"
-
-
-def fixed_ckpts(root: Path) -> Path:
-    """Real checkpoint files (the shipped demo model's bytes) with fixed sidecars, one of them
-    expected to be larger than it is, and a file that is not a checkpoint at all; returns the
-    `best_model.ckpt` of the demo run. The quick scan reads the sidecars and record headers."""
-    real = (
-        Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
-    ).read_bytes()
-    rows = [
-        (FIXED_RUN, "best_model.ckpt", "tiny_cnn", len(real), "weights", 6, 0.5912),
-        (FIXED_RUN, "final_model.ckpt", "tiny_cnn", len(real), "weights", 8, 0.5803),
-        (FIXED_RUN, "last_state.ckpt", "tiny_cnn", len(real), "train_state", 8, 0.5803),
-        # the sidecar expects more than its (complete) tensors make: a warning, not a broken file
-        ("20251224-120000-cpu-basic", "best_model.ckpt", "tiny_cnn", 400_000, "weights", 31, 0.6421),
-    ]
-    for run, name, arch, expected, kind, epoch, acc in rows:
-        path = root / run / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(real)
-        sidecar.write_sidecar(
-            path, sidecar.Sidecar(arch=arch, kind=kind, expected_bytes=expected, epoch=epoch, val_acc=acc)
-        )
-    (root / "20251224-120000-cpu-basic" / "model.ckpt").write_bytes(b"PK\x03\x04 a zip, not a checkpoint")
-    # written when their runs trained (the listing puts the newest first), not in this order
-    for run, age in ((FIXED_RUN, 3600), ("20251224-120000-cpu-basic", 8 * 86400)):
-        for path in (root / run).iterdir():
-            os.utime(path, (NOW - age, NOW - age))
-    return root / FIXED_RUN / "best_model.ckpt"
-
-
 @pytest.fixture(autouse=True)
 def halfcell_faces(monkeypatch):
     """Faces in coloured half blocks: the same picture on every terminal and in snapshots."""
@@ -143,21 +111,6 @@ def samples(trained) -> Path:
     folder = Path(os.environ["FER_TUI_SAMPLES"])
     shutil.copytree(trained.samples, folder)
     return folder
-
-
-async def open_checkpoints(app, pilot) -> CheckpointsScreen:
-    await pilot.pause()
-    await pilot.press("k")
-    screen = await wait_for_screen(pilot, CheckpointsScreen)
-    await wait_for(pilot, lambda: screen.query_one(CkptTable).row_count > 0 or None)
-    return screen
-
-
-async def select(pilot, screen, path: Path) -> None:
-    table = screen.query_one(CkptTable)
-    table.focus()
-    assert table.select(path), f"{path} is not listed"
-    await pilot.pause()
 
 
 async def wait_until_done(pilot, screen, timeout: float = INFER_TIMEOUT) -> None:
@@ -265,11 +218,7 @@ class TestWithoutMindSpore:
             await wait_for(pilot, lambda: "test inference on the sample folder" in screen_text(app))
 
     async def test_a_missing_sample_folder_is_a_notification_not_a_traceback(self, root):
-        best = fixed_ckpts(root)
-        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_checkpoints(app, pilot)
-            await select(pilot, screen, best)
+        async with on_checkpoints(root) as (app, pilot, screen, best):
             await pilot.press("i")
             await pilot.pause(0.2)
             assert isinstance(app.screen, CheckpointsScreen) and screen.job is None

@@ -20,8 +20,8 @@ from fer_tui.widgets.config_form import ConfigForm
 from fer_tui.widgets.log_view import LogFile, LogPanel, LogView, wrap
 from fer_tui.widgets.runs_table import RunsTable
 
+from .checkpoints_pilot import on_checkpoints
 from .conftest import NOW, SIZE, make_run, region_text, screen_text, wait_for, wait_for_screen
-from .test_checkpoints_screen import fixed_ckpts, open_checkpoints, select
 
 # val acc stalls from epoch 5 while train acc keeps climbing: over-fitting from epoch 4
 ACCS = (0.31, 0.44, 0.52, 0.57, 0.60, 0.601, 0.598, 0.60, 0.599, 0.60)
@@ -326,11 +326,7 @@ class TestCopy:
             assert osc52(writes) == [str(newer.absolute())]  # newest first
 
     async def test_y_on_the_checkpoints_copies_the_checkpoint_under_the_cursor(self, root, monkeypatch):
-        best = fixed_ckpts(root)
-        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_checkpoints(app, pilot)
-            await select(pilot, screen, best)
+        async with on_checkpoints(root) as (app, pilot, screen, best):
             writes = capture_writes(app, monkeypatch)
             await pilot.press("y")
             await wait_for(pilot, lambda: osc52(writes))

@@ -16,8 +16,8 @@ from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 from fer_tui.widgets.runs_table import RunsTable
 
+from .checkpoints_pilot import fixed_ckpts, on_checkpoints, open_checkpoints, select
 from .conftest import NOW, SIZE, make_run, region_text, screen_text, wait_for, wait_for_screen
-from .test_checkpoints_screen import fixed_ckpts, open_checkpoints, select
 
 
 async def footer_cut(app, pilot) -> list[str]:
@@ -85,11 +85,7 @@ class TestFooters:
 
 class TestCheckpointsText:
     async def test_the_detail_and_the_hint_are_whole(self, root, fixed_samples):
-        best = fixed_ckpts(root)
-        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_checkpoints(app, pilot)
-            await select(pilot, screen, best)
+        async with on_checkpoints(root) as (app, pilot, screen, best):
             await wait_for(pilot, lambda: "faces in" in screen_text(app))
             detail = screen.query_one("#ckpt-detail")
             wanted = " ".join(str(detail.content).split())
@@ -169,11 +165,7 @@ async def test_a_taller_terminal_gives_the_results_more_rows(root, fixed_samples
 
 
 async def test_the_footer_fits_while_a_deep_check_runs(root):
-    best = fixed_ckpts(root)
-    app = FerApp(root=root, reattach=False, clock=lambda: NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_checkpoints(app, pilot)
-        await select(pilot, screen, best)
+    async with on_checkpoints(root) as (app, pilot, screen, best):
         await pilot.press("d")
         await wait_for(pilot, lambda: screen.busy)
         await wait_for(pilot, lambda: "esc Cancel" in screen_text(app).splitlines()[-1])
