@@ -28,7 +28,7 @@ VERBS = {
     "stop": "stop a live run (it saves last_state.ckpt at its current step first)",
     "wait": "wait until a run ends; exit 0 finished, 1 failed, 3 stopped, 4 lost",
     "diagnose": "what a run's curves say (over-fitting, plateau, divergence …) and the config changes for it",
-    "queue": "runs one after another in a detached runner: add, start, stop, remove, clear",
+    "queue": "runs one after another in a detached runner: list, add, start, stop, resume, move, remove, clear",
     "sweep": "a grid of settings × seeds over a preset, queued as one sweep folder",
     "data": "rows per split and class of a CSV, image folder or 'demo'",
     "presets": "list presets, or save one",

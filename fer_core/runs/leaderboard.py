@@ -1,5 +1,5 @@
 """The leaderboard of a set of runs: one row per setting (runs grouped by their config minus
-what only says where or which draw: seed, save_dir, data_csv, keep_checkpoints), the mean ± std
+what only says where, which draw or how often state is saved: NOT_THE_SETTING), the mean ± std
 over seeds of the best val accuracy, the epoch of best, time per epoch, images per second and
 checkpoint size, best first; the fields that set the rows apart from the base preset are
 columns. The same table in `fer-tui runs --table [--csv|--markdown]` and the dashboard.
@@ -26,7 +26,8 @@ from fer_core import config as cfg
 from fer_core.errors import ConfigError
 from fer_core.runs import rundir
 
-NOT_THE_SETTING = ("seed", "save_dir", "data_csv", "keep_checkpoints")  # where and which draw, not what
+# where, which draw and how often state is saved: not what trains
+NOT_THE_SETTING = ("seed", "save_dir", "data_csv", "keep_checkpoints", "state_every_minutes")
 # the column that names the rows when no setting field tells them apart (one setting: base runs
 # only, or seeds of one run): without it a row said nothing of which runs it was
 PRESET_COLUMN = "preset"

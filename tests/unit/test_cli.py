@@ -106,6 +106,11 @@ def test_a_misspelt_flag_names_the_verb_and_the_closest_flag(capsys):
     assert "did you mean" not in one_line_error(capsys, "runs", "--zzzzzz")
 
 
+def test_queue_add_says_its_runs_are_always_detached(capsys):
+    err = one_line_error(capsys, "queue", "add", "--preset", "demo", "--detach")
+    assert err == "fer-tui queue add: error: --detach is not needed: queued runs always run detached\n"
+
+
 def test_closest_flag():
     from fer_core.cli.main import closest_flag
 

@@ -19,14 +19,20 @@ ABLATION = Path(__file__).resolve().parents[2] / "bench" / "runs" / "ablation"
 
 @pytest.fixture
 def sweep(tmp_path) -> Path:
-    """lr 1e-3 and 3e-3 with seeds 1 and 2, one lr 1e-2 run, and one run that has no epoch yet."""
+    """lr 1e-3 and 3e-3 with seeds 1 and 2, one lr 1e-2 run, and one run that has no epoch yet
+    (each saving its state at another interval, which says nothing of the setting)."""
     folder = tmp_path / "sweep"
     folder.mkdir()
     (folder / "sweep.toml").write_text('base = "demo"\n')
     runs = [(1e-3, 1, (0.40, 0.50)), (1e-3, 2, (0.45, 0.54)), (3e-3, 1, (0.5, 0.60)), (3e-3, 2, (0.55, 0.62))]
     runs.append((1e-2, 1, (0.2, 0.3)))
     for n, (lr, seed, accs) in enumerate(runs):
-        make_run(folder, f"run-{n}", accs=accs, config={"lr": lr, "seed": seed, "save_dir": f"elsewhere-{n}"})
+        make_run(
+            folder,
+            f"run-{n}",
+            accs=accs,
+            config={"lr": lr, "seed": seed, "save_dir": f"elsewhere-{n}", "state_every_minutes": 1 + n},
+        )
     make_run(folder, "run-empty", state="failed", accs=(), config={"lr": 5e-3})
     return folder
 

@@ -9,7 +9,9 @@ from fer_core.text import shown
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="show this preset's values")
-    parser.add_argument("--save", metavar="NEW_NAME", help="save NAME (with --set changes) as a user preset")
+    parser.add_argument(
+        "--save", metavar="NEW_NAME", help="save preset NAME (with its --set changes) as the user preset NEW_NAME"
+    )
     parser.add_argument(
         "--set", nargs=2, action="append", default=[], metavar=("FIELD", "VALUE"), help="change a field before saving"
     )

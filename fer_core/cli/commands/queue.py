@@ -24,8 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="queue_action", metavar="ACTION")
     sub.add_parser("list", help="every entry: state, run, best val acc (the default)")
     add = sub.add_parser("add", help="queue a run: the same flags as `fer-tui train`")
-    train.add_arguments(add)  # one set of flags, validated by train.resolve_config as a run is
+    train.add_arguments(add, detach=False)  # one set of flags, validated by train.resolve_config as a run is
     add.add_argument("--start", action="store_true", help="start the runner too (if it is not working)")
+    add.add_argument("--detach", nargs=0, action=_AlwaysDetached, help=argparse.SUPPRESS)
     for name, text in (("start", "start the runner (does nothing if one works)"), ("resume", "the same as start")):
         start = sub.add_parser(name, help=text)
         start.add_argument("--parallel", type=int, default=1, metavar="N", help="runs at once (default 1)")
@@ -33,11 +34,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stop = sub.add_parser("stop", help="stop the runner after its current run(s)")
     stop.add_argument("--now", action="store_true", help="stop the current run(s) too (they resume at the next start)")
     remove = sub.add_parser("remove", help="forget an entry that is not running (its run folder stays)")
-    remove.add_argument("ids", nargs="+", type=int, metavar="ID")
+    remove.add_argument("ids", nargs="+", type=int, metavar="ID", help="entry numbers, as `fer-tui queue` lists them")
     sub.add_parser("clear", help="forget every entry that is not running")
     move = sub.add_parser("move", help="change the order: put a queued entry at a place (1: next)")
-    move.add_argument("id", type=int, metavar="ID")
+    move.add_argument("id", type=int, metavar="ID", help="the entry's number, as `fer-tui queue` lists it")
     move.add_argument("position", type=int, metavar="PLACE", help="1 starts it next")
+
+
+class _AlwaysDetached(argparse.Action):
+    """`train`'s --detach given to `queue add`: said plainly, not 'did you mean --arch?'."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        parser.error("--detach is not needed: queued runs always run detached")
 
 
 def run(args: argparse.Namespace) -> int:

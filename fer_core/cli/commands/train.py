@@ -15,13 +15,15 @@ from fer_core.text import shown
 from fer_core.train.parallel import msrun
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, detach: bool = True) -> None:
+    """`train`'s flags; `queue add` takes them without --detach (its runs are always detached)."""
     parser.add_argument("--preset", default="cpu-basic", help="start from this preset (default cpu-basic)")
     parser.add_argument("--config", type=Path, help="start from this TOML file instead of a preset")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped or lost run from last_state.ckpt")
-    parser.add_argument(
-        "--detach", action="store_true", help="run in the background, immune to hang-ups; watch with `fer-tui`"
-    )
+    if detach:
+        parser.add_argument(
+            "--detach", action="store_true", help="run in the background, immune to hang-ups; watch with `fer-tui`"
+        )
     add_field_arguments(parser.add_argument_group("hyperparameters (classic spellings)"))
     nodes = parser.add_argument_group("data-parallel workers (--workers N, launched with msrun)")
     nodes.add_argument("--nodes", type=int, help="machines taking part (each runs this command; default 1)")

@@ -20,7 +20,9 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mode", choices=("image", "video", "webcam"), default="image")
+    parser.add_argument(
+        "--mode", choices=("image", "video", "webcam"), default="image", help="what --input is (default image)"
+    )
     parser.add_argument("--ckpt", "--ckpt_path", dest="ckpt", required=True, help="checkpoint (.ckpt)")
     parser.add_argument("--input", help="image or video file; for webcam a camera index (default 0)")
     parser.add_argument(
