@@ -88,12 +88,17 @@ def _drop(path: Path) -> None:
 
 
 def resolve_run(spec: str | Path) -> Path:
-    """rundir.resolve_run, and else a run id among this user's runs in other folders."""
+    """rundir.resolve_run, and else a run id (or a unique part of one) among this user's runs
+    in other folders: `train --resume`, `stop`, `wait` and `diagnose` all find a run started
+    from another folder."""
     try:
         return rundir.resolve_run(spec)
     except RunError:
-        found = [run.path for run in registered_runs() if str(spec) in (run.run_id, run.path.name)]
-        if len(found) != 1:  # none, or the same id in two folders: the plain answer stands
+        text, runs = str(spec), registered_runs()
+        found = [run.path for run in runs if text in (run.run_id, run.path.name)]
+        if not found and text and "/" not in text:
+            found = [run.path for run in runs if rundir.id_matches(run.run_id, text)]
+        if len(found) != 1:  # none, or several: the plain answer stands
             raise
         return found[0]
 

@@ -152,3 +152,22 @@ def test_a_run_id_resolves_from_another_folder(tmp_path, monkeypatch):
     registry.register(run_dir)
     monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(tmp_path / "elsewhere"))
     assert registry.resolve_run(run_dir.name) == run_dir.resolve()
+    short = run_dir.name.split("-")[1]  # a unique part of the id, as `stop 205208`
+    assert registry.resolve_run(short) == run_dir.resolve()
+
+
+def test_resume_and_diagnose_find_a_run_started_from_another_folder(tmp_path, monkeypatch, capsys):
+    from fer_core.cli import main as cli
+
+    run_dir = rundir.create_run(config.TrainConfig(epochs=2), "demo", root=tmp_path / "project")
+    rundir.update_status(run_dir, state="finished")
+    registry.register(run_dir)
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(tmp_path / "elsewhere"))
+    short = run_dir.name.split("-")[1]
+    assert cli.main(["train", "--resume", short]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"fer-tui train: error: {run_dir}: the run already finished; nothing to resume"
+    )
+    cli.main(["diagnose", short])
+    assert run_dir.name in capsys.readouterr().out

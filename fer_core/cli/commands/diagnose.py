@@ -6,7 +6,7 @@ import json
 from fer_core.diagnose import diagnose, summary_lines
 from fer_core.errors import FerError
 from fer_core.runs import rundir
-from fer_core.runs.rundir import resolve_run
+from fer_core.runs.registry import resolve_run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

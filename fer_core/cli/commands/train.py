@@ -9,7 +9,7 @@ from fer_core import config as cfg
 from fer_core.cli.commands import check_data_exists
 from fer_core.config import TrainConfig
 from fer_core.errors import ConfigError
-from fer_core.runs import launcher, rundir, runlock
+from fer_core.runs import launcher, registry, rundir, runlock
 from fer_core.runs.launcher import check_data_path, check_device
 from fer_core.text import shown
 from fer_core.train.parallel import msrun
@@ -83,7 +83,7 @@ def launch_settings(args: argparse.Namespace, base: msrun.Launch) -> msrun.Launc
 def resumable_run(args: argparse.Namespace) -> Path:
     """The run `--resume` names, refused in one line if other fields were given (a resume
     continues the run's own config) or if it cannot resume."""
-    run_dir = rundir.resolve_run(args.resume)
+    run_dir = registry.resolve_run(args.resume)  # started from another folder too
     given = [f for f in TrainConfig.model_fields if getattr(args, f, None) is not None]
     if given:
         raise ConfigError(f"--resume continues the run's own config; drop --{given[0]}")
