@@ -43,7 +43,7 @@ def presets_dir() -> Path:
 
 
 def user_presets_dir() -> Path:
-    """Presets the user saved (from the form or `fer-tui presets save`)."""
+    """Presets the user saved (from the form or `fer-tui presets NAME --save NEW_NAME`)."""
     config_home = _env_path("XDG_CONFIG_HOME", Path.home() / ".config")
     return _env_path("FER_TUI_USER_PRESETS", config_home / "fer-tui" / "presets")
 
@@ -68,7 +68,7 @@ def shipped_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Decoded data sets (.npy) keyed by path, size and mtime."""
+    """Decoded data sets (.npz) keyed by path, size and mtime."""
     cache_home = _env_path("XDG_CACHE_HOME", Path.home() / ".cache")
     return _env_path("FER_TUI_CACHE", cache_home / "fer-tui")
 

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 # name -> "module:function", imported only when the model is built
 ARCHITECTURES: dict[str, str] = {
-    # 4 strided conv layers, ~61 k parameters: the synthetic demo and tests
+    # 4 conv layers (3 strided), ~61 k parameters: the synthetic demo and tests
     "tiny_cnn": "fer_core.models.cnn:tiny_cnn",
     # full-resolution VGG, 8 convs at 48→3 pixels, ~1.18 M parameters: the CPU presets
     "fer_vgg": "fer_core.models.cnn:fer_vgg",

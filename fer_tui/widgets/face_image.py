@@ -3,7 +3,8 @@
 textual-image picks the best renderer (Sixel, the kitty graphics protocol, else coloured half
 blocks) by asking the terminal, which is only possible before Textual takes over stdin: so
 `run_app` imports this module's renderer (`preload()`) before the app starts. FER_TUI_IMAGES
-forces a renderer: `halfcell` (tests and snapshots, deterministic), `unicode`, or `off`.
+forces a renderer: `halfcell` (tests and snapshots, deterministic), `unicode`, `tgp`, `sixel`,
+or `off`.
 """
 
 from __future__ import annotations
