@@ -19,7 +19,12 @@ from fer_core.runs import rundir
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "checkpoints" / "shipped" / "fer_vgg-cpu-best"
-RECORDED = sorted(p.parent for p in (REPO / "bench" / "runs").rglob("metrics.jsonl"))
+THIRTY = REPO / "bench" / "runs" / "20261130-013026-cpu-best"  # the previous shipped model's run
+FIFTY = REPO / "bench" / "runs" / "20261206-171759-cpu-best"  # the shipped model's run (its record)
+LONG_RUNS = (THIRTY, FIFTY)  # diagnosed each in its own test below
+RECORDED = sorted(
+    p.parent for p in (REPO / "bench" / "runs").rglob("metrics.jsonl") if p.parent.name not in {r.name for r in LONG_RUNS}
+)
 CONFIG = TrainConfig(
     data_csv="demo", epochs=30, lr=2e-3, weight_decay=0.05, augment=True, augment_policy="crop_flip", tta=True
 )
@@ -203,14 +208,24 @@ def test_nothing_to_say_on_an_empty_or_one_epoch_history():
 # ---------------------------------------------------------------- the project's recorded runs
 
 
-def test_the_shipped_fer_vgg_run_is_diagnosed_as_overfitting_from_epoch_15():
-    findings = dx.diagnose(rundir.read_metrics(SHIPPED), rundir.read_config(SHIPPED))
+def test_the_30_epoch_fer_vgg_run_is_diagnosed_as_overfitting_from_epoch_15():
+    findings = dx.diagnose(rundir.read_metrics(THIRTY), rundir.read_config(THIRTY))
     assert [f.rule for f in findings] == ["overfitting"]
     (finding,) = findings
     # the numbers are the history's: gap 71.8-66.5 at epoch 15, 83.8-69.1 at epoch 30
     assert finding.epoch == 15
     assert "5.3 points at epoch 15, 14.7 points at epoch 30" in finding.evidence
     assert finding.remedy == {"weight_decay": 0.1, "augment_policy": "full", "mixup": True}
+
+
+@pytest.mark.parametrize("run_dir", [SHIPPED, FIFTY], ids=["shipped", "record"])
+def test_the_shipped_50_epoch_run_over_fits_less_and_its_remedy_drops_what_it_applied(run_dir):
+    """It applied the 30-epoch run's remedy in part (the full augmentation policy): the gap at
+    its end is 10.9 points against 14.7, and the remedy left is the other two changes."""
+    (finding,) = dx.diagnose(rundir.read_metrics(run_dir), rundir.read_config(run_dir))
+    assert finding.rule == "overfitting" and finding.epoch == 28
+    assert "5.9 points at epoch 28, 10.9 points at epoch 50" in finding.evidence
+    assert finding.remedy == {"weight_decay": 0.1, "mixup": True}
 
 
 @pytest.mark.parametrize("run_dir", RECORDED, ids=lambda p: p.name if "ablation" not in str(p) else p.parent.name)
@@ -230,11 +245,11 @@ def test_recorded_bench_runs(run_dir):
 
 
 def test_the_diagnose_verb_prints_the_findings(capsys):
-    assert cli_main(["diagnose", str(SHIPPED)]) == 0
+    assert cli_main(["diagnose", str(THIRTY)]) == 0
     out = capsys.readouterr().out
     assert "warning: over-fitting: train-val gap 5.3 points at epoch 15" in out
     assert "remedy: weight_decay = 0.1, augment_policy = full, mixup = true" in out
-    assert cli_main(["diagnose", str(SHIPPED), "--json"]) == 0
+    assert cli_main(["diagnose", str(THIRTY), "--json"]) == 0
     (finding,) = json.loads(capsys.readouterr().out)
     assert finding["rule"] == "overfitting" and finding["epoch"] == 15
 
