@@ -23,7 +23,9 @@ THIRTY = REPO / "bench" / "runs" / "20261130-013026-cpu-best"  # the previous sh
 FIFTY = REPO / "bench" / "runs" / "20261206-171759-cpu-best"  # the shipped model's run (its record)
 LONG_RUNS = (THIRTY, FIFTY)  # diagnosed each in its own test below
 RECORDED = sorted(
-    p.parent for p in (REPO / "bench" / "runs").rglob("metrics.jsonl") if p.parent.name not in {r.name for r in LONG_RUNS}
+    p.parent
+    for p in (REPO / "bench" / "runs").rglob("metrics.jsonl")
+    if p.parent.name not in {r.name for r in LONG_RUNS}
 )
 CONFIG = TrainConfig(
     data_csv="demo", epochs=30, lr=2e-3, weight_decay=0.05, augment=True, augment_policy="crop_flip", tta=True
