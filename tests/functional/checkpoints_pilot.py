@@ -65,11 +65,15 @@ async def select(pilot: Pilot, screen: CheckpointsScreen, path: Path) -> None:
 
 
 @asynccontextmanager
-async def on_checkpoints(root: Path) -> AsyncIterator[tuple[FerApp, Pilot, CheckpointsScreen, Path]]:
-    """The app at 80×24 on the Checkpoints screen of `fixed_ckpts(root)`, its best model selected."""
+async def on_checkpoints(
+    root: Path, select_best: bool = True
+) -> AsyncIterator[tuple[FerApp, Pilot, CheckpointsScreen, Path]]:
+    """The app at 80×24 on the Checkpoints screen of `fixed_ckpts(root)`, its best model
+    selected (or the cursor where the screen put it)."""
     best = fixed_ckpts(root)
     app = FerApp(root=root, reattach=False, clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_checkpoints(app, pilot)
-        await select(pilot, screen, best)
+        if select_best:
+            await select(pilot, screen, best)
         yield app, pilot, screen, best

@@ -6,11 +6,10 @@ Kept apart from test_checkpoints_screen.py, whose module fixture trains a real m
 from __future__ import annotations
 
 from fer_core.ckpt import sidecar
-from fer_tui.app import FerApp
 from fer_tui.widgets.ckpt_table import CkptTable
 
-from .checkpoints_pilot import FIXED_RUN, fixed_ckpts, open_checkpoints
-from .conftest import NOW, SIZE, wait_for
+from .checkpoints_pilot import FIXED_RUN, on_checkpoints
+from .conftest import wait_for
 
 
 def cell(table: CkptTable, path, column: str) -> str:
@@ -19,10 +18,7 @@ def cell(table: CkptTable, path, column: str) -> str:
 
 class TestRefresh:
     async def test_a_rewritten_and_a_new_checkpoint_show_without_a_key(self, root):
-        best = fixed_ckpts(root)
-        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_checkpoints(app, pilot)
+        async with on_checkpoints(root, select_best=False) as (app, pilot, screen, best):
             table = screen.query_one(CkptTable)
             await wait_for(pilot, lambda: table.row_count == 5)
             assert cell(table, best, "epoch") == "6"
@@ -36,10 +32,7 @@ class TestRefresh:
             assert cell(table, best, "val_acc") == "61.2%"
 
     async def test_the_run_column_keeps_the_time_and_preset_not_the_date(self, root):
-        fixed_ckpts(root)
-        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_checkpoints(app, pilot)
+        async with on_checkpoints(root, select_best=False) as (app, pilot, screen, best):
             table = screen.query_one(CkptTable)
             await wait_for(pilot, lambda: table.row_count == 5)
             runs = {cell(table, key, "run") for key in table.infos}

@@ -158,10 +158,7 @@ class TestWithoutMindSpore:
         assert message.splitlines() == ["samples of demo PublicTest", "written to nowhere", "(but no faces in it)"]
 
     async def test_a_foreign_file_is_broken_and_a_short_one_a_warning(self, root):
-        fixed_ckpts(root)
-        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_checkpoints(app, pilot)
+        async with on_checkpoints(root, select_best=False) as (app, pilot, screen, best):
             table = screen.query_one(CkptTable)
             assert table.row_count == 5
             foreign = table.get_cell(str(root / "20251224-120000-cpu-basic" / "model.ckpt"), "verdict")
@@ -171,10 +168,7 @@ class TestWithoutMindSpore:
 
     async def test_the_newest_run_comes_first_with_the_cursor_on_its_best_model(self, root):
         """As in Runs: `k` then `i` tests the model just trained, not the oldest run's."""
-        best = fixed_ckpts(root)
-        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_checkpoints(app, pilot)
+        async with on_checkpoints(root, select_best=False) as (app, pilot, screen, best):
             table = screen.query_one(CkptTable)
             rows = [Path(str(table.coordinate_to_cell_key((r, 0)).row_key.value)) for r in range(table.row_count)]
             assert [(p.parent.name, p.name) for p in rows] == [
@@ -190,10 +184,7 @@ class TestWithoutMindSpore:
     async def test_the_shipped_models_are_listed_whatever_the_root(self, root, monkeypatch):
         shipped = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped"
         monkeypatch.setenv("FER_TUI_SHIPPED", str(shipped))
-        fixed_ckpts(root)
-        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_checkpoints(app, pilot)
+        async with on_checkpoints(root, select_best=False) as (app, pilot, screen, best):
             table = screen.query_one(CkptTable)
             listed = 5 + len(list(shipped.rglob("*.ckpt")))
             await wait_for(pilot, lambda: table.row_count == listed)
