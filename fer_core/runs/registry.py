@@ -94,13 +94,11 @@ def resolve_run(spec: str | Path) -> Path:
     try:
         return rundir.resolve_run(spec)
     except RunError:
-        text, runs = str(spec), registered_runs()
-        found = [run.path for run in runs if text in (run.run_id, run.path.name)]
-        if not found and text and "/" not in text:
-            found = [run.path for run in runs if rundir.id_matches(run.run_id, text)]
+        whole, partial = rundir.match_runs(str(spec), registered_runs())
+        found = whole or partial
         if len(found) != 1:  # none, or several: the plain answer stands
             raise
-        return found[0]
+        return found[0].path
 
 
 def all_runs(root: Path | None = None) -> list[rundir.RunInfo]:

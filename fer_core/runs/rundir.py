@@ -263,25 +263,30 @@ def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
     from fer_core import locations
 
     root = root or locations.checkpoints_root()
-    runs = find_runs(root)
-    found = [run.path for run in runs if str(spec) in (run.run_id, run.path.name)]
-    if len(found) > 1:  # the same id in two save_dirs: never guess which one was meant
+    whole, partial = match_runs(str(spec), find_runs(root))
+    if len(whole) > 1:  # the same id in two save_dirs: never guess which one was meant
         raise RunError(
-            f"{spec}: {len(found)} runs have this id ({', '.join(map(str, found))}); give the run directory instead"
+            f"{spec}: {len(whole)} runs have this id ({', '.join(str(run.path) for run in whole)}); "
+            "give the run directory instead"
         )
-    if found:
-        return found[0]
+    if whole:
+        return whole[0].path
     if path.exists():
         raise RunError(f"{spec}: not a run directory (no {STATUS} or {CONFIG})")
-    # a unique part of an id: `stop 150535`, `stop cpu-fast` (the newest of several is a guess: refused)
-    text = str(spec)
-    partial = [run for run in runs if text and "/" not in text and id_matches(run.run_id, text)]
     if len(partial) == 1:
         return partial[0].path
-    if partial:
+    if partial:  # the newest of several is a guess: refused
         ids = ", ".join(run.run_id for run in partial[:4]) + (", …" if len(partial) > 4 else "")
         raise RunError(f"{spec}: {len(partial)} runs match ({ids}); give more of the id")
     raise RunError(f"{spec}: no such run under {root}")
+
+
+def match_runs(text: str, runs: list[RunInfo]) -> tuple[list[RunInfo], list[RunInfo]]:
+    """The runs `text` names whole (run id or folder name), and those it names in part
+    (`id_matches`: `stop 150535`, `stop cpu-fast`)."""
+    whole = [run for run in runs if text in (run.run_id, run.path.name)]
+    partial = [run for run in runs if text and "/" not in text and id_matches(run.run_id, text)]
+    return whole, partial
 
 
 def id_matches(run_id: str, text: str) -> bool:
