@@ -245,11 +245,13 @@ def tiny(tmp_path):
     return small_csv(tmp_path / "tiny.csv", train_per_class=40, val_per_class=4)
 
 
-def two_workers_on(tiny: Path, epochs: int, until: tuple[int, int]) -> tuple[dict, Path, dict[int, int]]:
+def two_workers_on(tiny: Path, epochs: int, until: tuple[int, int], *flags: str) -> tuple[dict, Path, dict[int, int]]:
     """A detached 2-worker run on the tiny CSV, watched until (epochs done, step)."""
     env = environment(tiny.parent)
     run_dir = detached(
-        env, "--preset", "demo", "--data_csv", str(tiny), "--batch_size", "8", "--epochs", str(epochs), "--workers", "2"
+        env,
+        *("--preset", "demo", "--data_csv", str(tiny), "--batch_size", "8", "--epochs", str(epochs), "--workers", "2"),
+        *flags,
     )
     pids = worker_pids(run_dir)
     wait_for_progress(run_dir, *until)
@@ -257,12 +259,15 @@ def two_workers_on(tiny: Path, epochs: int, until: tuple[int, int]) -> tuple[dic
 
 
 def test_stop_reaches_every_worker_and_resume_restarts_them_all(tiny):
-    env, run_dir, first = two_workers_on(tiny, epochs=3, until=(1, 3))
+    # 20 short epochs (0.6-2 s): a stop that takes seconds to land still lands mid-run (with 3
+    # and with 6 epochs, stops arrived after the run had finished)
+    env, run_dir, first = two_workers_on(tiny, 20, (1, 3), "--patience", "0")
     launcher.stop_run(run_dir)
     status = wait_until_ended(run_dir)
     assert status.state == "stopped", _tail(run_dir / rundir.LOG)
-    assert json.loads((run_dir / "last_state.json").read_text())["epoch"] == 1
-    assert [r.epoch for r in rundir.read_metrics(run_dir)] == [1]
+    done = json.loads((run_dir / "last_state.json").read_text())["epoch"]  # whole epochs before the stop
+    assert 1 <= done < 20
+    assert [r.epoch for r in rundir.read_metrics(run_dir)] == list(range(1, done + 1))
     for rank in (0, 1):  # both took the stop at the same step and ended cleanly
         assert "Stopped by SIGTERM" in (run_dir / "msrun" / f"worker_{rank}.log").read_text()
     assert "exit with exception" not in (run_dir / "msrun" / "msrun.log").read_text()
@@ -271,10 +276,10 @@ def test_stop_reaches_every_worker_and_resume_restarts_them_all(tiny):
     resumed = cli(env, "train", "--resume", str(run_dir))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert rundir.read_status(run_dir).state == "finished"
-    assert [r.epoch for r in rundir.read_metrics(run_dir)] == [1, 2, 3]
+    assert [r.epoch for r in rundir.read_metrics(run_dir)] == list(range(1, 21))
     assert set(worker_pids(run_dir).values()).isdisjoint(first.values()), "new workers"
     for rank in (0, 1):  # every worker restarted from last_state.ckpt
-        assert "Resuming at epoch 2/3" in (run_dir / "msrun" / f"worker_{rank}.log").read_text()
+        assert f"Resuming at epoch {done + 1}/20" in (run_dir / "msrun" / f"worker_{rank}.log").read_text()
 
 
 def test_kill_9_of_a_worker_fails_the_run_naming_its_rank(tiny):

@@ -250,6 +250,9 @@ def test_every_architecture_trains_as_stock_on_fast_kernels(fast_conv, arch, tmp
     from fer_core.train.loop import compile_steps
 
     assert arch in ARCHITECTURES
+    # fixed weights: with random ones a max-pool tie now and then moved one tensor's gradient
+    # past the 2 % (fer_vgg: 2.2 % once in CI), which says nothing of the wiring
+    ms.set_seed(7)
     stock, fast = build_model(arch), build_model(arch)
     ms.save_checkpoint(stock, str(tmp_path / "stock.ckpt"))
     ms.load_param_into_net(fast, ms.load_checkpoint(str(tmp_path / "stock.ckpt")))
@@ -276,7 +279,8 @@ def test_every_architecture_trains_as_stock_on_fast_kernels(fast_conv, arch, tmp
     # gradient 0 in exact arithmetic: its noise is measured against the net's gradients.
     largest = max(np.linalg.norm(g) for g in stock_grads)
     for got, want in zip(fast_grads, stock_grads):
-        assert np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-4 * largest) < 0.02
+        off = np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-4 * largest)
+        assert off < 0.02, f"gradient off by {off:.4f}"
     assert fast_moving.keys() == stock_moving.keys() and stock_moving
     for name, want in stock_moving.items():
         assert relative_error(fast_moving[name], want) < 1e-4, name
