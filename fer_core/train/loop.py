@@ -334,11 +334,14 @@ class EpochPass:
         try:
             for step, (index, x, targets) in enumerate(batches, first + 1):
                 due = every > 0 and time.time() - last_save >= every
-                trainer.stop_signal, due = cluster.agree(trainer.stop_signal, due)  # all workers, one step
-                if trainer.stop_signal is not None or due:
+                # every rank takes the stop any rank was sent, at the same step; a signal that lands
+                # while the ranks agree is kept for the next step's vote, never voted away
+                asked, due = cluster.agree(trainer.stop_signal, due)
+                if asked is not None or due:
                     saved = state(step - 1)
                     save_state(saved.model_dump())
-                    if trainer.stop_signal is not None:
+                    if asked is not None:
+                        trainer.stop_signal = asked
                         raise StopRequested(saved.where())
                     last_save = time.time()
                 loss, logits = waiter.numpy(*self.train_step(ms.Tensor(x), ms.Tensor(targets)))

@@ -11,7 +11,8 @@ import pytest
 
 from fer_core import config
 from fer_core.runs import launcher, rundir
-from fer_core.train.loop import lr_schedule, train
+from fer_core.train.loop import Trainer, lr_schedule, train
+from fer_core.train.parallel.cluster import Solo
 from tests.helpers import CONTRACT, small_csv, status_of
 
 pytestmark = pytest.mark.slow
@@ -102,6 +103,32 @@ def test_early_stopping_on_a_plateau(tiny_csv):
     assert status.state == "early_stopped"
     rows = rundir.read_metrics(run_dir)
     assert [r.epoch for r in rows] == [1, 2] and rows[-1].patience_left == 0
+
+
+class StopWhileAgreeing(Solo):
+    """One process's cluster, where a stop lands while the ranks agree on step `at` (the signal
+    thread runs beside the collective): that step's vote was cast before it arrived."""
+
+    def __init__(self, at: int):
+        self.at, self.calls, self.trainer = at, 0, None
+
+    def agree(self, signum, save_due):
+        self.calls += 1
+        vote = super().agree(signum, save_due)
+        if self.calls == self.at:
+            self.trainer.on_signal(signal.SIGTERM)
+        return vote
+
+
+def test_a_stop_that_lands_while_the_ranks_agree_stops_the_next_step(tiny_csv):
+    # it was voted away: the step's answer (no stop) overwrote it, and the run trained to its end
+    run_dir = rundir.create_run(tiny_config(tiny_csv, augment=False, mixup=False), "agree")
+    cluster = StopWhileAgreeing(at=2)
+    trainer = cluster.trainer = Trainer(run_dir, cluster=cluster)
+    assert trainer.run() == 128 + signal.SIGTERM
+    status = rundir.read_status(run_dir)
+    assert status.state == "stopped" and "epoch 1 after step 2" in status.message, status
+    assert cluster.calls == 3
 
 
 def test_sigterm_mid_epoch_then_resume_to_the_end(tmp_path):
