@@ -394,8 +394,8 @@ def test_the_terminal_copy_of_a_workers_log_leaves_mindsporess_lines_in_msrun(tm
         "[WARNING] DISTRIBUTED(812,7f3a,python):2026-12-06-17:40:00.123.456 [mindspore/ccsrc/x.cc:12] "
         "Connect] Failed to connect to the meta server\n"
     )
-    log.write_text("worker rank 0 of 2 (pid 812)\n" + chatter * 60 + "Epoch 1/2 - Loss: 1.9 / Validation Acc")
     copy = msrun.LogCopy(log, tmp_path / "train.log")
+    log.write_text("worker rank 0 of 2 (pid 812)\n" + chatter * 60 + "Epoch 1/2 - Loss: 1.9 / Validation Acc")
     capfd.readouterr()
     copy.pump()
     with open(log, "a") as handle:
@@ -404,6 +404,28 @@ def test_the_terminal_copy_of_a_workers_log_leaves_mindsporess_lines_in_msrun(tm
     out = capfd.readouterr().out
     assert out == "worker rank 0 of 2 (pid 812)\nEpoch 1/2 - Loss: 1.9 / Validation Accuracy: 0.21\n", out
     assert log.read_text().count("Failed to connect to the meta server") == 61, "msrun/'s log keeps them"
+
+
+@pytest.mark.parametrize("how", ["truncated", "made anew"])
+def test_a_resumed_runs_terminal_copy_starts_with_the_new_launchs_lines(tmp_path, capfd, how):
+    # the last launch's log stays until msrun truncates it: its lines were copied once, and
+    # copied again they ran into the new ones (`797 - 359 img/s`) and hid the resume's first lines
+    log = tmp_path / "worker_0.log"
+    log.write_text(
+        "worker rank 0 of 2 (pid 811)\nEpoch 1/20 - Loss: 2.0709\nStopped by SIGTERM (epoch 2 after step 16)\n"
+    )
+    copy = msrun.LogCopy(log, tmp_path / "train.log")  # the supervisor makes it before msrun starts
+    capfd.readouterr()
+    copy.pump()
+    if how == "made anew":
+        log.unlink()
+    log.write_text("worker rank 0 of 2 (pid 812)\nResuming at epoch 2/20 after step 16\n")  # msrun's "w"
+    copy.pump()
+    with open(log, "a") as handle:
+        handle.write("Epoch 2/20 - Loss: 2.0283\n")
+    copy.pump(final=True)
+    out = capfd.readouterr().out
+    assert out == "worker rank 0 of 2 (pid 812)\nResuming at epoch 2/20 after step 16\nEpoch 2/20 - Loss: 2.0283\n", out
 
 
 STARTING_WORKER = textwrap.dedent(

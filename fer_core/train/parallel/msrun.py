@@ -45,6 +45,10 @@ LAUNCH = "launch.json"
 MSRUN_ENV = "FER_TUI_MSRUN"  # the msrun executable, if not the one beside this Python
 CLUSTER_TIMEOUT = 600  # seconds msrun's processes wait for each other to join (a loaded CI machine)
 LINGER = 5.0  # seconds msrun may outlive its workers before its scheduler is ended
+# ... and once the run's end is already known (stopped, or finished by rank 0) on one node, where
+# msrun's own exit says nothing more: a stop is `stopped` in a second, not after the scheduler's
+# timeouts
+LINGER_KNOWN_END = 0.5
 POLL = 0.25
 
 
@@ -222,6 +226,7 @@ class Supervisor:
         signals.route_signals(self._on_signal)
         config, launch = rundir.read_config(self.run_dir), read_launch(self.run_dir)
         self.local, self.hosts_rank0 = launch.local_workers(config), launch.node_rank == 0
+        self.one_node = launch.nodes == 1
         try:
             port = launch.master_port or free_port(launch.master_addr)
             command = msrun_command(self.run_dir, config, launch, port, self.resume)
@@ -239,6 +244,8 @@ class Supervisor:
             f"msrun: {config.workers} workers ({self.local} here) joining {launch.master_addr}:{port}; "
             f"their logs: {self.logs}/"
         )
+        # made before msrun starts: it copies this launch's lines, not the last one's
+        self.copy = LogCopy(self.logs / "worker_0.log", self.run_dir / rundir.LOG) if self.hosts_rank0 else None
         try:
             with fileio.open_append(self.logs / "msrun.log") as out, signals.signals_unblocked():
                 self.log_start = out.tell()  # an earlier launch's lines (before a resume) are not this one's
@@ -252,7 +259,6 @@ class Supervisor:
                 )
         except OSError as error:
             return self._fail(f"cannot start msrun: {error}")
-        self.copy = LogCopy(self.logs / "worker_0.log", self.run_dir / rundir.LOG) if self.hosts_rank0 else None
         code = self._watch()
         return self._outcome(code)
 
@@ -283,7 +289,8 @@ class Supervisor:
                 break
             if len(self.workers) == self.local and not any(map(rundir.pid_alive, self.workers.values())):
                 gone_since = gone_since or time.monotonic()
-                if time.monotonic() - gone_since > LINGER:  # the scheduler waits out its own timeouts
+                linger = LINGER_KNOWN_END if self._end_known() else LINGER
+                if time.monotonic() - gone_since > linger:  # the scheduler waits out its own timeouts
                     _killpg(self.msrun.pid)  # msrun is alive: its group is still ours
             time.sleep(POLL)
         for leftover in [*self.workers.values(), self.scheduler]:  # whatever msrun left behind
@@ -292,6 +299,14 @@ class Supervisor:
         if self.copy:
             self.copy.pump(final=True)
         return code
+
+    def _end_known(self) -> bool:
+        """The workers are gone and how the run ended does not hang on msrun's exit (see _outcome);
+        other nodes may still need node 0's scheduler, so only on one node."""
+        if not self.one_node:
+            return False
+        status = rundir.read_status(self.run_dir)
+        return self.stop_signal is not None or (status is not None and status.state in ("finished", "early_stopped"))
 
     def _find_workers(self) -> None:
         known = len(self.workers)
@@ -369,15 +384,28 @@ _MINDSPORE_LOG = re.compile(rb"^\[(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\] [A-Z_]
 
 class LogCopy:
     """Follows a worker's log and appends its whole new lines, but MindSpore's own log lines,
-    to this process's stdout."""
+    to this process's stdout.
+
+    Only what is written after it is made: on a resume the last launch's log is still there
+    until msrun truncates it (or makes it anew), and its lines are already in train.log."""
 
     def __init__(self, source: Path, fallback: Path):
-        self.source, self.fallback, self.offset = source, fallback, 0
+        self.source, self.fallback = source, fallback
+        self.file: tuple[int, int] | None  # (device, inode): the file being followed
+        try:
+            info = os.stat(source)
+            self.offset, self.file = info.st_size, (info.st_dev, info.st_ino)
+        except OSError:
+            self.offset, self.file = 0, None
 
     def pump(self, final: bool = False) -> None:
         """Copy the whole lines added since the last pump (`final`: the unterminated rest too)."""
         try:
             with open(self.source, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                file = (info.st_dev, info.st_ino)
+                if file != self.file or info.st_size < self.offset:  # made anew, or truncated
+                    self.offset, self.file = 0, file
                 handle.seek(self.offset)
                 chunk = handle.read()
         except OSError:
