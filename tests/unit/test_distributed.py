@@ -93,7 +93,8 @@ def detached(env: dict, *args: str) -> Path:
     return Path(result.stdout.split()[1])  # "started RUN_DIR (pid N); ..."
 
 
-def worker_pids(run_dir: Path) -> dict[int, int]:
+def worker_pids(run_dir: Path, other_than: dict[int, int] | None = None) -> dict[int, int]:
+    """The two workers' pids the supervisor recorded (new ones, when `other_than` are old)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -102,10 +103,19 @@ def worker_pids(run_dir: Path) -> dict[int, int]:
             }
         except (OSError, ValueError):
             found = {}
-        if len(found) == 2:
+        if len(found) == 2 and not set(found.values()) & set((other_than or {}).values()):
             return found
         time.sleep(0.2)
     pytest.fail("the supervisor never recorded two workers")
+
+
+def wait_for_line(log: Path, line: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if line in _tail(log, 1 << 20):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{log.name} never said {line!r}:\n{_tail(log)}")
 
 
 def _tail(path: Path, n: int = 3000) -> str:
@@ -262,24 +272,34 @@ def test_stop_reaches_every_worker_and_resume_restarts_them_all(tiny):
     # 20 short epochs (0.6-2 s): a stop that takes seconds to land still lands mid-run (with 3
     # and with 6 epochs, stops arrived after the run had finished)
     env, run_dir, first = two_workers_on(tiny, 20, (1, 3), "--patience", "0")
+    done = stop_and_check(run_dir, first, after=0)
+
+    # the resume starts new workers, each from last_state.ckpt; once they have trained on, a
+    # second stop ends it with the history whole (training the rest would prove nothing more)
+    resumed = cli(env, "train", "--resume", str(run_dir), "--detach", timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    second = worker_pids(run_dir, other_than=first)
+    for rank in (0, 1):
+        wait_for_line(run_dir / "msrun" / f"worker_{rank}.log", f"Resuming at epoch {done + 1}/20")
+    wait_for_progress(run_dir, done + 1, 3)
+    stop_and_check(run_dir, second, after=done)
+
+
+def stop_and_check(run_dir: Path, workers: dict[int, int], after: int) -> int:
+    """Stop the run; every worker takes the stop and ends, and the history is epochs 1..done
+    (done > after, the epochs before this start): returns done."""
     launcher.stop_run(run_dir)
     status = wait_until_ended(run_dir)
     assert status.state == "stopped", _tail(run_dir / rundir.LOG)
     done = json.loads((run_dir / "last_state.json").read_text())["epoch"]  # whole epochs before the stop
-    assert 1 <= done < 20
+    assert after < done < 20, (after, done)
     assert [r.epoch for r in rundir.read_metrics(run_dir)] == list(range(1, done + 1))
-    for rank in (0, 1):  # both took the stop at the same step and ended cleanly
-        assert "Stopped by SIGTERM" in (run_dir / "msrun" / f"worker_{rank}.log").read_text()
+    for rank, pid in workers.items():  # both took the stop at the same step and ended cleanly
+        log = (run_dir / "msrun" / f"worker_{rank}.log").read_text()
+        assert "Stopped by SIGTERM" in log.split(f"(pid {pid})", 1)[1], log[-3000:]
     assert "exit with exception" not in (run_dir / "msrun" / "msrun.log").read_text()
-    assert not any(rundir.pid_alive(pid) for pid in first.values())
-
-    resumed = cli(env, "train", "--resume", str(run_dir))
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert rundir.read_status(run_dir).state == "finished"
-    assert [r.epoch for r in rundir.read_metrics(run_dir)] == list(range(1, 21))
-    assert set(worker_pids(run_dir).values()).isdisjoint(first.values()), "new workers"
-    for rank in (0, 1):  # every worker restarted from last_state.ckpt
-        assert f"Resuming at epoch {done + 1}/20" in (run_dir / "msrun" / f"worker_{rank}.log").read_text()
+    assert not any(rundir.pid_alive(pid) for pid in workers.values())
+    return done
 
 
 def test_kill_9_of_a_worker_fails_the_run_naming_its_rank(tiny):
