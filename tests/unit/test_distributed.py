@@ -269,8 +269,8 @@ def two_workers_on(tiny: Path, epochs: int, until: tuple[int, int], *flags: str)
 
 
 def test_stop_reaches_every_worker_and_resume_restarts_them_all(tiny):
-    # 20 short epochs (0.6-2 s): a stop that takes seconds to land still lands mid-run (with 3
-    # and with 6 epochs, stops arrived after the run had finished)
+    # 20 short epochs (0.6-2 s), so the run outlasts both stops: a stop that was lost (voted away
+    # while the ranks agreed on a step) shows as a run that trained to its end
     env, run_dir, first = two_workers_on(tiny, 20, (1, 3), "--patience", "0")
     done = stop_and_check(run_dir, first, after=0)
 
