@@ -17,6 +17,8 @@ CANVAS = 96  # drawn at twice the size, then area-downsampled: smooth strokes
 INK = 40
 
 Scale = Callable[[float], float]  # face units -> canvas pixels, at this face's scale
+# pixel coordinates from the centre, in face widths: the lighting gradient's axes, made once
+_YS, _XS = np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE] / IMAGE_SIZE - 0.5
 
 
 def draw_faces(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,9 +56,8 @@ def _draw_face(label: int, rng: np.random.Generator) -> np.ndarray:
     face = cv2.resize(canvas, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
 
     # lighting: a random linear gradient, global contrast, then sensor noise
-    ys, xs = np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE] / IMAGE_SIZE - 0.5
     gx, gy = rng.normal(0, 0.35, size=2)
-    face = face * (1 + gx * xs + gy * ys) * rng.uniform(0.75, 1.2) + rng.normal(0, 7, face.shape)
+    face = face * (1 + gx * _XS + gy * _YS) * rng.uniform(0.75, 1.2) + rng.normal(0, 7, face.shape)
     return np.clip(face, 0, 255).astype(np.uint8)
 
 
