@@ -485,6 +485,7 @@ def test_the_supervisor_does_not_signal_a_python_still_starting(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("msrun")  # never beside another msrun run on the two cores
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="two workers need two cores")
 def test_ctrl_c_while_two_workers_start_prints_no_traceback_and_no_mindspore_chatter(area):
     """A foreground `--workers 2` run, ctrl+c as soon as both workers exist (they are importing
