@@ -236,7 +236,7 @@ class Runner:
         """The entry's fate from its run's end state."""
         status = entry.run_status()
         message = status.message if status else ""
-        if state in ("finished", "early_stopped"):
+        if state in rundir.DONE_STATES:
             self.queue.update(entry.id, state="finished", message="", ended=time.time())
         elif state == "stopped":  # not by this runner (that is `stop_active`): by the user
             self.queue.update(entry.id, state="cancelled", message=message or "stopped", ended=time.time())
@@ -283,7 +283,7 @@ class Runner:
                 if state in rundir.LIVE_STATES:
                     continue
                 del self.active[entry_id]
-                if state in ("finished", "early_stopped"):
+                if state in rundir.DONE_STATES:
                     self.settle(self.queue.get(entry_id), state)
                 else:
                     self.queue.update(entry_id, state="queued", message="stopped by `queue stop --now`; resumes")

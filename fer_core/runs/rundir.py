@@ -34,6 +34,7 @@ LAST_STATE, BEST, FINAL = "last_state.ckpt", "best_model.ckpt", "final_model.ckp
 
 LIVE_STATES: tuple[State, ...] = ("starting", "running")
 END_STATES: tuple[State, ...] = ("finished", "stopped", "failed", "early_stopped")
+DONE_STATES: tuple[State, ...] = ("finished", "early_stopped")  # trained to its end
 JUDGED_STATES: tuple[State, ...] = ("lost", "unknown")  # a reader's judgement, never written
 RESUMABLE_STATES: tuple[State, ...] = ("stopped", "failed", "lost")
 HEARTBEAT_STALE = 60.0  # seconds without a status write before a live run counts as lost

@@ -306,7 +306,7 @@ class Supervisor:
         if not self.one_node:
             return False
         status = rundir.read_status(self.run_dir)
-        return self.stop_signal is not None or (status is not None and status.state in ("finished", "early_stopped"))
+        return self.stop_signal is not None or (status is not None and status.state in rundir.DONE_STATES)
 
     def _find_workers(self) -> None:
         known = len(self.workers)
@@ -333,7 +333,7 @@ class Supervisor:
     def _outcome(self, code: int) -> int:
         status = rundir.read_status(self.run_dir) or RunStatus()
         state = status.state
-        if state in ("finished", "early_stopped"):  # rank 0 got to the end: nothing after counts
+        if state in rundir.DONE_STATES:  # rank 0 got to the end: nothing after counts
             return 0
         if self.stop_signal is not None:
             if state != "stopped":  # the workers ended before rank 0 could say so
