@@ -16,7 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import DataTable, Header, ProgressBar, Static
 
 from fer_core import locations
 from fer_core.ckpt import listing
@@ -42,6 +42,7 @@ from fer_tui.watch import checkpoint_stamps
 from fer_tui.widgets.ckpt_table import CkptTable
 from fer_tui.widgets.face_image import FacePanel
 from fer_tui.widgets.inference_table import InferenceTable
+from fer_tui.widgets.key_bar import KeyBar
 
 WATCH_SECONDS = 2.0  # a stat walk of the root; checkpoints change once an epoch at most
 
@@ -118,7 +119,7 @@ class CheckpointsScreen(Screen):
         with Horizontal(id="infer-status"):
             yield ProgressBar(total=None, show_eta=False, id="infer-progress")
             yield Static("", id="infer-summary")
-        yield Footer(compact=True)  # every key fits 80 columns
+        yield KeyBar()  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = "Checkpoints"

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from fer_core.config import FIELDS
 from fer_core.errors import FerError
@@ -17,6 +17,7 @@ from fer_core.runs import rundir
 from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.format import best_point, differing_fields, number, percent, series
+from fer_tui.widgets.key_bar import KeyBar
 from fer_tui.widgets.metric_chart import MetricChart, Series
 from fer_tui.widgets.per_class import compare_table, reference_row
 
@@ -62,7 +63,7 @@ class CompareScreen(Screen):
             yield MetricChart("val accuracy", percent=True, id="compare-chart")
             yield Static("", id="compare-classes")
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)  # every key fits 80 columns
+        yield KeyBar()  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = f"Compare {len(self.run_dirs)} runs"

@@ -7,10 +7,11 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from fer_core.runs import leaderboard
 from fer_tui.actions import Action, bindings
+from fer_tui.widgets.key_bar import KeyBar
 
 POLL_SECONDS = 5.0  # a sweep's runs end minutes apart
 
@@ -34,7 +35,7 @@ class LeaderboardScreen(Screen):
         yield Header()
         yield Static("", id="board-caption")
         yield DataTable(id="board-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = f"Leaderboard · {self.title_text}"

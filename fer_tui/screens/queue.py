@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from fer_core.errors import FerError
 from fer_core.queue import runner
@@ -16,6 +16,7 @@ from fer_core.queue.entries import Queue, QueueEntry
 from fer_tui.actions import Action, bindings
 from fer_tui.format import STATE_STYLES, percent, short_path
 from fer_tui.screens import host
+from fer_tui.widgets.key_bar import KeyBar
 from fer_tui.widgets.keyed_table import KeyedTable
 
 POLL_SECONDS = 1.0
@@ -65,7 +66,7 @@ class QueueScreen(Screen):
         yield Static("", id="queue-runner")
         yield KeyedTable(id="queue-table")
         yield Static("", id="queue-detail")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "Queue"

@@ -8,7 +8,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from fer_core.config import TrainConfig
 from fer_core.errors import FerError
@@ -21,6 +21,7 @@ from fer_tui.format import best_point, series
 from fer_tui.screens import host, key_hint
 from fer_tui.watch import RunWatch
 from fer_tui.widgets.diagnosis_list import DiagnosisList
+from fer_tui.widgets.key_bar import KeyBar
 from fer_tui.widgets.log_view import LogPanel
 from fer_tui.widgets.metric_chart import MetricChart, Series
 from fer_tui.widgets.per_class import Confusions, PerClassTable
@@ -111,7 +112,7 @@ class RunScreen(Screen):
                 yield PerClassTable(id="per-class")
                 yield Confusions(id="confusions")
             yield DiagnosisList(id="diagnosis")
-        yield Footer(compact=True)  # every key fits 80 columns
+        yield KeyBar()  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = shown(self.run_dir.name)

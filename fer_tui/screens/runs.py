@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from fer_core.errors import FerError
 from fer_core.runs import launcher
@@ -14,6 +14,7 @@ from fer_core.runs.columns import stop_keeps
 from fer_tui.actions import Action, bindings
 from fer_tui.format import short_path
 from fer_tui.screens import host
+from fer_tui.widgets.key_bar import KeyBar
 from fer_tui.widgets.runs_table import RunsTable
 
 POLL_SECONDS = 1.0
@@ -59,7 +60,7 @@ class RunsScreen(Screen):
         yield Header()
         yield RunsTable(id="runs-table")
         yield Static("", id="runs-hint")
-        yield Footer(compact=True)  # every key fits 80 columns
+        yield KeyBar()  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = "Runs"

@@ -9,7 +9,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, OptionList, Static
+from textual.widgets import Button, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fer_core import config as cfg
@@ -19,6 +19,7 @@ from fer_tui.actions import Action, bindings
 from fer_tui.format import diff_text
 from fer_tui.screens import host
 from fer_tui.widgets.config_form import ConfigForm
+from fer_tui.widgets.key_bar import KeyBar
 
 
 def data_problem(value: str) -> str | None:
@@ -90,7 +91,7 @@ class TrainScreen(Screen):
                 yield Button("Start ^s", variant="success", id="start", compact=True)
                 yield Button("Save preset ^n", id="save", compact=True)
                 yield Button("Runs r", id="runs", compact=True)
-        yield Footer(compact=True)  # every key fits 80 columns
+        yield KeyBar()  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.sub_title = "Train"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 
-from textual.widgets._footer import FooterKey
-
 from fer_core import fileio
 from fer_tui.app import FerApp
 from fer_tui.screens.checkpoints import CheckpointsScreen
@@ -14,6 +12,7 @@ from fer_tui.screens.compare import CompareScreen
 from fer_tui.screens.run import RunScreen
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
+from fer_tui.widgets.key_bar import SEPARATOR, KeyBar
 from fer_tui.widgets.runs_table import RunsTable
 
 from .checkpoints_pilot import fixed_ckpts, on_checkpoints, open_checkpoints, select
@@ -22,13 +21,11 @@ from .conftest import NOW, SIZE, make_run, region_text, screen_text, wait_for, w
 
 async def footer_cut(app, pilot) -> list[str]:
     """The footer keys not shown whole on the bottom row, left of the palette key."""
-    await wait_for(pilot, lambda: app.screen.query(FooterKey))  # composed once bindings settle
+    await wait_for(pilot, lambda: app.screen.query(KeyBar))
     await pilot.pause(0.1)
-    shown = screen_text(app).splitlines()[-1].split("▏")[0]
-    keys = [
-        f"{k.key_display} {k.description}" for k in app.screen.query(FooterKey) if not k.has_class("-command-palette")
-    ]
-    return [key for key in keys if key not in shown]
+    shown = screen_text(app).splitlines()[-1].split(SEPARATOR)[0]
+    keys, _ = app.screen.query_one(KeyBar).keys()
+    return [f"{k.display} {k.description}" for k in keys if f"{k.display} {k.description}" not in shown]
 
 
 def set_status(run_dir, **changes) -> None:
