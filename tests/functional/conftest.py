@@ -64,6 +64,14 @@ async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 15.0) -
     raise AssertionError(f"timed out after {timeout}s waiting for {predicate.__doc__ or predicate}")
 
 
+async def notified(pilot, text: str, timeout: float = 15.0) -> str:
+    """The first notification whose message holds `text`, once the app has taken it in (a
+    notify is a message to the app: it lands a moment after the code that sent it)."""
+    app = pilot.app
+    found = lambda: next((str(n.message) for n in app._notifications if text in str(n.message)), None)
+    return await wait_for(pilot, found, timeout)
+
+
 async def wait_for_screen(pilot, screen_type: type, timeout: float = 15.0) -> Any:
     """The app's screen once it is a `screen_type` *and* mounted, so its widgets can be queried
     (a screen is current before its compose has run)."""

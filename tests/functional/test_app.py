@@ -14,7 +14,7 @@ from fer_tui.screens.run import RunScreen
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
 
-from .conftest import SIZE, make_run, region_text, screen_text, wait_for, wait_for_screen
+from .conftest import SIZE, make_run, notified, region_text, screen_text, wait_for, wait_for_screen
 
 
 def launch_held_run(fake_trainer, name="demo"):
@@ -34,7 +34,7 @@ class TestReattach:
         async with app.run_test(size=SIZE) as pilot:
             screen = await wait_for_screen(pilot, RunScreen)
             assert screen.run_dir == run_dir
-            assert any("reattached" in n.message for n in app._notifications)
+            await notified(pilot, "reattached")
             await pilot.press("escape")  # the runs list sits below it
             await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
 

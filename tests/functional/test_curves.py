@@ -21,7 +21,7 @@ from fer_tui.widgets.log_view import LogFile, LogPanel, LogView, wrap
 from fer_tui.widgets.runs_table import RunsTable
 
 from .checkpoints_pilot import on_checkpoints
-from .conftest import NOW, SIZE, make_run, region_text, screen_text, wait_for, wait_for_screen
+from .conftest import NOW, SIZE, make_run, notified, region_text, screen_text, wait_for, wait_for_screen
 
 # val acc stalls from epoch 5 while train acc keeps climbing: over-fitting from epoch 4
 ACCS = (0.31, 0.44, 0.52, 0.57, 0.60, 0.601, 0.598, 0.60, 0.599, 0.60)
@@ -139,7 +139,7 @@ class TestPerClassView:
             assert screen.rules == set()
             fileio.write_text(run_dir / rundir.METRICS, "\n".join(lines) + "\n")
             await wait_for(pilot, lambda: screen.rules == {"overfitting"})
-            assert any("over-fitting" in str(n.message) for n in app._notifications)
+            await notified(pilot, "over-fitting")
 
     async def test_f_fills_the_train_form_with_the_run_config_and_the_remedy(self, root):
         run_dir = overfit_run(root)
@@ -310,7 +310,7 @@ class TestCopy:
             await wait_for(pilot, lambda: osc52(writes))
             assert osc52(writes) == [str(run_dir.absolute())]
             assert app.clipboard == str(run_dir.absolute())
-            assert any(str(run_dir.absolute()) in str(n.message) for n in app._notifications)
+            await notified(pilot, str(run_dir.absolute()))
 
     async def test_y_on_the_runs_list_copies_the_run_under_the_cursor(self, root, monkeypatch):
         make_run(root, "20260101-090000-demo", started=NOW - 7200)
@@ -332,4 +332,4 @@ class TestCopy:
             await wait_for(pilot, lambda: osc52(writes))
             assert osc52(writes) == [str(best.absolute())]
             assert isinstance(app.screen, CheckpointsScreen)
-            assert any("checkpoint path copied" in str(n.message) for n in app._notifications)
+            await notified(pilot, "checkpoint path copied")
