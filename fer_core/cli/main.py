@@ -168,7 +168,17 @@ def closest_flag(given: str, options: list[str]) -> str | None:
     return by_name[close[0]] if close else None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def verb_named(argv: list[str]) -> str | None:
+    """The verb `argv` names after fer-tui's own flags, if it is one exactly."""
+    rest = list(argv)
+    while rest and rest[0].split("=", 1)[0] in GLOBAL_FLAGS:
+        rest = rest[1 if "=" in rest[0] else 2 :]
+    return rest[0] if rest and rest[0] in VERBS else None
+
+
+def build_parser(verbs: Iterable[str] = VERBS) -> argparse.ArgumentParser:
+    """The parser of `verbs`: every verb for the help and for a misspelt one, else only the
+    verb given, so that `fer-tui stop` does not import what `infer` needs (numpy, OpenCV)."""
     parser = OneLineParser(
         prog="fer-tui",
         description="Train and triage FER2013 expression models. "
@@ -184,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $FER_TUI_CHECKPOINTS, else ./checkpoints in the current directory)",
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=OneLineParser)
-    for verb, help_text in VERBS.items():
+    for verb in verbs:
+        help_text = VERBS[verb]
         module = import_module(f"fer_core.cli.commands.{verb}")
         verb_parser = sub.add_parser(verb, help=help_text, description=help_text)
         module.add_arguments(verb_parser)
@@ -210,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
+    given = sys.argv[1:] if argv is None else argv
+    verb = verb_named(given)
+    parser = build_parser([verb] if verb else VERBS)
     args = parser.parse_args(argv)
     if args.global_root:
         use_root(args.global_root)

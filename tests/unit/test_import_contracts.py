@@ -55,6 +55,14 @@ def test_building_the_cli_parser_does_not_load_mindspore():
     assert "mindspore" not in _modules_after("from fer_core.cli.main import build_parser; build_parser()")
 
 
+@pytest.mark.parametrize("argv", [["stop", "nowhere"], ["runs", "nowhere"], ["presets"]])
+def test_a_headless_verb_imports_only_what_it_needs(argv):
+    """The parser is built for the verb given: `fer-tui stop` starts in a fifth of a second,
+    not with the numpy and OpenCV that `infer` needs."""
+    loaded = _modules_after(f"from fer_core.cli.main import main; main({argv!r})")
+    assert not loaded & {"numpy", "cv2", "mindspore", "textual"}, sorted(loaded & {"numpy", "cv2"})
+
+
 @pytest.mark.parametrize(
     "module", ["fer_core.train.loop", "fer_core.cli.main", "fer_core.data.dataset", "fer_core.ckpt.io"]
 )
