@@ -62,7 +62,7 @@ class KeyBar(Widget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._spans: list[tuple[int, int, Key]] = []  # [start, end) columns of each key drawn
+        self.spans: list[tuple[int, int, Key]] = []  # [start, end) columns of each key drawn
         self._hover: Key | None = None
 
     def on_mount(self) -> None:
@@ -96,7 +96,7 @@ class KeyBar(Widget):
         description_style = self.get_component_rich_style("key-bar--description")
         hover_style = self.get_component_rich_style("key-bar--hover", partial=True)
         text = Text(no_wrap=True, overflow="crop", end="")
-        self._spans = []
+        self.spans = []
 
         def draw(key: Key) -> None:
             start = len(text)
@@ -105,7 +105,7 @@ class KeyBar(Widget):
             text.append(key.display, key_style + dim + extra)
             if key.description:
                 text.append(f" {key.description}", description_style + dim + extra)
-            self._spans.append((start, len(text), key))
+            self.spans.append((start, len(text), key))
 
         for key in keys:
             draw(key)
@@ -120,7 +120,7 @@ class KeyBar(Widget):
         return text
 
     def key_at(self, x: int) -> Key | None:
-        return next((key for start, end, key in self._spans if start <= x < end), None)
+        return next((key for start, end, key in self.spans if start <= x < end), None)
 
     def on_click(self, event: events.Click) -> None:
         key = self.key_at(event.x)

@@ -16,7 +16,7 @@ from .conftest import NOW, SIZE, screen_text, wait_for, wait_for_screen
 
 def column_of(bar: KeyBar, display: str) -> int:
     """The first column of a key's label on the bar, as last drawn."""
-    return next(start for start, _, key in bar._spans if key.display == display)
+    return next(start for start, _, key in bar.spans if key.display == display)
 
 
 class TestInTheDashboard:
@@ -25,7 +25,7 @@ class TestInTheDashboard:
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_screen(pilot, TrainScreen)
             bar = app.screen.query_one(KeyBar)
-            await wait_for(pilot, lambda: bar._spans)
+            await wait_for(pilot, lambda: bar.spans)
             assert await pilot.click(KeyBar, offset=(column_of(bar, "r") + 2, 0))  # on "Runs"
             await wait_for_screen(pilot, RunsScreen)
 
@@ -78,7 +78,7 @@ async def test_a_key_that_is_off_is_dim_and_a_click_on_it_only_rings():
     app = Disabled()
     async with app.run_test(size=SIZE) as pilot:
         bar = app.screen.query_one(KeyBar)
-        await wait_for(pilot, lambda: bar._spans)
+        await wait_for(pilot, lambda: bar.spans)
         keys, palette = bar.keys()
         assert [(k.display, k.description, k.enabled) for k in keys] == [("x", "Go", True), ("y", "Stay", False)]
         assert palette is not None and screen_text(app).splitlines()[-1].rstrip().endswith(palette.description)
