@@ -168,11 +168,19 @@ def closest_flag(given: str, options: list[str]) -> str | None:
     return by_name[close[0]] if close else None
 
 
+def after_global_flags(argv: list[str]) -> list[str]:
+    """What follows a leading `--root DIR` / `--root=DIR` (all of argv if there is none; a
+    `--root` without its DIR is left for the parser, whose error is one line)."""
+    if argv[:1] == ["--root"] and len(argv) > 1:
+        return argv[2:]
+    if argv and argv[0].startswith("--root="):
+        return argv[1:]
+    return argv
+
+
 def verb_named(argv: list[str]) -> str | None:
     """The verb `argv` names after fer-tui's own flags, if it is one exactly."""
-    rest = list(argv)
-    while rest and rest[0].split("=", 1)[0] in GLOBAL_FLAGS:
-        rest = rest[1 if "=" in rest[0] else 2 :]
+    rest = after_global_flags(argv)
     return rest[0] if rest and rest[0] in VERBS else None
 
 
@@ -206,7 +214,8 @@ def build_parser(verbs: Iterable[str] = VERBS) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if (sys.argv[1:] if argv is None else argv)[:1] != ["train"]:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] != ["train"]:
         return _main(argv)
     # a foreground run trains in this process: its signals are taken by one thread from the
     # start, before numpy's threads exist (MindSpore would turn ctrl+c into SIGTERM)
@@ -220,9 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _main(argv: list[str] | None) -> int:
-    given = sys.argv[1:] if argv is None else argv
-    verb = verb_named(given)
+def _main(argv: list[str]) -> int:
+    verb = verb_named(argv)
     parser = build_parser([verb] if verb else VERBS)
     args = parser.parse_args(argv)
     if args.global_root:

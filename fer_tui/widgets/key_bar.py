@@ -29,6 +29,11 @@ class Key:
     enabled: bool
     tooltip: str
 
+    @property
+    def label(self) -> str:
+        """What the bar shows for it: `^q Quit`."""
+        return f"{self.display} {self.description}" if self.description else self.display
+
 
 class KeyBar(Widget):
     """The keys of the screen it is on, the command palette's on the right."""
@@ -111,8 +116,7 @@ class KeyBar(Widget):
             draw(key)
             text.append(" ")
         if palette is not None:
-            label = len(palette.display) + (len(palette.description) + 1 if palette.description else 0)
-            right = len(SEPARATOR) + label + 1  # and a space at the edge
+            right = len(SEPARATOR) + len(palette.label) + 1  # and a space at the edge
             text.append(" " * max(1, self.size.width - len(text) - right))
             text.append(SEPARATOR, self.get_component_rich_style("key-bar--separator"))
             draw(palette)

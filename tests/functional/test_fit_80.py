@@ -25,7 +25,7 @@ async def footer_cut(app, pilot) -> list[str]:
     await pilot.pause(0.1)
     shown = screen_text(app).splitlines()[-1].split(SEPARATOR)[0]
     keys, _ = app.screen.query_one(KeyBar).keys()
-    return [f"{k.display} {k.description}" for k in keys if f"{k.display} {k.description}" not in shown]
+    return [k.label for k in keys if k.label not in shown]
 
 
 def set_status(run_dir, **changes) -> None:
