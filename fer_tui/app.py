@@ -31,6 +31,7 @@ from fer_tui.keys import SECTIONS
 from fer_tui.notify import EndWatch, desktop_enabled, desktop_sequence
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.screens.train import TrainScreen
+from fer_tui.stylesheet import SharedStylesheet
 
 NOTIFY_SECONDS = {"information": 3.0, "warning": 6.0, "error": 10.0}
 ENDS_SECONDS = 1.0  # how often the runs seen live are checked for their end
@@ -82,6 +83,7 @@ class FerApp(App[None]):
         desktop: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
+        self.stylesheet = SharedStylesheet(variables=self.get_css_variables())  # empty still: nothing read
         self.root = Path(root) if root else locations.checkpoints_root()
         self.clock = clock
         self.reattach = reattach

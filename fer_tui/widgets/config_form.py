@@ -64,14 +64,17 @@ class ConfigForm(VerticalScroll):
         self.errors: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
+        # a grid of name and editor, no container per row: the form is most of the dashboard's
+        # first screen, and every widget here costs its start (an error line is made on demand)
         for name in FIELDS:
-            info = TrainConfig.model_fields[name]
-            with Horizontal(classes="field-row", id=f"row-{name}"):
-                yield Label(name, classes="field-name")
-                yield self._editor(name, info.description or "")
-                if name == "data_csv":
+            yield Label(name, classes="field-name", id=f"name-{name}")
+            editor = self._editor(name, TrainConfig.model_fields[name].description or "")
+            if name == "data_csv":
+                with Horizontal(classes="field-editor"):  # the file button beside it
+                    yield editor
                     yield Button("…", id="pick-data", compact=True, tooltip="Choose a file")
-            yield Static("", classes="field-error", id=f"err-{name}")
+            else:
+                yield editor
 
     def _editor(self, name: str, description: str) -> Widget:
         value = getattr(self.valid, name)
@@ -147,10 +150,26 @@ class ConfigForm(VerticalScroll):
             self.errors[name] = message
         else:
             self.errors.pop(name, None)
-        error = self.query_one(f"#err-{name}", Static)
-        error.update(Text(shown(message or "")))  # it quotes what was typed: never markup
-        error.display = bool(message)
-        self.query_one(f"#row-{name}").set_class(bool(message), "-invalid")
+        error = self._error_line(name)
+        if error is not None or message:
+            error = error or self._error_line(name, make=True)
+            assert error is not None
+            error.update(Text(shown(message or "")))  # it quotes what was typed: never markup
+            error.display = bool(message)
+            self.query_one(f"#gap-{name}").display = bool(message)
+        self.query_one(f"#name-{name}").set_class(bool(message), "-invalid")
+
+    def _error_line(self, name: str, make: bool = False) -> Static | None:
+        """The line under a field that says what is wrong with it (made at its first error),
+        in the editors' column: a grid row's height is measured in its first cell's column."""
+        found = self.query(f"#err-{name}")
+        if found or not make:
+            return found.first(Static) if found else None
+        error = Static("", classes="field-error", id=f"err-{name}")
+        editor = self.query_one(f"#f-{name}")
+        cell = editor if editor.parent is self else editor.query_ancestor(".field-editor", Widget)
+        self.mount(Label("", classes="field-gap", id=f"gap-{name}"), error, after=cell)
+        return error
 
     @on(Input.Changed)
     @on(Select.Changed)

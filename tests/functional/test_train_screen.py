@@ -130,6 +130,24 @@ class TestValidation:
             await type_into(pilot, "lr", "0.9")
             assert app.screen.query_one(ConfigForm).errors == {}
 
+    async def test_the_data_files_error_shows_under_its_row_and_goes_when_fixed(self, root):
+        # the one field whose editor shares its cell with a button (the file picker's)
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            field = app.screen.query_one("#f-data_csv", Input)
+            field.focus()
+            field.value = ""
+            await wait_for(pilot, lambda: app.screen.query("#err-data_csv"))
+            await pilot.pause()
+            error = app.screen.query_one("#err-data_csv")
+            assert (error.region.x, error.region.y) == (field.region.x, field.region.y + 1)
+            assert region_text(app, error)[0].strip() == "data_csv must not be empty, got ''"
+            assert region_text(app, app.screen.query_one("#f-device_target"))[0].strip().startswith("CPU")
+            await pilot.press(*"demo")
+            await wait_for(pilot, lambda: not error.display)
+            assert app.screen.query_one(ConfigForm).errors == {}
+
     async def test_a_missing_data_file_is_an_error_notification_not_a_run(self, root):
         app = FerApp(root=root, reattach=False)
         async with app.run_test(size=SIZE) as pilot:
@@ -204,13 +222,12 @@ class TestSwitches:
             switch.focus()
             app.screen.query_one(ConfigForm).scroll_to_widget(switch, animate=False)
             await pilot.pause()
-            row = app.screen.query_one("#row-mixup")
 
             def shown() -> str:
-                return region_text(app, row)[0]
+                return region_text(app, switch)[0]
 
             was = switch.value
-            assert shown().split()[1:] == (["▐X▌", "on"] if was else ["▐", "▌", "off"]), shown()
+            assert shown().split() == (["▐X▌", "on"] if was else ["▐", "▌", "off"]), shown()
             await pilot.press("space")
             await wait_for(pilot, lambda: ("off" if was else "on") in shown())
             assert ("X" in shown()) != was and "…" not in shown()
