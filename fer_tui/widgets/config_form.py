@@ -79,18 +79,23 @@ class ConfigForm(VerticalScroll):
     def _editor(self, name: str, description: str) -> Widget:
         value = getattr(self.valid, name)
         options = choices(name)
-        editor: Widget
+        # classes given at construction: a class added later restyles the widget on the spot
+        editor_id, classes = f"f-{name}", "field-editor"
         if name in BOOL_FIELDS:
-            editor = OnOff(value, compact=True, id=f"f-{name}")
-        elif options is not None:
-            editor = Select(
-                [(o, o) for o in options], value=str(value), allow_blank=False, compact=True, id=f"f-{name}"
+            return OnOff(value, compact=True, tooltip=description, id=editor_id, classes=classes)
+        if options is not None:
+            return Select(
+                [(o, o) for o in options],
+                value=str(value),
+                allow_blank=False,
+                compact=True,
+                tooltip=description,
+                id=editor_id,
+                classes=classes,
             )
-        else:
-            editor = Input(number(value), compact=True, id=f"f-{name}", select_on_focus=False)
-        editor.tooltip = description
-        editor.add_class("field-editor")
-        return editor
+        return Input(
+            number(value), select_on_focus=False, compact=True, tooltip=description, id=editor_id, classes=classes
+        )
 
     # ------------------------------------------------------------------ values
 
