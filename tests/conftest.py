@@ -37,8 +37,16 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["FER_TUI_NOTIFY"] = "0"
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # each xdist worker's MindSpore and ONNX Runtime take one kernel thread: with a worker per
-        # core, two threads each only wait on each other (the suite: 8 % less CPU, measured)
+        # core or more, two threads each only wait on each other (the suite: 8 % less CPU, measured)
         os.environ.setdefault("FER_TUI_THREADS", "1")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than this process may use cores. A worker spends part of
+    its time waiting (on a trainer, msrun's workers, a dashboard's timer), and the extra one
+    fills those waits: on 2 cores the suite took 333 s at 3 workers against 372 s and 359 s at
+    2, minutes apart, for the same CPU time within 6 % (docs/checks.md)."""
+    return len(os.sched_getaffinity(0)) + 1
 
 
 @pytest.fixture(autouse=True)
