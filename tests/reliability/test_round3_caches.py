@@ -85,6 +85,12 @@ def faces() -> np.ndarray:
     return draw_faces(2, 5)[0][:8]
 
 
+@pytest.fixture(scope="module")
+def reference(faces) -> np.ndarray:
+    """MindSpore's own probabilities for the shipped checkpoint (every `run_ckpt` is a copy)."""
+    return predict(SHIPPED / "best_model.ckpt", faces, "mindspore")
+
+
 def env_with(**values) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GLOG_v": "3"}
     env.update({k: str(v) for k, v in values.items()})
@@ -118,8 +124,9 @@ def one_line(text: str) -> str:
 # ---------------------------------------------------------------- #6, #9: the export cache
 
 
-def test_another_networks_export_at_the_cache_name_is_rebuilt_not_served(tmp_path, run_ckpt, other_ckpt, faces):
-    reference = predict(run_ckpt, faces, "mindspore")
+def test_another_networks_export_at_the_cache_name_is_rebuilt_not_served(
+    tmp_path, run_ckpt, other_ckpt, faces, reference
+):
     assert np.abs(predict(run_ckpt, faces, "onnx") - reference).max() < 1e-4
     predict(other_ckpt, faces, "onnx")
     cache = tmp_path / "cache"
@@ -149,8 +156,7 @@ def _folder(path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [_truncate, _junk, _empty, _folder], ids=lambda f: f.__name__[1:])
-def test_a_damaged_cached_export_never_breaks_inference(tmp_path, run_ckpt, faces, damage):
-    reference = predict(run_ckpt, faces, "mindspore")
+def test_a_damaged_cached_export_never_breaks_inference(tmp_path, run_ckpt, faces, reference, damage):
     predict(run_ckpt, faces, "onnx")
     (entry,) = cache_entries(tmp_path / "cache", run_ckpt)
     damage(entry)
@@ -205,8 +211,7 @@ def test_infer_and_the_full_check_fall_back_to_mindspore_without_a_cache(tmp_pat
     assert json.loads(checked.stdout)["verdict"]["level"] == "ok"
 
 
-def test_a_read_only_cache_still_serves_the_exports_it_verifies(tmp_path, run_ckpt, faces):
-    reference = predict(run_ckpt, faces, "mindspore")
+def test_a_read_only_cache_still_serves_the_exports_it_verifies(tmp_path, run_ckpt, faces, reference):
     predict(run_ckpt, faces, "onnx")  # cached in tmp_path/cache
     frozen = tmp_path / "frozen"
     frozen.mkdir()

@@ -3,9 +3,12 @@ both gradients and a jit-compiled training step; and the build cache and its fal
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
+from fer_core import cachefiles
 from fer_core.kernels import build, library
 
 ms = pytest.importorskip("mindspore")
@@ -147,12 +150,16 @@ def test_same_parameters_as_nn_conv2d_so_checkpoints_load(fast_conv, tmp_path):
     np.testing.assert_array_equal(fast.weight.asnumpy(), stock.weight.asnumpy())
 
 
-def test_build_is_cached_by_key(fast_conv, tmp_path, monkeypatch):
+def test_build_is_cached_by_key(fast_conv, kernel_library, tmp_path, monkeypatch):
+    # the session's build (and its record) in this cache: the same key finds it, built once
+    (tmp_path / "kernels").mkdir()
+    for built in (kernel_library, cachefiles.record_of(kernel_library)):
+        shutil.copy2(built, tmp_path / "kernels" / built.name)
     monkeypatch.setenv("FER_TUI_CACHE", str(tmp_path))
-    first = build.library()
-    assert first.is_file() and first.parent == tmp_path / "kernels"
+    first = tmp_path / "kernels" / kernel_library.name
     stamp = first.stat().st_mtime_ns
-    assert build.library() == first and first.stat().st_mtime_ns == stamp  # not rebuilt
+    assert build.library() == first and build.library() == first
+    assert first.stat().st_mtime_ns == stamp  # not rebuilt
     monkeypatch.setattr(build, "FLAGS", build.FLAGS + ["-DFER_TEST_KEY"])
     assert build.library() != first  # another compiler setting, another library
 
