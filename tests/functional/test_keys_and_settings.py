@@ -81,6 +81,29 @@ async def test_a_theme_chosen_is_kept_in_the_settings_file(root):
         assert again.theme == "gruvbox"
 
 
+async def test_a_theme_change_restyles_the_screen_and_each_app_parses_its_own_theme(root):
+    # parsed CSS is shared by the apps of a process (fer_tui/stylesheet.py), per theme
+    def form_border(app: FerApp) -> object:
+        return app.screen.query_one(ConfigForm).styles.border_top
+
+    first = FerApp(root=root, reattach=False)
+    async with first.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        default = form_border(first)
+        first.theme = "gruvbox"
+        await wait_for(pilot, lambda: form_border(first) != default)
+        switched = form_border(first)
+    again = FerApp(root=root, reattach=False)  # starts in gruvbox: the settings file says so
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == "gruvbox" and form_border(again) == switched
+    settings_path().unlink()
+    third = FerApp(root=root, reattach=False)
+    async with third.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert form_border(third) == default
+
+
 async def test_the_keymap_moves_a_key_everywhere_it_is_shown(root):
     settings_path().write_text('theme = "nord"\n[keymap]\nruns = "y"\nnot_an_action = "z"\n')
     app = FerApp(root=root, reattach=False)
