@@ -16,8 +16,8 @@ What data-parallel means here:
 - Validation is sharded and summed: the logged val_acc is the whole split's, and equals
   `fer-tui eval` on the saved best_model (same weights, same batches of `batch_size`).
 - Rank 0 alone writes status.json, metrics.jsonl, train.log lines and checkpoints; the others
-  report into a folder of their own (msrun/rank-<k>/, read by nobody) and print to their own
-  msrun/worker_<rank>.log.
+  report into a folder of their own (msrun/rank-<k>/, read only by their node's supervisor, to
+  learn that they trained to the end) and print to their own msrun/worker_<rank>.log.
 - A stop (SIGINT/SIGTERM to any worker, or the launcher gone) is agreed by all ranks at the next
   step, so they stop together and rank 0 saves last_state.ckpt.
 MindSpore 2.8's CPU AllReduce sums float32 only, and a rank waits at most ~30 s for the others

@@ -52,6 +52,11 @@ LINGER_KNOWN_END = 0.5
 POLL = 0.25
 
 
+def rank_folder(logs: Path, rank: int) -> Path:
+    """Where a worker other than rank 0 reports (status.json, metrics.jsonl): RUN_DIR/msrun/rank-<k>/."""
+    return logs / f"rank-{rank}"
+
+
 @dataclass
 class Launch:
     """Where this node's workers join: one node on loopback unless told otherwise."""
@@ -340,12 +345,21 @@ class Supervisor:
                 self._status(state="stopped", message=f"stopped by {signal.Signals(self.stop_signal).name}")
             return 128 + self.stop_signal
         log = _read_from(self.logs / "msrun.log", self.log_start)
-        if not self.hosts_rank0 and (code == 0 or (not _FAILURE.search(log) and _SCHEDULER_FAILED.search(log))):
-            # this node's workers ended well; a scheduler that could not start here (when node 0's
-            # address is also this host's: nodes simulated on one machine) was not needed
+        scheduler_not_needed = not _FAILURE.search(log) and _SCHEDULER_FAILED.search(log)
+        if not self.hosts_rank0 and (code == 0 or self._local_ranks_done() or scheduler_not_needed):
+            # this node's workers ended well. When node 0's address is also this host's (nodes
+            # simulated on one machine) every node's msrun starts a scheduler: the one that lost
+            # the port fails, and the one that won may outlive the workers until it is ended
             self._status(state="finished", message="")
             return 0
         return self._fail(self._why(code, status, log))
+
+    def _local_ranks_done(self) -> bool:
+        """Every worker on this node said in its own status that it trained to the end."""
+        if len(self.workers) < self.local:
+            return False
+        statuses = [rundir.read_status(rank_folder(self.logs, rank)) for rank in self.workers]
+        return all(status is not None and status.state in rundir.DONE_STATES for status in statuses)
 
     def _why(self, code: int, status: RunStatus, log: bytes) -> str:
         """The rank whose end ended the run, as msrun reported it, and its reason; else msrun's."""

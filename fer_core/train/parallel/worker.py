@@ -22,7 +22,7 @@ from fer_core import signals
 from fer_core.runs import rundir
 from fer_core.train.loop import Trainer
 from fer_core.train.parallel.cluster import NoLock, join
-from fer_core.train.parallel.msrun import LOGS
+from fer_core.train.parallel.msrun import LOGS, rank_folder
 from fer_core.train.priority import keep_niceness
 from fer_core.train.reporter import Reporter
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     config = rundir.read_config(args.run_dir)
     cluster = join(config.device_target)
     # the run directory is rank 0's to write; the others report into a folder of their own
-    report = Reporter(args.run_dir / LOGS / f"rank-{cluster.rank}", config.epochs) if cluster.rank else None
+    report = Reporter(rank_folder(args.run_dir / LOGS, cluster.rank), config.epochs) if cluster.rank else None
     trainer = Trainer(args.run_dir, args.resume, lock=NoLock(), cluster=cluster, report=report)
     signals.route_signals(trainer.on_signal)
     print(f"worker rank {trainer.cluster.rank} of {trainer.cluster.size} (pid {os.getpid()})", flush=True)
