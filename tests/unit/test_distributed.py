@@ -281,6 +281,8 @@ def test_stop_reaches_every_worker_and_resume_restarts_them_all(tiny):
     second = worker_pids(run_dir, other_than=first)
     for rank in (0, 1):
         wait_for_line(run_dir / "msrun" / f"worker_{rank}.log", f"Resuming at epoch {done + 1}/20")
+        kept = (run_dir / "msrun" / f"worker_{rank}.log.1").read_text()  # msrun empties the log it starts
+        assert f"(pid {first[rank]})" in kept and "Stopped by SIGTERM" in kept, kept[-3000:]
     wait_for_progress(run_dir, done + 1, 3)
     stop_and_check(run_dir, second, after=done)
 

@@ -57,6 +57,19 @@ def rank_folder(logs: Path, rank: int) -> Path:
     return logs / f"rank-{rank}"
 
 
+def keep_earlier_logs(logs: Path) -> None:
+    """msrun empties scheduler.log and worker_<rank>.log when it starts: a resume keeps the
+    launch before's as NAME.<n> (n = 1 for the first launch), so no worker's lines are lost."""
+    names = [logs / "scheduler.log", *sorted(logs.glob("worker_*.log"))]
+    present = [path for path in names if path.is_file() and not path.is_symlink()]
+    if not present:
+        return
+    numbers = [int(kept.suffix[1:]) for kept in logs.glob("*.log.*") if kept.suffix[1:].isdigit()]
+    launch = max(numbers, default=0) + 1
+    for path in present:
+        os.replace(path, path.with_name(f"{path.name}.{launch}"))
+
+
 @dataclass
 class Launch:
     """Where this node's workers join: one node on loopback unless told otherwise."""
@@ -249,6 +262,7 @@ class Supervisor:
             f"msrun: {config.workers} workers ({self.local} here) joining {launch.master_addr}:{port}; "
             f"their logs: {self.logs}/"
         )
+        keep_earlier_logs(self.logs)
         # made before msrun starts: it copies this launch's lines, not the last one's
         self.copy = LogCopy(self.logs / "worker_0.log", self.run_dir / rundir.LOG) if self.hosts_rank0 else None
         try:
@@ -400,8 +414,8 @@ class LogCopy:
     """Follows a worker's log and appends its whole new lines, but MindSpore's own log lines,
     to this process's stdout.
 
-    Only what is written after it is made: on a resume the last launch's log is still there
-    until msrun truncates it (or makes it anew), and its lines are already in train.log."""
+    Only what is written after it is made: a log that is there already is an earlier launch's
+    (not yet kept aside, or made anew by msrun), whose lines are already in train.log."""
 
     def __init__(self, source: Path, fallback: Path):
         self.source, self.fallback = source, fallback
