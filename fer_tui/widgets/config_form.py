@@ -155,18 +155,17 @@ class ConfigForm(VerticalScroll):
             self.errors[name] = message
         else:
             self.errors.pop(name, None)
-        error = self._error_line(name)
-        if error is not None or message:
-            error = error or self._error_line(name, make=True)
-            assert error is not None
+        error = self._error_line(name, make=bool(message))
+        if error is not None:
             error.update(Text(shown(message or "")))  # it quotes what was typed: never markup
             error.display = bool(message)
             self.query_one(f"#gap-{name}").display = bool(message)
         self.query_one(f"#name-{name}").set_class(bool(message), "-invalid")
 
     def _error_line(self, name: str, make: bool = False) -> Static | None:
-        """The line under a field that says what is wrong with it (made at its first error),
-        in the editors' column: a grid row's height is measured in its first cell's column."""
+        """The line under a field that says what is wrong with it, if it has one yet (`make`: made
+        now if not), in the editors' column: a grid row's height is measured in its first cell's
+        column."""
         found = self.query(f"#err-{name}")
         if found or not make:
             return found.first(Static) if found else None
