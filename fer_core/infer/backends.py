@@ -10,8 +10,10 @@ and says so once; an explicit `--backend onnx` is a one-line error naming the wa
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,8 +41,7 @@ def choose_backend(backend: str, device_target: str = "CPU") -> str:
     if device_target != "CPU":
         raise FerError(f"--backend onnx runs on the CPU only; drop it for --device_target {device_target}")
     try:
-        import onnxruntime  # noqa: F401  (imported here once; the session needs it anyway)
-
+        import_onnxruntime()  # imported here once; the session needs it anyway
         return "onnx"
     except ImportError:
         pass
@@ -50,6 +51,16 @@ def choose_backend(backend: str, device_target: str = "CPU") -> str:
         print("note: onnxruntime is not installed; MindSpore runs inference", file=sys.stderr)
         _said_fallback = True
     return "mindspore"
+
+
+def import_onnxruntime() -> ModuleType:
+    """ONNX Runtime, imported with its telemetry off unless the user set ORT_DISABLE_TELEMETRY:
+    on import it would otherwise write a device id and an event database under
+    $XDG_CACHE_HOME/Microsoft, outside fer-tui's own folders."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    return onnxruntime
 
 
 def make_runner(
@@ -96,10 +107,9 @@ class OnnxRunner:
         return session.run(None, {session.get_inputs()[0].name: x})[0]
 
     def _session(self, batch: int) -> ort.InferenceSession:
-        import onnxruntime as ort
-
         from fer_core.infer.export import cached_onnx
 
+        ort = import_onnxruntime()
         options = ort.SessionOptions()
         options.intra_op_num_threads = cpu_threads()
         options.log_severity_level = 3  # its warnings are not the user's business

@@ -135,3 +135,20 @@ def test_an_export_is_never_written_into_the_shipped_data(tmp_path, capsys):
     assert main(["export", "--ckpt", str(shipped / "best_model.ckpt"), "--output", str(output)]) == 2
     assert "shipped models" in capsys.readouterr().err
     assert sorted(p.name for p in shipped.iterdir()) == before
+
+
+def test_onnx_runtime_writes_nothing_outside_fer_tuis_folders(tmp_path):
+    """Imported the way inference imports it, ONNX Runtime (1.32) leaves no device id or
+    telemetry database under $XDG_CACHE_HOME/Microsoft (it writes both on import)."""
+    xdg = tmp_path / "xdg-cache"
+    xdg.mkdir()
+    script = (
+        "from fer_core.infer.backends import choose_backend, import_onnxruntime\n"
+        "assert choose_backend('onnx') == 'onnx'\n"
+        "print(import_onnxruntime().get_available_providers())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"} | {"XDG_CACHE_HOME": str(xdg)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "CPUExecutionProvider" in done.stdout
+    assert list(xdg.rglob("*")) == []
