@@ -110,7 +110,6 @@ def _write_graph(net: nn.Cell, output: Path, file_format: str, batch: int) -> No
         def construct(self, x: ms.Tensor) -> ms.Tensor:
             return ops.softmax(self.inner(x), -1)
 
-    output.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_exports(output.parent)
     # MindSpore appends the extension itself: export into a private folder, then rename
     folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=output.parent))

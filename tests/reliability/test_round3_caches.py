@@ -379,6 +379,14 @@ def test_an_absurd_export_batch_is_one_line(run_ckpt, capsys):
     assert not run_ckpt.with_suffix(".onnx").exists()
 
 
+def test_an_export_into_a_missing_folder_is_one_line_and_makes_no_folder(run_ckpt, tmp_path, capsys):
+    out = tmp_path / "typo" / "deeper" / "model.onnx"
+    assert main(["export", "--ckpt", str(run_ckpt), "--output", str(out)]) == 2
+    err = one_line(capsys.readouterr().err)
+    assert f"no folder {out.parent}" in err, err
+    assert not (tmp_path / "typo").exists()
+
+
 def test_a_read_only_export_folder_names_the_output_not_a_temporary(run_ckpt, read_only_dir, capsys):
     out = read_only_dir / "model.onnx"
     assert main(["export", "--ckpt", str(run_ckpt), "--output", str(out)]) == 2

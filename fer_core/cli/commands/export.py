@@ -72,6 +72,8 @@ def check_clashes(ckpt: Path, output: Path, force: bool) -> None:
         raise DataError(
             f"--output {output}: inside fer-tui's shipped {shipped}, which it never writes; choose another place"
         )
+    if not output.absolute().parent.is_dir():  # a mistyped folder is not made: it is said
+        raise DataError(f"--output {output}: no folder {output.parent}; make it first or choose another place")
     if output.resolve() == ckpt.resolve():
         raise DataError(f"--output {output}: is the checkpoint itself; choose another name")
     if output.suffix.lower() in (".ckpt", ".json"):  # a checkpoint's name, or a sidecar's
