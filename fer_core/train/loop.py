@@ -60,6 +60,21 @@ def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
     return np.where(steps < warmup, warm, cosine).astype(np.float32)
 
 
+def make_optimizer(net: nn.Cell, schedule: np.ndarray, weight_decay: float) -> nn.AdamWeightDecay:
+    """AdamW over `schedule` (a rate per step), with no decay on biases and BatchNorm."""
+    import mindspore as ms
+    import mindspore.nn as nn
+
+    params = net.trainable_params()
+    decay = [p for p in params if len(p.shape) > 1]
+    rest = [p for p in params if len(p.shape) <= 1]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    # a run of one step: MindSpore warns on the terminal about a one-rate schedule, so the rate
+    # is given twice (the second is never reached)
+    rates = np.repeat(schedule, 2) if len(schedule) == 1 else schedule
+    return nn.AdamWeightDecay(groups, learning_rate=ms.Tensor(rates))
+
+
 class StopRequested(Exception):
     """Raised between steps after SIGINT/SIGTERM."""
 
@@ -244,14 +259,7 @@ class Trainer:
         return progress
 
     def _optimizer(self, net: nn.Cell, schedule: np.ndarray) -> nn.AdamWeightDecay:
-        import mindspore as ms
-        import mindspore.nn as nn
-
-        params = net.trainable_params()
-        decay = [p for p in params if len(p.shape) > 1]  # no decay on biases and BatchNorm
-        rest = [p for p in params if len(p.shape) <= 1]
-        groups = [{"params": decay, "weight_decay": self.config.weight_decay}, {"params": rest, "weight_decay": 0.0}]
-        return nn.AdamWeightDecay(groups, learning_rate=ms.Tensor(schedule))
+        return make_optimizer(net, schedule, self.config.weight_decay)
 
     def make_batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray, rng: np.random.Generator) -> Batch:
         """(index, images, soft targets) of one step, augmented with the step's own `rng`."""

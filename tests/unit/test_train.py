@@ -11,7 +11,7 @@ import pytest
 
 from fer_core import config
 from fer_core.runs import launcher, rundir
-from fer_core.train.loop import Trainer, lr_schedule, train
+from fer_core.train.loop import Trainer, lr_schedule, make_optimizer, train
 from fer_core.train.parallel.cluster import Solo
 from tests.helpers import CONTRACT, small_csv, status_of
 
@@ -46,6 +46,19 @@ def test_lr_schedule_warms_up_then_decays_to_min_lr():
     assert lrs[0] == pytest.approx(1e-3 / 20) and lrs[19] == pytest.approx(1e-3)
     assert np.all(np.diff(lrs[:20]) > 0) and np.all(np.diff(lrs[20:]) <= 1e-12)
     assert lrs[-1] == pytest.approx(1e-5, rel=1e-2)
+
+
+def test_a_one_step_run_trains_at_its_rate_without_a_mindspore_warning(capfd):
+    """A data set smaller than one batch trains one step: MindSpore must not warn on the
+    terminal about a one-rate schedule, and the step runs at that rate."""
+    import mindspore.nn as nn
+
+    cfg = config.make_config({"epochs": 1, "lr": 1e-3})
+    schedule = lr_schedule(cfg, steps_per_epoch=1)
+    assert len(schedule) == 1
+    optimizer = make_optimizer(nn.Dense(3, 2), schedule, weight_decay=1e-4)
+    assert optimizer.get_lr().asnumpy() == pytest.approx(schedule[0])
+    assert "WARNING" not in capfd.readouterr().err
 
 
 def test_two_epoch_run_writes_the_whole_contract(tiny_csv):
