@@ -53,6 +53,9 @@ def test_a_one_step_run_trains_at_its_rate_without_a_mindspore_warning(capfd):
     terminal about a one-rate schedule, and the step runs at that rate."""
     import mindspore.nn as nn
 
+    from fer_core.mindspore_setup import configure
+
+    configure()  # as the trainer does, before the first kernel runs in this process
     cfg = config.make_config({"epochs": 1, "lr": 1e-3})
     schedule = lr_schedule(cfg, steps_per_epoch=1)
     assert len(schedule) == 1
