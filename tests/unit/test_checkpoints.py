@@ -237,6 +237,10 @@ def test_checkpoints_verb_exits_nonzero_when_one_is_broken(run_dir, tmp_path, ca
     quick = {json.loads(line)["file"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
     assert quick["bad.ckpt"]["verdict"]["level"] == "broken" and "checks" not in quick["good.ckpt"]
     assert rows["good.ckpt"]["checks"][0]["name"] == "structure"  # the deep row says each check
+    assert main(["checkpoints", str(folder / "good.ckpt")]) == 0  # one file: each check's line
+    lines = capsys.readouterr().out.splitlines()
+    said = {line.split()[0]: line.split()[1] for line in lines if line.startswith("  ")}
+    assert said == {check["name"]: check["level"] for check in rows["good.ckpt"]["checks"]}, lines
 
 
 def test_the_newest_run_is_listed_first_by_the_one_discovery(tmp_path, capsys):

@@ -69,7 +69,17 @@ def run(args: argparse.Namespace) -> int:
             print(row.to_line())
     else:
         print_table(rows)
+        if root.is_file():  # one checkpoint named: every check's line under its row
+            print_checks(rows[0])
     return exit_status(row.verdict.level for row in rows)
+
+
+def print_checks(row: CheckpointRow) -> None:
+    """Each check of a deep row as `name  level  why` (a quick row has none)."""
+    checks = row.checks or []
+    width = max((len(check.name) for check in checks), default=0)
+    for check in checks:
+        print(f"  {check.name.ljust(width)}  {check.level:<7}  {shown(check.text)}".rstrip())
 
 
 def print_table(rows: list[CheckpointRow], width: int | None = None) -> None:
