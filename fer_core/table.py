@@ -27,7 +27,12 @@ class Column:
     keep: bool = False  # never left out (the columns that say which row and how good)
     drop: int = 0  # left out highest first when shortening is not enough; 0: never
     min_width: int | None = None  # shortened with … down to this; None: never shortened
-    cut: Literal["end", "middle"] = "end"  # middle keeps both ends (a run id's time and name)
+    # middle keeps both ends; run: a run id loses its date first, then its middle (its time of
+    # day and name are what tell it apart, and a unique end is what stop and --resume take)
+    cut: Literal["end", "middle", "run"] = "end"
+
+
+_DATED = re.compile(r"\d{8}-\d{6}-")  # a run id: date-time-name
 
 
 def terminal_width() -> int | None:
@@ -40,7 +45,9 @@ def shorten(text: str, width: int, cut: str = "end") -> str:
         return text
     if width <= 1:
         return ELLIPSIS[:width]
-    if cut == "middle":
+    if cut == "run" and _DATED.match(text):
+        return shorten(text[9:], width, "middle")
+    if cut in ("middle", "run"):
         head = width // 2
         return text[:head] + ELLIPSIS + text[len(text) - (width - 1 - head) :]
     return text[: width - 1] + ELLIPSIS
@@ -54,9 +61,10 @@ def note(text: str, width: int | None, indent: str = "  └ ") -> list[str]:
 
 
 def common_date(run_ids: list[str]) -> str:
-    """`20261128` when every run id starts with that date (`20261128-001946-demo`), else ''."""
-    dates = {run_id[:8] for run_id in run_ids if re.match(r"\d{8}-\d{6}-", run_id)}
-    return dates.pop() if len(dates) == 1 and all(re.match(r"\d{8}-\d{6}-", r) for r in run_ids) else ""
+    """`20261128` when every dated run id starts with that date (`20261128-001946-demo`), else
+    ''. Undated names (the shipped models' folders) keep their name and do not count."""
+    dates = {run_id[:8] for run_id in run_ids if _DATED.match(run_id)}
+    return dates.pop() if len(dates) == 1 else ""
 
 
 def without_date(run_id: str, date: str) -> str:

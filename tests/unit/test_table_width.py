@@ -15,7 +15,7 @@ from fer_core.cli.commands import checkpoints, queue
 from fer_core.cli.commands.runs import listing as runs_listing
 from fer_core.queue.entries import Queue
 from fer_core.runs.rundir import find_runs
-from fer_core.table import Column, fit
+from fer_core.table import Column, common_date, fit, shorten
 from tests.helpers import NOW, make_run
 
 SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints" / "shipped" / "demo-tiny_cnn" / "best_model.ckpt"
@@ -92,6 +92,38 @@ def test_checkpoints_fit_80_columns_and_repeat_a_long_verdict_whole(root, capsys
     for run_id in NAMES:
         assert any(line.startswith(run_id[9:15]) and "best_model.ckpt" in line for line in lines)
     assert any(line.startswith("120000-demo") and " 98.10% " in line for line in lines)  # a percentage, as `runs`
+
+
+def test_checkpoint_rows_of_several_days_and_the_shipped_models_stay_apart_at_80(root, capsys):
+    """Two runs of one day beside the shipped models: the date still moves to the header. Runs
+    of two days: each id loses its date, never its time of day, so no two rows read alike."""
+    for run_id in NAMES:
+        shutil.copy(SHIPPED, root / run_id / "best_model.ckpt")
+    (root / next(iter(NAMES)) / "not_a_model.ckpt").write_bytes(b"\x09" * 2000)  # a long verdict
+    rows = [info.to_row() for info in listing.scan(root)] + [info.to_row() for info in listing.scan(SHIPPED.parents[1])]
+    checkpoints.print_table(rows, width=80)
+    lines = capsys.readouterr().out.splitlines()
+    assert_fits(lines)
+    assert lines[0].split()[:2] == ["run", "(2026-11-28)"]
+    assert any(line.startswith("demo-tiny_cnn ") for line in lines)
+    other_day = root / "20261201-093011-resnet18_attn-gpu-3"
+    (root / "20261128-093011-resnet18_attn-gpu-3").rename(other_day)
+    rows = [info.to_row() for info in listing.scan(root)] + [info.to_row() for info in listing.scan(SHIPPED.parents[1])]
+    checkpoints.print_table(rows, width=80)
+    lines = capsys.readouterr().out.splitlines()
+    assert_fits(lines)
+    assert lines[0].split()[0] == "run" and "(2026" not in lines[0]
+    for run_id in [*NAMES, other_day.name]:
+        if run_id in NAMES and "093011" in run_id:
+            continue
+        assert any(line.startswith(run_id[9:15]) for line in lines), (run_id, lines)
+
+
+def test_a_run_id_cut_keeps_its_time_of_day():
+    assert shorten("20261207-110843-cpu-basic", 14, "run") == "110843-…-basic"
+    assert shorten("fer_vgg-cpu-best-long-name", 14, "run") == shorten("fer_vgg-cpu-best-long-name", 14, "middle")
+    assert common_date(["20261128-001946-demo", "fer_vgg-cpu-best"]) == "20261128"
+    assert common_date(["20261128-001946-demo", "20261201-001946-demo"]) == ""
 
 
 def test_fit_shortens_before_it_leaves_out_and_never_leaves_out_a_kept_column():

@@ -88,7 +88,7 @@ def print_table(rows: list[CheckpointRow], width: int | None = None) -> None:
     width = width or table_format.terminal_width()
     date = table_format.common_date([r.run for r in rows if r.run]) if width else ""
     columns = [
-        Column(table_format.date_header("run", date), keep=True, min_width=14, cut="middle"),
+        Column(table_format.date_header("run", date), keep=True, min_width=14, cut="run"),
         Column("file", keep=True, min_width=15, cut="middle"),  # best_model.ckpt whole
         Column("size", right=True, drop=3),
         Column("expected", right=True, drop=5),

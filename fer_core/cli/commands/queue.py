@@ -181,7 +181,7 @@ def show(queue: Queue, width: int | None = None) -> int:
         Column("state", keep=True),
         Column("preset", drop=2, min_width=8),
         Column("setting", drop=1, min_width=12),
-        Column(table_format.date_header("run", date), keep=True, min_width=16, cut="middle"),
+        Column(table_format.date_header("run", date), keep=True, min_width=16, cut="run"),
         Column("best val", right=True, keep=True),
     ]
     rows = [

@@ -71,7 +71,7 @@ def listing(runs: list[RunInfo], now: float, width: int | None, paths: bool = Fa
     date moves to the header when every run shares it."""
     date = table_format.common_date([info.run_id for info in runs]) if width else ""
     columns = [
-        Column(table_format.date_header("run", date), keep=True, min_width=16, cut="middle"),
+        Column(table_format.date_header("run", date), keep=True, min_width=16, cut="run"),
         Column("preset", drop=3, min_width=8),
         Column("state", keep=True),
         Column(EPOCH_HEADER, right=True, drop=1),
