@@ -52,7 +52,9 @@ def keys_page() -> str:
         "```\n\n"
         "One id names the same deed on every screen that has it. The footer, the `?` help and the "
         "palette show the keys in force. An id the dashboard does not know is reported once when it "
-        "starts.\n\n"
+        "starts, and so is a key the keymap gives to two actions of one screen (the app's own keys "
+        'count on every screen): `stop = "q"` would stop the run on Run and Runs, and Quit would '
+        "have no key there.\n\n"
     )
     for title, owner in sections():
         table = [[f"`{_cell(keys)}`", "", _cell(text), ""] for keys, text in getattr(owner, "HELP_KEYS", [])]

@@ -142,10 +142,17 @@ class FerApp(App[None]):
         if self.settings.keymap:
             from fer_tui.keys import sections  # only with a keymap: it imports every screen
 
-            known = {a.binding_id for _, owner in sections() for a in owner.ACTIONS}
+            scopes = {title: [(a.binding_id, a.key) for a in owner.ACTIONS] for title, owner in sections()}
+            everywhere = scopes.pop("Everywhere")
+            known = {binding_id for actions in [everywhere, *scopes.values()] for binding_id, _ in actions}
             unknown = user_settings.unknown_ids(self.settings.keymap, known)
             if unknown:
                 self.settings_warning(f"unknown key ids in settings.toml: {', '.join(unknown)}")
+            clashes = user_settings.key_clashes(
+                self.settings.keymap, {title: actions + everywhere for title, actions in scopes.items()}
+            )
+            if clashes:  # the screen's key wins, and the other action has none there
+                self.settings_warning(f"one key for two actions in settings.toml: {'; '.join(clashes)}")
             self.set_keymap(self.settings.keymap)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 

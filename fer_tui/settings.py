@@ -63,3 +63,21 @@ def save_theme(theme: str, path: Path | None = None) -> str | None:
 
 def unknown_ids(keymap: dict[str, str], known: set[str]) -> list[str]:
     return sorted(set(keymap) - known)
+
+
+def key_clashes(keymap: dict[str, str], scopes: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """Keys that the keymap gives to two actions of one scope (a screen, with the app's own keys):
+    `q on Runs: stop, quit`. `scopes` maps a scope's title to its (binding id, declared keys);
+    only clashes a remapped id takes part in are said (the declared keys are the app's own)."""
+    said = []
+    for title, actions in scopes.items():
+        owners: dict[str, list[str]] = {}
+        for binding_id, declared in actions:
+            for key in keymap.get(binding_id, declared).split(","):
+                ids = owners.setdefault(key.strip(), [])
+                if binding_id not in ids:
+                    ids.append(binding_id)
+        for key, ids in owners.items():
+            if len(ids) > 1 and any(i in keymap for i in ids):
+                said.append(f"{key} on {title}: {', '.join(ids)}")
+    return said

@@ -120,6 +120,17 @@ async def test_the_keymap_moves_a_key_everywhere_it_is_shown(root):
     assert tomllib.loads(settings_path().read_text())["keymap"]["runs"] == "y"
 
 
+async def test_a_key_given_to_two_actions_of_a_screen_is_a_warning(root):
+    """`stop = "q"`: on Runs and Run, q would stop the run and Quit would have no key there."""
+    settings_path().write_text('[keymap]\nstop = "q"\n')
+    app = FerApp(root=root, reattach=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, TrainScreen)
+        (warning,) = [text for text in app.settings_warnings if "two actions" in text]
+        assert "q on Run: stop, quit" in warning and "q on Runs: stop, quit" in warning, warning
+        assert "Train" not in warning  # no stop there: q still quits from the form
+
+
 async def test_an_unreadable_settings_file_is_one_warning_and_left_alone(root):
     settings_path().write_text("theme = [unclosed\n")
     app = FerApp(root=root, reattach=False)
