@@ -82,10 +82,10 @@ class EvalResult:
         out += [
             "",
             "Confusion matrix (rows: true class, columns: predicted)",
-            " " * 10 + "".join(f"{n[:7]:>8}" for n in CLASS_NAMES),
+            " " * 10 + "".join(f"{n:>9}" for n in CLASS_NAMES),  # "surprise" whole, a space before
         ]
         for name, row in zip(CLASS_NAMES, self.confusion):
-            out.append(f"{name:<10}" + "".join(f"{v:>8}" for v in row))
+            out.append(f"{name:<10}" + "".join(f"{v:>9}" for v in row))
         return out
 
 

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from fer_core import CLASS_NAMES
 from fer_core.cli.main import main
 from fer_core.infer.evaluate import evaluate
 from fer_core.runs import rundir
@@ -59,6 +60,7 @@ def test_eval_text_and_tta(run_dir, data, capsys):
     assert main(["eval", "--ckpt", str(run_dir / "best_model.ckpt"), "--data_csv", data, "--tta"]) == 0
     out = capsys.readouterr().out
     assert "TTA flip" in out and "Accuracy: " in out and "Confusion matrix" in out
+    assert any(line.split() == list(CLASS_NAMES) for line in out.splitlines())  # each name whole
 
 
 def test_report_folder_and_no_silent_overwrite(run_dir, data, tmp_path, capsys):
