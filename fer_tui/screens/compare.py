@@ -131,6 +131,8 @@ class CompareScreen(Screen):
             cells = [Text(("≠ " if name in different else "  ") + name, style=style)]
             cells += [Text(tail(number(c.get(name, "-")), width), style=style) for c in self.configs]
             table.add_row(*cells, key=name)
+        if self.only_diffs and not different:  # an empty box would look like a failure to load
+            table.add_row(Text("  none differ", style="dim"), *[""] * len(self.configs), key="none")
         table.border_title = f"config: {len(different)} of {len(FIELDS)} fields differ"
 
     def on_resize(self) -> None:

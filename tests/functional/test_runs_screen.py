@@ -146,6 +146,18 @@ class TestCompare:
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
 
+    async def test_only_diffs_of_two_runs_alike_says_so(self, root):
+        three_runs(root)  # the first and the last are demo runs with the same config
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_runs(app, pilot)
+            screen.query_one(RunsTable).focus()
+            await pilot.press("space", "down", "down", "space", "c")
+            compare = await wait_for_screen(pilot, CompareScreen)
+            assert compare.query_one(DataTable).border_title.startswith("config: 0 of")
+            await pilot.press("d")
+            await wait_for(pilot, lambda: "  none differ" in screen_text(app))
+
     async def test_compare_needs_two_marks(self, root):
         three_runs(root)
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
