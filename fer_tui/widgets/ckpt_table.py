@@ -8,6 +8,7 @@ from rich.text import Text
 
 from fer_core.ckpt.listing import CheckpointInfo
 from fer_core.ckpt.verdict import Verdict
+from fer_core.runs.columns import accuracy_text
 from fer_tui.format import fit, run_label, verdict_text
 from fer_tui.widgets.keyed_table import KeyedTable
 
@@ -44,7 +45,6 @@ def verdict_cell(verdict: Verdict, mark: str = "") -> Text:
 
 
 def row_cells(info: CheckpointInfo, mark: str, verdict: Verdict) -> tuple:
-    acc = f"{100 * info.val_acc:.1f}%" if isinstance(info.val_acc, (int, float)) else "-"
     file = info.file[:-5] if info.file.endswith(".ckpt") else info.file
     run = run_label(info.run or info.path.parent.name, RUN_WIDTH)
     return (
@@ -55,7 +55,7 @@ def row_cells(info: CheckpointInfo, mark: str, verdict: Verdict) -> tuple:
         Text(size_text(info.expected), justify="right"),
         KINDS.get(info.kind or "", info.kind or "-"),
         Text("-" if info.epoch is None else str(info.epoch), justify="right"),
-        Text(acc, justify="right"),
+        Text(accuracy_text(info.val_acc), justify="right"),  # two decimals, as every table
     )
 
 
