@@ -16,7 +16,7 @@ from fer_core.queue.entries import ENDED, Queue, QueueEntry
 from fer_core.runs import launcher, rundir
 from fer_core.runs.columns import accuracy_text
 from fer_core.table import Column
-from fer_core.text import shown
+from fer_core.text import counted, shown
 from fer_core.train.parallel import msrun
 
 
@@ -80,9 +80,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     gone = queue.clear()
     running = len(queue.entries())
-    print(
-        f"cleared {len(gone)} entr{'y' if len(gone) == 1 else 'ies'}" + (f"; {running} running kept" if running else "")
-    )
+    print(f"cleared {counted(len(gone), 'entry', 'entries')}" + (f"; {running} running kept" if running else ""))
     return 0
 
 
