@@ -89,7 +89,7 @@ def start(queue: Queue, parallel: int = 1, force: bool = False) -> int:
     waiting = sum(e.state == "queued" for e in queue.entries())
     if started:
         print(f"runner started (pid {pid}) on {waiting} queued run(s); it keeps going after you log out")
-        print(f"watch it: fer-tui queue   |   tail -f {queue.folder / runner.LOG}")
+        print(shown(f"watch it: fer-tui queue   |   tail -f {queue.folder / runner.LOG}"))
     else:
         print(f"the runner (pid {pid}) already works this queue ({waiting} queued)")
     return 0
@@ -138,7 +138,7 @@ def _v(value: object) -> str:
 
 def add(queue: Queue, args: argparse.Namespace) -> int:
     (entry,) = queue.add([entry_fields(args)])
-    print(f"queued #{entry.id}: {entry.preset} ({entry.label})")
+    print(shown(f"queued #{entry.id}: {entry.preset} ({entry.label})"))  # a --config file's name, a run's
     if args.start:
         return start(queue)
     if runner.runner_pid(queue) is None:
@@ -166,11 +166,11 @@ def show(queue: Queue, width: int | None = None) -> int:
     # in the order things happen: what ran or runs (by id), then what waits (in start order)
     entries = [e for e in queue.entries() if e.state != "queued"] + queue.waiting()
     for problem in queue.problems():
-        print(problem)
+        print(shown(problem))
     pid = runner.runner_pid(queue)
     print(f"runner: working (pid {pid})" if pid else "runner: not running (fer-tui queue start)")
     if not entries:
-        print(f"the queue is empty ({queue.folder})")
+        print(f"the queue is empty ({shown(queue.folder)})")
         return 0
     width = width or table_format.terminal_width()
     date = table_format.common_date([Path(e.run_dir).name for e in entries if e.run_dir]) if width else ""

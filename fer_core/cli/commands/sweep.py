@@ -12,6 +12,7 @@ from fer_core.errors import ConfigError
 from fer_core.queue import sweep
 from fer_core.queue.entries import Queue
 from fer_core.runs.launcher import check_device
+from fer_core.text import shown
 from fer_core.train.parallel import msrun
 
 
@@ -93,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
         ]
     )
     sweep.add_runs(folder, list(zip((e.id for e in entries), settings)))
-    print(f"queued {len(entries)} runs (#{entries[0].id}–#{entries[-1].id}) of sweep {folder}")
-    print(f"leaderboard: fer-tui runs --table {folder}")
+    print(shown(f"queued {len(entries)} runs (#{entries[0].id}–#{entries[-1].id}) of sweep {folder}"))
+    print(shown(f"leaderboard: fer-tui runs --table {folder}"))
     if args.start:
         return start(Queue.of_root(), args.parallel)
     print("start the runner: fer-tui queue start")

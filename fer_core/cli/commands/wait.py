@@ -59,10 +59,10 @@ def run(args: argparse.Namespace) -> int:
     state = wait_for_end(run_dir, args.timeout)
     if state is None:
         if not args.quiet:
-            print(f"{run_dir.name}: still live after {args.timeout:g}s", file=sys.stderr)
+            print(shown(f"{run_dir.name}: still live after {args.timeout:g}s"), file=sys.stderr)
         return TIMEOUT_CODE
     if not args.quiet:
         status = read_status(run_dir)
         message = f": {status.message}" if status and status.message and state != "finished" else ""
-        print(f"{run_dir.name}: {state.replace('_', ' ')}{message}")
+        print(shown(f"{run_dir.name}: {state.replace('_', ' ')}{message}"))  # both from the run's files
     return EXIT_CODES.get(state, 4)
