@@ -312,6 +312,24 @@ def test_a_root_given_that_is_not_there_is_an_error_the_default_one_is_no_runs_y
     assert capsys.readouterr().out.startswith(f"no runs under {tmp_path / 'empty'} ")
 
 
+def test_a_file_as_the_root_in_fer_tui_checkpoints_is_refused_as_with_root(tmp_path, capsys, monkeypatch):
+    """The variable names the root as --root does: a file there is no root (a folder not made
+    yet still is: the default before the first run)."""
+    from fer_core.cli.main import main
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(afile))
+    for verb in (["runs"], ["runs", "--table"], ["runs", "--all"], ["checkpoints", "--quick"]):
+        assert main(verb) == 2
+        assert capsys.readouterr().err == f"fer-tui {verb[0]}: error: FER_TUI_CHECKPOINTS={afile}: not a folder\n"
+        assert main(["--root", str(afile), *verb]) == 2
+        assert capsys.readouterr().err == f"fer-tui {verb[0]}: error: --root {afile}: not a folder\n"
+    (tmp_path / "elsewhere").mkdir()
+    assert main(["--root", str(tmp_path / "elsewhere"), "runs"]) == 0  # --root wins over the variable
+    assert capsys.readouterr().out.startswith(f"no runs under {tmp_path / 'elsewhere'} ")
+
+
 def test_the_default_data_missing_says_how_to_get_going_in_one_line(tmp_path, capsys, monkeypatch):
     from fer_core.cli.main import main
 
