@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("clear", help="forget every entry that is not running")
     move = sub.add_parser("move", help="change the order: put a queued entry at a place (1: next)")
     move.add_argument("id", type=int, metavar="ID", help="the entry's number, as `fer-tui queue` lists it")
-    move.add_argument("position", type=int, metavar="PLACE", help="1 starts it next")
+    move.add_argument("position", type=int, metavar="PLACE", help="1 starts it next (places start at 1)")
 
 
 class _AlwaysDetached(argparse.Action):
