@@ -457,6 +457,20 @@ def test_wait_says_on_stderr_what_it_waits_for_and_keeps_stdout_for_the_end(tmp_
     assert capsys.readouterr() == ("20261206-205431-demo: finished\n", "")
 
 
+def test_wait_refuses_a_negative_timeout_and_takes_0_as_only_looking(tmp_path, capsys):
+    from fer_core.cli.main import main
+    from tests.helpers import make_run
+
+    root = tmp_path / "checkpoints"
+    make_run(root, "20261206-205431-demo")  # ended: a timeout let through would answer 0
+    for bad in ("-1", "nan"):
+        assert main(["wait", "205431", "--timeout", bad]) == 2
+        out, err = capsys.readouterr()
+        assert (out, err) == ("", f"fer-tui wait: error: --timeout must be >= 0 seconds, got {bad}\n")
+    assert main(["wait", "205431", "--timeout", "0"]) == 0
+    assert capsys.readouterr().out == "20261206-205431-demo: finished\n"
+
+
 def test_checkpoints_lists_the_shipped_models_as_the_dashboard_does(capsys, monkeypatch, tmp_path):
     from fer_core.cli.main import main
 
