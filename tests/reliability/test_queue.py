@@ -185,6 +185,10 @@ def test_a_place_before_the_first_is_refused_and_the_order_kept(place, queue, tm
         ),
         (["sweep", "--preset", "demo", "--grid", "lr"], ["--grid lr: --grid takes FIELD=V1,V2"]),
         (["sweep", "--augment", "lr.toml"], ["--augment lr.toml", "fer-tui sweep lr.toml --augment"]),
+        (  # --preset as well: the same advice, not "nothing to sweep"
+            ["sweep", "--preset", "demo", "--augment", "lr.toml"],
+            ["--augment lr.toml", "fer-tui sweep lr.toml --augment (without --preset demo: the file names its base)"],
+        ),
         (["sweep", "--preset", "demo"], ["nothing to sweep"]),
         (["sweep", "--preset", "demo", "--grid", "seed=1,2"], ["seed cannot be swept"]),
         (
