@@ -4,7 +4,7 @@ A CSV header, an image's file name or a sidecar's field may hold ESC, BEL or oth
 characters: printed raw, `\\033]0;…\\007` sets the window title and `\\033[31m` the colours. A
 file name that is not UTF-8 arrives as lone surrogates (`\\udcff`), which a UTF-8 terminal
 cannot even encode. `shown()` writes every such character as a visible escape and leaves the
-rest of Unicode (accents, CJK, emoji) alone.
+rest of Unicode (accents, CJK, emoji) alone. `counted()` says how many of a thing, in English.
 """
 
 from __future__ import annotations
@@ -33,3 +33,8 @@ def shown(text: object) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogateescape")
     return _UNSAFE.sub(_escape, str(text))
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 epoch`, `3 epochs`, `0 faces`: `n` and the noun, singular only for 1."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

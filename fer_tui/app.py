@@ -283,6 +283,7 @@ def run_app(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--root",
         type=Path,
+        metavar="DIR",  # as `fer-tui --help` names it
         help="checkpoints root to list and train into (default: $FER_TUI_CHECKPOINTS or ./checkpoints)",
     )
     args = parser.parse_args(argv or [])

@@ -27,6 +27,7 @@ import numpy as np
 
 from fer_core import CLASS_NAMES, NUM_CLASSES, fileio, locations
 from fer_core.errors import DataError
+from fer_core.text import counted
 
 OVERVIEW = "overview.png"
 SOURCE = "samples.json"  # where a folder's faces came from: the demo set's are synthetic
@@ -198,7 +199,7 @@ def _write_source(folder: Path, data: str, split: str, files: list[Path]) -> Non
 def summary_lines(result: SampleSet, data: str) -> list[str]:
     """What `fer-tui samples` says it did."""
     faces = [p for p in result.written if p.name.startswith("correct_sample_")]
-    lines = [f"{len(faces)} faces from {data} {result.split} written to {result.folder}"]
+    lines = [f"{counted(len(faces), 'face')} from {data} {result.split} written to {result.folder}"]
     lines += [f"  fewer correct faces than asked: {line}" for line in result.missing]
     if any(p.name == OVERVIEW for p in result.written):
         lines.append(f"overview with probability bars: {result.folder / OVERVIEW}")

@@ -185,7 +185,10 @@ class Queue:
         return sorted((e for e in self.entries() if e.state == "queued"), key=lambda e: e.place)
 
     def move(self, entry_id: int, position: int) -> list[QueueEntry]:
-        """Put a queued entry at `position` (1: next to start) among the queued ones."""
+        """Put a queued entry at `position` (1: next to start) among the queued ones; one past
+        the last is the last."""
+        if position < 1:  # 0 and -1 once moved it first: a place as typed, not as clamped
+            raise RunError(f"place {position}: places start at 1 (1 starts it next)")
         with self.locked():
             entry = self.get(entry_id)
             if entry.state != "queued":

@@ -25,6 +25,7 @@ import tomllib
 from fer_core import config as cfg
 from fer_core.errors import ConfigError
 from fer_core.runs import rundir
+from fer_core.text import shown
 
 # where, which draw and how often state is saved: not what trains
 NOT_THE_SETTING = ("seed", "save_dir", "data_csv", "keep_checkpoints", "state_every_minutes")
@@ -272,11 +273,18 @@ HEADERS = ("val acc %", "runs", "best ep", "s/epoch", "img/s", "ckpt MB")
 
 
 def _number(value: Any) -> str:
+    """A cell's text; a preset's name (status.json's word, anyone's to edit) escaped."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return shown(value)
+
+
+def _csv_value(value: Any) -> Any:
+    """A CSV cell: a number as it is, text escaped as in a table (a CSV is read on a terminal
+    too; the writer still quotes a comma or a quote)."""
+    return shown(value) if isinstance(value, str) else value
 
 
 def cells(board: Leaderboard, row: Row) -> list[str]:
@@ -310,7 +318,7 @@ def caption(board: Leaderboard) -> str:
     runs = sum(len(r.runs) for r in board.rows)
     parts = [f"{len(board.rows)} setting{'s' * (len(board.rows) != 1)} from {runs} run{'s' * (runs != 1)}"]
     if board.base_name:
-        parts.append(f"vs preset {board.base_name}")
+        parts.append(f"vs preset {shown(board.base_name)}")
     if board.common:
         parts.append(
             "all rows: "
@@ -362,7 +370,7 @@ def render_csv(board: Leaderboard) -> str:
         delta = board.delta(row)
         writer.writerow(
             [
-                *(row.value(c) for c in board.columns),
+                *(_csv_value(row.value(c)) for c in board.columns),
                 row.mean("best_val_acc"),
                 row.std("best_val_acc") if row.std("best_val_acc") is not None else "",
                 len(row.runs),

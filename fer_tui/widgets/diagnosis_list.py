@@ -10,6 +10,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from fer_core.diagnose import Finding
+from fer_core.text import counted
 
 SEVERITY_STYLES = {"problem": "bold red", "warning": "bold yellow", "info": "bold cyan"}
 
@@ -38,9 +39,8 @@ class DiagnosisList(OptionList):
         self.findings = list(findings)
         self.clear_options()
         if not findings:
-            self.add_option(
-                Option(Text(f"nothing to remark in the curves ({epochs} epochs)", style="dim"), disabled=True)
-            )
+            calm = f"nothing to remark in the curves ({counted(epochs, 'epoch')})"
+            self.add_option(Option(Text(calm, style="dim"), disabled=True))
             return
         self.add_options(Option(finding_text(f), id=f.rule) for f in findings)
         self.highlighted = min(keep or 0, len(findings) - 1)

@@ -100,6 +100,15 @@ class TestPerClassView:
             assert "no per-class figures yet" in screen_text(app)
             assert "nothing to remark in the curves (3 epochs)" in screen_text(app)
 
+    async def test_a_one_epoch_run_is_1_epoch_not_1_epochs(self, root):
+        run_dir = make_run(root, "20260101-090000-demo", accs=(0.3,))
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_run(app, pilot, run_dir)
+            await pilot.press("c")
+            await wait_for(pilot, lambda: screen.has_class("-classes"))
+            await wait_for(pilot, lambda: "nothing to remark in the curves (1 epoch)" in screen_text(app))
+
     async def test_the_f_hint_shows_only_with_a_remedy_to_apply(self, root):
         """Nothing to remark: no `f` in the panel's title, and `f` says so without sending the
         user to the diagnosis already on screen. With a remedy, the title names the key as the

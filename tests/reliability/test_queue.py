@@ -163,6 +163,16 @@ def test_remove_and_clear_keep_run_folders(queue, capsys):
     assert "runner: not running" in out and "queued" in out
 
 
+@pytest.mark.parametrize("place", ["0", "-1"])
+def test_a_place_before_the_first_is_refused_and_the_order_kept(place, queue, tmp_path, capfd):
+    """Places start at 1: 0 and -1 are typos, not 'first' (they once moved the entry first)."""
+    fer("queue", "add", "--preset", "demo")
+    fer("queue", "add", "--preset", "demo", "--lr", "1e-3")
+    rejects(capfd, tmp_path, ["queue", "move", "2", place], [f"place {place}", "places start at 1"], "queue")
+    assert cli.main(["queue", "move", "2", place]) == 2
+    assert [e.id for e in queue.waiting()] == [1, 2]
+
+
 @pytest.mark.parametrize(
     "argv, named",
     [
@@ -175,6 +185,10 @@ def test_remove_and_clear_keep_run_folders(queue, capsys):
         ),
         (["sweep", "--preset", "demo", "--grid", "lr"], ["--grid lr: --grid takes FIELD=V1,V2"]),
         (["sweep", "--augment", "lr.toml"], ["--augment lr.toml", "fer-tui sweep lr.toml --augment"]),
+        (  # --preset as well: the same advice, not "nothing to sweep"
+            ["sweep", "--preset", "demo", "--augment", "lr.toml"],
+            ["--augment lr.toml", "fer-tui sweep lr.toml --augment (without --preset demo: the file names its base)"],
+        ),
         (["sweep", "--preset", "demo"], ["nothing to sweep"]),
         (["sweep", "--preset", "demo", "--grid", "seed=1,2"], ["seed cannot be swept"]),
         (

@@ -312,6 +312,24 @@ def test_a_root_given_that_is_not_there_is_an_error_the_default_one_is_no_runs_y
     assert capsys.readouterr().out.startswith(f"no runs under {tmp_path / 'empty'} ")
 
 
+def test_a_file_as_the_root_in_fer_tui_checkpoints_is_refused_as_with_root(tmp_path, capsys, monkeypatch):
+    """The variable names the root as --root does: a file there is no root (a folder not made
+    yet still is: the default before the first run)."""
+    from fer_core.cli.main import main
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(afile))
+    for verb in (["runs"], ["runs", "--table"], ["runs", "--all"], ["checkpoints", "--quick"]):
+        assert main(verb) == 2
+        assert capsys.readouterr().err == f"fer-tui {verb[0]}: error: FER_TUI_CHECKPOINTS={afile}: not a folder\n"
+        assert main(["--root", str(afile), *verb]) == 2
+        assert capsys.readouterr().err == f"fer-tui {verb[0]}: error: --root {afile}: not a folder\n"
+    (tmp_path / "elsewhere").mkdir()
+    assert main(["--root", str(tmp_path / "elsewhere"), "runs"]) == 0  # --root wins over the variable
+    assert capsys.readouterr().out.startswith(f"no runs under {tmp_path / 'elsewhere'} ")
+
+
 def test_the_default_data_missing_says_how_to_get_going_in_one_line(tmp_path, capsys, monkeypatch):
     from fer_core.cli.main import main
 
@@ -437,6 +455,20 @@ def test_wait_says_on_stderr_what_it_waits_for_and_keeps_stdout_for_the_end(tmp_
     make_run(root, "20261206-205431-demo")  # ended already: only the answer
     assert main(["wait", "205431"]) == 0
     assert capsys.readouterr() == ("20261206-205431-demo: finished\n", "")
+
+
+def test_wait_refuses_a_negative_timeout_and_takes_0_as_only_looking(tmp_path, capsys):
+    from fer_core.cli.main import main
+    from tests.helpers import make_run
+
+    root = tmp_path / "checkpoints"
+    make_run(root, "20261206-205431-demo")  # ended: a timeout let through would answer 0
+    for bad in ("-1", "nan"):
+        assert main(["wait", "205431", "--timeout", bad]) == 2
+        out, err = capsys.readouterr()
+        assert (out, err) == ("", f"fer-tui wait: error: --timeout must be >= 0 seconds, got {bad}\n")
+    assert main(["wait", "205431", "--timeout", "0"]) == 0
+    assert capsys.readouterr().out == "20261206-205431-demo: finished\n"
 
 
 def test_checkpoints_lists_the_shipped_models_as_the_dashboard_does(capsys, monkeypatch, tmp_path):

@@ -16,6 +16,7 @@ from fer_core.cli.main import main as cli_main
 from fer_core.config import TrainConfig
 from fer_core.records import EpochRow
 from fer_core.runs import rundir
+from tests.helpers import make_run
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "checkpoints" / "shipped" / "fer_vgg-cpu-best"
@@ -254,6 +255,12 @@ def test_the_diagnose_verb_prints_the_findings(capsys):
     assert cli_main(["diagnose", str(THIRTY), "--json"]) == 0
     (finding,) = json.loads(capsys.readouterr().out)
     assert finding["rule"] == "overfitting" and finding["epoch"] == 15
+
+
+def test_the_diagnose_verb_says_1_epoch_not_1_epochs(tmp_path, capsys):
+    run_dir = make_run(tmp_path, "20260101-090000-demo", accs=(0.3,))
+    assert cli_main(["diagnose", str(run_dir)]) == 0
+    assert capsys.readouterr().out.startswith("20260101-090000-demo: 1 epoch\n")
 
 
 def test_the_diagnose_verb_names_a_missing_run(tmp_path, capsys):

@@ -12,6 +12,7 @@ from fer_core.data.dataset import load_dataset
 from fer_core.data.samples import ensure_demo_samples, make_samples
 from fer_core.infer.predictor import Predictor
 from fer_core.runs import rundir
+from tests.helpers import fer_rows, write_csv
 from tests.unit.test_checkpoints import trained_run
 
 pytestmark = pytest.mark.slow
@@ -116,6 +117,12 @@ def test_demo_samples_with_a_checkpoint(run_dir, tmp_path):
     # a model trained on brightness gets few synthetic faces right; whatever it gets is kept
     assert all(p.exists() for p in result.written)
     assert len(result.missing) + sum(p.name.startswith("correct") for p in result.written) >= len(CLASS_NAMES)
+
+
+def test_one_face_written_is_said_as_one_face(tmp_path, capsys):
+    csv = write_csv(tmp_path / "one.csv", fer_rows(1, usage="PublicTest")[:1])  # one face in the split
+    assert main(["samples", "--csv", str(csv), "--num_samples", "1", "--output", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().out.startswith(f"1 face from {csv} PublicTest written to ")
 
 
 @pytest.mark.parametrize("case", ["zero", "no_csv", "output_is_file"])

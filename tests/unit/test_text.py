@@ -1,11 +1,11 @@
-"""fer_core.text.shown: what a file supplied, safe to print."""
+"""fer_core.text: what a file supplied, safe to print (shown), and how many of a thing (counted)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from fer_core.text import shown
+from fer_core.text import counted, shown
 
 
 def test_controls_become_visible_escapes_and_unicode_stays():
@@ -26,3 +26,8 @@ def test_undecodable_file_names_show_their_bytes():
 def test_escaping_twice_changes_nothing_more():
     once = shown("\x1b[31m")
     assert shown(once) == once
+
+
+def test_one_of_a_thing_is_singular_and_every_other_count_plural():
+    assert [counted(n, "epoch") for n in (0, 1, 2)] == ["0 epochs", "1 epoch", "2 epochs"]
+    assert counted(1, "entry", "entries") == "1 entry" and counted(3, "entry", "entries") == "3 entries"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import fer_tui.app
 from fer_tui import entry
 
@@ -23,3 +25,13 @@ def test_root_option_moves_the_checkpoints_root(monkeypatch, tmp_path):
     from fer_core import locations
 
     assert locations.checkpoints_root() == tmp_path / "runs"
+
+
+def test_the_dashboards_help_names_the_root_as_the_verbs_help_does(capsys):
+    """`fer-tui ui --help` and `fer-tui --help`: `--root DIR` in both."""
+    for argv in (["ui", "--help"], ["--help"]):
+        with pytest.raises(SystemExit) as done:
+            entry.main(argv)
+        assert done.value.code == 0
+        out = capsys.readouterr().out
+        assert "--root DIR" in out and "ROOT" not in out, argv

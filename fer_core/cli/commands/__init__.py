@@ -1,6 +1,7 @@
 """One module per `fer-tui` verb: `add_arguments(parser)` and `run(args) -> int`."""
 
 import argparse
+import os
 from pathlib import Path
 
 from fer_core.errors import DataError, RunError
@@ -31,10 +32,19 @@ def add_model_arguments(parser: argparse.ArgumentParser, arch: bool = True, back
 
 def check_named_root(args: argparse.Namespace) -> None:
     """`fer-tui --root DIR runs`: a root the user named must be a folder (a typo is not an
-    empty root: RunError, exit 2); the default root may not exist yet (no runs yet)."""
+    empty root: RunError, exit 2); the default root may not exist yet (no runs yet), nor may
+    FER_TUI_CHECKPOINTS's (set once for every later shell), but a file there is no root."""
     given = getattr(args, "global_root", None)
-    if given is not None and not Path(given).expanduser().is_dir():
-        raise RunError(f"--root {given}: {'not a folder' if Path(given).expanduser().exists() else 'no such folder'}")
+    named = os.environ.get("FER_TUI_CHECKPOINTS")
+    if given is not None:  # checked first: `--root DIR` has set FER_TUI_CHECKPOINTS to it
+        where, path = f"--root {given}", Path(given).expanduser()
+    elif named:
+        where, path = f"FER_TUI_CHECKPOINTS={named}", Path(named).expanduser()
+    else:
+        return
+    if path.is_dir() or (given is None and not path.exists()):
+        return
+    raise RunError(f"{where}: {'not a folder' if path.exists() else 'no such folder'}")
 
 
 def check_data_exists(data_csv: str) -> None:

@@ -105,7 +105,7 @@ def print_table(rows: list[CheckpointRow], width: int | None = None) -> None:
             human_bytes(r.size),
             human_bytes(r.expected),
             r.kind or "-",
-            r.arch or "-",
+            shown(r.arch or "-"),  # a sidecar's word, which a hand-written one may make anything
             "-" if r.epoch is None else str(r.epoch),
             accuracy_text(r.val_acc),
             shown(r.verdict),

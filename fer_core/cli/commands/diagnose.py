@@ -7,6 +7,7 @@ from fer_core.diagnose import diagnose, summary_lines
 from fer_core.errors import FerError
 from fer_core.runs import rundir
 from fer_core.runs.registry import resolve_run
+from fer_core.text import counted, shown
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +26,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([f.to_dict() for f in findings], indent=2))
         return 0
-    print(
-        f"{run_dir.name}: {len(rows)} epochs" + ("" if config else " (no readable config.toml: remedies from defaults)")
-    )
+    unread = "" if config else " (no readable config.toml: remedies from defaults)"
+    print(shown(f"{run_dir.name}: {counted(len(rows), 'epoch')}{unread}"))
     for line in summary_lines(findings):
-        print(line)
+        print(shown(line))
     return 0

@@ -10,6 +10,7 @@ from fer_core.cli.commands import add_model_arguments
 from fer_core.errors import DataError
 from fer_core.infer.export import MAX_BATCH, default_output
 from fer_core.mindspore_setup import quiet_logging
+from fer_core.text import shown
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,5 +93,5 @@ def check_clashes(ckpt: Path, output: Path, force: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    print(make(args)[1])
+    print(shown(make(args)[1]))  # names the --output the user gave
     return 0

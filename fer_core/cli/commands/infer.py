@@ -54,7 +54,7 @@ def warn_if_untrained(ckpt: str) -> None:
     side = read_sidecar(ckpt)
     judged = verdict.untrained(side.epoch if side else None)
     if judged.level != "ok":
-        print(f"warning: {Path(ckpt).name}: {judged.text}", file=sys.stderr)
+        print(shown(f"warning: {Path(ckpt).name}: {judged.text}"), file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

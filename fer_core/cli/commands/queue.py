@@ -16,7 +16,7 @@ from fer_core.queue.entries import ENDED, Queue, QueueEntry
 from fer_core.runs import launcher, rundir
 from fer_core.runs.columns import accuracy_text
 from fer_core.table import Column
-from fer_core.text import shown
+from fer_core.text import counted, shown
 from fer_core.train.parallel import msrun
 
 
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("clear", help="forget every entry that is not running")
     move = sub.add_parser("move", help="change the order: put a queued entry at a place (1: next)")
     move.add_argument("id", type=int, metavar="ID", help="the entry's number, as `fer-tui queue` lists it")
-    move.add_argument("position", type=int, metavar="PLACE", help="1 starts it next")
+    move.add_argument("position", type=int, metavar="PLACE", help="1 starts it next (places start at 1)")
 
 
 class _AlwaysDetached(argparse.Action):
@@ -80,9 +80,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     gone = queue.clear()
     running = len(queue.entries())
-    print(
-        f"cleared {len(gone)} entr{'y' if len(gone) == 1 else 'ies'}" + (f"; {running} running kept" if running else "")
-    )
+    print(f"cleared {counted(len(gone), 'entry', 'entries')}" + (f"; {running} running kept" if running else ""))
     return 0
 
 
@@ -91,7 +89,7 @@ def start(queue: Queue, parallel: int = 1, force: bool = False) -> int:
     waiting = sum(e.state == "queued" for e in queue.entries())
     if started:
         print(f"runner started (pid {pid}) on {waiting} queued run(s); it keeps going after you log out")
-        print(f"watch it: fer-tui queue   |   tail -f {queue.folder / runner.LOG}")
+        print(shown(f"watch it: fer-tui queue   |   tail -f {queue.folder / runner.LOG}"))
     else:
         print(f"the runner (pid {pid}) already works this queue ({waiting} queued)")
     return 0
@@ -140,7 +138,7 @@ def _v(value: object) -> str:
 
 def add(queue: Queue, args: argparse.Namespace) -> int:
     (entry,) = queue.add([entry_fields(args)])
-    print(f"queued #{entry.id}: {entry.preset} ({entry.label})")
+    print(shown(f"queued #{entry.id}: {entry.preset} ({entry.label})"))  # a --config file's name, a run's
     if args.start:
         return start(queue)
     if runner.runner_pid(queue) is None:
@@ -168,11 +166,11 @@ def show(queue: Queue, width: int | None = None) -> int:
     # in the order things happen: what ran or runs (by id), then what waits (in start order)
     entries = [e for e in queue.entries() if e.state != "queued"] + queue.waiting()
     for problem in queue.problems():
-        print(problem)
+        print(shown(problem))
     pid = runner.runner_pid(queue)
     print(f"runner: working (pid {pid})" if pid else "runner: not running (fer-tui queue start)")
     if not entries:
-        print(f"the queue is empty ({queue.folder})")
+        print(f"the queue is empty ({shown(queue.folder)})")
         return 0
     width = width or table_format.terminal_width()
     date = table_format.common_date([Path(e.run_dir).name for e in entries if e.run_dir]) if width else ""

@@ -108,7 +108,7 @@ def table(runs: list[RunInfo], root: Path, args: argparse.Namespace) -> int:
 
     board = leaderboard.build(runs, base=args.base)
     if not board.rows:
-        print(f"no runs with a val accuracy under {root}")
+        print(f"no runs with a val accuracy under {shown(root)}")
         return 0
     render = (
         leaderboard.render_csv

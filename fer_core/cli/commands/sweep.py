@@ -12,6 +12,7 @@ from fer_core.errors import ConfigError
 from fer_core.queue import sweep
 from fer_core.queue.entries import Queue
 from fer_core.runs.launcher import check_device
+from fer_core.text import shown
 from fer_core.train.parallel import msrun
 
 
@@ -34,6 +35,8 @@ def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:
     check_grid_flags(args.grid, args.file)
     if args.file and args.preset:
         raise ConfigError("give a sweep file or --preset, not both")
+    if not args.file:  # with --preset too: else its empty grid is all it would say
+        check_file_not_taken_by_a_switch(args)
     if args.file:
         spec = sweep.read_sweep_file(args.file)
         if args.grid:
@@ -41,7 +44,6 @@ def spec_of(args: argparse.Namespace) -> sweep.SweepSpec:
     elif args.preset:
         spec = sweep.SweepSpec(base=args.preset, grid=sweep.parse_grid_flags(args.grid))
     else:
-        check_file_not_taken_by_a_switch(args)
         raise ConfigError("no sweep: give a sweep file or --preset NAME --grid FIELD=V1,V2")
     if args.seeds:
         spec.seeds = sweep.parse_seeds(args.seeds)
@@ -64,12 +66,14 @@ def check_grid_flags(grid: list[str], file: Path | None) -> None:
 
 def check_file_not_taken_by_a_switch(args: argparse.Namespace) -> None:
     """`sweep --augment lr.toml`: a switch takes an optional value, so argparse gave it the file."""
+    # the file names its base preset: a --preset given too would be refused next
+    without = f" (without --preset {args.preset}: the file names its base)" if args.preset else ""
     for name in cfg.BOOL_FIELDS:
         value = getattr(args, name, None)
         if value is not None and value.endswith(".toml"):
             raise ConfigError(
                 f"--{name} {value}: the switch took the sweep file as its value; "
-                f"put the file first: fer-tui sweep {value} --{name}"
+                f"put the file first: fer-tui sweep {value} --{name}{without}"
             )
 
 
@@ -93,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
         ]
     )
     sweep.add_runs(folder, list(zip((e.id for e in entries), settings)))
-    print(f"queued {len(entries)} runs (#{entries[0].id}–#{entries[-1].id}) of sweep {folder}")
-    print(f"leaderboard: fer-tui runs --table {folder}")
+    print(shown(f"queued {len(entries)} runs (#{entries[0].id}–#{entries[-1].id}) of sweep {folder}"))
+    print(shown(f"leaderboard: fer-tui runs --table {folder}"))
     if args.start:
         return start(Queue.of_root(), args.parallel)
     print("start the runner: fer-tui queue start")

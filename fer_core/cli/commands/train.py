@@ -70,7 +70,10 @@ def resolve_config(args: argparse.Namespace) -> tuple[TrainConfig, str]:
     if values["kernels"] == "fast" and values["device_target"] != "CPU" and args.kernels is None:
         # the preset's CPU-only choice, not the user's: the GPU line works as typed
         values["kernels"] = "auto"
-        print(f'note: {name}\'s kernels = "fast" are CPU-only; {values["device_target"]} trains with stock operators')
+        # name: a preset's, or the stem of a --config file as the user named it
+        print(
+            f'note: {shown(name)}\'s kernels = "fast" are CPU-only; {values["device_target"]} trains with stock operators'
+        )
     return cfg.make_config(values), name
 
 

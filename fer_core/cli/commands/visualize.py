@@ -11,7 +11,7 @@ from fer_core.cli.commands import add_model_arguments
 from fer_core.data.imagefile import image_kind, read_image
 from fer_core.errors import DataError
 from fer_core.mindspore_setup import quiet_logging
-from fer_core.text import shown
+from fer_core.text import counted, shown
 
 if TYPE_CHECKING:
     from fer_core.infer.predictor import Predictor
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         visualize.refuse_overwrite(output, args.force)
         predictor = _predictor(args)
         detections = visualize.image(predictor, frame, output, args.force)
-        print(f"{_count(len(detections), 'face')} annotated: {_where(output, why)}")
+        print(f"{counted(len(detections), 'face')} annotated: {_where(output, why)}")
         return 0
     if args.mode == "video":
         video = Path(args.input)
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         capture.release()
         raise
     facts = visualize.video(predictor, capture, output, source_name, args.force, max_frames)
-    print(f"{_count(facts['frames'], 'frame')}, {_count(facts['faces'], 'face')} annotated: {_where(output, why)}")
+    print(f"{counted(facts['frames'], 'frame')}, {counted(facts['faces'], 'face')} annotated: {_where(output, why)}")
     return 0
 
 
@@ -106,10 +106,6 @@ def _where(output: Path, why: str) -> str:
     if not why:
         return shown(output)
     return f"{shown(output.absolute())} (in the current folder: {shown(why)})"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _predictor(args: argparse.Namespace) -> Predictor:

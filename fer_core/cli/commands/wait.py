@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from fer_core.errors import ConfigError
 from fer_core.runs.columns import epoch_text
 from fer_core.runs.registry import resolve_run
 from fer_core.runs.rundir import LIVE_STATES, effective_state, read_status
@@ -26,7 +27,9 @@ POLL_SECONDS = 1.0  # status.json is rewritten every second while training
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run directory or run id")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long (exit 124)")
+    parser.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="give up after this long (exit 124; 0: only look, do not wait)"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing, only the exit code")
 
 
@@ -53,16 +56,18 @@ def say_waiting(run_dir: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.timeout is not None and not args.timeout >= 0:  # NaN too: its deadline never comes
+        raise ConfigError(f"--timeout must be >= 0 seconds, got {args.timeout:g}")
     run_dir = resolve_run(args.run)
     if not args.quiet:
         say_waiting(run_dir)
     state = wait_for_end(run_dir, args.timeout)
     if state is None:
         if not args.quiet:
-            print(f"{run_dir.name}: still live after {args.timeout:g}s", file=sys.stderr)
+            print(shown(f"{run_dir.name}: still live after {args.timeout:g}s"), file=sys.stderr)
         return TIMEOUT_CODE
     if not args.quiet:
         status = read_status(run_dir)
         message = f": {status.message}" if status and status.message and state != "finished" else ""
-        print(f"{run_dir.name}: {state.replace('_', ' ')}{message}")
+        print(shown(f"{run_dir.name}: {state.replace('_', ' ')}{message}"))  # both from the run's files
     return EXIT_CODES.get(state, 4)
