@@ -275,7 +275,7 @@ def _write_cache(path: Path, dataset: Dataset) -> None:
             tmp.write_bytes(packed.getbuffer())
     except OSError as error:  # no cache is slower, not wrong
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            print(f"fer-tui: {path.parent}: cache not written: disk full", file=sys.stderr)
+            print(f"fer-tui: {shown(path.parent)}: cache not written: disk full", file=sys.stderr)
 
 
 def _read_cache(path: Path, source: str) -> Dataset:

@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from fer_core import fileio
@@ -80,12 +81,14 @@ def _has_open(pid: int, path: Path) -> bool:
         return False
 
 
-def check_parallel(queue: Queue, parallel: int, force: bool = False) -> None:
-    """`--parallel N` refused, as `--workers` is, when the runs would share cores."""
+def check_parallel(queue: Queue, parallel: int, force: bool = False, adding: Sequence[int] = ()) -> None:
+    """`--parallel N` refused, as `--workers` is, when the runs would share cores; `adding`: the
+    workers of runs about to be queued (a sweep checks before it queues anything)."""
     if parallel < 1:
         raise ConfigError(f"parallel must be >= 1, got {parallel}")
     cores = len(os.sched_getaffinity(0))
-    workers = max([int(e.config.get("workers", 1)) for e in queue.entries() if e.state == "queued"] or [1])
+    queued = [int(e.config.get("workers", 1)) for e in queue.entries() if e.state == "queued"]
+    workers = max([*queued, *adding] or [1])
     if parallel * workers > cores and not force:
         raise ConfigError(
             f"parallel {parallel} × {workers} worker(s) but this machine has {cores} cores: runs sharing a core "

@@ -199,6 +199,8 @@ def test_a_place_before_the_first_is_refused_and_the_order_kept(place, queue, tm
         (["sweep", "--preset", "demo", "--seeds", "1,x"], ["--seeds 1,x"]),
         (["queue", "add", "--preset", "demo", "--lr", "-1"], ["lr must be > 0"]),
         (["queue", "start", "--parallel", "999"], ["parallel 999", "cores"]),
+        (["sweep", "--preset", "demo", "--seeds", "1,2", "--start", "--parallel", "0"], ["parallel must be >= 1"]),
+        (["sweep", "--preset", "demo", "--seeds", "1,2", "--start", "--parallel", "999"], ["parallel 999", "cores"]),
         (["queue", "remove", "7"], ["queue entry 7"]),
     ],
 )

@@ -9,7 +9,7 @@ from fer_core import config as cfg
 from fer_core.cli.commands import check_data_exists, train
 from fer_core.cli.commands.queue import start
 from fer_core.errors import ConfigError
-from fer_core.queue import sweep
+from fer_core.queue import runner, sweep
 from fer_core.queue.entries import Queue
 from fer_core.runs.launcher import check_device
 from fer_core.text import shown
@@ -84,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         check_device(setting.config.device_target)
         msrun.check(setting.config, msrun.Launch())
         check_data_exists(setting.config.data_csv)
+    if args.start:  # a refused --parallel must not leave the sweep queued
+        runner.check_parallel(Queue.of_root(), args.parallel, adding=[s.config.workers for s in settings])
     folder = sweep.create_folder(spec, settings)
     entries = Queue.of_root().add(
         [
