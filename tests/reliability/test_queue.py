@@ -51,6 +51,8 @@ def test_three_runs_one_bad_runner_killed_midway_then_resumed(tiny_csv, tmp_path
     fer("queue", "add", *TINY, "--data_csv", broken)
     fer("queue", "add", *TINY, "--data_csv", tiny_csv, "--lr", "5e-3")
     assert [e.state for e in queue.entries()] == ["queued"] * 3
+    data = [f"data_csv demo→{Path(tiny_csv).name}", "data_csv demo→broken.csv", f"data_csv demo→{Path(tiny_csv).name}"]
+    assert all(said in e.label for said, e in zip(data, queue.entries(), strict=True))  # the setting column
 
     fer("queue", "start")
     first = procs.add(wait_until(lambda: runner.runner_pid(queue), 30, what="the runner's pid"))

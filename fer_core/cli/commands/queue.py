@@ -119,8 +119,10 @@ def entry_fields(args: argparse.Namespace) -> dict:
         # the runner may start it from another folder than this one
         config = cfg.make_config({**config.model_dump(), "data_csv": str(data.resolve())})
     try:
-        diff = cfg.load_preset(preset).config.diff(config)
-        label = ", ".join(f"{k} {_v(a)}→{_v(b)}" for k, (a, b) in diff.items() if k not in ("data_csv", "save_dir"))
+        diff = {k: ab for k, ab in cfg.load_preset(preset).config.diff(config).items() if k != "save_dir"}
+        if "data_csv" in diff and _same_data(*diff["data_csv"]):  # the preset's path, made absolute
+            del diff["data_csv"]
+        label = ", ".join(f"{k} {_v(a, k)}→{_v(b, k)}" for k, (a, b) in diff.items())
     except ConfigError:  # --config FILE: no preset to differ from
         label = ""
     return {
@@ -132,8 +134,16 @@ def entry_fields(args: argparse.Namespace) -> dict:
     }
 
 
-def _v(value: object) -> str:
+def _v(value: object, field: str = "") -> str:
+    if field == "data_csv" and value != cfg.DEMO_DATA:
+        return Path(str(value)).name  # the file, not its folder: the column is narrow
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _same_data(a: object, b: object) -> bool:
+    if cfg.DEMO_DATA in (a, b):
+        return a == b
+    return Path(str(a)).expanduser().resolve() == Path(str(b)).expanduser().resolve()
 
 
 def add(queue: Queue, args: argparse.Namespace) -> int:
