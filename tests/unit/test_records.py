@@ -164,7 +164,7 @@ def test_the_reporter_writes_what_the_readers_read(tmp_path, capsys):
     assert (status.state, status.epoch, status.step, status.best_val_acc, status.best_epoch) == (
         "finished",
         1,
-        10,
+        0,  # no step of a next epoch: `step=steps` says the epoch's steps are done, validating
         0.3,
         1,
     )
