@@ -25,6 +25,8 @@ def epoch_text(status: RunStatus, state: str | None = None) -> str:
     """`7/10`: while a run is inside an epoch, the epoch in progress (status.json counts the
     finished ones, so a running run would otherwise look one epoch behind its log). `state` is
     the judged one (a `running` status whose trainer died is lost: its epoch never ended)."""
+    if state == "unreadable":  # its status.json says nothing
+        return "-"
     epoch = status.epoch
     if (state or status.state) == "running" and 0 < status.step < status.steps:
         epoch += 1
@@ -41,8 +43,10 @@ def age(seconds: float) -> str:
 
 
 def updated_text(status: RunStatus, now: float) -> str:
-    """`5s ago`: since the trainer last wrote its status (its heartbeat; an ended run's end)."""
-    return age(now - (status.updated or status.started or now)) + " ago"
+    """`5s ago`: since the trainer last wrote its status (its heartbeat; an ended run's end);
+    `-` when the status has no time (an unreadable one)."""
+    when = status.updated or status.started
+    return "-" if when is None else age(now - when) + " ago"
 
 
 def step_text(status: RunStatus, state: str | None = None) -> str:

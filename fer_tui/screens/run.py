@@ -92,6 +92,7 @@ class RunScreen(Screen):
         self.rows: list[EpochRow] = []
         self.step_rows: list[StepRow] = []
         self.state: State = "unknown"
+        self.problem = ""  # why status.json does not read ('' when it does)
         self.device, self.arch = "-", "-"
         self.config: TrainConfig | None = None
         self.rules: set[str] | None = None  # the findings' rules as last shown (None: not yet)
@@ -132,8 +133,11 @@ class RunScreen(Screen):
         """Re-read only the files whose stat changed; the state is re-judged every tick."""
         changed = self.changes.poll()
         if rundir.STATUS in changed:
-            self.status = rundir.read_status(self.run_dir) or RunStatus()
-        state = rundir.effective_state(self.status)
+            try:
+                self.status, self.problem = rundir.load_status(self.run_dir) or RunStatus(), ""
+            except FerError as error:  # damaged: said under the facts, the state `unreadable`
+                self.status, self.problem = RunStatus(message=str(error)), str(error)
+        state: State = "unreadable" if self.problem else rundir.effective_state(self.status)
         if rundir.METRICS in changed:
             self.rows = self.tail.poll()
         if rundir.STEPS in changed:

@@ -9,6 +9,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from fer_core import config, fileio
 from fer_core.records import RunStatus, StepRow
@@ -78,6 +79,15 @@ class TestRegistry:
         os.symlink(target, entry)
         assert registry.register(run_dir) is False
         assert target.read_text() == "keep me"
+
+    def test_a_registered_run_whose_status_breaks_stays_listed_as_unreadable(self, tmp_path):
+        run_dir = self.make(tmp_path / "a")
+        (run_dir / rundir.STATUS).write_text("{bad")
+        (listed,) = registry.registered_runs()
+        assert (listed.path, listed.state) == (run_dir.resolve(), "unreadable")
+        assert str(run_dir.resolve() / rundir.STATUS) in listed.problem
+        (run_dir / rundir.STATUS).unlink()  # no status.json at all: no longer a run, dropped
+        assert registry.registered_runs() == [] and list(registry.entries_dir().iterdir()) == []
 
     def test_two_writers_at_once_lose_no_entry(self, tmp_path):
         runs = [tmp_path / f"r{i}" for i in range(16)]
@@ -206,6 +216,24 @@ def test_a_run_id_resolves_from_another_folder(tmp_path, monkeypatch):
     assert registry.resolve_run(run_dir.name) == run_dir.resolve()
     short = run_dir.name.split("-")[1]  # a unique part of the id, as `stop 205208`
     assert registry.resolve_run(short) == run_dir.resolve()
+
+
+def test_a_lookup_that_is_ambiguous_under_the_root_never_falls_back_on_the_registry(tmp_path, monkeypatch):
+    """Two runs under the root match: refused, not answered with the one registered run of
+    another folder that matches too."""
+    from fer_core.errors import RunError
+
+    elsewhere = rundir.create_run(config.TrainConfig(epochs=2), "demo", root=tmp_path / "project")
+    registry.register(elsewhere)
+    root = tmp_path / "here"
+    for name in ("20260101-100000-demo", "20260101-110000-demo"):
+        (root / name).mkdir(parents=True)
+        rundir.write_status(root / name, RunStatus(run_id=name, state="stopped"))
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(root))
+    with pytest.raises(RunError, match="demo: 2 runs match"):
+        registry.resolve_run("demo")
+    assert registry.resolve_run("100000") == root / "20260101-100000-demo"
+    assert registry.resolve_run(elsewhere.name.split("-")[1]) == elsewhere.resolve()  # none here: the registry's
 
 
 def test_resume_and_diagnose_find_a_run_started_from_another_folder(tmp_path, monkeypatch, capsys):

@@ -98,6 +98,8 @@ def listing(runs: list[RunInfo], now: float, width: int | None, paths: bool = Fa
         below = [f"  in {shown(info.path)}"] if paths else []
         if info.state in ("failed", "lost") and s.message:
             below += table_format.note(shown(s.message), width)
+        if info.problem:  # `unreadable`: its status.json, and why
+            below += table_format.note(shown(info.problem), width)
         notes.append(below)
     header, *lines = table_format.fit(columns, rows, width)
     return [header, *(text for line, below in zip(lines, notes) for text in (line, *below))]
