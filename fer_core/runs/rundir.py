@@ -151,34 +151,53 @@ def read_metrics(run_dir: Path) -> list[EpochRow]:
 
 @dataclass
 class MetricsTail:
-    """Incremental reader of metrics.jsonl: only whole lines, a partial last line waits."""
+    """Incremental reader of metrics.jsonl: only whole lines, a partial last line waits. A
+    damaged line is skipped, not fatal, and counted: `damage()` says so."""
 
     path: Path
     offset: int = 0
     by_epoch: dict[int, EpochRow] = field(default_factory=dict)
+    lines: int = 0  # whole lines read so far
+    bad: int = 0  # of which did not read as an epoch row (blank lines aside)
+    first_bad: tuple[int, str] | None = None  # (line number from 1, why)
 
     def poll(self) -> list[EpochRow]:
         """Read what was appended since the last call; return all epochs so far, in order."""
         try:
             with open(self.path, "rb") as handle:
                 if os.fstat(handle.fileno()).st_size < self.offset:  # replaced: start over
-                    self.offset, self.by_epoch = 0, {}
+                    self.offset, self.by_epoch, self.lines, self.bad, self.first_bad = 0, {}, 0, 0, None
                 handle.seek(self.offset)
                 chunk = handle.read()
         except OSError:
             return self.rows()
         end = chunk.rfind(b"\n") + 1
-        for line in chunk[:end].splitlines():
+        for line in chunk[:end].split(b"\n")[:-1]:
+            self.lines += 1
+            if not line.strip():
+                continue
             try:
                 row = EpochRow.from_line(line)
-            except ValueError:
-                continue  # a damaged line is skipped, not fatal
+            except ValueError as error:  # a damaged line is skipped, not fatal
+                self.bad += 1
+                self.first_bad = self.first_bad or (self.lines, why_invalid(error))
+                continue
             self.by_epoch[row.epoch] = row
         self.offset += end
         return self.rows()
 
     def rows(self) -> list[EpochRow]:
         return [self.by_epoch[e] for e in sorted(self.by_epoch)]
+
+    def damage(self) -> str | None:
+        """`…/metrics.jsonl: 2 unreadable lines (the first, line 1: val_acc: …)`; None when every
+        line read."""
+        if not self.bad or self.first_bad is None:
+            return None
+        number, why = self.first_bad
+        lines = "1 unreadable line" if self.bad == 1 else f"{self.bad} unreadable lines"
+        first = f"line {number}" if self.bad == 1 else f"the first, line {number}"
+        return f"{self.path}: {lines} ({first}: {why})"
 
 
 def read_steps(run_dir: Path) -> list[StepRow]:

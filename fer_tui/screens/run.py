@@ -93,6 +93,7 @@ class RunScreen(Screen):
         self.step_rows: list[StepRow] = []
         self.state: State = "unknown"
         self.problem = ""  # why status.json does not read ('' when it does)
+        self.damage_told = False  # metrics.jsonl's unreadable lines were notified
         self.device, self.arch = "-", "-"
         self.config: TrainConfig | None = None
         self.rules: set[str] | None = None  # the findings' rules as last shown (None: not yet)
@@ -140,6 +141,10 @@ class RunScreen(Screen):
         state: State = "unreadable" if self.problem else rundir.effective_state(self.status)
         if rundir.METRICS in changed:
             self.rows = self.tail.poll()
+            damage = self.tail.damage()
+            if damage and not self.damage_told:  # once: the charts leave those lines out
+                self.damage_told = True
+                self.notify(shown(damage), title="metrics.jsonl", severity="warning", markup=False)
         if rundir.STEPS in changed:
             self.step_rows = list(self.steps_tail.poll())
         if changed & {rundir.METRICS, rundir.STEPS}:

@@ -77,3 +77,42 @@ def test_a_lookup_under_an_explicit_root_never_answers_with_a_run_elsewhere(copi
     _one_line(_cli("wait", str(copy / A), cwd=tmp_path), damaged)
     found = _cli("--root", str(tmp_path / "elsewhere"), "wait", part, cwd=tmp_path)
     assert (found.returncode, found.stdout.strip()) == (3, f"{A}: stopped"), found.stderr
+
+
+def test_diagnose_says_how_many_metrics_lines_do_not_read(tmp_path):
+    root = tmp_path / "checkpoints"
+    run_dir = make_run(root, A, accs=())
+    metrics = run_dir / rundir.METRICS
+    metrics.write_text('{"epoch":1,"val_acc":"x"}\nnot json\n')
+    line = _one_line(_cli("diagnose", A, cwd=tmp_path), str(metrics), "2 unreadable lines", "line 1")
+    assert "val_acc" in line, line
+
+    # readable epochs with a damaged line among them: the findings, and a warning naming it
+    metrics.write_text(
+        "".join(rundir.EpochRow(epoch=e, val_acc=0.3 + e / 100).to_line() + "\n" for e in (1, 2))
+        + "not json\n"
+        + rundir.EpochRow(epoch=3, val_acc=0.4).to_line()
+        + "\n"
+    )
+    result = _cli("diagnose", A, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{A}: 3 epochs"), result.stdout
+    (warning,) = result.stderr.strip().splitlines()
+    assert warning.startswith("warning: ") and str(metrics) in warning and "1 unreadable line (line 3" in warning
+
+
+def test_the_leaderboard_counts_a_run_whose_config_does_not_read(tmp_path):
+    root = tmp_path / "checkpoints"
+    make_run(root, A)
+    make_run(root, B, accs=(0.4, 0.45))
+    broken = make_run(root, "20260101-120000-demo", accs=(0.6,))
+    (broken / rundir.CONFIG).write_text("x = = \n")
+    table = _cli("runs", "--table", cwd=tmp_path)
+    assert table.returncode == 0 and "Traceback" not in table.stderr, table.stderr
+    caption = table.stdout.splitlines()[0]
+    assert caption.startswith("1 setting from 2 runs"), caption
+    assert "1 unreadable run left out" in caption and str(broken / rundir.CONFIG) in caption, caption
+    # a run whose status.json does not read is counted the same way
+    (root / A / rundir.STATUS).write_text("{bad\n")
+    caption = _cli("runs", "--table", cwd=tmp_path).stdout.splitlines()[0]
+    assert caption.startswith("1 setting from 1 run;") and "2 unreadable runs left out" in caption, caption
