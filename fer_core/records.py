@@ -17,11 +17,25 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer
 
 from fer_core import NUM_CLASSES, fileio
+from fer_core.errors import one_line
 
 # Every state a run can be in. A trainer writes the first six in status.json; readers judge the
-# last two (fer_core.runs.rundir.effective_state): `lost`, a live state whose trainer is gone, and
-# `unknown`, a status that names none.
-State = Literal["starting", "running", "finished", "stopped", "failed", "early_stopped", "lost", "unknown"]
+# last three (fer_core.runs.rundir): `lost`, a live state whose trainer is gone, `unknown`, a
+# status that names none, and `unreadable`, a status.json that does not read as a status.
+State = Literal[
+    "starting", "running", "finished", "stopped", "failed", "early_stopped", "lost", "unknown", "unreadable"
+]
+
+
+def why_invalid(error: ValueError) -> str:
+    """Why a record did not read, in one short line: pydantic's first complaint as `field:
+    message` (its own text starts `1 validation error for …` over several lines), else the
+    error's first line (a JSON error says where: `line 1 column 2 (char 1)`)."""
+    if isinstance(error, ValidationError) and error.errors():
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return one_line(f"{where}: {first['msg']}" if where else first["msg"], 160)
+    return one_line(error, 160)
 
 
 R = TypeVar("R", bound="_Record")

@@ -23,6 +23,7 @@ STATE_STYLES: dict[State, str] = {
     "failed": "bold red",
     "lost": "red",
     "unknown": "dim",
+    "unreadable": "bold red",
 }
 
 

@@ -25,6 +25,8 @@ def epoch_text(status: RunStatus, state: str | None = None) -> str:
     """`7/10`: while a run is inside an epoch, the epoch in progress (status.json counts the
     finished ones, so a running run would otherwise look one epoch behind its log). `state` is
     the judged one (a `running` status whose trainer died is lost: its epoch never ended)."""
+    if state == "unreadable":  # its status.json says nothing
+        return "-"
     epoch = status.epoch
     if (state or status.state) == "running" and 0 < status.step < status.steps:
         epoch += 1
@@ -41,8 +43,10 @@ def age(seconds: float) -> str:
 
 
 def updated_text(status: RunStatus, now: float) -> str:
-    """`5s ago`: since the trainer last wrote its status (its heartbeat; an ended run's end)."""
-    return age(now - (status.updated or status.started or now)) + " ago"
+    """`5s ago`: since the trainer last wrote its status (its heartbeat; an ended run's end);
+    `-` when the status has no time (an unreadable one)."""
+    when = status.updated or status.started
+    return "-" if when is None else age(now - when) + " ago"
 
 
 def step_text(status: RunStatus, state: str | None = None) -> str:
@@ -73,13 +77,29 @@ def eta_text(status: RunStatus, state: str | None = None) -> str:
     return duration(status.eta_seconds)
 
 
+def resume_point(status: RunStatus) -> tuple[int, int] | None:
+    """Where a run stopped now would resume, as (epoch, steps of it already done), from its
+    status: `epoch` epochs finished and `step` steps of the next. Inside an epoch that is the
+    step it is on; with every step of an epoch done (it is validating it) the next epoch's
+    start. None when there is no next epoch: a run validating its last epoch finishes rather
+    than stop, so a stop leaves nothing to resume."""
+    epoch, step = status.epoch + 1, status.step
+    if status.steps and step >= status.steps:
+        epoch, step = epoch + 1, 0
+    if status.epochs and epoch > status.epochs:
+        return None
+    return epoch, step
+
+
 def stop_keeps(status: RunStatus | None) -> str:
-    """What a stop keeps, said before it is asked for: the run resumes at the step it reaches."""
+    """What a stop keeps, said before it is asked for: where the run would resume (the step it
+    reaches; `fer-tui stop` and the dashboard's stop dialogs all say it with this)."""
     if status is None or not status.steps:
         return "It stops after its current step and saves last_state.ckpt; resume continues from there."
-    epoch, step = status.epoch + 1, status.step
-    if step >= status.steps:  # between epochs (validating): the next epoch starts afresh
-        epoch, step = epoch + 1, 0
+    point = resume_point(status)
+    if point is None:
+        return "It has trained its last epoch's steps: it finishes rather than stops, and nothing is left to resume."
+    epoch, step = point
     where = f"step {step} of epoch {epoch}" if step else f"the start of epoch {epoch}"
     return (
         f"It stops after its current step (now {where}) and saves last_state.ckpt; "

@@ -23,6 +23,7 @@ from fer_core.runs.rundir import (
     STATUS,
     check_own_files,
     effective_state,
+    load_status,
     pid_alive,
     read_config,
     read_status,
@@ -94,7 +95,7 @@ def launch_detached(run_dir: Path, resume: bool = False) -> int:
 def check_resumable(run_dir: Path, holding_lock: bool = False) -> None:
     """Refuse a resume that cannot work, in one line, before any trainer starts."""
     run_dir = Path(run_dir)
-    status = read_status(run_dir)
+    status = load_status(run_dir)  # one that does not read: refused, naming it (none: `unknown`)
     state = effective_state(status, run_dir=None if holding_lock else run_dir)
     if status is not None and state in LIVE_STATES:  # (no status is `unknown`, never live)
         raise RunError(f"{run_dir}: the run is still {state} (pid {status.pid})")

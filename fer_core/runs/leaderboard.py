@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from fer_core import config as cfg
+from fer_core import fileio
 from fer_core.errors import ConfigError
+from fer_core.records import why_invalid
 from fer_core.runs import rundir
 from fer_core.text import shown
 
@@ -51,6 +51,14 @@ class RunFacts:
 
     def setting(self) -> tuple:
         return tuple((k, v) for k, v in self.config.items() if k not in NOT_THE_SETTING)
+
+
+@dataclass
+class Unranked:
+    """A run the table cannot rank, and why: one line naming the file that does not read."""
+
+    path: Path
+    why: str
 
 
 @dataclass
@@ -91,6 +99,7 @@ class Leaderboard:
     common: dict[str, tuple[Any, Any]]  # field -> (base's, every row's): said once, above the table
     base_row: Row | None = None  # the row that is the base preset itself, if one is
     left_out: list[RunFacts] = field(default_factory=list)  # runs with no val accuracy yet
+    unreadable: list[Unranked] = field(default_factory=list)  # runs whose config or status does not read
 
     def delta(self, row: Row) -> float | None:
         """Points of mean best val accuracy over the base row."""
@@ -103,12 +112,13 @@ class Leaderboard:
 # ---------------------------------------------------------------- reading
 
 
-_CACHE: dict[Path, tuple[tuple, RunFacts | None]] = {}  # a dashboard rebuilds often: unchanged runs are not re-read
+_CACHE: dict[Path, tuple[tuple, RunFacts | Unranked]] = {}  # a dashboard rebuilds often: unchanged runs are not re-read
 
 
-def read_facts(run: rundir.RunInfo) -> RunFacts | None:
-    """A run's facts; None when its config.toml is missing or unreadable (not a run to rank).
-    Read again only when its status, metrics or config changed (their mtimes and sizes)."""
+def read_facts(run: rundir.RunInfo) -> RunFacts | Unranked:
+    """A run's facts; Unranked, with the reason, when its config.toml is missing or unreadable
+    or its status.json does not read (not a run to rank, but counted under the table). Read
+    again only when its status, metrics or config changed (their mtimes and sizes)."""
     stamp = tuple(_stamp(run.path / name) for name in (rundir.STATUS, rundir.METRICS, rundir.CONFIG))
     cached = _CACHE.get(run.path)
     if cached is not None and cached[0] == stamp:
@@ -126,11 +136,16 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return info.st_mtime_ns, info.st_size
 
 
-def _read_facts(run: rundir.RunInfo) -> RunFacts | None:
+def _read_facts(run: rundir.RunInfo) -> RunFacts | Unranked:
+    if run.problem:  # status.json does not read: no preset, state or verdict to rank it by
+        return Unranked(run.path, run.problem)
+    path = run.path / rundir.CONFIG
     try:
-        config = cfg.TrainConfig.model_validate(_read_config(run.path / rundir.CONFIG)).model_dump()
-    except (OSError, ValueError):  # tomllib's and pydantic's errors are ValueErrors
-        return None
+        config = cfg.TrainConfig.model_validate(_read_config(path)).model_dump()
+    except OSError as error:
+        return Unranked(run.path, f"{path}: {error.strerror or error}")
+    except ValueError as error:  # tomllib's and pydantic's errors are ValueErrors
+        return Unranked(run.path, f"{path}: {why_invalid(error)}")
     seconds, speeds, best, best_epoch = [], [], None, None
     for row in _read_metrics(run.path / rundir.METRICS):
         acc = row.get("val_acc")
@@ -167,12 +182,12 @@ def _read_config(path: Path) -> dict[str, Any]:
         if not line.strip():
             continue
         if not eq or not key.isidentifier() or value[:1] not in '"-0123456789tf' or "#" in value:
-            return tomllib.loads(text)
+            return fileio.parse_toml(text)  # tomllib, its nesting capped
         pairs.append(f'"{key}": {value}')
     try:
         return json.loads("{" + ", ".join(pairs) + "}")
     except ValueError:
-        return tomllib.loads(text)
+        return fileio.parse_toml(text)
 
 
 def _read_metrics(path: Path) -> list[dict]:
@@ -222,7 +237,8 @@ def runs_of(paths: list[Path]) -> list[rundir.RunInfo]:
 def build(runs: list[rundir.RunInfo], base: str | None = None) -> Leaderboard:
     """Group, rank and name the columns. `base`: the preset to diff against (default: a
     sweep folder's base, else the preset most of the runs came from)."""
-    facts = [f for f in map(read_facts, runs) if f is not None]
+    read = [read_facts(run) for run in runs]
+    facts = [f for f in read if isinstance(f, RunFacts)]
     ranked = [f for f in facts if f.best_val_acc is not None]
     groups: dict[tuple, list[RunFacts]] = {}
     for fact in ranked:
@@ -237,7 +253,14 @@ def build(runs: list[rundir.RunInfo], base: str | None = None) -> Leaderboard:
     columns, common = _columns(rows, base_config)
     if not columns and rows:
         columns = [PRESET_COLUMN]
-    board = Leaderboard(rows, base, columns, common, left_out=[f for f in facts if f.best_val_acc is None])
+    board = Leaderboard(
+        rows,
+        base,
+        columns,
+        common,
+        left_out=[f for f in facts if f.best_val_acc is None],
+        unreadable=[f for f in read if isinstance(f, Unranked)],
+    )
     if base_config is not None:
         wanted = {k: v for k, v in base_config.items() if k not in NOT_THE_SETTING}
         wanted.update({k: theirs for k, (_, theirs) in common.items()})
@@ -324,9 +347,24 @@ def caption(board: Leaderboard) -> str:
             "all rows: "
             + ", ".join(f"{k}={_number(v)} ({_number(b)} in the base)" for k, (b, v) in board.common.items())
         )
-    if board.left_out:
-        parts.append(f"{len(board.left_out)} run(s) without a val accuracy left out")
+    parts += left_out_notes(board)
     return "; ".join(parts)
+
+
+def left_out_notes(board: Leaderboard) -> list[str]:
+    """What the table leaves out, counted: runs without a val accuracy yet, and runs whose
+    config.toml or status.json does not read (with the first one's reason)."""
+    notes = []
+    if board.left_out:
+        notes.append(f"{len(board.left_out)} run(s) without a val accuracy left out")
+    if board.unreadable:
+        first = board.unreadable[0].why
+        notes.append(
+            f"1 unreadable run left out ({first})"
+            if len(board.unreadable) == 1
+            else f"{len(board.unreadable)} unreadable runs left out (the first: {first})"
+        )
+    return notes
 
 
 def render_text(board: Leaderboard) -> str:

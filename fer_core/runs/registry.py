@@ -2,9 +2,9 @@
 (`locations.state_dir()/runs/<hash>.json`, holding the run directory's absolute path),
 written when a run is launched and when its trainer starts.
 
-A cache, never the truth: an entry counts only while its folder is still a run directory (its
-status.json reads), entries of deleted or replaced folders are dropped when listed, and a
-damaged entry is ignored and removed. One file per run, each written atomically, so two
+A cache, never the truth: an entry counts only while its folder is still a run directory (it
+has a status.json; one that does not read is listed as `unreadable`, not dropped), entries of
+deleted or replaced folders are dropped when listed, and a damaged entry is ignored and removed. One file per run, each written atomically, so two
 trainers registering at once never lose each other's entry; registering is best effort (a
 read-only or full state folder never stops a run).
 """
@@ -60,7 +60,7 @@ def _read_entry(path: Path) -> Path | None:
 
 def registered_runs() -> list[rundir.RunInfo]:
     """The registry's runs that still are run directories, live first, newest first. Entries
-    that are not (deleted folder, damaged entry) are removed on the way."""
+    that are not (deleted folder, no status.json, damaged entry) are removed on the way."""
     folder = entries_dir()
     try:
         names = [e for e in os.scandir(folder) if e.name.endswith(ENTRY_SUFFIX) and not e.name.startswith(".")]
@@ -70,11 +70,11 @@ def registered_runs() -> list[rundir.RunInfo]:
     for entry in names:
         path = Path(entry.path)
         run_dir = _read_entry(path)
-        status = rundir.read_status(run_dir) if run_dir is not None and run_dir.is_dir() else None
-        if run_dir is None or status is None or path != _entry(run_dir):
+        info = rundir.run_info(run_dir) if run_dir is not None and run_dir.is_dir() else None
+        if run_dir is None or info is None or path != _entry(run_dir):
             _drop(path)
             continue
-        found.append(rundir.RunInfo(run_dir, status, rundir.effective_state(status, run_dir=run_dir)))
+        found.append(info)
     return rundir.sort_runs(found)
 
 
@@ -87,18 +87,28 @@ def _drop(path: Path) -> None:
         pass
 
 
-def resolve_run(spec: str | Path) -> Path:
-    """rundir.resolve_run, and else a run id (or a unique part of one) among this user's runs
-    in other folders: `train --resume`, `stop`, `wait` and `diagnose` all find a run started
-    from another folder."""
-    try:
-        return rundir.resolve_run(spec)
-    except RunError:
+def resolve_run(spec: str | Path, *, readable: bool = True) -> Path:
+    """The run a verb names (`wait`, `stop`, `train --resume`, `diagnose`: this one lookup): a run
+    folder's path, or a run id or a unique part of one under the checkpoints root (`--root`);
+    only when nothing there matches, among this user's runs in other folders. A run found under
+    the root is the answer even when its status.json does not read: `readable` (the default)
+    then refuses it in one line naming the file, never falling back on another run of that id.
+    """
+    found = rundir.find_run(spec)
+    if found is None:
         whole, partial = rundir.match_runs(str(spec), registered_runs())
-        found = whole or partial
-        if len(found) != 1:  # none, or several: the plain answer stands
-            raise
-        return found[0].path
+        named = whole or partial
+        if len(named) > 1:
+            raise RunError(
+                f"{spec}: {len(named)} of your runs in other folders match ({rundir.ids_of(named)}); "
+                "give more of the id or the run directory"
+            )
+        if not named:
+            raise RunError(f"{spec}: no such run under {locations.checkpoints_root()}")
+        found = named[0].path
+    if readable:
+        rundir.load_status(found)  # RunError naming status.json if it does not read
+    return found
 
 
 def all_runs(root: Path | None = None) -> list[rundir.RunInfo]:

@@ -24,7 +24,7 @@ from typing import Any
 from fer_core import fileio
 from fer_core.config import TrainConfig, load_config_file, resolve_save_dir
 from fer_core.errors import ForeignFileError, RunError
-from fer_core.records import EpochRow, RunStatus, State, StepRow
+from fer_core.records import EpochRow, RunStatus, State, StepRow, why_invalid
 from fer_core.runs import runlock
 from fer_core.signals import pid_alive  # noqa: F401  (rundir.pid_alive: the runs' judge of a pid)
 
@@ -35,7 +35,7 @@ LAST_STATE, BEST, FINAL = "last_state.ckpt", "best_model.ckpt", "final_model.ckp
 LIVE_STATES: tuple[State, ...] = ("starting", "running")
 END_STATES: tuple[State, ...] = ("finished", "stopped", "failed", "early_stopped")
 DONE_STATES: tuple[State, ...] = ("finished", "early_stopped")  # trained to its end
-JUDGED_STATES: tuple[State, ...] = ("lost", "unknown")  # a reader's judgement, never written
+JUDGED_STATES: tuple[State, ...] = ("lost", "unknown", "unreadable")  # a reader's judgement, never written
 RESUMABLE_STATES: tuple[State, ...] = ("stopped", "failed", "lost")
 HEARTBEAT_STALE = 60.0  # seconds without a status write before a live run counts as lost
 
@@ -96,13 +96,46 @@ def update_status(run_dir: Path, **fields: Any) -> RunStatus:
 # ---------------------------------------------------------------- reading
 
 
-def read_status(run_dir: Path) -> RunStatus | None:
-    """status.json, or None if it is missing, unreadable or not a status (it is never
-    half-written, so that is a file someone else made or broke)."""
+def load_status(run_dir: Path) -> RunStatus | None:
+    """status.json; None if there is none; RunError, one line naming the file and why, if it
+    does not read as a status (it is never half-written, so that is a file someone else made
+    or broke)."""
+    path = Path(run_dir) / STATUS
     try:
-        data = fileio.read_json(Path(run_dir) / STATUS)  # size and nesting capped
-        return RunStatus.model_validate(data)
-    except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
+        try:
+            data = fileio.read_json(path)  # size and nesting capped
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            _refuse_foreign(path)
+            raise RunError(f"{path}: cannot be read ({error.strerror or error})") from None
+        except ValueError as error:  # not JSON, not UTF-8, too large, nested too deep
+            _refuse_foreign(path)
+            raise RunError(f"{path}: unreadable ({why_invalid(error)})") from None
+        try:
+            return RunStatus.model_validate(data)
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            _refuse_foreign(path)
+            raise RunError(f"{path}: not a run status ({why_invalid(error)})") from None
+    except ForeignFileError as error:  # a link, a FIFO, a device: what it is says more than its text
+        raise RunError(str(error)) from None
+
+
+def _refuse_foreign(path: Path) -> None:
+    """ForeignFileError if `path` is no plain file (a link to someone's file that does not read)."""
+    try:
+        fileio.refuse_foreign(path)
+    except ForeignFileError:
+        raise
+    except OSError:  # gone meanwhile: the caller's own reason stands
+        pass
+
+
+def read_status(run_dir: Path) -> RunStatus | None:
+    """status.json, or None if it is missing, unreadable or not a status (load_status says why)."""
+    try:
+        return load_status(run_dir)
+    except RunError:
         return None
 
 
@@ -118,34 +151,53 @@ def read_metrics(run_dir: Path) -> list[EpochRow]:
 
 @dataclass
 class MetricsTail:
-    """Incremental reader of metrics.jsonl: only whole lines, a partial last line waits."""
+    """Incremental reader of metrics.jsonl: only whole lines, a partial last line waits. A
+    damaged line is skipped, not fatal, and counted: `damage()` says so."""
 
     path: Path
     offset: int = 0
     by_epoch: dict[int, EpochRow] = field(default_factory=dict)
+    lines: int = 0  # whole lines read so far
+    bad: int = 0  # of which did not read as an epoch row (blank lines aside)
+    first_bad: tuple[int, str] | None = None  # (line number from 1, why)
 
     def poll(self) -> list[EpochRow]:
         """Read what was appended since the last call; return all epochs so far, in order."""
         try:
             with open(self.path, "rb") as handle:
                 if os.fstat(handle.fileno()).st_size < self.offset:  # replaced: start over
-                    self.offset, self.by_epoch = 0, {}
+                    self.offset, self.by_epoch, self.lines, self.bad, self.first_bad = 0, {}, 0, 0, None
                 handle.seek(self.offset)
                 chunk = handle.read()
         except OSError:
             return self.rows()
         end = chunk.rfind(b"\n") + 1
-        for line in chunk[:end].splitlines():
+        for line in chunk[:end].split(b"\n")[:-1]:
+            self.lines += 1
+            if not line.strip():
+                continue
             try:
                 row = EpochRow.from_line(line)
-            except ValueError:
-                continue  # a damaged line is skipped, not fatal
+            except ValueError as error:  # a damaged line is skipped, not fatal
+                self.bad += 1
+                self.first_bad = self.first_bad or (self.lines, why_invalid(error))
+                continue
             self.by_epoch[row.epoch] = row
         self.offset += end
         return self.rows()
 
     def rows(self) -> list[EpochRow]:
         return [self.by_epoch[e] for e in sorted(self.by_epoch)]
+
+    def damage(self) -> str | None:
+        """`…/metrics.jsonl: 2 unreadable lines (the first, line 1: val_acc: …)`; None when every
+        line read."""
+        if not self.bad or self.first_bad is None:
+            return None
+        number, why = self.first_bad
+        lines = "1 unreadable line" if self.bad == 1 else f"{self.bad} unreadable lines"
+        first = f"line {number}" if self.bad == 1 else f"the first, line {number}"
+        return f"{self.path}: {lines} ({first}: {why})"
 
 
 def read_steps(run_dir: Path) -> list[StepRow]:
@@ -210,8 +262,9 @@ def _trainer_gone(status: RunStatus, now: float | None, run_dir: Path | None) ->
 @dataclass
 class RunInfo:
     path: Path
-    status: RunStatus
+    status: RunStatus  # an unreadable one's: empty (RunStatus())
     state: State
+    problem: str = ""  # why its status.json does not read (state `unreadable`): one line naming it
 
     @property
     def run_id(self) -> str:
@@ -236,9 +289,9 @@ def find_runs(root: Path, max_depth: int = 3) -> list[RunInfo]:
         except OSError:
             continue
         if any(e.name == STATUS for e in entries):
-            status = read_status(Path(directory))
-            if status is not None:
-                found.append(RunInfo(Path(directory), status, effective_state(status, run_dir=Path(directory))))
+            info = run_info(Path(directory))
+            if info is not None:
+                found.append(info)
             continue
         if depth < max_depth:
             stack.extend(
@@ -249,6 +302,19 @@ def find_runs(root: Path, max_depth: int = 3) -> list[RunInfo]:
     return sort_runs(found)
 
 
+def run_info(run_dir: Path) -> RunInfo | None:
+    """The run in `run_dir` as a listing shows it; None when it has no status.json. A status.json
+    that does not read is a run all the same, `unreadable`, with the reason: listed, never
+    passed over (a lookup that skipped it once acted on another run of the same id)."""
+    try:
+        status = load_status(run_dir)
+    except RunError as error:
+        return RunInfo(run_dir, RunStatus(), "unreadable", problem=str(error))
+    if status is None:
+        return None
+    return RunInfo(run_dir, status, effective_state(status, run_dir=run_dir))
+
+
 def sort_runs(runs: list[RunInfo]) -> list[RunInfo]:
     """Live runs first, then newest first."""
     return sorted(runs, key=lambda r: (not r.live, -(r.status.started or 0)))
@@ -256,14 +322,21 @@ def sort_runs(runs: list[RunInfo]) -> list[RunInfo]:
 
 def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
     """A run given as a path, or as a run id or a unique part of one (`id_matches`) under the
-    checkpoints root (refused if ambiguous);
-    registry.resolve_run also looks among this user's runs in other folders."""
+    checkpoints root (refused if ambiguous); registry.resolve_run, what the verbs use, also
+    looks among this user's runs in other folders."""
+    found = find_run(spec, root)
+    if found is None:
+        raise RunError(f"{spec}: no such run under {root or _checkpoints_root()}")
+    return found
+
+
+def find_run(spec: str | Path, root: Path | None = None) -> Path | None:
+    """resolve_run's answer, None when nothing under the root matches (so another place may be
+    asked); a run whose status.json does not read matches like any other."""
     path = Path(spec).expanduser()
     if (path / STATUS).exists() or (path / CONFIG).exists():
         return path
-    from fer_core import locations
-
-    root = root or locations.checkpoints_root()
+    root = root or _checkpoints_root()
     whole, partial = match_runs(str(spec), find_runs(root))
     if len(whole) > 1:  # the same id in two save_dirs: never guess which one was meant
         raise RunError(
@@ -277,9 +350,19 @@ def resolve_run(spec: str | Path, root: Path | None = None) -> Path:
     if len(partial) == 1:
         return partial[0].path
     if partial:  # the newest of several is a guess: refused
-        ids = ", ".join(run.run_id for run in partial[:4]) + (", …" if len(partial) > 4 else "")
-        raise RunError(f"{spec}: {len(partial)} runs match ({ids}); give more of the id")
-    raise RunError(f"{spec}: no such run under {root}")
+        raise RunError(f"{spec}: {len(partial)} runs match ({ids_of(partial)}); give more of the id")
+    return None
+
+
+def ids_of(runs: list[RunInfo], most: int = 4) -> str:
+    """`a, b, c, d, …`: the first `most` run ids, for a message."""
+    return ", ".join(run.run_id for run in runs[:most]) + (", …" if len(runs) > most else "")
+
+
+def _checkpoints_root() -> Path:
+    from fer_core import locations
+
+    return locations.checkpoints_root()
 
 
 def match_runs(text: str, runs: list[RunInfo]) -> tuple[list[RunInfo], list[RunInfo]]:

@@ -76,7 +76,12 @@ def make_optimizer(net: nn.Cell, schedule: np.ndarray, weight_decay: float) -> n
 
 
 class StopRequested(Exception):
-    """Raised between steps after SIGINT/SIGTERM."""
+    """Raised between steps after SIGINT/SIGTERM, once last_state.ckpt is saved at `progress`
+    (where the run resumes; str(): `epoch 3 after step 120`)."""
+
+    def __init__(self, progress: TrainProgress):
+        super().__init__(progress.where())
+        self.progress = progress
 
 
 # Tests only: a file the loop appends `epoch step index index …` to for every step it trains
@@ -158,7 +163,7 @@ class Trainer:
             assert self.stop_signal is not None  # raised only once a signal arrived
             name = signal.Signals(self.stop_signal).name
             report.say(f"Stopped by {name} ({stop}); resume with `fer-tui train --resume {self.run_dir}`")
-            report.set_status(state="stopped", message=f"stopped by {name}; resumes at {stop}")
+            report.stopped(name, stop.progress)
             return 128 + self.stop_signal  # the shell's convention: `train && next` does not go on
         except FerError as error:
             report.say(f"error: {error}")
@@ -350,7 +355,7 @@ class EpochPass:
                     save_state(saved.model_dump())
                     if asked is not None:
                         trainer.stop_signal = asked
-                        raise StopRequested(saved.where())
+                        raise StopRequested(saved)
                     last_save = time.time()
                 loss, logits = waiter.numpy(*self.train_step(ms.Tensor(x), ms.Tensor(targets)))
                 hits = int((logits.argmax(1) == labels[index]).sum())

@@ -125,6 +125,7 @@ class Reporter:
             state="running",
             epoch=progress.epoch,
             epochs=self.epochs,
+            step=progress.step,  # a resume starts where the stop left the epoch
             steps=steps,
             **_best(progress),
             patience_left=progress.patience_left,
@@ -152,7 +153,9 @@ class Reporter:
                 end="",
                 flush=True,
             )
-        if now - self.last_heartbeat >= STATUS_INTERVAL:
+        # the epoch's last step always: while it validates, its status says every step is done
+        # (what `stop` reads to tell where a stop resumes: the next epoch's start)
+        if now - self.last_heartbeat >= STATUS_INTERVAL or step == steps:
             epoch_time = elapsed * steps / max(1, step - first)
             eta = epoch_time * (steps - step) / steps + (self.epochs - epoch) * epoch_time
             self.set_status(
@@ -172,11 +175,22 @@ class Reporter:
             self.say(f"New best accuracy: {progress.best_val_acc:.4f} at epoch {progress.best_epoch}")
         self.set_status(
             epoch=row.epoch,
-            step=self.status.steps,
+            step=0,  # no step of the next epoch done yet (step=steps would say: validating it)
             **_best(progress),
             patience_left=progress.patience_left,
             images_per_second=row.images_per_second,
             eta_seconds=None if row.seconds is None else row.seconds * (self.epochs - row.epoch),
+        )
+
+    def stopped(self, signal_name: str, progress: TrainProgress) -> None:
+        """A stop: status.json says where the run resumes (the position last_state.ckpt was saved
+        at), as its message and `fer-tui wait` do, not the last heartbeat's step."""
+        self.set_status(
+            state="stopped",
+            epoch=progress.epoch,
+            step=progress.step,
+            eta_seconds=None,
+            message=f"stopped by {signal_name}; resumes at {progress.where()}",
         )
 
     def finished(self, state: str, progress: TrainProgress) -> None:

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from fer_core.runs import leaderboard
+from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.widgets.key_bar import KeyBar
 
@@ -64,8 +65,11 @@ class LeaderboardScreen(Screen):
         setting = len(board.columns)
         for row in rows:
             table.add_row(*(Text(c, justify="left" if i < setting else "right") for i, c in enumerate(row)))
-        caption = leaderboard.caption(board) if board.rows else "no run here has a val accuracy yet"
-        self.query_one("#board-caption", Static).update(Text(caption, no_wrap=False))
+        if board.rows:
+            caption = leaderboard.caption(board)
+        else:
+            caption = "; ".join(["no run here has a val accuracy yet", *leaderboard.left_out_notes(board)])
+        self.query_one("#board-caption", Static).update(Text(shown(caption), no_wrap=False))
 
     def action_copy_markdown(self) -> None:
         if self.board is None or not self.board.rows:

@@ -92,6 +92,8 @@ class RunScreen(Screen):
         self.rows: list[EpochRow] = []
         self.step_rows: list[StepRow] = []
         self.state: State = "unknown"
+        self.problem = ""  # why status.json does not read ('' when it does)
+        self.damage_told = False  # metrics.jsonl's unreadable lines were notified
         self.device, self.arch = "-", "-"
         self.config: TrainConfig | None = None
         self.rules: set[str] | None = None  # the findings' rules as last shown (None: not yet)
@@ -132,10 +134,17 @@ class RunScreen(Screen):
         """Re-read only the files whose stat changed; the state is re-judged every tick."""
         changed = self.changes.poll()
         if rundir.STATUS in changed:
-            self.status = rundir.read_status(self.run_dir) or RunStatus()
-        state = rundir.effective_state(self.status)
+            try:
+                self.status, self.problem = rundir.load_status(self.run_dir) or RunStatus(), ""
+            except FerError as error:  # damaged: said under the facts, the state `unreadable`
+                self.status, self.problem = RunStatus(message=str(error)), str(error)
+        state: State = "unreadable" if self.problem else rundir.effective_state(self.status)
         if rundir.METRICS in changed:
             self.rows = self.tail.poll()
+            damage = self.tail.damage()
+            if damage and not self.damage_told:  # once: the charts leave those lines out
+                self.damage_told = True
+                self.notify(shown(damage), title="metrics.jsonl", severity="warning", markup=False)
         if rundir.STEPS in changed:
             self.step_rows = list(self.steps_tail.poll())
         if changed & {rundir.METRICS, rundir.STEPS}:

@@ -1,5 +1,5 @@
 """The run's key facts in two lines (id, preset, device, state, best, patience), then why it
-ended if it failed, was lost or stopped."""
+ended if it failed, was lost or stopped (or why its status.json does not read)."""
 
 from __future__ import annotations
 
@@ -51,10 +51,11 @@ def facts_text(
 
 
 def message_text(status: RunStatus, state: str) -> Text | None:
-    """Why a run ended badly, wrapped at words (cut at 80 columns it said nothing)."""
-    if not (status.message and state in ("failed", "lost", "stopped")):
+    """Why a run ended badly (or its status.json does not read), wrapped at words (cut at 80
+    columns it said nothing)."""
+    if not (status.message and state in ("failed", "lost", "stopped", "unreadable")):
         return None
-    return Text(shown(status.message), style="red" if state == "failed" else "yellow")
+    return Text(shown(status.message), style="red" if state in ("failed", "unreadable") else "yellow")
 
 
 class RunFacts(Static):

@@ -13,7 +13,7 @@ from fer_tui.format import duration
 
 def progress_label(status: RunStatus, live: bool) -> str:
     parts = [f"epoch {epoch_text(status, None if live else 'ended')}"]
-    if status.steps:
+    if status.steps and (live or status.step):  # an ended run at an epoch's end: no step to show
         parts.append(f"step {status.step}/{status.steps}")
     if live:
         if status.images_per_second > 0:  # all workers together

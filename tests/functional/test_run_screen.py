@@ -15,7 +15,7 @@ from fer_tui.screens.run import RunScreen
 from fer_tui.screens.runs import RunsScreen
 from fer_tui.widgets.metric_chart import MetricChart
 
-from .conftest import SIZE, make_run, metrics_row, region_text, screen_text, wait_for, wait_for_screen
+from .conftest import SIZE, make_run, metrics_row, notified, region_text, screen_text, wait_for, wait_for_screen
 
 
 async def start_demo_run(app, pilot):
@@ -185,6 +185,24 @@ class TestErrors:
             assert screen.state == "unknown"
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+
+    async def test_damaged_status_and_metrics_are_said_not_shown_as_unknown(self, root):
+        """status.json that does not read: the state says `unreadable` and the facts why, naming
+        the file; metrics.jsonl's unreadable lines are told once, the good epochs charted."""
+        run_dir = make_run(root, "20260101-000000-demo", accs=(0.3, 0.4))
+        (run_dir / rundir.STATUS).write_text("{bad\n")
+        fileio.append_line(run_dir / rundir.METRICS, "not json")
+        app = FerApp(root=root, reattach=False)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            app.open_run(run_dir)
+            screen = await wait_for_screen(pilot, RunScreen)
+            await wait_for(pilot, lambda: screen.state == "unreadable")
+            said = await notified(pilot, "1 unreadable line (line 3")
+            assert str(run_dir / rundir.METRICS) in said
+            assert screen.query_one("#acc-chart", MetricChart).point_count == 2
+            facts = " ".join(region_text(app, screen.query_one("#facts")))
+            assert facts.startswith("unreadable") and "unreadable (Expecting property name" in facts, facts
+            assert "status.json" in facts.replace(" ", ""), facts  # a long path may wrap inside it
 
 
 class TestFacts:

@@ -50,6 +50,7 @@ def test_a_stop_mid_epoch_resumes_at_that_step(tiny_csv, tmp_path, procs, monkey
     stopped_at = max(s for e, s, _ in _trace(trace) if e == 2)
     assert stopped_at < steps, "the stop landed at the epoch's end: nothing mid-epoch was tested"
     assert f"epoch 2 after step {stopped_at}" in status.message, status.message
+    assert (status.epoch, status.step) == (1, stopped_at), "status.json says where it resumes, not a stale step"
     assert [row.epoch for row in rundir.read_metrics(run_dir)] == [1]
 
     pid = procs.add(launcher.launch_detached(run_dir, resume=True))

@@ -265,7 +265,10 @@ def test_deep_status_json_is_one_bad_run_among_good_ones(area):
     runs = _cli("runs")
     assert runs.returncode == 0 and good.name in runs.stdout, runs.stderr[-2000:]
     assert "Traceback" not in runs.stderr
-    _one_line(_cli("stop", str(bad)), str(bad))
+    # the bad one is listed too, unreadable, with a note naming its status.json and why
+    assert any(line.split()[:2] == [bad.name, "unreadable"] for line in runs.stdout.splitlines()), runs.stdout
+    assert f"{bad / rundir.STATUS}: unreadable (brackets nested more than" in runs.stdout, runs.stdout
+    _one_line(_cli("stop", str(bad)), str(bad / rundir.STATUS))
     (bad / rundir.METRICS).write_text(DEEP + "\n")  # a metrics line too: skipped, not fatal
     assert rundir.read_metrics(bad) == []
 
@@ -313,8 +316,8 @@ def test_a_deep_sidecar_is_one_row_of_the_quick_listing(area):
 
 
 async def test_the_dashboard_starts_past_deep_files(area):
-    """A deep status.json and a deep user preset: the dashboard starts, lists the good run
-    and the shipped presets, and names the bad preset."""
+    """A deep status.json and a deep user preset: the dashboard starts, lists the good run (and
+    the bad one as unreadable) and the shipped presets, and names the bad preset."""
     from fer_tui.app import FerApp
     from fer_tui.screens.train import TrainScreen
 
@@ -335,7 +338,9 @@ async def test_the_dashboard_starts_past_deep_files(area):
         await pilot.press("r")
         await pilot.pause()
         hint = str(app.screen.query_one("#runs-hint").content)
-        assert hint.startswith("1 run under"), hint
+        assert hint.startswith("2 runs under"), hint
+        states = {run.run_id: run.state for run in app.screen.query_one("#runs-table").runs.values()}
+        assert states == {"20260101-000000-good": "finished", "20260101-000001-deep": "unreadable"}
 
 
 def test_a_deep_launch_file_does_not_stop_a_resume(area):

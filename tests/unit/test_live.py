@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 
 import numpy as np
+import pytest
 
 from fer_core import config, fileio
 from fer_core.records import RunStatus, StepRow
@@ -78,6 +80,15 @@ class TestRegistry:
         assert registry.register(run_dir) is False
         assert target.read_text() == "keep me"
 
+    def test_a_registered_run_whose_status_breaks_stays_listed_as_unreadable(self, tmp_path):
+        run_dir = self.make(tmp_path / "a")
+        (run_dir / rundir.STATUS).write_text("{bad")
+        (listed,) = registry.registered_runs()
+        assert (listed.path, listed.state) == (run_dir.resolve(), "unreadable")
+        assert str(run_dir.resolve() / rundir.STATUS) in listed.problem
+        (run_dir / rundir.STATUS).unlink()  # no status.json at all: no longer a run, dropped
+        assert registry.registered_runs() == [] and list(registry.entries_dir().iterdir()) == []
+
     def test_two_writers_at_once_lose_no_entry(self, tmp_path):
         runs = [tmp_path / f"r{i}" for i in range(16)]
         for path in runs:
@@ -104,6 +115,57 @@ class TestColumns:
         validating = status.evolve(step=448)  # between epochs
         assert "the start of epoch 4" in columns.stop_keeps(validating)
         assert "last_state.ckpt" in columns.stop_keeps(None)
+
+    def test_a_stop_resumes_where_the_status_says_at_every_epoch_boundary(self):
+        """(epoch, step) as the trainer writes them around the end of epoch 1 of 2 (32 steps):
+        the stop message names where the run resumes, never an epoch it does not have."""
+        run = RunStatus(state="running", epochs=2, steps=32)
+        cases = {
+            (0, 13): (1, 13),  # inside epoch 1
+            (0, 32): (2, 0),  # epoch 1's last step done: validating it
+            (1, 0): (2, 0),  # epoch 1 ended (what the trainer writes then)
+            (1, 1): (2, 1),  # epoch 2's first step
+            (1, 31): (2, 31),
+            (1, 32): None,  # the last epoch's last step: it finishes, nothing to resume
+            (2, 0): None,  # every epoch ended: finishing
+        }
+        for (epoch, step), expected in cases.items():
+            status = run.evolve(epoch=epoch, step=step)
+            assert columns.resume_point(status) == expected, (epoch, step)
+            said = columns.stop_keeps(status)
+            if expected is None:
+                assert "finishes rather than stops" in said and "epoch" in said and "epoch 3" not in said, said
+            else:
+                where = (
+                    f"step {expected[1]} of epoch {expected[0]}" if expected[1] else f"the start of epoch {expected[0]}"
+                )
+                assert f"(now {where})" in said, (epoch, step, said)
+        # epochs unknown (a status from before it was written): never capped
+        assert columns.resume_point(RunStatus(epoch=5, step=32, steps=32)) == (7, 0)
+
+    def test_the_status_a_trainer_writes_at_epoch_boundaries_says_where_a_stop_resumes(self, tmp_path):
+        """A Reporter's real status.json around an epoch's end, read back as the stop dialog and
+        `fer-tui stop` read it (the trainer once wrote step=steps at an epoch's end, which read
+        as validating the next epoch: "the start of epoch 3" for a run of 2 epochs)."""
+        from fer_core.records import EpochRow, TrainProgress
+        from fer_core.train.reporter import Reporter
+
+        rundir.write_status(tmp_path, RunStatus(run_id="r", state="starting", epochs=2))
+        report, progress, started = Reporter(tmp_path, 2), TrainProgress(patience_left=3), time.time()
+        report.running(progress, 4)
+        for step in range(1, 5):
+            report.step(1, step, 4, 16 * step, started)
+        assert "(now the start of epoch 2)" in columns.stop_keeps(rundir.read_status(tmp_path))  # validating
+        row = dict(train_loss=1.0, train_acc=0.5, val_loss=1.0, val_acc=0.5, lr=1e-3, seconds=1.0, images_per_second=64)
+        progress.end_epoch(EpochRow(epoch=1, **row), patience=3)
+        report.epoch_end(progress.history[-1], progress)
+        status = rundir.read_status(tmp_path)
+        assert (status.epoch, status.step) == (1, 0)
+        assert "(now the start of epoch 2)" in columns.stop_keeps(status), columns.stop_keeps(status)
+        report.step(2, 1, 4, 16, time.time())
+        for step in range(2, 5):
+            report.step(2, step, 4, 16 * step, started)
+        assert "finishes rather than stops" in columns.stop_keeps(rundir.read_status(tmp_path))
 
 
 class TestResumeStreams:
@@ -154,6 +216,24 @@ def test_a_run_id_resolves_from_another_folder(tmp_path, monkeypatch):
     assert registry.resolve_run(run_dir.name) == run_dir.resolve()
     short = run_dir.name.split("-")[1]  # a unique part of the id, as `stop 205208`
     assert registry.resolve_run(short) == run_dir.resolve()
+
+
+def test_a_lookup_that_is_ambiguous_under_the_root_never_falls_back_on_the_registry(tmp_path, monkeypatch):
+    """Two runs under the root match: refused, not answered with the one registered run of
+    another folder that matches too."""
+    from fer_core.errors import RunError
+
+    elsewhere = rundir.create_run(config.TrainConfig(epochs=2), "demo", root=tmp_path / "project")
+    registry.register(elsewhere)
+    root = tmp_path / "here"
+    for name in ("20260101-100000-demo", "20260101-110000-demo"):
+        (root / name).mkdir(parents=True)
+        rundir.write_status(root / name, RunStatus(run_id=name, state="stopped"))
+    monkeypatch.setenv("FER_TUI_CHECKPOINTS", str(root))
+    with pytest.raises(RunError, match="demo: 2 runs match"):
+        registry.resolve_run("demo")
+    assert registry.resolve_run("100000") == root / "20260101-100000-demo"
+    assert registry.resolve_run(elsewhere.name.split("-")[1]) == elsewhere.resolve()  # none here: the registry's
 
 
 def test_resume_and_diagnose_find_a_run_started_from_another_folder(tmp_path, monkeypatch, capsys):

@@ -9,6 +9,7 @@ from typing import get_args
 import pytest
 
 from fer_core import config, locations
+from fer_core.errors import RunError
 from fer_core.records import EpochRow, RunStatus, State, TrainProgress
 from fer_core.runs import rundir
 from fer_core.train.reporter import Reporter
@@ -78,10 +79,15 @@ def test_an_old_status_reads_with_defaults_and_extra_keys_are_ignored(tmp_path):
 
 
 @pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"state": "exploded"}', '{"pid": "twelve"}', ""])
-def test_a_status_that_is_not_one_reads_as_none_and_is_not_listed(tmp_path, text):
+def test_a_status_that_is_not_one_reads_as_none_and_is_listed_as_unreadable(tmp_path, text):
     (tmp_path / rundir.STATUS).write_text(text)
     assert rundir.read_status(tmp_path) is None
-    assert rundir.find_runs(tmp_path) == []
+    with pytest.raises(RunError) as refused:
+        rundir.load_status(tmp_path)
+    assert str(refused.value).startswith(f"{tmp_path / rundir.STATUS}: ") and "\n" not in str(refused.value)
+    # listed, never passed over: a lookup that skipped it once answered with another run
+    (found,) = rundir.find_runs(tmp_path)
+    assert (found.path, found.state, found.problem) == (tmp_path, "unreadable", str(refused.value))
 
 
 def test_an_old_metrics_line_reads_with_defaults_and_nan_survives():
@@ -164,7 +170,7 @@ def test_the_reporter_writes_what_the_readers_read(tmp_path, capsys):
     assert (status.state, status.epoch, status.step, status.best_val_acc, status.best_epoch) == (
         "finished",
         1,
-        10,
+        0,  # no step of a next epoch: `step=steps` says the epoch's steps are done, validating
         0.3,
         1,
     )

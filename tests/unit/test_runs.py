@@ -97,8 +97,8 @@ def test_find_runs_lists_live_first(tmp_path):
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / rundir.STATUS).write_text("{not json")
     found = rundir.find_runs(tmp_path)
-    assert [r.path for r in found] == [live, old]
-    assert found[0].live and not found[1].live
+    assert [r.path for r in found] == [live, old, tmp_path / "junk"]  # the damaged one listed, last
+    assert found[0].live and not found[1].live and found[2].state == "unreadable"
 
 
 def test_stop_and_resume_guards():

@@ -2,9 +2,10 @@
 
 import argparse
 import json
+import sys
 
 from fer_core.diagnose import diagnose, summary_lines
-from fer_core.errors import FerError
+from fer_core.errors import DataError, FerError
 from fer_core.runs import rundir
 from fer_core.runs.registry import resolve_run
 from fer_core.text import counted, shown
@@ -16,8 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    run_dir = resolve_run(args.run)
-    rows = rundir.read_metrics(run_dir)
+    run_dir = resolve_run(args.run, readable=False)  # the curves need no status.json
+    tail = rundir.MetricsTail(run_dir / rundir.METRICS)
+    rows, damage = tail.poll(), tail.damage()
+    if damage and not rows:  # "0 epochs, nothing to remark" would hide the damage
+        raise DataError(f"{damage}; no epoch left to diagnose")
+    if damage:  # on stderr: stdout (and --json) stays the findings alone
+        print(f"warning: {shown(damage)}; the curves leave them out", file=sys.stderr)
     try:
         config = rundir.read_config(run_dir)
     except FerError:  # remedies then start from the defaults; said below

@@ -98,6 +98,8 @@ def listing(runs: list[RunInfo], now: float, width: int | None, paths: bool = Fa
         below = [f"  in {shown(info.path)}"] if paths else []
         if info.state in ("failed", "lost") and s.message:
             below += table_format.note(shown(s.message), width)
+        if info.problem:  # `unreadable`: its status.json, and why
+            below += table_format.note(shown(info.problem), width)
         notes.append(below)
     header, *lines = table_format.fit(columns, rows, width)
     return [header, *(text for line, below in zip(lines, notes) for text in (line, *below))]
@@ -108,7 +110,7 @@ def table(runs: list[RunInfo], root: Path, args: argparse.Namespace) -> int:
 
     board = leaderboard.build(runs, base=args.base)
     if not board.rows:
-        print(f"no runs with a val accuracy under {shown(root)}")
+        print(shown("; ".join([f"no runs with a val accuracy under {root}", *leaderboard.left_out_notes(board)])))
         return 0
     render = (
         leaderboard.render_csv
@@ -117,5 +119,5 @@ def table(runs: list[RunInfo], root: Path, args: argparse.Namespace) -> int:
         if args.markdown
         else leaderboard.render_text
     )
-    print(render(board))
+    print("\n".join(shown(line) for line in render(board).split("\n")))  # paths and values from the runs' files
     return 0
