@@ -43,6 +43,14 @@ async def open_runs(app, pilot):
     return await wait_for_screen(pilot, RunsScreen)
 
 
+async def compare_marked(app, pilot, *keys: str) -> CompareScreen:
+    """The Compare screen of the runs `keys` mark on the Runs list (space marks, down moves)."""
+    screen = await open_runs(app, pilot)
+    screen.query_one(RunsTable).focus()
+    await pilot.press(*keys, "c")
+    return await wait_for_screen(pilot, CompareScreen)
+
+
 class TestListing:
     async def test_runs_are_listed_newest_first_with_state_epoch_best_age(self, root):
         three_runs(root)
@@ -129,10 +137,7 @@ class TestCompare:
         old, new, _ = three_runs(root)
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await open_runs(app, pilot)
-            screen.query_one(RunsTable).focus()
-            await pilot.press("down", "space", "down", "space", "c")
-            compare = await wait_for_screen(pilot, CompareScreen)
+            compare = await compare_marked(app, pilot, "down", "space", "down", "space")
             assert set(compare.run_dirs) == {old, new}
             chart = compare.query_one(MetricChart)
             assert sorted(len(s.xs) for s in chart.series) == [2, 3]
@@ -150,10 +155,7 @@ class TestCompare:
         three_runs(root)  # the first and the last are demo runs with the same config
         app = FerApp(root=root, reattach=False, clock=lambda: NOW)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await open_runs(app, pilot)
-            screen.query_one(RunsTable).focus()
-            await pilot.press("space", "down", "down", "space", "c")
-            compare = await wait_for_screen(pilot, CompareScreen)
+            compare = await compare_marked(app, pilot, "space", "down", "down", "space")
             assert compare.query_one(DataTable).border_title.startswith("config: 0 of")
             await pilot.press("d")
             await wait_for(pilot, lambda: "  none differ" in screen_text(app))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -212,3 +213,13 @@ def area(tmp_path, monkeypatch):
     for run in rundir.find_runs(tmp_path / "checkpoints"):
         if rundir.pid_alive(run.status.pid):
             os.killpg(run.status.pid, 9)
+
+
+def refused_in_one_line(result: subprocess.CompletedProcess, *names: str) -> str:
+    """A `fer-tui` process failed (exit 2) with one line on stderr naming every one of `names`."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, (result.returncode, result.stdout[-800:], result.stderr[-800:])
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    for name in names:
+        assert name in lines[0], f"{name!r} not named in: {lines[0]}"
+    return lines[0]

@@ -18,6 +18,7 @@ import pytest
 
 from fer_core.runs import registry, rundir
 from tests.helpers import make_run
+from tests.reliability.conftest import refused_in_one_line
 
 FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
 A, B = "20260101-100000-demo", "20260101-110000-demo"
@@ -25,15 +26,6 @@ A, B = "20260101-100000-demo", "20260101-110000-demo"
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([FER_TUI, *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=dict(os.environ))
-
-
-def _one_line(result: subprocess.CompletedProcess, *names: str) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 2, (result.returncode, result.stdout[-800:], result.stderr[-800:])
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
-    for name in names:
-        assert name in lines[0], f"{name!r} not named in: {lines[0]}"
-    return lines[0]
 
 
 @pytest.fixture
@@ -71,10 +63,10 @@ def test_a_lookup_under_an_explicit_root_never_answers_with_a_run_elsewhere(copi
     part = A.split("-")[1]
     damaged = str(copy.resolve() / A / rundir.STATUS)
     for verb in (["wait", part], ["stop", part], ["train", "--resume", part, "--detach"]):
-        line = _one_line(_cli("--root", str(copy), *verb, cwd=tmp_path), damaged)
+        line = refused_in_one_line(_cli("--root", str(copy), *verb, cwd=tmp_path), damaged)
         assert str(original) not in line, line
     # the same by its folder, and the original is still there to be found from elsewhere
-    _one_line(_cli("wait", str(copy / A), cwd=tmp_path), damaged)
+    refused_in_one_line(_cli("wait", str(copy / A), cwd=tmp_path), damaged)
     found = _cli("--root", str(tmp_path / "elsewhere"), "wait", part, cwd=tmp_path)
     assert (found.returncode, found.stdout.strip()) == (3, f"{A}: stopped"), found.stderr
 
@@ -84,7 +76,7 @@ def test_diagnose_says_how_many_metrics_lines_do_not_read(tmp_path):
     run_dir = make_run(root, A, accs=())
     metrics = run_dir / rundir.METRICS
     metrics.write_text('{"epoch":1,"val_acc":"x"}\nnot json\n')
-    line = _one_line(_cli("diagnose", A, cwd=tmp_path), str(metrics), "2 unreadable lines", "line 1")
+    line = refused_in_one_line(_cli("diagnose", A, cwd=tmp_path), str(metrics), "2 unreadable lines", "line 1")
     assert "val_acc" in line, line
 
     # readable epochs with a damaged line among them: the findings, and a warning naming it

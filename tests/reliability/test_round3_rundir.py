@@ -20,7 +20,7 @@ from fer_core import config, fileio
 from fer_core.errors import ConfigError, ForeignFileError
 from fer_core.runs import rundir, runlock
 from tests.helpers import make_run, status_of
-from tests.reliability.conftest import tiny_config, wait_until
+from tests.reliability.conftest import refused_in_one_line, tiny_config, wait_until
 
 FER_TUI = str(Path(sys.executable).with_name("fer-tui"))
 FAKE_TRAINER = Path(__file__).resolve().parent.parent / "fake_trainer.py"
@@ -31,16 +31,6 @@ DEEP = "[" * 100_000 + "]" * 100_000  # ~200 KB of brackets: a RecursionError in
 
 def _cli(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([FER_TUI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **env})
-
-
-def _one_line(result: subprocess.CompletedProcess, *names: str) -> str:
-    """The command failed (exit 2) with one line on stderr naming every one of `names`."""
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 2, (result.returncode, result.stdout[-800:], result.stderr[-800:])
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
-    for name in names:
-        assert name in lines[0], f"{name!r} not named in: {lines[0]}"
-    return lines[0]
 
 
 @pytest.fixture
@@ -82,7 +72,7 @@ def test_a_symlinked_lock_is_refused_and_its_target_untouched(area, procs, detac
     lock = run_dir / runlock.LOCK_NAME
     lock.symlink_to(victim)
     result = _cli("train", "--resume", str(run_dir), *(["--detach"] if detach else []), timeout=300)
-    _one_line(result, str(lock), "symbolic link")
+    refused_in_one_line(result, str(lock), "symbolic link")
     assert victim.read_text() == PRECIOUS, "the trainer's pid was written through the link"
     assert lock.is_symlink() and status_of(run_dir).state == "stopped"
 
@@ -95,8 +85,8 @@ def test_a_fifo_lock_never_hangs_resume_or_stop(area):
     lock = run_dir / runlock.LOCK_NAME
     os.mkfifo(lock)
     started = time.monotonic()
-    _one_line(_cli("train", "--resume", str(run_dir), "--detach", timeout=60), str(lock), "FIFO")
-    _one_line(_cli("stop", str(run_dir), timeout=60), str(run_dir), "nothing to stop")
+    refused_in_one_line(_cli("train", "--resume", str(run_dir), "--detach", timeout=60), str(lock), "FIFO")
+    refused_in_one_line(_cli("stop", str(run_dir), timeout=60), str(run_dir), "nothing to stop")
     assert time.monotonic() - started < 60
     assert rundir.find_runs(area / "checkpoints")[0].path == run_dir  # the listing reads past it too
 
@@ -114,7 +104,7 @@ def test_a_resume_refuses_a_run_file_that_is_a_link(area, procs, name):
     victim = _victim(area)
     (run_dir / name).unlink(missing_ok=True)
     (run_dir / name).symlink_to(victim)
-    _one_line(_cli("train", "--resume", str(run_dir), "--detach"), str(run_dir / name), "symbolic link")
+    refused_in_one_line(_cli("train", "--resume", str(run_dir), "--detach"), str(run_dir / name), "symbolic link")
     assert victim.read_text() == PRECIOUS
     if name != rundir.STATUS:
         assert status_of(run_dir).state == "stopped"
@@ -126,7 +116,7 @@ def test_a_resume_refuses_a_worker_log_folder_that_is_a_link(area, procs):
     outside = area / "outside-folder"
     outside.mkdir()
     (run_dir / rundir.WORKER_LOGS).symlink_to(outside)
-    _one_line(_cli("train", "--resume", str(run_dir), "--detach"), str(run_dir / rundir.WORKER_LOGS))
+    refused_in_one_line(_cli("train", "--resume", str(run_dir), "--detach"), str(run_dir / rundir.WORKER_LOGS))
     assert list(outside.iterdir()) == []
 
 
@@ -207,7 +197,7 @@ def test_stop_never_signals_the_tail_that_status_json_names(area, procs):
     procs.add(tail.pid)
     rundir.update_status(run_dir, state="running", pid=tail.pid)
     assert not os.path.lexists(runlock.lock_path(run_dir))
-    _one_line(_cli("stop", str(run_dir)), str(run_dir), "not signalled")
+    refused_in_one_line(_cli("stop", str(run_dir)), str(run_dir), "not signalled")
     time.sleep(0.3)  # a signal, had one been sent, lands at once
     assert tail.poll() is None, "stop killed `tail -f` of the run's log"
 
@@ -239,14 +229,14 @@ def test_stop_on_a_run_whose_trainer_is_gone_says_lost(area, procs):
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     procs.add(other.pid)
     rundir.update_status(run_dir, state="running", pid=other.pid)
-    line = _one_line(_cli("stop", str(run_dir)), str(run_dir), "its trainer is gone (lost)")
+    line = refused_in_one_line(_cli("stop", str(run_dir)), str(run_dir), "its trainer is gone (lost)")
     assert "(running)" not in line
     assert other.poll() is None
 
 
 def test_a_save_dir_that_is_a_file_is_named_as_one(area):
     (area / "runs-here").write_text("not a folder\n")
-    line = _one_line(
+    line = refused_in_one_line(
         _cli("train", "--preset", "demo", "--save_dir", str(area / "runs-here")),
         f"save_dir {area / 'runs-here'} is a file, not a folder",
     )
@@ -268,7 +258,7 @@ def test_deep_status_json_is_one_bad_run_among_good_ones(area):
     # the bad one is listed too, unreadable, with a note naming its status.json and why
     assert any(line.split()[:2] == [bad.name, "unreadable"] for line in runs.stdout.splitlines()), runs.stdout
     assert f"{bad / rundir.STATUS}: unreadable (brackets nested more than" in runs.stdout, runs.stdout
-    _one_line(_cli("stop", str(bad)), str(bad / rundir.STATUS))
+    refused_in_one_line(_cli("stop", str(bad)), str(bad / rundir.STATUS))
     (bad / rundir.METRICS).write_text(DEEP + "\n")  # a metrics line too: skipped, not fatal
     assert rundir.read_metrics(bad) == []
 
@@ -276,17 +266,17 @@ def test_deep_status_json_is_one_bad_run_among_good_ones(area):
 def test_a_deep_config_toml_refuses_the_resume_naming_it(area):
     run_dir = _stopped_run(area)
     (run_dir / rundir.CONFIG).write_text(f"epochs = 2\nlr = {DEEP}\n")
-    _one_line(_cli("train", "--resume", str(run_dir), "--detach"), str(run_dir / rundir.CONFIG), "nested")
+    refused_in_one_line(_cli("train", "--resume", str(run_dir), "--detach"), str(run_dir / rundir.CONFIG), "nested")
     assert status_of(run_dir).state == "stopped"
 
 
-def test_a_deep_config_file_is_one_line(area):
+def test_a_deep_config_file_isrefused_in_one_line(area):
     deep = area / "deep.toml"
     deep.write_text(f"a = {DEEP}\n")
-    _one_line(_cli("train", "--config", str(deep)), str(deep), "nested")
+    refused_in_one_line(_cli("train", "--config", str(deep)), str(deep), "nested")
     dotted = area / "dotted.toml"
     dotted.write_text("a." * 20_000 + "b = 1\n")
-    _one_line(_cli("train", "--config", str(dotted), timeout=60), str(dotted), "nested")
+    refused_in_one_line(_cli("train", "--config", str(dotted), timeout=60), str(dotted), "nested")
 
 
 def test_one_deep_preset_never_hides_the_others(area):
@@ -298,7 +288,7 @@ def test_one_deep_preset_never_hides_the_others(area):
     assert "demo" in listing.stdout and "cpu-basic" in listing.stdout
     broken = [line for line in listing.stdout.splitlines() if line.startswith("deep")]
     assert len(broken) == 1 and str(presets / "deep.toml") in broken[0], listing.stdout
-    _one_line(_cli("presets", "deep"), str(presets / "deep.toml"))
+    refused_in_one_line(_cli("presets", "deep"), str(presets / "deep.toml"))
 
 
 def test_a_deep_sidecar_is_one_row_of_the_quick_listing(area):
