@@ -4,9 +4,10 @@ written when a run is launched and when its trainer starts.
 
 A cache, never the truth: an entry counts only while its folder is still a run directory (it
 has a status.json; one that does not read is listed as `unreadable`, not dropped), entries of
-deleted or replaced folders are dropped when listed, and a damaged entry is ignored and removed. One file per run, each written atomically, so two
-trainers registering at once never lose each other's entry; registering is best effort (a
-read-only or full state folder never stops a run).
+deleted or replaced folders are dropped when listed, and a damaged entry is ignored and
+removed. One file per run, each written atomically, so two trainers registering at once never
+lose each other's entry; registering is best effort (a read-only or full state folder never
+stops a run).
 """
 
 from __future__ import annotations
