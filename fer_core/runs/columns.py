@@ -22,14 +22,15 @@ def accuracy_text(value: float | None) -> str:
 
 
 def epoch_text(status: RunStatus, state: str | None = None) -> str:
-    """`7/10`: while a run is inside an epoch, the epoch in progress (status.json counts the
-    finished ones, so a running run would otherwise look one epoch behind its log). `state` is
-    the judged one (a `running` status whose trainer died is lost: its epoch never ended)."""
+    """`7/10`: the epoch a run is in. status.json counts the finished ones, and a run that has
+    not ended trains or validates the next one: a live run shows that one, and so does a
+    stopped, failed or lost run (the one it resumes in, as its message says). A finished run
+    shows the epochs it trained. `state` is the judged one (a dead `running` trainer is lost)."""
     if state == "unreadable":  # its status.json says nothing
         return "-"
     epoch = status.epoch
-    if (state or status.state) == "running" and 0 < status.step < status.steps:
-        epoch += 1
+    if (state or status.state) in ("starting", "running", "stopped", "failed", "lost"):
+        epoch = min(epoch + 1, status.epochs) if status.epochs else epoch + 1
     return f"{epoch}/{status.epochs or '?'}"
 
 

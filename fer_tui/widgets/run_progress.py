@@ -11,8 +11,13 @@ from fer_core.runs.columns import epoch_text
 from fer_tui.format import duration
 
 
+def judged_state(status: RunStatus, live: bool) -> str:
+    """The state to show: a live-looking status whose trainer is gone is lost."""
+    return "lost" if not live and status.state in ("running", "starting") else status.state
+
+
 def progress_label(status: RunStatus, live: bool) -> str:
-    parts = [f"epoch {epoch_text(status, None if live else 'ended')}"]
+    parts = [f"epoch {epoch_text(status, judged_state(status, live))}"]
     if status.steps and (live or status.step):  # an ended run at an epoch's end: no step to show
         parts.append(f"step {status.step}/{status.steps}")
     if live:
@@ -32,10 +37,10 @@ class RunProgress(Horizontal):
         steps = status.steps
         bar = self.query_one(ProgressBar)
         total, done = (steps, status.step) if steps else (1, 0)
-        if live or not steps:
-            if (bar.total, bar.progress) != (total, done):
+        if live or not steps or (done and judged_state(status, live) != "finished"):
+            if (bar.total, bar.progress) != (total, done):  # a stop mid-epoch: where it resumes
                 bar.update(total=total, progress=done)
-        elif (bar.total, bar.progress) != (1, 1):  # an ended run shows a full bar
+        elif (bar.total, bar.progress) != (1, 1):  # a run ended at an epoch's end: a full bar
             bar.update(total=1, progress=1)
         label = progress_label(status, live)
         static = self.query_one("#progress-label", Static)

@@ -109,6 +109,18 @@ class TestColumns:
         assert columns.step_text(status, "lost") == "-" and columns.eta_text(status, "lost") == "-"
         assert columns.step_text(RunStatus(state="running")) == "-"
 
+    def test_the_epoch_column_names_the_epoch_a_run_is_in_and_never_steps_back(self):
+        """status.json counts finished epochs: a run that has not ended is in the next one while
+        it trains, validates or starts it, and a stopped, failed or lost run resumes in it."""
+        run = RunStatus(state="running", epochs=2, steps=32)
+        trained = [(0, 0), (0, 13), (0, 32), (1, 0), (1, 13), (1, 32)]  # as the trainer writes them
+        shown = [columns.epoch_text(run.evolve(epoch=e, step=s)) for e, s in trained]
+        assert shown == ["1/2", "1/2", "1/2", "2/2", "2/2", "2/2"]
+        for state in ("stopped", "failed", "lost"):  # "resumes at epoch 2 after step 25"
+            assert columns.epoch_text(run.evolve(epoch=1, step=25), state) == "2/2"
+        assert columns.epoch_text(run.evolve(state="finished", epoch=2, step=0)) == "2/2"
+        assert columns.epoch_text(RunStatus(state="running", epoch=4, step=3, steps=9)) == "5/?"
+
     def test_what_a_stop_keeps(self):
         status = RunStatus(state="running", epoch=2, step=120, steps=448)
         assert "now step 120 of epoch 3" in columns.stop_keeps(status)
