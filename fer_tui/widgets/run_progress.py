@@ -11,7 +11,7 @@ from fer_core.runs.columns import epoch_text
 from fer_tui.format import duration
 
 
-def judged_state(status: RunStatus, live: bool) -> str:
+def judged_state(status: RunStatus, live: bool) -> str | None:
     """The state to show: a live-looking status whose trainer is gone is lost."""
     return "lost" if not live and status.state in ("running", "starting") else status.state
 
