@@ -462,16 +462,19 @@ class CheckpointsScreen(Screen):
         if info is None:
             self.notify("select the checkpoint that should pick the faces", severity="warning")
             return
+        # the shipped faces are never written: the demo set goes where real faces would
+        output = locations.user_samples_dir() if locations.in_shipped_data(self.samples) else self.samples
         last, _ = await self.run_engine(
             "making the sample folder",
             "",
-            samples_command(info.path, self.samples),
-            shown=samples_hint(info.path, self.samples),
+            samples_command(info.path, output),
+            shown=samples_hint(info.path, output),
         )
-        self.faces = await asyncio.to_thread(count_faces, self.samples)
-        if self.samples_failed(last, self.faces):
+        faces = await asyncio.to_thread(count_faces, output)
+        if self.samples_failed(last, faces):
             self.set_summary(self.idle_hint())
             return
+        self.samples, self.faces = output, faces
         self.notify(f"{self.faces} faces in {short_path(self.samples)}", title="Sample folder made")
         self.start_job([info])
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from fer_core import CLASS_NAMES
+from fer_core import CLASS_NAMES, locations
 from fer_core.config import make_config
 from fer_core.runs import rundir
 from fer_tui.app import FerApp
@@ -156,6 +156,22 @@ class TestWithoutMindSpore:
             await wait_for(pilot, lambda: any(n.title == title for n in app._notifications), timeout=30)
         (message,) = [n.message for n in app._notifications if n.title == title]
         assert message.splitlines() == ["samples of demo PublicTest", "written to nowhere", "(but no faces in it)"]
+
+    async def test_m_with_only_the_shipped_faces_makes_the_users_folder(self, root, monkeypatch):
+        """No sample folder of one's own: `m` writes the demo set where real faces would go,
+        never into the shipped folder (it was refused there, naming a CLI flag)."""
+        monkeypatch.delenv("FER_TUI_SAMPLES")
+        best = fixed_ckpts(root)
+        app = FerApp(root=root, reattach=False, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checkpoints(app, pilot)
+            assert locations.in_shipped_data(screen.samples)
+            await select(pilot, screen, best)
+            await pilot.press("m")
+            made = "Sample folder made"
+            await wait_for(pilot, lambda: any(n.title == made for n in app._notifications), timeout=90)
+            await wait_until_done(pilot, screen, timeout=60)  # then it tests the checkpoint on them
+        assert screen.samples == locations.user_samples_dir() and screen.faces
 
     async def test_a_foreign_file_is_broken_and_a_short_one_a_warning(self, root):
         async with on_checkpoints(root, select_best=False) as (app, pilot, screen, best):
