@@ -16,7 +16,7 @@ from fer_core import fileio
 from fer_core.errors import FerError, ForeignFileError
 from fer_core.records import EpochRow, RunStatus, StepRow, TrainProgress
 from fer_core.runs import rundir
-from fer_core.text import shown
+from fer_core.text import counted, shown
 from fer_core.train import terminal
 
 STATUS_INTERVAL = 1.0  # seconds between heartbeats while training
@@ -121,6 +121,8 @@ class Reporter:
             self.say(f"Resuming at epoch {progress.epoch + 1}/{self.epochs}{after} ({best})")
 
     def running(self, progress: TrainProgress, steps: int) -> None:
+        if (progress.epoch, progress.step) == (0, 0):  # a log with a line before epoch 1 ends
+            self.say(f"Training {counted(self.epochs, 'epoch')} of {counted(steps, 'step')}")
         self.set_status(
             state="running",
             epoch=progress.epoch,

@@ -44,6 +44,8 @@ def test_the_demo_preset_records_steps_inside_the_first_epoch(tmp_path, procs, m
         return status.state == "running" and status.epoch == 0 and 0 < status.step < status.steps
 
     wait_until(inside_epoch_1, 240, 0.02, "a heartbeat inside epoch 1")
+    first = (run_dir / rundir.LOG).read_text().splitlines()
+    assert "Training 2 epochs of " in "\n".join(first), first  # the log says something before epoch 1 ends
     listing = fer_tui("runs")
     out, _ = listing.communicate(timeout=60)
     row = next(line for line in out.splitlines() if run_dir.name in line)
