@@ -13,6 +13,8 @@ from textual.widgets import DataTable, Header, Static
 from fer_core.errors import FerError
 from fer_core.queue import runner
 from fer_core.queue.entries import Queue, QueueEntry
+from fer_core.runs.columns import epoch_text
+from fer_core.table import shorten
 from fer_tui.actions import Action, bindings
 from fer_tui.format import STATE_STYLES, percent, short_path
 from fer_tui.screens import host
@@ -20,7 +22,9 @@ from fer_tui.widgets.key_bar import KeyBar
 from fer_tui.widgets.keyed_table import KeyedTable
 
 POLL_SECONDS = 1.0
-COLUMNS = ("#", "state", "preset", "setting", "run", "best")
+# fixed widths that fit 80 columns with every column in view (a table sized by its content
+# widened for a live run's `0/2` and never narrowed, pushing `best` out of sight)
+COLUMNS = {"#": 3, "state": 9, "preset": 12, "setting": 18, "run": 17, "best": 7}
 # an entry is in a run state, or in one only the queue has
 ENTRY_STYLES: dict[str, str] = {
     **{state: style for state, style in STATE_STYLES.items()},
@@ -31,9 +35,10 @@ ENTRY_STYLES: dict[str, str] = {
 
 def entry_cells(entry: QueueEntry) -> tuple:
     status = entry.run_status()
-    run = Path(entry.run_dir).name if entry.run_dir else "-"
-    if entry.state == "running" and status is not None:
-        run += f" {status.epoch}/{status.epochs or '?'}"
+    run = "-"
+    if entry.run_dir:
+        live = f" {epoch_text(status)}" if entry.state == "running" and status is not None else ""
+        run = shorten(Path(entry.run_dir).name, COLUMNS["run"] - len(live), "run") + live
     return (
         str(entry.id),
         Text(entry.state, style=ENTRY_STYLES.get(entry.state, "")),
@@ -71,8 +76,8 @@ class QueueScreen(Screen):
     def on_mount(self) -> None:
         self.sub_title = "Queue"
         table = self.query_one(KeyedTable)
-        for column in COLUMNS:
-            table.add_column(column, key=column)
+        for column, width in COLUMNS.items():
+            table.add_column(column, key=column, width=width)
         self.refresh_queue()
         self.set_interval(POLL_SECONDS, self.refresh_queue)
 

@@ -11,7 +11,7 @@ from fer_core.queue.entries import Queue
 from fer_tui.screens.leaderboard import LeaderboardScreen
 from fer_tui.screens.queue import QueueScreen
 
-from .conftest import NOW, SIZE, make_run, wait_for, wait_for_screen
+from .conftest import NOW, SIZE, make_run, screen_text, wait_for, wait_for_screen
 from .test_fit_80 import footer_cut
 from .test_snapshots import app_for, fixed  # noqa: F401 - the fixed presets and runs
 
@@ -132,3 +132,17 @@ async def test_queue_and_leaderboard_footers_fit_80_columns(fixed):  # noqa: F81
         await pilot.press("escape", "l")
         await wait_for_screen(pilot, LeaderboardScreen)
         assert await footer_cut(pilot.app, pilot) == []
+
+
+async def test_the_queue_keeps_every_column_in_view_at_80_columns(fixed):  # noqa: F811
+    """A long setting and a live run's epoch once pushed `best` past the edge (and a column
+    widened by a live run never narrowed): the best accuracy stays on screen."""
+    queue = fixed_queue(fixed)
+    queue.update(1, label="epochs 10→2, lr 0.003→0.001, weight_decay 0.0005→0.001, mixup_alpha 0→0.2")
+    async with app_for(fixed).run_test(size=SIZE) as pilot:
+        await pilot.press("r", "u")
+        screen = await wait_for_screen(pilot, QueueScreen)
+        await wait_for(pilot, lambda: screen.query_one("#queue-table").row_count == 4)
+        lines = screen_text(pilot.app).splitlines()
+        assert any(line.split()[-1:] == ["best"] for line in lines), lines
+        assert any("090000-demo" in line and line.rstrip().endswith("55.00%") for line in lines), lines
