@@ -39,7 +39,8 @@ def keys_page() -> str:
     out.append(
         "Each screen declares its keys once, as `Action`s in `fer_tui/actions.py`'s registry: the "
         "footer, the `?` help and the command palette (`ctrl+p`) are built from them, and so is this "
-        "page. The footer shows the current screen's keys, without the key of the screen you are on.\n\n"
+        "page. The footer shows the current screen's main keys (as many as fit 80 columns; the `?` "
+        "help and the palette list them all), without the key of the screen you are on.\n\n"
     )
     out.append(
         "## Remapping keys\n\n"

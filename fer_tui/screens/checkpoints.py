@@ -525,7 +525,8 @@ class CheckpointsScreen(Screen):
         )
         if isinstance(last, Result):
             host(self).notify(last.text.splitlines(), title="Exported", timeout=8)  # the job's lines
-            self.set_summary(Text(f"exported {info.file}: {short_path(target)}"))  # stays after the toast
+            # the new file's name first: at 80 columns the folder's end is what gets cut
+            self.set_summary(Text(f"exported to {target.name} beside {info.file} in {short_path(target.parent)}"))
         else:
             self.notify(last.message, title=f"Cannot export {info.file}", severity="error", timeout=10)
             self.set_summary(Text(f"export of {info.file} failed: {last.message}", style="red"))

@@ -358,7 +358,7 @@ class TestWithARealCheckpoint:
             onnx = best.with_suffix(".onnx")
             assert onnx.stat().st_size > 10_000
             assert best.with_name("best_model.onnx.json").exists()
-            await wait_for(pilot, lambda: "exported best_model.ckpt" in screen_text(app))  # stays in the panel
+            await wait_for(pilot, lambda: "exported to best_model.onnx beside best_model.ckpt" in screen_text(app))
             first = onnx.stat().st_mtime_ns
             await pilot.press("x")  # again: the file exists, so the dashboard asks first
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
