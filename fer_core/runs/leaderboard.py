@@ -25,7 +25,7 @@ from fer_core import fileio
 from fer_core.errors import ConfigError
 from fer_core.records import why_invalid
 from fer_core.runs import rundir
-from fer_core.text import shown
+from fer_core.text import counted, shown
 
 # where, which draw and how often state is saved: not what trains
 NOT_THE_SETTING = ("seed", "save_dir", "data_csv", "keep_checkpoints", "state_every_minutes")
@@ -353,17 +353,14 @@ def caption(board: Leaderboard) -> str:
 
 def left_out_notes(board: Leaderboard) -> list[str]:
     """What the table leaves out, counted: runs without a val accuracy yet, and runs whose
-    config.toml or status.json does not read (with the first one's reason)."""
+    config.toml or status.json does not read (with the first one's reason, escaped: it names
+    a file)."""
     notes = []
     if board.left_out:
         notes.append(f"{len(board.left_out)} run(s) without a val accuracy left out")
     if board.unreadable:
-        first = board.unreadable[0].why
-        notes.append(
-            f"1 unreadable run left out ({first})"
-            if len(board.unreadable) == 1
-            else f"{len(board.unreadable)} unreadable runs left out (the first: {first})"
-        )
+        count, first = len(board.unreadable), shown(board.unreadable[0].why)
+        notes.append(f"{counted(count, 'unreadable run')} left out ({'' if count == 1 else 'the first: '}{first})")
     return notes
 
 

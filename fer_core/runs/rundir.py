@@ -27,6 +27,7 @@ from fer_core.errors import ForeignFileError, RunError
 from fer_core.records import EpochRow, RunStatus, State, StepRow, why_invalid
 from fer_core.runs import runlock
 from fer_core.signals import pid_alive  # noqa: F401  (rundir.pid_alive: the runs' judge of a pid)
+from fer_core.text import counted
 
 CONFIG, STATUS, METRICS, LOG = "config.toml", "status.json", "metrics.jsonl", "train.log"
 STEPS = "steps.jsonl"
@@ -195,9 +196,8 @@ class MetricsTail:
         if not self.bad or self.first_bad is None:
             return None
         number, why = self.first_bad
-        lines = "1 unreadable line" if self.bad == 1 else f"{self.bad} unreadable lines"
         first = f"line {number}" if self.bad == 1 else f"the first, line {number}"
-        return f"{self.path}: {lines} ({first}: {why})"
+        return f"{self.path}: {counted(self.bad, 'unreadable line')} ({first}: {why})"
 
 
 def read_steps(run_dir: Path) -> list[StepRow]:

@@ -10,7 +10,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from fer_core.runs import leaderboard
-from fer_core.text import shown
 from fer_tui.actions import Action, bindings
 from fer_tui.widgets.key_bar import KeyBar
 
@@ -69,7 +68,7 @@ class LeaderboardScreen(Screen):
             caption = leaderboard.caption(board)
         else:
             caption = "; ".join(["no run here has a val accuracy yet", *leaderboard.left_out_notes(board)])
-        self.query_one("#board-caption", Static).update(Text(shown(caption), no_wrap=False))
+        self.query_one("#board-caption", Static).update(Text(caption, no_wrap=False))  # escaped where built
 
     def action_copy_markdown(self) -> None:
         if self.board is None or not self.board.rows:

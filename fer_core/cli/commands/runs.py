@@ -110,7 +110,7 @@ def table(runs: list[RunInfo], root: Path, args: argparse.Namespace) -> int:
 
     board = leaderboard.build(runs, base=args.base)
     if not board.rows:
-        print(shown("; ".join([f"no runs with a val accuracy under {root}", *leaderboard.left_out_notes(board)])))
+        print("; ".join([f"no runs with a val accuracy under {shown(root)}", *leaderboard.left_out_notes(board)]))
         return 0
     render = (
         leaderboard.render_csv
@@ -119,5 +119,5 @@ def table(runs: list[RunInfo], root: Path, args: argparse.Namespace) -> int:
         if args.markdown
         else leaderboard.render_text
     )
-    print("\n".join(shown(line) for line in render(board).split("\n")))  # paths and values from the runs' files
+    print(render(board))  # its cells and caption escape what the runs' files hold
     return 0
